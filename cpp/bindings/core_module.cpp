@@ -1,0 +1,153 @@
+// bigwig_loader._core: the one binding source. It converts arguments, releases the GIL around
+// every call that reads or decodes, and maps C++ exceptions to Python ones (here, in one place).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "common/errors.hpp"
+#include "format/bigwig_file.hpp"
+#include "stages/host_inflate.hpp"
+
+#ifdef BWL_HAVE_CUDA
+#include "device_probe.hpp"
+#endif
+
+namespace py = pybind11;
+using bwl::format::BigWigFile;
+
+namespace {
+
+void register_exception_mapping(py::module_& m) {
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const bwl::FileNotFound& e) {
+      py::set_error(PyExc_FileNotFoundError, e.what());
+    } catch (const bwl::UnknownChromosome& e) {
+      py::set_error(PyExc_KeyError, e.what());
+    } catch (const bwl::InvalidArgument& e) {
+      py::set_error(PyExc_ValueError, e.what());
+    } catch (const bwl::Error& e) {
+      py::set_error(PyExc_OSError, e.what());
+    }
+  });
+  // bigwig_loader.BigWigError, a ValueError so that `except ValueError` keeps working.
+  // Registered last, so that it is tried first.
+  py::register_exception<bwl::FormatError>(m, "BigWigError", PyExc_ValueError);
+}
+
+py::dict header_dict(const BigWigFile& f) {
+  const bwl::format::BbiHeader& h = f.header();
+  py::dict d;
+  d["version"] = h.version;
+  d["zoom_levels"] = h.zoom_levels;
+  d["chrom_tree_offset"] = h.chrom_tree_offset;
+  d["full_data_offset"] = h.full_data_offset;
+  d["full_index_offset"] = h.full_index_offset;
+  d["field_count"] = h.field_count;
+  d["defined_field_count"] = h.defined_field_count;
+  d["auto_sql_offset"] = h.auto_sql_offset;
+  d["total_summary_offset"] = h.total_summary_offset;
+  d["uncompress_buf_size"] = h.uncompress_buf_size;
+  d["compressed"] = h.compressed();
+  py::list zooms;
+  for (const auto& z : h.zooms) {
+    py::dict zd;
+    zd["reduction_level"] = z.reduction_level;
+    zd["data_offset"] = z.data_offset;
+    zd["index_offset"] = z.index_offset;
+    zooms.append(zd);
+  }
+  d["zooms"] = zooms;
+  if (h.total_summary) {
+    py::dict s;
+    s["bases_covered"] = h.total_summary->bases_covered;
+    s["min"] = h.total_summary->min_value;
+    s["max"] = h.total_summary->max_value;
+    s["sum"] = h.total_summary->sum;
+    s["sum_squares"] = h.total_summary->sum_squares;
+    d["total_summary"] = s;
+  } else {
+    d["total_summary"] = py::none();
+  }
+  d["block_count"] = f.block_index().blocks().size();
+  return d;
+}
+
+void bind_bigwig_file(py::module_& m) {
+  py::class_<BigWigFile>(m, "BigWigFile",
+                         "One open bigWig file (the C++ reader). Use bigwig_loader.BigWig instead.")
+      .def(py::init<const std::string&>(), py::arg("path"), py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("path", &BigWigFile::path)
+      .def_property_readonly("chroms",
+                             [](const BigWigFile& f) {
+                               py::list out;
+                               for (const auto& c : f.chroms()) out.append(py::make_tuple(c.name, c.size));
+                               return out;
+                             })
+      .def_property_readonly("header", &header_dict)
+      .def(
+          "values",
+          [](const BigWigFile& f, const std::string& chrom, int64_t start, int64_t end, float default_value) {
+            const size_t ci = f.chrom_index(chrom);
+            f.check_range(ci, start, end);
+            py::array_t<float> out(static_cast<py::ssize_t>(end - start));
+            float* dst = out.mutable_data();
+            {
+              py::gil_scoped_release release;
+              f.values(ci, static_cast<uint32_t>(start), static_cast<uint32_t>(end), default_value, dst,
+                       bwl::format::thread_block_scratch());
+            }
+            return out;
+          },
+          py::arg("chrom"), py::arg("start"), py::arg("end"), py::arg("default_value"))
+      .def(
+          "intervals",
+          [](const BigWigFile& f, const std::string& chrom, int64_t start, int64_t end) {
+            const size_t ci = f.chrom_index(chrom);
+            f.check_range(ci, start, end);
+            std::vector<bwl::stages::Run> runs;
+            {
+              py::gil_scoped_release release;
+              runs = f.intervals(ci, static_cast<uint32_t>(start), static_cast<uint32_t>(end),
+                                 bwl::format::thread_block_scratch());
+            }
+            const auto n = static_cast<py::ssize_t>(runs.size());
+            py::array_t<int64_t> starts(n), ends(n);
+            py::array_t<float> values(n);
+            auto s = starts.mutable_unchecked<1>();
+            auto e = ends.mutable_unchecked<1>();
+            auto v = values.mutable_unchecked<1>();
+            for (py::ssize_t i = 0; i < n; ++i) {
+              s(i) = runs[static_cast<size_t>(i)].start;
+              e(i) = runs[static_cast<size_t>(i)].end;
+              v(i) = runs[static_cast<size_t>(i)].value;
+            }
+            return py::make_tuple(starts, ends, values);
+          },
+          py::arg("chrom"), py::arg("start"), py::arg("end"));
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "bigwig-loader's compiled core";
+  m.attr("__version__") = BWL_VERSION;
+  m.attr("inflate_backend") = bwl::stages::HostInflater::backend_name();
+  register_exception_mapping(m);
+  bind_bigwig_file(m);
+
+#ifdef BWL_HAVE_CUDA
+  m.attr("built_with_cuda") = true;
+  m.def("cuda_device_count", &bwl::cuda::device_count, "CUDA devices visible to this process (0 without a driver).");
+  m.def("cuda_unavailable_reason", &bwl::cuda::unavailable_reason);
+#else
+  m.attr("built_with_cuda") = false;
+  m.def("cuda_device_count", [] { return 0; }, "This build has no CUDA backend: always 0.");
+  m.def("cuda_unavailable_reason", [] { return "bigwig-loader was built without CUDA"; });
+#endif
+}

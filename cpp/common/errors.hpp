@@ -1,0 +1,51 @@
+#pragma once
+// The exception types of the C++ core. The binding layer maps each to one Python type in one
+// place (cpp/bindings/core_module.cpp):
+//   FileNotFound       -> FileNotFoundError
+//   FormatError        -> bigwig_loader.BigWigError (a ValueError)
+//   UnknownChromosome  -> KeyError
+//   InvalidArgument    -> ValueError
+// Device code never throws: the stages return statuses, and the host turns a bad status into
+// one of these with the file and the byte offset.
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace bwl {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class FileNotFound : public Error {
+ public:
+  using Error::Error;
+};
+
+// The bytes of a file are not a valid bigWig: not BBI at all, a bigBed, truncated, or corrupt.
+class FormatError : public Error {
+ public:
+  using Error::Error;
+};
+
+class UnknownChromosome : public Error {
+ public:
+  using Error::Error;
+};
+
+class InvalidArgument : public Error {
+ public:
+  using Error::Error;
+};
+
+// "path: what (at byte offset N)": the one shape of every FormatError message.
+inline FormatError format_error(const std::string& path, const std::string& what, uint64_t offset) {
+  return FormatError(path + ": " + what + " (at byte offset " + std::to_string(offset) + ")");
+}
+
+inline FormatError format_error(const std::string& path, const std::string& what) {
+  return FormatError(path + ": " + what);
+}
+
+}  // namespace bwl

@@ -1,0 +1,64 @@
+#include "format/bigwig_file.hpp"
+
+#include <algorithm>
+
+#include "common/errors.hpp"
+#include "stages/fill.hpp"
+
+namespace bwl::format {
+
+BigWigFile::BigWigFile(const std::string& path)
+    : file_(path),
+      header_(read_bbi_header(file_)),
+      chroms_(read_chrom_tree(file_, header_.chrom_tree_offset)),
+      index_(BlockIndex::read(file_, header_.full_index_offset, chroms_)) {
+  chrom_by_name_.reserve(chroms_.size());
+  for (size_t i = 0; i < chroms_.size(); ++i) chrom_by_name_.emplace(chroms_[i].name, i);
+}
+
+int64_t BigWigFile::find_chrom(const std::string& name) const {
+  auto it = chrom_by_name_.find(name);
+  return it == chrom_by_name_.end() ? -1 : static_cast<int64_t>(it->second);
+}
+
+size_t BigWigFile::chrom_index(const std::string& name) const {
+  const int64_t i = find_chrom(name);
+  if (i < 0) throw UnknownChromosome("chromosome '" + name + "' is not in " + path());
+  return static_cast<size_t>(i);
+}
+
+void BigWigFile::check_range(size_t chrom_index, int64_t start, int64_t end) const {
+  const ChromInfo& chrom = chroms_.at(chrom_index);
+  const std::string where = " on " + chrom.name + " of " + path();
+  if (start < 0) throw InvalidArgument("start " + std::to_string(start) + " is negative" + where);
+  if (start > end) {
+    throw InvalidArgument("start " + std::to_string(start) + " is after end " + std::to_string(end) + where);
+  }
+  if (end > int64_t{chrom.size}) {
+    throw InvalidArgument("end " + std::to_string(end) + " is past the end of the chromosome (size " +
+                          std::to_string(chrom.size) + ")" + where);
+  }
+}
+
+void BigWigFile::values(size_t chrom_index, uint32_t start, uint32_t end, float default_value, float* out,
+                        BlockScratch& scratch) const {
+  std::fill(out, out + (end - start), default_value);
+  const uint32_t chrom_id = chroms_[chrom_index].id;
+  visit_blocks(chrom_index, start, end, scratch, [&](const stages::Run* runs, uint32_t n) {
+    stages::fill_bases(runs, n, chrom_id, start, end, out);
+  });
+}
+
+std::vector<stages::Run> BigWigFile::intervals(size_t chrom_index, uint32_t start, uint32_t end,
+                                               BlockScratch& scratch) const {
+  std::vector<stages::Run> found;
+  const uint32_t chrom_id = chroms_[chrom_index].id;
+  visit_blocks(chrom_index, start, end, scratch, [&](const stages::Run* runs, uint32_t n) {
+    for (uint32_t r = 0; r < n; ++r) {
+      if (runs[r].chrom_id == chrom_id && runs[r].end > start && runs[r].start < end) found.push_back(runs[r]);
+    }
+  });
+  return found;
+}
+
+}  // namespace bwl::format

@@ -1,0 +1,84 @@
+#pragma once
+// Fetch, inflate and decode of a file's data blocks on the host: the stages 2-4 of the batch
+// pipeline for one file. Adjacent blocks are fetched with one read.
+#include <cstdint>
+#include <vector>
+
+#include "common/errors.hpp"
+#include "common/scratch_buffer.hpp"
+#include "format/bbi_header.hpp"
+#include "format/block_index.hpp"
+#include "io/random_access_file.hpp"
+#include "stages/host_inflate.hpp"
+#include "stages/run.hpp"
+#include "stages/section_decode.hpp"
+
+namespace bwl::format {
+
+// Everything one thread needs to read blocks; allocated once, grown geometrically, reused.
+// Not shared between threads.
+struct BlockScratch {
+  ScratchBuffer<uint8_t> fetched;   // raw bytes of a group of adjacent blocks
+  ScratchBuffer<uint8_t> inflated;  // one inflated block
+  ScratchBuffer<stages::Run> runs;  // one block's runs
+  std::vector<uint32_t> block_numbers;
+  stages::HostInflater inflater;
+};
+
+// The calling thread's own scratch, for callers that do not keep one per worker.
+BlockScratch& thread_block_scratch();
+
+// Largest number of bytes fetched in one read when merging adjacent blocks.
+constexpr uint64_t kMaxMergedReadBytes = 4u << 20;
+
+// Reads, inflates and decodes the blocks numbered `block_numbers` (increasing) and calls
+// visit(const stages::Run* runs, uint32_t n_runs) once per block, in that order. A block
+// that does not inflate or decode throws FormatError naming the file and the block's offset.
+template <typename Visit>
+void decode_blocks(const io::RandomAccessFile& file, const BbiHeader& header, const BlockIndex& index,
+                   const std::vector<uint32_t>& block_numbers, BlockScratch& scratch, Visit&& visit) {
+  const std::vector<DataBlock>& blocks = index.blocks();
+  size_t i = 0;
+  while (i < block_numbers.size()) {
+    // A group of blocks that lie back to back on disk: one read.
+    const uint64_t group_offset = blocks[block_numbers[i]].offset;
+    uint64_t group_end = group_offset + blocks[block_numbers[i]].size;
+    size_t j = i + 1;
+    while (j < block_numbers.size()) {
+      const DataBlock& next = blocks[block_numbers[j]];
+      if (next.offset != group_end || next.offset + next.size - group_offset > kMaxMergedReadBytes) break;
+      group_end += next.size;
+      ++j;
+    }
+    uint8_t* fetched = scratch.fetched.reserve(group_end - group_offset);
+    file.read_exact(group_offset, group_end - group_offset, fetched, "data blocks");
+
+    for (; i < j; ++i) {
+      const DataBlock& block = blocks[block_numbers[i]];
+      const uint8_t* bytes = fetched + (block.offset - group_offset);
+      size_t n_bytes = block.size;
+      if (header.compressed()) {
+        uint8_t* inflated = scratch.inflated.reserve(header.uncompress_buf_size);
+        const stages::InflateStatus status =
+            scratch.inflater.inflate_zlib(bytes, block.size, inflated, header.uncompress_buf_size, &n_bytes);
+        if (status != stages::InflateStatus::Ok) {
+          throw format_error(file.path(), std::string("corrupt data block: ") + stages::describe(status), block.offset);
+        }
+        bytes = inflated;
+      }
+      const auto size32 = static_cast<uint32_t>(n_bytes);  // blocks are capped far below 4 GiB
+      const uint32_t capacity = stages::max_runs_in_block(size32);
+      stages::Run* runs = scratch.runs.reserve(capacity);
+      const stages::DecodeResult result = stages::decode_block(bytes, size32, runs, capacity);
+      if (result.status != stages::DecodeStatus::Ok) {
+        throw format_error(file.path(),
+                           std::string("corrupt data block: ") + stages::describe(result.status) +
+                               " (section at byte " + std::to_string(result.error_offset) + " of the block's data)",
+                           block.offset);
+      }
+      visit(static_cast<const stages::Run*>(runs), result.runs);
+    }
+  }
+}
+
+}  // namespace bwl::format

@@ -1,0 +1,24 @@
+#pragma once
+// The chromosome B+ tree: maps chromosome names to the ids used in the data and to sizes.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "io/random_access_file.hpp"
+
+namespace bwl::format {
+
+constexpr uint32_t kChromTreeMagic = 0x78CA8C91;
+
+struct ChromInfo {
+  std::string name;
+  uint32_t id = 0;    // the id data sections and the R-tree use
+  uint32_t size = 0;  // bases
+};
+
+// Reads every leaf of the tree at `offset`, in tree (= file) order. Any depth and any block
+// size (1 included) are accepted; a node visited twice, a wrong value size, duplicate names or
+// ids, or a node past the end of the file throw FormatError with the offset.
+std::vector<ChromInfo> read_chrom_tree(const io::RandomAccessFile& file, uint64_t offset);
+
+}  // namespace bwl::format

@@ -1,0 +1,52 @@
+#include "io/random_access_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/errors.hpp"
+
+namespace bwl::io {
+
+RandomAccessFile::RandomAccessFile(std::string path) : path_(std::move(path)) {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) throw FileNotFound(path_ + ": no such file");
+    throw Error(path_ + ": cannot stat: " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) throw FileNotFound(path_ + ": not a regular file");
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw Error(path_ + ": cannot open: " + std::strerror(errno));
+  size_ = static_cast<uint64_t>(st.st_size);
+}
+
+RandomAccessFile::~RandomAccessFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void RandomAccessFile::read_exact(uint64_t offset, size_t length, void* dst, const char* what) const {
+  if (offset > size_ || length > size_ - offset) {
+    throw format_error(path_,
+                       std::string("truncated: ") + what + " of " + std::to_string(length) +
+                           " bytes runs past the end of the file (" + std::to_string(size_) + " bytes)",
+                       offset);
+  }
+  auto* out = static_cast<unsigned char*>(dst);
+  size_t done = 0;
+  while (done < length) {
+    ssize_t got = ::pread(fd_, out + done, length - done, static_cast<off_t>(offset + done));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw Error(path_ + ": read error at byte offset " + std::to_string(offset + done) + ": " +
+                  std::strerror(errno));
+    }
+    if (got == 0) {
+      throw format_error(path_, std::string("truncated while reading ") + what, offset + done);
+    }
+    done += static_cast<size_t>(got);
+  }
+}
+
+}  // namespace bwl::io

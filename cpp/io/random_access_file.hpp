@@ -1,0 +1,33 @@
+#pragma once
+// A read-only file read with pread: there is no shared cursor, so one open file may be read by
+// any number of threads at once. Not copyable; closes its descriptor on destruction.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace bwl::io {
+
+class RandomAccessFile {
+ public:
+  // Throws FileNotFound when the path does not exist or is not a regular file, Error when it
+  // cannot be opened for another reason (permissions, ...).
+  explicit RandomAccessFile(std::string path);
+  ~RandomAccessFile();
+  RandomAccessFile(const RandomAccessFile&) = delete;
+  RandomAccessFile& operator=(const RandomAccessFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  uint64_t size() const { return size_; }
+
+  // Reads exactly `length` bytes at `offset` into `dst`. A range past the end of the file throws
+  // FormatError naming `what` (e.g. "chromosome tree node") and the offset: in a BBI file every
+  // read is of something an index or header promised, so a short file means a truncated one.
+  void read_exact(uint64_t offset, size_t length, void* dst, const char* what) const;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
+
+}  // namespace bwl::io

@@ -1,0 +1,38 @@
+#pragma once
+// Host-side inflate of one zlib stream (a compressed BigWig block) with libdeflate, or zlib
+// where libdeflate is absent (CMake says which). It is the one host-only stage: the project's
+// own inflate, compiled for host and device, is tested against it.
+//
+// Thread contract: one HostInflater must not be used by two threads at once (libdeflate's
+// decompressor holds tables); keep one per worker. It allocates only in its constructor.
+#include <cstddef>
+#include <cstdint>
+
+namespace bwl::stages {
+
+enum class InflateStatus : uint8_t {
+  Ok = 0,
+  Corrupt,         // not a valid zlib stream (bad header, bad data, bad checksum)
+  OutputOverflow,  // inflates to more than the output capacity
+};
+
+const char* describe(InflateStatus status);
+
+class HostInflater {
+ public:
+  HostInflater();
+  ~HostInflater();
+  HostInflater(const HostInflater&) = delete;
+  HostInflater& operator=(const HostInflater&) = delete;
+
+  // Inflates the zlib stream in[0, in_size) into out[0, capacity); sets *written on success.
+  InflateStatus inflate_zlib(const uint8_t* in, size_t in_size, uint8_t* out, size_t capacity, size_t* written);
+
+  // "libdeflate" or "zlib".
+  static const char* backend_name();
+
+ private:
+  void* decompressor_ = nullptr;  // struct libdeflate_decompressor*, or unused with zlib
+};
+
+}  // namespace bwl::stages

@@ -1,0 +1,130 @@
+#pragma once
+// Decoding of inflated data blocks into runs: a pure function of bytes, compiled for host and
+// device alike (BWL_HD).
+//
+// A block holds one or more data sections back to back. Each section is a 24-byte header
+//
+//   bytes  0- 3  chromId    u32
+//   bytes  4- 7  chromStart u32
+//   bytes  8-11  chromEnd   u32
+//   bytes 12-15  itemStep   u32   (fixedStep)
+//   bytes 16-19  itemSpan   u32   (variableStep, fixedStep)
+//   byte  20     type       u8    1 bedGraph, 2 variableStep, 3 fixedStep
+//   byte  21     reserved
+//   bytes 22-23  itemCount  u16
+//
+// followed by itemCount items:
+//   bedGraph      12 bytes: start u32, end u32, value f32
+//   variableStep   8 bytes: start u32, value f32          end = start + itemSpan
+//   fixedStep      4 bytes: value f32                     start = chromStart + i * itemStep,
+//                                                         end = start + itemSpan
+// All little-endian. Nothing else in the block is trusted: item counts are checked against the
+// bytes present, and the file's data-count field is never read.
+#include <cstddef>
+#include <cstdint>
+
+#include "common/hd.hpp"
+#include "common/little_endian.hpp"
+#include "stages/run.hpp"
+
+namespace bwl::stages {
+
+constexpr uint32_t kSectionHeaderBytes = 24;
+constexpr uint32_t kBedGraphItemBytes = 12;
+constexpr uint32_t kVariableStepItemBytes = 8;
+constexpr uint32_t kFixedStepItemBytes = 4;
+
+enum class SectionType : uint8_t { BedGraph = 1, VariableStep = 2, FixedStep = 3 };
+
+enum class DecodeStatus : uint8_t {
+  Ok = 0,
+  TruncatedSection,  // a header or its items run past the end of the block
+  BadSectionType,    // type byte is not 1, 2 or 3
+  BadInterval,       // an item ends before it starts, or past 2^32
+  OutputOverflow,    // more runs than `capacity`
+};
+
+BWL_HD inline const char* describe(DecodeStatus status) {
+  switch (status) {
+    case DecodeStatus::Ok: return "ok";
+    case DecodeStatus::TruncatedSection: return "data section truncated";
+    case DecodeStatus::BadSectionType: return "unknown data section type";
+    case DecodeStatus::BadInterval: return "data item ends before it starts or past 2^32";
+    case DecodeStatus::OutputOverflow: return "more items than the block can hold";
+  }
+  return "unknown decode status";
+}
+
+struct DecodeResult {
+  DecodeStatus status;
+  uint32_t runs;          // runs written to `out`
+  uint32_t error_offset;  // byte offset within the inflated block of the failing section
+};
+
+// The most runs a block of `bytes` inflated bytes can hold: every item takes at least 4 bytes.
+// A buffer of this many runs never overflows, so callers size scratch with it up front.
+BWL_HD constexpr uint32_t max_runs_in_block(uint32_t bytes) { return bytes / kFixedStepItemBytes; }
+
+// Decodes every section of one inflated block into `out` (at most `capacity` runs), in the
+// order stored. Never reads past data + size, never writes past out + capacity.
+BWL_HD inline DecodeResult decode_block(const uint8_t* data, uint32_t size, Run* out, uint32_t capacity) {
+  uint32_t pos = 0;
+  uint32_t written = 0;
+  while (pos < size) {
+    const uint32_t section_offset = pos;
+    if (size - pos < kSectionHeaderBytes) return {DecodeStatus::TruncatedSection, written, section_offset};
+    const uint8_t* h = data + pos;
+    const uint32_t chrom_id = load_u32le(h);
+    const uint32_t chrom_start = load_u32le(h + 4);
+    const uint32_t step = load_u32le(h + 12);
+    const uint32_t span = load_u32le(h + 16);
+    const uint8_t type = h[20];
+    const uint32_t count = load_u16le(h + 22);
+    pos += kSectionHeaderBytes;
+
+    uint32_t item_bytes;
+    switch (static_cast<SectionType>(type)) {
+      case SectionType::BedGraph: item_bytes = kBedGraphItemBytes; break;
+      case SectionType::VariableStep: item_bytes = kVariableStepItemBytes; break;
+      case SectionType::FixedStep: item_bytes = kFixedStepItemBytes; break;
+      default: return {DecodeStatus::BadSectionType, written, section_offset};
+    }
+    if (count > (size - pos) / item_bytes) return {DecodeStatus::TruncatedSection, written, section_offset};
+    if (count > capacity - written) return {DecodeStatus::OutputOverflow, written, section_offset};
+    const uint8_t* item = data + pos;
+    Run* dst = out + written;
+
+    // One loop per section type, so the type is resolved outside the item loop.
+    switch (static_cast<SectionType>(type)) {
+      case SectionType::BedGraph:
+        for (uint32_t i = 0; i < count; ++i, item += kBedGraphItemBytes) {
+          const uint32_t start = load_u32le(item);
+          const uint32_t end = load_u32le(item + 4);
+          if (end < start) return {DecodeStatus::BadInterval, written + i, section_offset};
+          dst[i] = Run{chrom_id, start, end, load_f32le(item + 8)};
+        }
+        break;
+      case SectionType::VariableStep:
+        for (uint32_t i = 0; i < count; ++i, item += kVariableStepItemBytes) {
+          const uint32_t start = load_u32le(item);
+          const uint64_t end = uint64_t{start} + span;
+          if (end > 0xFFFFFFFFull) return {DecodeStatus::BadInterval, written + i, section_offset};
+          dst[i] = Run{chrom_id, start, static_cast<uint32_t>(end), load_f32le(item + 4)};
+        }
+        break;
+      case SectionType::FixedStep:
+        for (uint32_t i = 0; i < count; ++i, item += kFixedStepItemBytes) {
+          const uint64_t start = uint64_t{chrom_start} + uint64_t{i} * step;
+          const uint64_t end = start + span;
+          if (end > 0xFFFFFFFFull) return {DecodeStatus::BadInterval, written + i, section_offset};
+          dst[i] = Run{chrom_id, static_cast<uint32_t>(start), static_cast<uint32_t>(end), load_f32le(item)};
+        }
+        break;
+    }
+    written += count;
+    pos += count * item_bytes;
+  }
+  return {DecodeStatus::Ok, written, 0};
+}
+
+}  // namespace bwl::stages

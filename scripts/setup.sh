@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Sets up everything on a fresh Debian machine: the system packages the build needs (when they
+# are missing and this user can install them), a virtual environment in .venv, and the package
+# with its test extras, built from source through CMake.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: libdeflate (CPU inflate), GoogleTest (C++ tests), zlib (fallback inflate and
+# the C++ tests' block builder), pkg-config (to find libdeflate), a C++ compiler.
+packages=(libdeflate-dev libgtest-dev zlib1g-dev pkg-config g++)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"; else sudo=none; fi
+  if [ "$sudo" = none ]; then
+    echo "setup: cannot install ${missing[*]} (not root, no sudo); install them, then run this again." >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+python="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+# Build requirements in the environment itself, so the package builds without isolation and
+# CMake/ninja come from PyPI where the system has none.
+.venv/bin/python -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" "cmake>=3.24" ninja
+.venv/bin/python -m pip install -q --no-build-isolation ".[test]"
+echo "setup: done ($(.venv/bin/python -c 'import bigwig_loader as b; print("bigwig-loader", b.__version__, "inflate:", b.inflate_backend)'))"
