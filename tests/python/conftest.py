@@ -1,0 +1,81 @@
+"""Shared fixtures: the real files in ../shared/data/real and files written here with pyBigWig."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pyBigWig
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REAL_DATA = Path(os.environ.get("BWL_REAL_DATA", REPO_ROOT.parent / "shared" / "data" / "real"))
+
+# Files in REAL_DATA that are not bigWigs, by design.
+NOT_BIGWIG = {"clodius/not_a_bigwig_hdf5.bw"}
+
+
+def real_bigwigs() -> list[Path]:
+    if not REAL_DATA.is_dir():
+        raise RuntimeError(f"the real test files are missing: {REAL_DATA} (set BWL_REAL_DATA)")
+    files = sorted(p for p in REAL_DATA.rglob("*.bw") if str(p.relative_to(REAL_DATA)) not in NOT_BIGWIG)
+    assert len(files) >= 12, files
+    return files
+
+
+def real_file(relative: str) -> Path:
+    path = REAL_DATA / relative
+    if not path.is_file():
+        raise RuntimeError(f"missing real test file {path}")
+    return path
+
+
+# --- files the tests write with pyBigWig -------------------------------------------------
+
+GENERATED_CHROMS = [("chr1", 200_000), ("chr2", 150_000), ("chr3", 120_000), ("chrM", 16_569), ("chrEmpty", 5_000)]
+
+
+def _bedgraph_runs(rng: np.random.Generator, size: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n runs of random length with random gaps, some NaN values, inside [0, size)."""
+    lengths = rng.integers(1, 60, n)
+    gaps = rng.integers(0, 40, n) * (rng.random(n) < 0.3)
+    starts = np.cumsum(np.r_[0, (lengths + gaps)[:-1]]) + 7
+    ends = starts + lengths
+    keep = ends <= size
+    values = rng.normal(0, 5, n).astype(np.float32)
+    values[rng.random(n) < 0.02] = np.nan
+    return starts[keep], ends[keep], values[keep]
+
+
+def write_generated(path: Path, seed: int = 0) -> Path:
+    """A bigWig with all three section types, several chromosomes, NaN values and gaps:
+    chr1 bedGraph (many blocks), chr2 variableStep (span 3), chr3 fixedStep (step 10, span 7),
+    chrM all three types one after another, chrEmpty no data at all."""
+    rng = np.random.default_rng(seed)
+    bw = pyBigWig.open(str(path), "w")
+    bw.addHeader(GENERATED_CHROMS, maxZooms=2)
+    s, e, v = _bedgraph_runs(rng, 200_000, 6_000)
+    bw.addEntries(["chr1"] * len(s), s.tolist(), ends=e.tolist(), values=v.tolist())
+    starts2 = np.sort(rng.choice(np.arange(0, 150_000 - 3, 3), 5_000, replace=False))
+    vals2 = rng.normal(1, 2, len(starts2)).astype(np.float32)
+    vals2[::97] = np.nan
+    bw.addEntries("chr2", starts2.tolist(), values=vals2.tolist(), span=3)
+    vals3 = rng.normal(-1, 3, 3_000).astype(np.float32)
+    vals3[5:9] = np.nan
+    bw.addEntries("chr3", 1_001, values=vals3.tolist(), span=7, step=10)
+    bw.addEntries(["chrM"] * 3, [0, 10, 30], ends=[5, 20, 31], values=[1.0, 2.0, 3.0])
+    bw.addEntries("chrM", [100, 150, 151], values=[4.0, float("nan"), 6.0], span=1)
+    bw.addEntries("chrM", 1_000, values=[7.0, 8.0, 9.0], span=50, step=100)
+    bw.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def generated_bigwig(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_generated(tmp_path_factory.mktemp("generated") / "all_sections.bw")
+
+
+@pytest.fixture(scope="session")
+def all_bigwigs(generated_bigwig: Path) -> list[Path]:
+    return real_bigwigs() + [generated_bigwig]
