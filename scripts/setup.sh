@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: libdeflate (CPU inflate), GoogleTest (C++ tests), zlib (fallback inflate and
-# the C++ tests' block builder), pkg-config (to find libdeflate), a C++ compiler.
-packages=(libdeflate-dev libgtest-dev zlib1g-dev pkg-config g++)
+# the C++ tests' block builder), DLPack's header (tensor exchange), pkg-config (to find libdeflate), a C++ compiler.
+packages=(libdeflate-dev libgtest-dev libdlpack-dev zlib1g-dev pkg-config g++)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,5 +29,8 @@ python="${PYTHON:-python3}"
 # Build requirements in the environment itself, so the package builds without isolation and
 # CMake/ninja come from PyPI where the system has none.
 .venv/bin/python -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" "cmake>=3.24" ninja
+# PyTorch for the DLPack tests: pinned to the CPU build this image's pip finds locally; an
+# unpinned "torch" would pull the newest CUDA build (several GB).
+.venv/bin/python -m pip install -q "torch==${BWL_TORCH_VERSION:-2.13.0}"
 .venv/bin/python -m pip install -q --no-build-isolation ".[test]"
 echo "setup: done ($(.venv/bin/python -c 'import bigwig_loader as b; print("bigwig-loader", b.__version__, "inflate:", b.inflate_backend)'))"

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "bindings/collection_bindings.hpp"
+#include "bindings/tensor_bindings.hpp"
 #include "common/errors.hpp"
 #include "format/bigwig_file.hpp"
 #include "stages/host_inflate.hpp"
@@ -140,6 +142,8 @@ PYBIND11_MODULE(_core, m) {
   m.attr("inflate_backend") = bwl::stages::HostInflater::backend_name();
   register_exception_mapping(m);
   bind_bigwig_file(m);
+  bwl::bindings::bind_tensor(m);
+  bwl::bindings::bind_collection(m);
 
 #ifdef BWL_HAVE_CUDA
   m.attr("built_with_cuda") = true;

@@ -4,8 +4,9 @@ Reads BigWig files on the fly, on the CPU (and on a GPU when there is one), with
 pre-processing step.
 """
 
-from bigwig_loader._core import BigWigError, __version__, inflate_backend
+from bigwig_loader._core import BigWigError, Tensor, __version__, inflate_backend
 from bigwig_loader.bigwig import BigWig
+from bigwig_loader.collection import BigWigCollection
 from bigwig_loader.device import cuda_available
 
-__all__ = ["BigWig", "BigWigError", "__version__", "cuda_available", "inflate_backend"]
+__all__ = ["BigWig", "BigWigCollection", "BigWigError", "Tensor", "__version__", "cuda_available", "inflate_backend"]

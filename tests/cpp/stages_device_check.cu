@@ -2,6 +2,7 @@
 // CPU tests exercise compile for the device, so the CUDA kernels can be thin launchers.
 #include "stages/fill.hpp"
 #include "stages/section_decode.hpp"
+#include "stages/window_fill.hpp"
 
 namespace {
 
@@ -15,7 +16,19 @@ __global__ void decode_and_fill_each_block(const uint8_t* const* blocks, const u
   bwl::stages::fill_bases(runs[b], results[b].runs, chrom_id, start, end, out);
 }
 
+__global__ void fill_windows(const bwl::stages::Run* runs, uint32_t n_runs, bwl::stages::ColumnQuery q,
+                             uint32_t window_size, double* sums, uint32_t* covered, float* cells, uint16_t* bf16,
+                             uint32_t n_cells) {
+  if (threadIdx.x != 0) return;
+  bwl::stages::fill_single_base_cells(runs, n_runs, q, 1.0f, cells);
+  bwl::stages::accumulate_window_cells(runs, n_runs, q, window_size, sums, covered);
+  for (uint32_t c = 0; c < n_cells; ++c) {
+    bf16[c] = bwl::stages::to_bfloat16(bwl::stages::finalize_window_cell(sums[c], covered[c], window_size, 1.0f, 0.0f));
+  }
+}
+
 }  // namespace
 
 // Taking the kernel's address forces its instantiation for every target architecture.
-void* bwl_stages_device_check_kernel() { return reinterpret_cast<void*>(&decode_and_fill_each_block); }
+void* bwl_stages_device_check_kernels[] = {reinterpret_cast<void*>(&decode_and_fill_each_block),
+                                           reinterpret_cast<void*>(&fill_windows)};

@@ -79,3 +79,61 @@ def generated_bigwig(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def all_bigwigs(generated_bigwig: Path) -> list[Path]:
     return real_bigwigs() + [generated_bigwig]
+
+
+# --- a generated collection: files with different chromosome sets and id orders ----------
+
+
+def write_collection(directory: Path, seed: int = 1) -> list[Path]:
+    """Three bigWigs over overlapping but different chromosome sets, each written with its own
+    header order (so chromosome ids differ between files) and sizes (chr1 is shorter in c):
+
+      a.bw  chr1 (bedGraph), chr2 (variableStep), chrX (fixedStep)
+      b.bw  chrX (bedGraph), contig_7 (fixedStep), chr2 (bedGraph) — no chr1
+      c.bw  chr2 (fixedStep), chr1 (variableStep, shorter chromosome) — NaN runs and gaps
+    """
+    rng = np.random.default_rng(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def bedgraph(bw, chrom, size, n):
+        s, e, v = _bedgraph_runs(rng, size, n)
+        bw.addEntries([chrom] * len(s), s.tolist(), ends=e.tolist(), values=v.tolist())
+
+    def varstep(bw, chrom, size, span, n):
+        starts = np.sort(rng.choice(np.arange(0, size - span, span), n, replace=False))
+        values = rng.normal(2, 1, n).astype(np.float32)
+        values[rng.random(n) < 0.03] = np.nan
+        bw.addEntries(chrom, starts.tolist(), values=values.tolist(), span=span)
+
+    def fixedstep(bw, chrom, start, span, step, n):
+        values = rng.normal(0, 4, n).astype(np.float32)
+        values[n // 3 : n // 3 + 5] = np.nan
+        bw.addEntries(chrom, start, values=values.tolist(), span=span, step=step)
+
+    paths = [directory / "a.bw", directory / "b.bw", directory / "sub" / "c.bw"]
+    paths[2].parent.mkdir(exist_ok=True)
+    bw = pyBigWig.open(str(paths[0]), "w")
+    bw.addHeader([("chr1", 60_000), ("chr2", 50_000), ("chrX", 40_000)], maxZooms=0)
+    bedgraph(bw, "chr1", 60_000, 2_500)
+    varstep(bw, "chr2", 50_000, 4, 3_000)
+    fixedstep(bw, "chrX", 1_000, 20, 25, 1_400)
+    bw.close()
+    bw = pyBigWig.open(str(paths[1]), "w")
+    bw.addHeader([("chrX", 40_000), ("contig_7", 9_000), ("chr2", 50_000)], maxZooms=0)
+    bedgraph(bw, "chrX", 40_000, 1_500)
+    fixedstep(bw, "contig_7", 0, 3, 3, 2_900)
+    bedgraph(bw, "chr2", 50_000, 1_800)
+    bw.close()
+    bw = pyBigWig.open(str(paths[2]), "w")
+    bw.addHeader([("chr2", 50_000), ("chr1", 30_000)], maxZooms=0)
+    fixedstep(bw, "chr2", 500, 10, 10, 4_000)
+    varstep(bw, "chr1", 30_000, 7, 2_000)
+    bw.close()
+    return sorted(paths, key=str)
+
+
+@pytest.fixture(scope="session")
+def collection_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("collection")
+    write_collection(directory)
+    return directory

@@ -1,0 +1,133 @@
+// Bindings of the engine and the CPU backend: _core.Collection and _core.CpuBackend.
+#include "bindings/collection_bindings.hpp"
+
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bindings/tensor_bindings.hpp"
+#include "common/errors.hpp"
+#include "cpu/cpu_batch_processor.hpp"
+#include "engine/batch_plan.hpp"
+#include "engine/collection.hpp"
+#include "format/block_reader.hpp"
+
+namespace py = pybind11;
+
+namespace bwl::bindings {
+namespace {
+
+using engine::Collection;
+
+template <typename T>
+std::vector<T> to_vector(const py::array_t<T, py::array::c_style | py::array::forcecast>& a) {
+  if (a.ndim() != 1) throw InvalidArgument("expected a 1-dimensional array");
+  return std::vector<T>(a.data(), a.data() + a.size());
+}
+
+py::object get_batch(cpu::CpuBatchProcessor& backend, const Collection& collection,
+                     const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& chroms,
+                     const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& starts, int64_t length,
+                     uint32_t window_size, float default_value, const std::string& dtype,
+                     const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& tracks,
+                     const py::array_t<float, py::array::c_style | py::array::forcecast>& scales, const py::object& out) {
+  engine::BatchRequest request;
+  request.chroms = to_vector(chroms);
+  request.starts = to_vector(starts);
+  request.length = length;
+  request.window_size = window_size;
+  request.default_value = default_value;
+  request.dtype = parse_dtype(dtype);
+  request.tracks = to_vector(tracks);
+  request.scales = to_vector(scales);
+
+  engine::BatchPlan plan;
+  {
+    py::gil_scoped_release release;
+    plan = engine::plan_batch(collection, request);
+  }
+  if (out.is_none()) {
+    auto tensor = std::make_shared<HostTensor>(plan.output_shape(), request.dtype);
+    {
+      py::gil_scoped_release release;
+      backend.run(collection, request, plan, tensor->data());
+    }
+    return py::cast(tensor);
+  }
+  BorrowedOutput target(out, plan.output_shape(), request.dtype);
+  {
+    py::gil_scoped_release release;
+    backend.run(collection, request, plan, target.data());
+  }
+  return out;
+}
+
+}  // namespace
+
+void bind_collection(py::module_& m) {
+  py::class_<Collection>(m, "Collection", "Many bigWig files opened together (the C++ engine).")
+      .def(py::init<const std::vector<std::string>&, size_t>(), py::arg("paths"), py::arg("n_threads") = 0,
+           py::call_guard<py::gil_scoped_release>())
+      .def("__len__", &Collection::n_files)
+      .def_property_readonly("chrom_names", &Collection::chrom_names)
+      .def_property_readonly("chrom_sizes", &Collection::chrom_sizes)
+      .def("find_chrom", &Collection::find_chrom, py::arg("name"))
+      .def("file_chroms",
+           [](const Collection& c, size_t f) {
+             if (f >= c.n_files()) throw InvalidArgument("file index out of range");
+             py::list out;
+             for (const auto& chrom : c.file(f).chroms()) out.append(py::make_tuple(chrom.name, chrom.size));
+             return out;
+           })
+      .def(
+          "presence",
+          [](const Collection& c) {
+            py::array_t<bool> present({c.n_files(), c.chrom_names().size()});
+            auto p = present.mutable_unchecked<2>();
+            for (size_t f = 0; f < c.n_files(); ++f) {
+              for (size_t k = 0; k < c.chrom_names().size(); ++k) {
+                p(f, k) = c.local_chrom(f, static_cast<uint32_t>(k)) != engine::kAbsent;
+              }
+            }
+            return present;
+          },
+          "bool array (files, chromosomes): which file has which chromosome of the global table")
+      .def(
+          "file_intervals",
+          [](const Collection& c, size_t f, const std::string& chrom) {
+            if (f >= c.n_files()) throw InvalidArgument("file index out of range");
+            const format::BigWigFile& file = c.file(f);
+            const size_t ci = file.chrom_index(chrom);
+            std::vector<stages::Run> runs;
+            {
+              py::gil_scoped_release release;
+              runs = file.intervals(ci, 0, file.chroms()[ci].size, format::thread_block_scratch());
+            }
+            const auto n = static_cast<py::ssize_t>(runs.size());
+            py::array_t<int64_t> starts(n), ends(n);
+            py::array_t<float> values(n);
+            int64_t* s = starts.mutable_data();
+            int64_t* e = ends.mutable_data();
+            float* v = values.mutable_data();
+            for (size_t i = 0; i < runs.size(); ++i) {
+              s[i] = runs[i].start;
+              e[i] = runs[i].end;
+              v[i] = runs[i].value;
+            }
+            return py::make_tuple(starts, ends, values);
+          },
+          py::arg("file"), py::arg("chrom"));
+
+  py::class_<cpu::CpuBatchProcessor>(m, "CpuBackend", "The CPU batch processor: a pool of n_threads workers.")
+      .def(py::init<size_t>(), py::arg("n_threads") = 0)
+      .def_property_readonly("n_threads", &cpu::CpuBatchProcessor::n_threads)
+      .def("get_batch", &get_batch, py::arg("collection"), py::arg("chroms"), py::arg("starts"), py::arg("length"),
+           py::arg("window_size"), py::arg("default_value"), py::arg("dtype"), py::arg("tracks"), py::arg("scales"),
+           py::arg("out") = py::none(),
+           "Plans and runs one batch with the GIL released; returns a new Tensor, or fills and returns `out`.");
+}
+
+}  // namespace bwl::bindings

@@ -1,0 +1,9 @@
+#pragma once
+#include <pybind11/pybind11.h>
+
+namespace bwl::bindings {
+
+// Registers bigwig_loader._core.Collection and bigwig_loader._core.CpuBackend.
+void bind_collection(pybind11::module_& m);
+
+}  // namespace bwl::bindings

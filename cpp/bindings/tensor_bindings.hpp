@@ -1,0 +1,31 @@
+#pragma once
+// Binding helpers for tensors crossing into Python through DLPack: part of the one binding
+// module, split out so core_module.cpp stays readable.
+#include <pybind11/pybind11.h>
+
+#include <memory>
+#include <vector>
+
+#include "tensor/tensor.hpp"
+
+namespace bwl::bindings {
+
+// Registers bigwig_loader._core.Tensor (exported as bigwig_loader.Tensor).
+void bind_tensor(pybind11::module_& m);
+
+// A consumer's `out=` array, borrowed through its __dlpack__ for as long as this object lives.
+class BorrowedOutput {
+ public:
+  BorrowedOutput(const pybind11::object& array, const std::vector<int64_t>& shape, DType dtype);
+  ~BorrowedOutput();
+  BorrowedOutput(const BorrowedOutput&) = delete;
+  BorrowedOutput& operator=(const BorrowedOutput&) = delete;
+  void* data() const { return data_; }
+
+ private:
+  pybind11::object capsule_;
+  void* managed_ = nullptr;  // DLManagedTensor*
+  void* data_ = nullptr;
+};
+
+}  // namespace bwl::bindings

@@ -1,0 +1,82 @@
+#include "common/thread_pool.hpp"
+
+#include <sched.h>
+
+namespace bwl {
+
+size_t ThreadPool::available_cpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<size_t>(n);
+  }
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw > 0 ? hw : 1;
+}
+
+ThreadPool::ThreadPool(size_t n_threads) {
+  if (n_threads == 0) n_threads = available_cpus();
+  workers_.reserve(n_threads - 1);
+  for (size_t w = 1; w < n_threads; ++w) workers_.emplace_back([this, w] { worker_loop(w); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::run_tasks(size_t worker, std::unique_lock<std::mutex>& lock) {
+  // Tasks are taken under the lock and run outside it.
+  while (next_ < n_tasks_ && !error_) {
+    const size_t i = next_++;
+    lock.unlock();
+    try {
+      (*task_)(i, worker);
+    } catch (...) {
+      lock.lock();
+      if (!error_) error_ = std::current_exception();
+      continue;
+    }
+    lock.lock();
+  }
+}
+
+void ThreadPool::worker_loop(size_t worker) {
+  size_t seen = 0;
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+    if (stopping_) return;
+    seen = generation_;
+    // Counted as active from before it takes a task, under the same lock: the caller waits for
+    // every worker that may still be running one.
+    ++active_;
+    run_tasks(worker, lock);
+    if (--active_ == 0) done_.notify_all();
+  }
+}
+
+void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)>& task) {
+  if (n == 0) return;
+  std::unique_lock<std::mutex> lock(mutex_);
+  task_ = &task;
+  n_tasks_ = n;
+  next_ = 0;
+  error_ = nullptr;
+  ++generation_;
+  if (!workers_.empty() && n > 1) wake_.notify_all();
+  run_tasks(0, lock);
+  done_.wait(lock, [&] { return active_ == 0; });
+  task_ = nullptr;
+  n_tasks_ = 0;
+  std::exception_ptr error = error_;
+  error_ = nullptr;
+  lock.unlock();
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace bwl

@@ -1,0 +1,119 @@
+#include "cpu/cpu_batch_processor.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "stages/window_fill.hpp"
+
+namespace bwl::cpu {
+namespace {
+
+// Planned blocks per phase-1 task: enough to merge adjacent reads, few enough to balance load.
+constexpr size_t kBlocksPerTask = 8;
+
+void store_column(const float* cells, uint32_t n_cells, DType dtype, size_t n_tracks, size_t w, size_t k,
+                  void* out) {
+  const size_t base = w * n_cells * n_tracks + k;
+  if (dtype == DType::Float32) {
+    float* dst = static_cast<float*>(out) + base;
+    for (uint32_t i = 0; i < n_cells; ++i) dst[i * n_tracks] = cells[i];
+  } else {
+    uint16_t* dst = static_cast<uint16_t*>(out) + base;
+    for (uint32_t i = 0; i < n_cells; ++i) dst[i * n_tracks] = stages::to_bfloat16(cells[i]);
+  }
+}
+
+}  // namespace
+
+CpuBatchProcessor::CpuBatchProcessor(size_t n_threads) : pool_(n_threads), scratch_(pool_.size()) {}
+
+void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collection, const engine::BatchPlan& plan,
+                                              size_t first, size_t last, WorkerScratch& scratch, size_t worker) {
+  const format::BigWigFile& file = collection.file(plan.blocks[first].file);
+  std::vector<uint32_t>& numbers = scratch.block_numbers;
+  numbers.clear();
+  for (size_t p = first; p < last; ++p) numbers.push_back(plan.blocks[p].block);
+  size_t p = first;
+  format::decode_blocks(file.file(), file.header(), file.block_index(), numbers, scratch.blocks,
+                        [&](const stages::Run* runs, uint32_t n) {
+                          const engine::PlannedBlock& pb = plan.blocks[p];
+                          const size_t offset = scratch.arena.size();
+                          for (uint32_t r = 0; r < n; ++r) {
+                            const stages::Run& run = runs[r];
+                            if (pb.mixed_chroms ||
+                                (run.chrom_id == pb.chrom_id && run.end > pb.need_lo && run.start < pb.need_hi)) {
+                              scratch.arena.push_back(run);
+                            }
+                          }
+                          spans_[p] = RunSpan{static_cast<uint32_t>(worker),
+                                              static_cast<uint32_t>(scratch.arena.size() - offset), offset};
+                          ++p;
+                        });
+}
+
+void CpuBatchProcessor::fill_column(const engine::BatchRequest& request, const engine::BatchPlan& plan,
+                                    size_t column, WorkerScratch& scratch, void* out) {
+  const size_t w = column / plan.n_tracks;
+  const size_t k = column % plan.n_tracks;
+  const stages::ColumnQuery& q = plan.columns[column];
+  const float scale = request.scales[k];
+  const uint32_t n_cells = plan.cells;
+  scratch.cells.resize(n_cells);
+  float* cells = scratch.cells.data();
+  if (request.window_size == 1) {
+    std::fill(cells, cells + n_cells, request.default_value);
+    for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {
+      const RunSpan& span = spans_[plan.column_blocks[i]];
+      stages::fill_single_base_cells(scratch_[span.worker].arena.data() + span.offset, span.count, q, scale, cells);
+    }
+  } else {
+    scratch.sums.assign(n_cells, 0.0);
+    scratch.covered.assign(n_cells, 0);
+    for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {
+      const RunSpan& span = spans_[plan.column_blocks[i]];
+      stages::accumulate_window_cells(scratch_[span.worker].arena.data() + span.offset, span.count, q,
+                                      request.window_size, scratch.sums.data(), scratch.covered.data());
+    }
+    for (uint32_t c = 0; c < n_cells; ++c) {
+      cells[c] = stages::finalize_window_cell(scratch.sums[c], scratch.covered[c], request.window_size, scale,
+                                              request.default_value);
+    }
+  }
+  store_column(cells, n_cells, request.dtype, plan.n_tracks, w, k, out);
+}
+
+void CpuBatchProcessor::run(const engine::Collection& collection, const engine::BatchRequest& request,
+                            const engine::BatchPlan& plan, void* out) {
+  std::lock_guard<std::mutex> lock(run_mutex_);
+  for (WorkerScratch& s : scratch_) s.arena.clear();
+  spans_.assign(plan.blocks.size(), RunSpan{0, 0, 0});
+
+  // Phase 1: tasks of up to kBlocksPerTask planned blocks, never crossing a file.
+  std::vector<size_t> task_start;
+  for (size_t p = 0; p < plan.blocks.size(); ++p) {
+    if (task_start.empty() || p - task_start.back() == kBlocksPerTask || plan.blocks[p].file != plan.blocks[p - 1].file) {
+      task_start.push_back(p);
+    }
+  }
+  task_start.push_back(plan.blocks.size());
+  pool_.parallel_for(task_start.size() - 1, [&](size_t t, size_t worker) {
+    decode_planned_blocks(collection, plan, task_start[t], task_start[t + 1], scratch_[worker], worker);
+  });
+
+  // Phase 2: one task per window and slice of tracks, so that even a batch of one window with
+  // many tracks spreads over the pool.
+  const size_t n_columns = plan.batch * plan.n_tracks;
+  if (n_columns == 0 || plan.cells == 0) return;
+  const size_t target_tasks = pool_.size() * 8;
+  const size_t tracks_per_task =
+      std::max<size_t>(1, std::min(plan.n_tracks, (n_columns + target_tasks - 1) / target_tasks));
+  const size_t slices = (plan.n_tracks + tracks_per_task - 1) / tracks_per_task;
+  pool_.parallel_for(plan.batch * slices, [&](size_t t, size_t worker) {
+    const size_t w = t / slices;
+    const size_t k0 = (t % slices) * tracks_per_task;
+    const size_t k1 = std::min(plan.n_tracks, k0 + tracks_per_task);
+    for (size_t k = k0; k < k1; ++k) fill_column(request, plan, w * plan.n_tracks + k, scratch_[worker], out);
+  });
+}
+
+}  // namespace bwl::cpu

@@ -1,0 +1,107 @@
+#include "engine/batch_plan.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include "common/errors.hpp"
+
+namespace bwl::engine {
+namespace {
+
+void check_request(const Collection& collection, const BatchRequest& r) {
+  if (r.chroms.size() != r.starts.size()) {
+    throw InvalidArgument("chromosomes and starts differ in length (" + std::to_string(r.chroms.size()) + " vs " +
+                          std::to_string(r.starts.size()) + ")");
+  }
+  if (r.length <= 0) throw InvalidArgument("windows must have start < end");
+  if (r.window_size == 0) throw InvalidArgument("window_size must be at least 1");
+  if (r.window_size > r.length) {
+    throw InvalidArgument("window_size " + std::to_string(r.window_size) + " is larger than the window length " +
+                          std::to_string(r.length));
+  }
+  if (r.length > (int64_t{1} << 32)) throw InvalidArgument("windows longer than 2^32 bases are not supported");
+  if (r.scales.size() != r.tracks.size()) throw InvalidArgument("one scale factor per track is needed");
+  for (uint32_t t : r.tracks) {
+    if (t >= collection.n_files()) {
+      throw InvalidArgument("track index " + std::to_string(t) + " is out of range for a collection of " +
+                            std::to_string(collection.n_files()) + " files");
+    }
+  }
+  for (uint32_t c : r.chroms) {
+    if (c >= collection.chrom_names().size()) throw InvalidArgument("chromosome id " + std::to_string(c) + " is out of range");
+  }
+}
+
+}  // namespace
+
+BatchPlan plan_batch(const Collection& collection, const BatchRequest& r) {
+  check_request(collection, r);
+  BatchPlan plan;
+  plan.batch = r.starts.size();
+  plan.n_tracks = r.tracks.size();
+  plan.cells = static_cast<uint32_t>(r.length / r.window_size);
+  const int64_t covered_length = int64_t{plan.cells} * r.window_size;  // the partial last cell is dropped
+
+  const size_t n_columns = plan.batch * plan.n_tracks;
+  plan.columns.resize(n_columns);
+  plan.column_begin.assign(n_columns + 1, 0);
+  // First pass: each column's blocks, as (file, block) keys; second: de-duplicate and index.
+  std::vector<uint64_t> keys;
+  std::vector<uint32_t> found;
+  for (size_t w = 0; w < plan.batch; ++w) {
+    const int64_t start = r.starts[w];
+    const int64_t end = start + covered_length;
+    for (size_t k = 0; k < plan.n_tracks; ++k) {
+      const size_t column = w * plan.n_tracks + k;
+      const uint32_t f = r.tracks[k];
+      stages::ColumnQuery& q = plan.columns[column];
+      q.window_start = start;
+      q.chrom_id = 0;
+      q.lo = q.hi = 0;
+      const int32_t local = collection.local_chrom(f, r.chroms[w]);
+      if (local != kAbsent) {
+        const format::ChromInfo& chrom = collection.file(f).chroms()[static_cast<size_t>(local)];
+        const int64_t lo = std::max<int64_t>(start, 0);
+        const int64_t hi = std::min<int64_t>(end, chrom.size);
+        if (lo < hi) {
+          q.chrom_id = chrom.id;
+          q.lo = static_cast<uint32_t>(lo);
+          q.hi = static_cast<uint32_t>(hi);
+          found.clear();
+          collection.file(f).block_index().find_overlapping(static_cast<size_t>(local), q.lo, q.hi, found);
+          for (uint32_t b : found) keys.push_back((uint64_t{f} << 32) | b);
+        }
+      }
+      plan.column_begin[column + 1] = static_cast<uint32_t>(keys.size());
+    }
+  }
+  std::vector<uint64_t> unique_keys = keys;
+  std::sort(unique_keys.begin(), unique_keys.end());
+  unique_keys.erase(std::unique(unique_keys.begin(), unique_keys.end()), unique_keys.end());
+  plan.blocks.reserve(unique_keys.size());
+  for (uint64_t key : unique_keys) {
+    plan.blocks.push_back(PlannedBlock{static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key & 0xFFFFFFFFu), 0,
+                                       UINT32_MAX, 0, false});
+  }
+  plan.column_blocks.resize(keys.size());
+  for (size_t column = 0; column < n_columns; ++column) {
+    const stages::ColumnQuery& q = plan.columns[column];
+    for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {
+      const auto b = static_cast<uint32_t>(std::lower_bound(unique_keys.begin(), unique_keys.end(), keys[i]) -
+                                           unique_keys.begin());
+      plan.column_blocks[i] = b;
+      PlannedBlock& pb = plan.blocks[b];
+      if (pb.need_lo == UINT32_MAX) {
+        pb.chrom_id = q.chrom_id;
+      } else if (pb.chrom_id != q.chrom_id) {
+        pb.mixed_chroms = true;
+      }
+      pb.need_lo = std::min(pb.need_lo, q.lo);
+      pb.need_hi = std::max(pb.need_hi, q.hi);
+    }
+  }
+  return plan;
+}
+
+}  // namespace bwl::engine

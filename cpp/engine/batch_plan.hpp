@@ -1,0 +1,58 @@
+#pragma once
+// Stage 1 of the batch pipeline: which blocks a batch needs. For every output column (window w,
+// track k) the plan lists the blocks with data in that window; the blocks of the whole batch are
+// de-duplicated, so each one is fetched, inflated and decoded once however many windows use it.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "engine/collection.hpp"
+#include "stages/window_fill.hpp"
+#include "tensor/tensor.hpp"
+
+namespace bwl::engine {
+
+// One get_batch call, as the engine sees it. Windows may start below 0 or end past a
+// chromosome: those bases read as the default value.
+struct BatchRequest {
+  std::vector<uint32_t> chroms;   // global chromosome ids, one per window
+  std::vector<int64_t> starts;    // one per window
+  int64_t length = 0;             // end - start, the same for every window
+  uint32_t window_size = 1;
+  float default_value = 0.0f;
+  DType dtype = DType::Float32;
+  std::vector<uint32_t> tracks;   // file index of each output track, in output order
+  std::vector<float> scales;      // one factor per output track (1 when unscaled)
+};
+
+// A block of one file that the batch needs, with the bounding range its windows need from it:
+// decoded runs outside [need_lo, need_hi) of chromosome `chrom_id` can be dropped at once.
+struct PlannedBlock {
+  uint32_t file;
+  uint32_t block;  // number in that file's BlockIndex
+  uint32_t chrom_id;
+  uint32_t need_lo;
+  uint32_t need_hi;
+  bool mixed_chroms;  // windows on several chromosomes need it (a block spanning chromosomes): keep every run
+};
+
+struct BatchPlan {
+  size_t batch = 0;
+  size_t n_tracks = 0;
+  uint32_t cells = 0;  // length / window_size
+  std::vector<stages::ColumnQuery> columns;  // [w * n_tracks + k]
+  std::vector<PlannedBlock> blocks;          // unique, sorted by (file, block number) = disk order
+  // Blocks of column c: column_blocks[column_begin[c] .. column_begin[c + 1]), indices into `blocks`.
+  std::vector<uint32_t> column_begin;
+  std::vector<uint32_t> column_blocks;
+
+  std::vector<int64_t> output_shape() const {
+    return {static_cast<int64_t>(batch), static_cast<int64_t>(cells), static_cast<int64_t>(n_tracks)};
+  }
+};
+
+// Checks the request against the collection (InvalidArgument for empty or mismatched windows,
+// a bad window size, a track index out of range, a chromosome id out of range) and plans it.
+BatchPlan plan_batch(const Collection& collection, const BatchRequest& request);
+
+}  // namespace bwl::engine

@@ -1,0 +1,42 @@
+#include "engine/collection.hpp"
+
+#include <algorithm>
+
+#include "common/thread_pool.hpp"
+#include "engine/chrom_order.hpp"
+
+namespace bwl::engine {
+
+Collection::Collection(const std::vector<std::string>& paths, size_t n_threads) {
+  files_.resize(paths.size());
+  ThreadPool pool(std::min(n_threads == 0 ? ThreadPool::available_cpus() : n_threads, std::max<size_t>(paths.size(), 1)));
+  pool.parallel_for(paths.size(), [&](size_t i, size_t) { files_[i] = std::make_unique<format::BigWigFile>(paths[i]); });
+
+  std::unordered_map<std::string, uint32_t> largest;
+  for (const auto& f : files_) {
+    for (const auto& c : f->chroms()) {
+      auto [it, fresh] = largest.emplace(c.name, c.size);
+      if (!fresh) it->second = std::max(it->second, c.size);
+    }
+  }
+  chrom_names_.reserve(largest.size());
+  for (const auto& kv : largest) chrom_names_.push_back(kv.first);
+  std::sort(chrom_names_.begin(), chrom_names_.end(), chrom_before);
+  chrom_sizes_.reserve(chrom_names_.size());
+  for (size_t i = 0; i < chrom_names_.size(); ++i) {
+    chrom_ids_.emplace(chrom_names_[i], static_cast<int32_t>(i));
+    chrom_sizes_.push_back(largest[chrom_names_[i]]);
+  }
+  local_.assign(files_.size(), std::vector<int32_t>(chrom_names_.size(), kAbsent));
+  for (size_t f = 0; f < files_.size(); ++f) {
+    const auto& chroms = files_[f]->chroms();
+    for (size_t c = 0; c < chroms.size(); ++c) local_[f][static_cast<size_t>(chrom_ids_[chroms[c].name])] = static_cast<int32_t>(c);
+  }
+}
+
+int32_t Collection::find_chrom(const std::string& name) const {
+  auto it = chrom_ids_.find(name);
+  return it == chrom_ids_.end() ? kAbsent : it->second;
+}
+
+}  // namespace bwl::engine

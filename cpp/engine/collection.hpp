@@ -1,0 +1,43 @@
+#pragma once
+// Many bigWig files opened together: the files, the global chromosome table (every name any
+// file has, in chrom_order.hpp's order, each with the largest size any file gives it) and, per
+// file, the map from global chromosome ids to that file's own chromosome positions.
+//
+// Thread contract: immutable after construction; any number of threads may plan and read at once.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "format/bigwig_file.hpp"
+
+namespace bwl::engine {
+
+constexpr int32_t kAbsent = -1;
+
+class Collection {
+ public:
+  // Opens every file (headers and indexes only; no block is inflated), `n_threads` at a time
+  // (0: the CPUs this process may use). Throws what opening a file throws, naming that file.
+  explicit Collection(const std::vector<std::string>& paths, size_t n_threads = 0);
+
+  size_t n_files() const { return files_.size(); }
+  const format::BigWigFile& file(size_t i) const { return *files_[i]; }
+
+  const std::vector<std::string>& chrom_names() const { return chrom_names_; }
+  const std::vector<uint32_t>& chrom_sizes() const { return chrom_sizes_; }
+  // Global id of `name`, or kAbsent.
+  int32_t find_chrom(const std::string& name) const;
+  // Position of global chromosome `chrom` in file `f`'s own table, or kAbsent.
+  int32_t local_chrom(size_t f, uint32_t chrom) const { return local_[f][chrom]; }
+
+ private:
+  std::vector<std::unique_ptr<format::BigWigFile>> files_;
+  std::vector<std::string> chrom_names_;
+  std::vector<uint32_t> chrom_sizes_;
+  std::unordered_map<std::string, int32_t> chrom_ids_;
+  std::vector<std::vector<int32_t>> local_;  // [file][global chrom]
+};
+
+}  // namespace bwl::engine

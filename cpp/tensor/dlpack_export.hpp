@@ -1,0 +1,21 @@
+#pragma once
+// DLPack interchange for host tensors. Uses the DLPack header from Debian's libdlpack-dev
+// (DLPack 0.6: the unversioned DLManagedTensor that numpy, torch and cupy all accept).
+#include <dlpack/dlpack.h>
+
+#include <memory>
+
+#include "tensor/tensor.hpp"
+
+namespace bwl {
+
+// A DLManagedTensor viewing `tensor`, which it keeps alive until the consumer calls its
+// deleter. Never copies.
+DLManagedTensor* export_dlpack(std::shared_ptr<HostTensor> tensor);
+
+// A writable view of a consumer's array handed to us as a DLPack tensor (the `out=` argument):
+// checks that it lives in host memory, is C-contiguous, and has the expected shape and dtype;
+// throws InvalidArgument naming `what` and what is wrong otherwise.
+void* checked_output_view(const DLTensor& t, const std::vector<int64_t>& shape, DType dtype, const char* what);
+
+}  // namespace bwl

@@ -1,0 +1,36 @@
+#include "tensor/tensor.hpp"
+
+#include <cstdlib>
+#include <algorithm>
+#include <new>
+
+#include "common/errors.hpp"
+
+namespace bwl {
+
+DType parse_dtype(const std::string& name) {
+  if (name == "float32") return DType::Float32;
+  if (name == "bfloat16") return DType::BFloat16;
+  throw InvalidArgument("dtype must be \"float32\" or \"bfloat16\", got \"" + name + "\"");
+}
+
+void HostTensor::FreeDeleter::operator()(void* p) const { std::free(p); }
+
+HostTensor::HostTensor(std::vector<int64_t> shape, DType dtype) : shape_(std::move(shape)), dtype_(dtype) {
+  for (int64_t d : shape_) {
+    if (d < 0) throw InvalidArgument("tensor dimensions must not be negative");
+  }
+  constexpr size_t kAlign = 64;
+  const size_t bytes = (std::max<size_t>(nbytes(), 1) + kAlign - 1) / kAlign * kAlign;
+  void* p = std::aligned_alloc(kAlign, bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  data_.reset(p);
+}
+
+size_t HostTensor::size() const {
+  size_t n = 1;
+  for (int64_t d : shape_) n *= static_cast<size_t>(d);
+  return n;
+}
+
+}  // namespace bwl

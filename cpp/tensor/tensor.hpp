@@ -1,0 +1,39 @@
+#pragma once
+// An owning, C-contiguous host tensor: what get_batch returns. Exported without a copy through
+// DLPack (tensor/dlpack_export.hpp); the memory lives until the last holder (Python object or
+// DLPack consumer) lets go, so a returned tensor is never overwritten by a later batch.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bwl {
+
+enum class DType : uint8_t { Float32, BFloat16 };
+
+inline size_t dtype_bytes(DType d) { return d == DType::Float32 ? 4 : 2; }
+inline const char* dtype_name(DType d) { return d == DType::Float32 ? "float32" : "bfloat16"; }
+// Throws InvalidArgument for anything but "float32" and "bfloat16".
+DType parse_dtype(const std::string& name);
+
+class HostTensor {
+ public:
+  HostTensor(std::vector<int64_t> shape, DType dtype);
+
+  void* data() const { return data_.get(); }
+  const std::vector<int64_t>& shape() const { return shape_; }
+  DType dtype() const { return dtype_; }
+  size_t size() const;  // elements
+  size_t nbytes() const { return size() * dtype_bytes(dtype_); }
+
+ private:
+  struct FreeDeleter {
+    void operator()(void* p) const;
+  };
+  std::vector<int64_t> shape_;
+  DType dtype_;
+  std::unique_ptr<void, FreeDeleter> data_;  // 64-byte aligned
+};
+
+}  // namespace bwl

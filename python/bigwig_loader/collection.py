@@ -1,0 +1,233 @@
+"""`BigWigCollection`: many bigWig files read together, a batch of windows at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bigwig_loader import _core
+from bigwig_loader.intervals import collection_intervals
+from bigwig_loader.paths import DEFAULT_EXTENSIONS, PathLike, find_bigwig_files, match_scale_factors
+
+STANDARD_CHROMOSOMES = tuple([f"chr{i}" for i in range(1, 23)] + ["chrX", "chrY"])
+
+
+class BigWigCollection:
+    """Many bigWig files, read together: for a batch of genomic windows, every track in one call.
+
+    Args:
+        bigwig_path: a file, a directory (searched recursively when `crawl`), or a list of
+            either. Files are sorted by path; track ``i`` is ``bigwig_paths[i]``.
+        file_extensions: what counts as a bigWig in a directory.
+        crawl: search directories recursively.
+        scale: ``{key: factor}``; a key names files by full path, by a trailing part of the
+            path with or without extension (``"ENCFF1234"``, ``"liver/ENCFF1234.bigWig"``), or
+            by a parent directory name (every file under it). Unmatched files get 1.
+        first_n_files: keep only the first n files (after sorting).
+        n_threads: CPU threads for opening files and for each ``get_batch`` (default: the CPUs
+            this process may use).
+
+    Opening reads only headers and indexes; no data block is inflated until a batch needs it.
+    """
+
+    def __init__(
+        self,
+        bigwig_path: PathLike | Sequence[PathLike],
+        file_extensions: Iterable[str] = DEFAULT_EXTENSIONS,
+        crawl: bool = True,
+        scale: Mapping[str, float] | None = None,
+        first_n_files: int | None = None,
+        n_threads: int | None = None,
+    ) -> None:
+        paths = find_bigwig_files(bigwig_path, file_extensions, crawl)
+        if first_n_files is not None:
+            if first_n_files < 1:
+                raise ValueError(f"first_n_files must be at least 1, got {first_n_files}")
+            paths = paths[:first_n_files]
+        if n_threads is not None and n_threads < 1:
+            raise ValueError(f"n_threads must be at least 1, got {n_threads}")
+        threads = n_threads or 0
+        self.bigwig_paths: list[Path] = paths
+        self.scaling_factors = np.asarray(match_scale_factors(paths, scale), dtype=np.float32)
+        self._collection = _core.Collection([str(p) for p in paths], threads)
+        self._backend = _core.CpuBackend(threads)
+        self._chromosomes: list[str] = list(self._collection.chrom_names)
+        self._chrom_ids = {name: i for i, name in enumerate(self._chromosomes)}
+
+    def __len__(self) -> int:
+        return len(self.bigwig_paths)
+
+    @property
+    def track_names(self) -> list[str]:
+        """One name per track: the file name without its extension."""
+        return [p.stem for p in self.bigwig_paths]
+
+    @property
+    def chromosomes(self) -> list[str]:
+        """Every chromosome any file has: chr1..chr22, chrX, chrY, chrM, then the others in
+        natural order."""
+        return list(self._chromosomes)
+
+    @property
+    def chrom_sizes(self) -> dict[str, int]:
+        """Chromosome -> the largest size any file gives it."""
+        return dict(zip(self._chromosomes, (int(s) for s in self._collection.chrom_sizes)))
+
+    @property
+    def n_threads(self) -> int:
+        return int(self._backend.n_threads)
+
+    def get_chromosomes_present_in_all_files(
+        self,
+        include_chromosomes: str | Sequence[str] = "all",
+        exclude_chromosomes: Sequence[str] | None = None,
+    ) -> list[str]:
+        """Chromosomes every file has, in table order; ``include_chromosomes`` is "all",
+        "standard" (chr1..chr22, chrX, chrY) or a list of names."""
+        present = self._collection.presence().all(axis=0)
+        names = [c for c, ok in zip(self._chromosomes, present) if ok]
+        return _select_chromosomes(names, include_chromosomes, exclude_chromosomes)
+
+    def get_batch(
+        self,
+        chromosomes: Sequence[str] | np.ndarray,
+        starts: Sequence[int] | np.ndarray,
+        ends: Sequence[int] | np.ndarray,
+        *,
+        window_size: int = 1,
+        default_value: float = 0.0,
+        dtype: str = "float32",
+        track_indices: Sequence[int] | np.ndarray | None = None,
+        scale: bool = True,
+        out: Any = None,
+    ) -> Any:
+        """Values of every track over a batch of windows: ``(batch, (end - start) // window_size,
+        n_tracks)``, C-contiguous, as a :class:`bigwig_loader.Tensor` (DLPack: take it with
+        ``numpy.from_dlpack`` or ``torch.from_dlpack``, no copy) or written into ``out``.
+
+        Coordinates are 0-based, half-open, and every window has the same length. Bases outside
+        ``[0, size of the chromosome in that file)``, and every base of a chromosome a file
+        lacks, read as ``default_value``. With ``window_size > 1`` each output cell averages
+        ``window_size`` bases (partial last cell dropped): with a NaN default the mean of the
+        covered bases, otherwise ``(sum of covered + uncovered * default) / window_size``.
+        Values stored as NaN stay NaN.
+
+        Scaling (``scale=True`` and a ``scale`` given at construction) multiplies stored values
+        only: ``default_value`` is never scaled.
+
+        Args:
+            dtype: "float32" or "bfloat16" (rounded to nearest even).
+            track_indices: which tracks, in which order (default: all, in file order).
+            out: a writable C-contiguous DLPack array (numpy, torch, ...) of the right shape
+                and dtype, filled in place and returned. Otherwise a new tensor is returned,
+                never overwritten by a later call.
+
+        Raises KeyError for a chromosome no file has, ValueError for unequal or empty windows
+        or mismatched argument lengths, TypeError for non-integer coordinates.
+        """
+        starts_a = _integer_array(starts, "starts")
+        ends_a = _integer_array(ends, "ends")
+        chrom_ids = self._chromosome_ids(chromosomes)
+        if not (len(chrom_ids) == len(starts_a) == len(ends_a)):
+            raise ValueError(
+                f"chromosomes, starts and ends differ in length ({len(chrom_ids)}, {len(starts_a)}, {len(ends_a)})"
+            )
+        if len(starts_a) == 0:
+            raise ValueError("get_batch needs at least one window")
+        lengths = ends_a - starts_a
+        if np.any(lengths <= 0):
+            i = int(np.argmax(lengths <= 0))
+            raise ValueError(f"window {i} has start {starts_a[i]} >= end {ends_a[i]}")
+        if np.any(lengths != lengths[0]):
+            i = int(np.argmax(lengths != lengths[0]))
+            raise ValueError(f"windows must all have the same length: window 0 has {lengths[0]}, window {i} has {lengths[i]}")
+        if isinstance(window_size, (bool, np.bool_)) or not isinstance(window_size, (int, np.integer)):
+            raise TypeError(f"window_size must be an integer, got {type(window_size).__name__}")
+        if window_size < 1:
+            raise ValueError(f"window_size must be at least 1, got {window_size}")
+        tracks = self._track_indices(track_indices)
+        scales = self.scaling_factors[tracks] if scale else np.ones(len(tracks), dtype=np.float32)
+        return self._backend.get_batch(
+            self._collection, chrom_ids, starts_a, int(lengths[0]), int(window_size), float(default_value),
+            str(dtype), tracks.astype(np.uint32), scales, out,
+        )
+
+    def intervals(
+        self,
+        include_chromosomes: str | Sequence[str] = "all",
+        exclude_chromosomes: Sequence[str] | None = None,
+        blacklist: Any = None,
+        blacklist_buffer: int = 0,
+        padding: int = 0,
+        merge: bool = False,
+        threshold: float | None = None,
+        merge_allow_gap: int = 0,
+    ):
+        """The stored intervals of every file as a pandas DataFrame ``chrom, start, end, value``,
+        to build regions of interest. See :func:`bigwig_loader.intervals.collection_intervals`."""
+        chroms = _select_chromosomes(self._chromosomes, include_chromosomes, exclude_chromosomes)
+        return collection_intervals(
+            self._collection, chroms, self.chrom_sizes, blacklist=blacklist, blacklist_buffer=blacklist_buffer,
+            padding=padding, merge=merge, threshold=threshold, merge_allow_gap=merge_allow_gap,
+        )
+
+    def __repr__(self) -> str:
+        return f"BigWigCollection({len(self)} files, {len(self._chromosomes)} chromosomes)"
+
+    # --- argument checking -------------------------------------------------------------------
+
+    def _chromosome_ids(self, chromosomes: Sequence[str] | np.ndarray) -> np.ndarray:
+        names = np.asarray(chromosomes)
+        if names.ndim != 1:
+            raise ValueError("chromosomes must be a 1-dimensional sequence of names")
+        if names.size and names.dtype.kind not in "UO":
+            raise TypeError(f"chromosomes must be names (str), got {names.dtype}")
+        unique, inverse = np.unique(names, return_inverse=True)
+        ids = np.empty(len(unique), dtype=np.uint32)
+        for i, name in enumerate(unique):  # once per distinct chromosome, not per window
+            found = self._chrom_ids.get(str(name))
+            if found is None:
+                raise KeyError(f"chromosome {str(name)!r} is in none of the {len(self)} files")
+            ids[i] = found
+        return ids[inverse.reshape(-1)]
+
+    def _track_indices(self, track_indices: Sequence[int] | np.ndarray | None) -> np.ndarray:
+        if track_indices is None:
+            return np.arange(len(self), dtype=np.int64)
+        tracks = np.asarray(track_indices)
+        if tracks.ndim != 1 or (tracks.size and tracks.dtype.kind not in "iu"):
+            raise TypeError("track_indices must be a 1-dimensional sequence of integers")
+        if tracks.size == 0:
+            raise ValueError("track_indices must select at least one track")
+        if np.any(tracks < 0) or np.any(tracks >= len(self)):
+            raise ValueError(f"track_indices must lie in [0, {len(self)})")
+        return tracks.astype(np.int64)
+
+
+def _integer_array(values: Sequence[int] | np.ndarray, name: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional")
+    if array.size and array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integers, got {array.dtype}")
+    return array.astype(np.int64, copy=False)
+
+
+def _select_chromosomes(
+    names: Sequence[str], include: str | Sequence[str], exclude: Sequence[str] | None
+) -> list[str]:
+    if isinstance(include, str):
+        if include == "all":
+            selected = list(names)
+        elif include == "standard":
+            selected = [c for c in names if c in STANDARD_CHROMOSOMES]
+        else:
+            raise ValueError(f'include_chromosomes must be "all", "standard" or a list of names, got {include!r}')
+    else:
+        wanted = set(include)
+        selected = [c for c in names if c in wanted]
+    excluded = set(exclude or ())
+    return [c for c in selected if c not in excluded]

@@ -1,0 +1,175 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "bbi_builder.hpp"
+#include "common/errors.hpp"
+#include "common/thread_pool.hpp"
+#include "cpu/cpu_batch_processor.hpp"
+#include "engine/batch_plan.hpp"
+#include "engine/chrom_order.hpp"
+#include "engine/collection.hpp"
+#include "stages/window_fill.hpp"
+
+using namespace bwl::test;
+
+TEST(ChromOrder, StandardChromosomesFirstThenNaturalOrder) {
+  std::vector<std::string> names = {"chrUn_1", "chr10", "chrM", "chr2", "chrY", "chr1", "chrX", "contig_10", "contig_9", "chr01"};
+  std::sort(names.begin(), names.end(), bwl::engine::chrom_before);
+  const std::vector<std::string> expected = {"chr1", "chr2", "chr10", "chrX", "chrY", "chrM", "chr01", "chrUn_1", "contig_9", "contig_10"};
+  EXPECT_EQ(names, expected);
+  EXPECT_EQ(bwl::engine::standard_chrom_rank("chr22"), 21);
+  EXPECT_EQ(bwl::engine::standard_chrom_rank("chr23"), -1);
+  EXPECT_EQ(bwl::engine::standard_chrom_rank("chr01"), -1);
+}
+
+TEST(ThreadPool, RunsEveryIndexOnceOnDistinctWorkers) {
+  bwl::ThreadPool pool(3);
+  for (int round = 0; round < 50; ++round) {
+    std::vector<std::atomic<int>> hits(1000);
+    std::atomic<size_t> max_worker{0};
+    pool.parallel_for(hits.size(), [&](size_t i, size_t worker) {
+      hits[i]++;
+      size_t seen = max_worker.load();
+      while (worker > seen && !max_worker.compare_exchange_weak(seen, worker)) {
+      }
+    });
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+    ASSERT_LT(max_worker.load(), pool.size());
+  }
+}
+
+TEST(ThreadPool, RethrowsTheFirstExceptionAfterAllTasksStop) {
+  bwl::ThreadPool pool(2);
+  EXPECT_THROW(pool.parallel_for(100, [](size_t i, size_t) {
+    if (i == 37) throw std::runtime_error("task 37");
+  }), std::runtime_error);
+  std::atomic<int> n{0};
+  pool.parallel_for(10, [&](size_t, size_t) { n++; });
+  EXPECT_EQ(n.load(), 10);  // usable again after an error
+}
+
+TEST(WindowFill, SingleBaseCellsAreScaledAndClipped) {
+  const std::vector<bwl::stages::Run> runs = {{0, 5, 12, 1.0f}, {1, 0, 100, 9.0f}, {0, 14, 30, 2.0f}};
+  bwl::stages::ColumnQuery q{8, 0, 8, 16};  // window [8, 18), data only in [8, 16)
+  std::vector<float> cells(10, -1.0f);
+  bwl::stages::fill_single_base_cells(runs.data(), 3, q, 2.0f, cells.data());
+  EXPECT_EQ(cells, (std::vector<float>{2, 2, 2, 2, -1, -1, 4, 4, -1, -1}));
+}
+
+TEST(WindowFill, AveragesFollowTheReferenceArithmetic) {
+  // window_size 4 over [0, 8): run [1, 6) = 2.0 covers 3 bases of cell 0 and 2 of cell 1.
+  const std::vector<bwl::stages::Run> runs = {{0, 1, 6, 2.0f}};
+  bwl::stages::ColumnQuery q{0, 0, 0, 8};
+  std::vector<double> sums(2, 0.0);
+  std::vector<uint32_t> covered(2, 0);
+  bwl::stages::accumulate_window_cells(runs.data(), 1, q, 4, sums.data(), covered.data());
+  EXPECT_EQ(covered, (std::vector<uint32_t>{3, 2}));
+  EXPECT_FLOAT_EQ(bwl::stages::finalize_window_cell(sums[0], covered[0], 4, 1.0f, 0.0f), 1.5f);
+  EXPECT_FLOAT_EQ(bwl::stages::finalize_window_cell(sums[1], covered[1], 4, 1.0f, 10.0f), (4.0f + 20.0f) / 4);
+  EXPECT_FLOAT_EQ(bwl::stages::finalize_window_cell(sums[1], covered[1], 4, 3.0f, NAN), 6.0f);
+  EXPECT_TRUE(std::isnan(bwl::stages::finalize_window_cell(0.0, 0, 4, 1.0f, NAN)));
+  EXPECT_FLOAT_EQ(bwl::stages::finalize_window_cell(0.0, 0, 4, 3.0f, 5.0f), 5.0f) << "the default is never scaled";
+}
+
+TEST(WindowFill, NegativeWindowStartsUse64BitCoordinates) {
+  const std::vector<bwl::stages::Run> runs = {{0, 0, 3, 1.0f}};
+  bwl::stages::ColumnQuery q{-2, 0, 0, 3};  // window [-2, 2) of 2-base cells
+  std::vector<double> sums(2, 0.0);
+  std::vector<uint32_t> covered(2, 0);
+  bwl::stages::accumulate_window_cells(runs.data(), 1, q, 2, sums.data(), covered.data());
+  EXPECT_EQ(covered, (std::vector<uint32_t>{0, 2}));
+}
+
+TEST(WindowFill, BFloat16RoundsToNearestEven) {
+  EXPECT_EQ(bwl::stages::to_bfloat16(1.0f), 0x3F80);
+  // 1 + 2^-8 lies halfway between two bfloat16 values: ties go to the even one (1.0).
+  EXPECT_EQ(bwl::stages::to_bfloat16(1.0f + 1.0f / 256), 0x3F80);
+  // 1 + 3 * 2^-8 is halfway too: rounds up to the even 1 + 2^-6.
+  EXPECT_EQ(bwl::stages::to_bfloat16(1.0f + 3.0f / 256), 0x3F82);
+  EXPECT_EQ(bwl::stages::to_bfloat16(-2.0f), 0xC000);
+  EXPECT_EQ(bwl::stages::to_bfloat16(INFINITY), 0x7F80);
+  const uint16_t nan = bwl::stages::to_bfloat16(NAN);
+  EXPECT_EQ(nan & 0x7F80, 0x7F80);
+  EXPECT_NE(nan & 0x007F, 0);
+}
+
+namespace {
+
+// chrA 1000 bp: bedGraph [0,100)=1 in block 0, [100,200)=2 in block 1; chrB 500 bp in block 2.
+FileSpec two_block_spec() {
+  FileSpec s;
+  s.chroms = {{"chrA", 1000}, {"chrB", 500}};
+  s.blocks.push_back(Block{bedgraph_section(0, {{0, 100, 1.0f}}), 0, 0, 0, 100});
+  s.blocks.push_back(Block{bedgraph_section(0, {{100, 200, 2.0f}}), 0, 100, 0, 200});
+  s.blocks.push_back(Block{fixedstep_section(1, 0, 10, 10, {3.0f, 4.0f}), 1, 0, 1, 20});
+  return s;
+}
+
+}  // namespace
+
+TEST(BatchPlan, EachBlockIsPlannedOnceHoweverManyWindowsNeedIt) {
+  TempFile tmp(build_bigwig(two_block_spec()));
+  bwl::engine::Collection collection({tmp.path(), tmp.path()}, 1);
+  bwl::engine::BatchRequest r;
+  const uint32_t chrA = static_cast<uint32_t>(collection.find_chrom("chrA"));
+  r.chroms = {chrA, chrA, chrA};
+  r.starts = {50, 90, 10};
+  r.length = 60;
+  r.tracks = {0, 1};
+  r.scales = {1.0f, 1.0f};
+  const bwl::engine::BatchPlan plan = bwl::engine::plan_batch(collection, r);
+  // Windows need blocks {0,1}, {0,1}, {0}: per file 2 unique blocks, 2 files.
+  ASSERT_EQ(plan.blocks.size(), 4u);
+  EXPECT_EQ(plan.column_begin.back(), 10u);  // 5 block uses per track
+  EXPECT_EQ(plan.blocks[0].file, 0u);
+  EXPECT_EQ(plan.blocks[2].file, 1u);
+  EXPECT_EQ(plan.blocks[0].need_lo, 10u);
+  EXPECT_EQ(plan.blocks[0].need_hi, 150u);
+}
+
+TEST(BatchPlan, RejectsBadRequests) {
+  TempFile tmp(build_bigwig(two_block_spec()));
+  bwl::engine::Collection collection({tmp.path()}, 1);
+  bwl::engine::BatchRequest r;
+  r.chroms = {0};
+  r.starts = {0};
+  r.length = 10;
+  r.tracks = {0};
+  r.scales = {1.0f};
+  EXPECT_NO_THROW(bwl::engine::plan_batch(collection, r));
+  auto bad = r;
+  bad.tracks = {1};
+  EXPECT_THROW(bwl::engine::plan_batch(collection, bad), bwl::InvalidArgument);
+  bad = r;
+  bad.window_size = 11;
+  EXPECT_THROW(bwl::engine::plan_batch(collection, bad), bwl::InvalidArgument);
+  bad = r;
+  bad.length = 0;
+  EXPECT_THROW(bwl::engine::plan_batch(collection, bad), bwl::InvalidArgument);
+  bad = r;
+  bad.chroms = {7};
+  EXPECT_THROW(bwl::engine::plan_batch(collection, bad), bwl::InvalidArgument);
+}
+
+TEST(CpuBatchProcessor, FillsTheBatchAcrossBlocksAndFiles) {
+  TempFile tmp(build_bigwig(two_block_spec()));
+  bwl::engine::Collection collection({tmp.path()}, 1);
+  bwl::engine::BatchRequest r;
+  r.chroms = {static_cast<uint32_t>(collection.find_chrom("chrA")), static_cast<uint32_t>(collection.find_chrom("chrB"))};
+  r.starts = {96, -4};
+  r.length = 8;
+  r.window_size = 2;
+  r.default_value = 0.0f;
+  r.tracks = {0};
+  r.scales = {1.0f};
+  const auto plan = bwl::engine::plan_batch(collection, r);
+  bwl::cpu::CpuBatchProcessor processor(2);
+  std::vector<float> out(2 * 4 * 1, -1.0f);
+  processor.run(collection, r, plan, out.data());
+  EXPECT_EQ(out, (std::vector<float>{1, 1, 2, 2, 0, 0, 3, 3}));
+}

@@ -1,0 +1,203 @@
+"""BigWigCollection: discovery, chromosome table, scale keys, intervals, and errors."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyBigWig
+import pytest
+
+import bigwig_loader
+from bigwig_loader import BigWigError
+from conftest import REAL_DATA, real_file
+
+
+def test_directory_is_crawled_and_sorted(collection_dir: Path) -> None:
+    c = bigwig_loader.BigWigCollection(collection_dir)
+    assert [p.relative_to(collection_dir).as_posix() for p in c.bigwig_paths] == ["a.bw", "b.bw", "sub/c.bw"]
+    assert len(c) == 3 and c.track_names == ["a", "b", "c"]
+    assert len(bigwig_loader.BigWigCollection(collection_dir, crawl=False)) == 2
+
+
+def test_list_of_files_and_directories(collection_dir: Path) -> None:
+    c = bigwig_loader.BigWigCollection([collection_dir / "sub", collection_dir / "a.bw", collection_dir / "a.bw"])
+    assert [p.name for p in c.bigwig_paths] == ["a.bw", "c.bw"]
+
+
+def test_first_n_files_and_extensions(collection_dir: Path) -> None:
+    assert len(bigwig_loader.BigWigCollection(collection_dir, first_n_files=1)) == 1
+    with pytest.raises(ValueError, match="no bigWig files"):
+        bigwig_loader.BigWigCollection(collection_dir, file_extensions=(".bigWig",))
+
+
+def test_no_files_found_names_the_path(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=str(tmp_path)):
+        bigwig_loader.BigWigCollection(tmp_path)
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nope"):
+        bigwig_loader.BigWigCollection(tmp_path / "nope")
+
+
+def test_a_bad_file_in_a_collection_is_named(tmp_path: Path) -> None:
+    shutil.copy(real_file("deeptools/testA_offset1.bw"), tmp_path / "good.bw")
+    shutil.copy(real_file("clodius/not_a_bigwig_hdf5.bw"), tmp_path / "bad.bw")
+    with pytest.raises(BigWigError, match="bad.bw"):
+        bigwig_loader.BigWigCollection(tmp_path)
+
+
+def test_chromosome_table_order(tmp_path: Path) -> None:
+    names = ["chrUn_KI270302v1", "chr10", "chrM", "chr2", "chrY", "chr1", "chrX", "chr1_KI270706v1_random", "GK000001.2", "chr22"]
+    bw = pyBigWig.open(str(tmp_path / "order.bw"), "w")
+    bw.addHeader([(n, 1_000) for n in names], maxZooms=0)
+    bw.addEntries(["chr1"], [0], ends=[10], values=[1.0])
+    bw.close()
+    c = bigwig_loader.BigWigCollection(tmp_path / "order.bw")
+    assert c.chromosomes == [
+        "chr1", "chr2", "chr10", "chr22", "chrX", "chrY", "chrM",
+        "GK000001.2", "chr1_KI270706v1_random", "chrUn_KI270302v1",
+    ]
+    assert c.get_chromosomes_present_in_all_files("standard") == ["chr1", "chr2", "chr10", "chr22", "chrX", "chrY"]
+    assert c.get_chromosomes_present_in_all_files(["chr2", "chrM"], exclude_chromosomes=["chrM"]) == ["chr2"]
+
+
+def test_scale_keys(collection_dir: Path) -> None:
+    def factors(scale):
+        return bigwig_loader.BigWigCollection(collection_dir, scale=scale).scaling_factors.tolist()
+
+    assert factors({str(collection_dir / "b.bw"): 3.0}) == [1.0, 3.0, 1.0]  # full path
+    assert factors({"b.bw": 3.0}) == [1.0, 3.0, 1.0]  # trailing part with extension
+    assert factors({"b": 3.0}) == [1.0, 3.0, 1.0]  # without extension
+    assert factors({"sub/c": 4.0, "sub": 2.0}) == [1.0, 1.0, 4.0]  # the more specific key wins
+    assert factors({"sub": 2.0}) == [1.0, 1.0, 2.0]  # parent directory
+    assert factors({collection_dir.name: 5.0}) == [5.0, 5.0, 5.0]
+    with pytest.warns(UserWarning, match="match no bigWig"):
+        factors({"typo": 2.0})
+
+
+def test_opening_reads_no_data_block(tmp_path: Path) -> None:
+    """A collection whose data blocks are corrupt opens; the batch that needs them names the block."""
+    path = tmp_path / "corrupt.bw"
+    shutil.copy(real_file("bbi-js/volvox.bw"), path)
+    data = bytearray(path.read_bytes())
+    full_data_offset = struct.unpack_from("<Q", data, 16)[0]
+    for i in range(full_data_offset + 10, full_data_offset + 400):
+        data[i] ^= 0x3C
+    path.write_bytes(bytes(data))
+    collection = bigwig_loader.BigWigCollection(path)
+    chrom = collection.chromosomes[0]
+    with pytest.raises(BigWigError, match=r"corrupt data block .*corrupt.bw|corrupt.bw.*corrupt data block"):
+        collection.get_batch([chrom], [0], [5_000])
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(collection_dir: Path) -> bigwig_loader.BigWigCollection:
+    return bigwig_loader.BigWigCollection(collection_dir)
+
+
+def test_unknown_chromosome(small: bigwig_loader.BigWigCollection) -> None:
+    with pytest.raises(KeyError, match="chrNope"):
+        small.get_batch(["chr1", "chrNope"], [0, 0], [10, 10])
+
+
+@pytest.mark.parametrize(
+    ("chroms", "starts", "ends", "kwargs", "error", "message"),
+    [
+        (["chr1", "chr1"], [0, 0], [10, 20], {}, ValueError, "same length"),
+        (["chr1"], [10], [10], {}, ValueError, "start 10 >= end 10"),
+        (["chr1"], [20], [10], {}, ValueError, ">= end"),
+        (["chr1", "chr1"], [0], [10], {}, ValueError, "differ in length"),
+        ([], [], [], {}, ValueError, "at least one window"),
+        (["chr1"], [0.5], [10.5], {}, TypeError, "starts must be integers"),
+        (["chr1"], [0], [10], {"window_size": 11}, ValueError, "window_size 11 is larger"),
+        (["chr1"], [0], [10], {"window_size": 0}, ValueError, "window_size must be at least 1"),
+        (["chr1"], [0], [10], {"window_size": 2.0}, TypeError, "window_size must be an integer"),
+        (["chr1"], [0], [10], {"dtype": "float16"}, ValueError, "dtype"),
+        (["chr1"], [0], [10], {"track_indices": [3]}, ValueError, "track_indices"),
+        (["chr1"], [0], [10], {"track_indices": [0.5]}, TypeError, "track_indices"),
+        ([1], [0], [10], {}, TypeError, "chromosomes must be names"),
+    ],
+)
+def test_bad_arguments(small, chroms, starts, ends, kwargs, error, message) -> None:
+    with pytest.raises(error, match=message):
+        small.get_batch(chroms, starts, ends, **kwargs)
+
+
+# --- intervals -------------------------------------------------------------------------
+
+
+def expected_intervals(paths, chroms) -> pd.DataFrame:
+    rows = []
+    for chrom in chroms:
+        for path in paths:
+            with pyBigWig.open(str(path)) as bw:
+                if chrom in bw.chroms():
+                    rows += [(chrom, s, e, np.float32(v)) for s, e, v in bw.intervals(chrom) or ()]
+    df = pd.DataFrame(rows, columns=["chrom", "start", "end", "value"])
+    return df
+
+
+def test_intervals_are_every_files_intervals(small: bigwig_loader.BigWigCollection) -> None:
+    got = small.intervals()
+    expected = expected_intervals(small.bigwig_paths, small.chromosomes)
+    assert list(got.columns) == ["chrom", "start", "end", "value"]
+    assert len(got) == len(expected)
+    key = ["chrom", "start", "end", "value"]
+    got_sorted = got.sort_values(key, kind="stable").reset_index(drop=True)
+    exp_sorted = expected.sort_values(key, kind="stable").reset_index(drop=True)
+    np.testing.assert_array_equal(got_sorted["start"], exp_sorted["start"])
+    np.testing.assert_array_equal(got_sorted["end"], exp_sorted["end"])
+    np.testing.assert_array_equal(got_sorted["value"].to_numpy(np.float32), exp_sorted["value"].to_numpy(np.float32))
+    # contig_7 exists in b.bw only: present once, from that file alone.
+    assert len(got[got.chrom == "contig_7"]) == len(expected[expected.chrom == "contig_7"])
+
+
+def test_intervals_threshold_is_strict(small: bigwig_loader.BigWigCollection) -> None:
+    got = small.intervals(include_chromosomes=["chrX"], threshold=1.0)
+    assert (got["value"] > 1.0).all()
+    everything = small.intervals(include_chromosomes=["chrX"])
+    assert len(got) == int((everything["value"] > 1.0).sum())
+
+
+def test_intervals_merge_keeps_the_max(small: bigwig_loader.BigWigCollection) -> None:
+    raw = small.intervals(include_chromosomes=["chr2"], threshold=3.0)
+    merged = small.intervals(include_chromosomes=["chr2"], threshold=3.0, merge=True, merge_allow_gap=10)
+    assert len(merged) < len(raw)
+    assert (merged["start"].to_numpy()[1:] > merged["end"].to_numpy()[:-1] + 10).all()
+    for row in merged.itertuples():
+        inside = raw[(raw.start >= row.start) & (raw.end <= row.end)]
+        assert np.float32(row.value) == inside["value"].max()
+    assert merged["end"].sub(merged["start"]).sum() >= raw.drop_duplicates(["start", "end"])["end"].sub(
+        raw.drop_duplicates(["start", "end"])["start"]
+    ).clip(lower=0).max()
+
+
+def test_intervals_blacklist_and_padding(small: bigwig_loader.BigWigCollection) -> None:
+    blacklist = pd.DataFrame({"chrom": ["chr2", "chr2"], "start": [10_000, 30_000], "end": [20_000, 31_000]})
+    before = blacklist.copy()
+    got = small.intervals(include_chromosomes=["chr2"], blacklist=blacklist, blacklist_buffer=100)
+    pd.testing.assert_frame_equal(blacklist, before)  # the caller's blacklist is untouched
+    for s, e in [(9_900, 20_100), (29_900, 31_100)]:
+        assert not ((got.start < e) & (got.end > s)).any()
+    padded = small.intervals(include_chromosomes=["chr2"], padding=25)
+    plain = small.intervals(include_chromosomes=["chr2"])
+    assert padded["start"].min() >= 0 and padded["end"].max() <= 50_000
+    np.testing.assert_array_equal(
+        np.sort(padded["start"].to_numpy()), np.sort(np.maximum(plain["start"].to_numpy() - 25, 0))
+    )
+
+
+def test_real_collection_opens_everything() -> None:
+    paths = [p for p in REAL_DATA.rglob("*.bw") if "not_a_bigwig" not in p.name]
+    c = bigwig_loader.BigWigCollection(paths)
+    assert len(c) == len(paths)
+    assert "chr22" in c.chromosomes and "GK000001.2" in c.chromosomes
+    assert c.chromosomes.index("chr1") < c.chromosomes.index("chr22") < c.chromosomes.index("GK000001.2")
