@@ -11,6 +11,7 @@
 #include "bindings/tensor_bindings.hpp"
 #include "common/errors.hpp"
 #include "cpu/cpu_batch_processor.hpp"
+#include "cpu/inflate_floor.hpp"
 #include "engine/batch_plan.hpp"
 #include "engine/collection.hpp"
 #include "format/block_reader.hpp"
@@ -127,7 +128,34 @@ void bind_collection(py::module_& m) {
       .def("get_batch", &get_batch, py::arg("collection"), py::arg("chroms"), py::arg("starts"), py::arg("length"),
            py::arg("window_size"), py::arg("default_value"), py::arg("dtype"), py::arg("tracks"), py::arg("scales"),
            py::arg("out") = py::none(),
-           "Plans and runs one batch with the GIL released; returns a new Tensor, or fills and returns `out`.");
+           "Plans and runs one batch with the GIL released; returns a new Tensor, or fills and returns `out`.")
+      .def(
+          "inflate_floor",
+          [](const cpu::CpuBatchProcessor& backend, const Collection& collection,
+             const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& chroms,
+             const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& starts, int64_t length,
+             const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& tracks, int repeats) {
+            engine::BatchRequest request;
+            request.chroms = to_vector(chroms);
+            request.starts = to_vector(starts);
+            request.length = length;
+            request.tracks = to_vector(tracks);
+            request.scales.assign(request.tracks.size(), 1.0f);
+            py::gil_scoped_release release;
+            const cpu::InflateFloor f =
+                cpu::measure_inflate_floor(collection, engine::plan_batch(collection, request), backend.n_threads(), repeats);
+            py::gil_scoped_acquire acquire;
+            py::dict d;
+            d["seconds"] = f.seconds;
+            d["blocks"] = f.blocks;
+            d["compressed_bytes"] = f.compressed_bytes;
+            d["inflated_bytes"] = f.inflated_bytes;
+            return d;
+          },
+          py::arg("collection"), py::arg("chroms"), py::arg("starts"), py::arg("length"), py::arg("tracks"),
+          py::arg("repeats") = 5,
+          "Benchmark floor: seconds for libdeflate to inflate exactly the unique blocks of this batch, from "
+          "memory, on as many threads as this backend (best of `repeats`).");
 }
 
 }  // namespace bwl::bindings

@@ -33,22 +33,22 @@ void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collecti
   std::vector<uint32_t>& numbers = scratch.block_numbers;
   numbers.clear();
   for (size_t p = first; p < last; ++p) numbers.push_back(plan.blocks[p].block);
+  // Each block keeps only the runs its windows need (the plan's bounding range), decoded and
+  // filtered in one pass.
+  auto keep_for = [&](size_t i) {
+    const engine::PlannedBlock& pb = plan.blocks[first + i];
+    return stages::KeepNeededRuns{pb.mixed_chroms, pb.chrom_id, pb.need_lo, pb.need_hi};
+  };
   size_t p = first;
-  format::decode_blocks(file.file(), file.header(), file.block_index(), numbers, scratch.blocks,
-                        [&](const stages::Run* runs, uint32_t n) {
-                          const engine::PlannedBlock& pb = plan.blocks[p];
-                          const size_t offset = scratch.arena.size();
-                          for (uint32_t r = 0; r < n; ++r) {
-                            const stages::Run& run = runs[r];
-                            if (pb.mixed_chroms ||
-                                (run.chrom_id == pb.chrom_id && run.end > pb.need_lo && run.start < pb.need_hi)) {
-                              scratch.arena.push_back(run);
-                            }
-                          }
-                          spans_[p] = RunSpan{static_cast<uint32_t>(worker),
-                                              static_cast<uint32_t>(scratch.arena.size() - offset), offset};
-                          ++p;
-                        });
+  format::decode_blocks(
+      file.file(), file.header(), file.block_index(), numbers, scratch.blocks,
+      [&](const stages::Run* runs, uint32_t n) {
+        const size_t offset = scratch.arena.size();
+        scratch.arena.insert(scratch.arena.end(), runs, runs + n);
+        spans_[p] = RunSpan{static_cast<uint32_t>(worker), n, offset};
+        ++p;
+      },
+      keep_for);
 }
 
 void CpuBatchProcessor::fill_column(const engine::BatchRequest& request, const engine::BatchPlan& plan,

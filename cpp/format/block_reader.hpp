@@ -31,12 +31,19 @@ BlockScratch& thread_block_scratch();
 // Largest number of bytes fetched in one read when merging adjacent blocks.
 constexpr uint64_t kMaxMergedReadBytes = 4u << 20;
 
+// The filter decode_blocks applies by default: every run of every block.
+struct KeepAllRunsOfEveryBlock {
+  stages::KeepAllRuns operator()(size_t) const { return {}; }
+};
+
 // Reads, inflates and decodes the blocks numbered `block_numbers` (increasing) and calls
-// visit(const stages::Run* runs, uint32_t n_runs) once per block, in that order. A block
-// that does not inflate or decode throws FormatError naming the file and the block's offset.
-template <typename Visit>
+// visit(const stages::Run* runs, uint32_t n_runs) once per block, in that order, with the runs
+// that keep_for(i) (a decode filter, see stages/section_decode.hpp) accepts of block i of the
+// list. A block that does not inflate or decode throws FormatError naming the file and offset.
+template <typename Visit, typename KeepFor = KeepAllRunsOfEveryBlock>
 void decode_blocks(const io::RandomAccessFile& file, const BbiHeader& header, const BlockIndex& index,
-                   const std::vector<uint32_t>& block_numbers, BlockScratch& scratch, Visit&& visit) {
+                   const std::vector<uint32_t>& block_numbers, BlockScratch& scratch, Visit&& visit,
+                   KeepFor&& keep_for = KeepFor{}) {
   const std::vector<DataBlock>& blocks = index.blocks();
   size_t i = 0;
   while (i < block_numbers.size()) {
@@ -69,7 +76,7 @@ void decode_blocks(const io::RandomAccessFile& file, const BbiHeader& header, co
       const auto size32 = static_cast<uint32_t>(n_bytes);  // blocks are capped far below 4 GiB
       const uint32_t capacity = stages::max_runs_in_block(size32);
       stages::Run* runs = scratch.runs.reserve(capacity);
-      const stages::DecodeResult result = stages::decode_block(bytes, size32, runs, capacity);
+      const stages::DecodeResult result = stages::decode_block(bytes, size32, runs, capacity, keep_for(i));
       if (result.status != stages::DecodeStatus::Ok) {
         throw format_error(file.path(),
                            std::string("corrupt data block: ") + stages::describe(result.status) +

@@ -65,9 +65,29 @@ struct DecodeResult {
 // A buffer of this many runs never overflows, so callers size scratch with it up front.
 BWL_HD constexpr uint32_t max_runs_in_block(uint32_t bytes) { return bytes / kFixedStepItemBytes; }
 
-// Decodes every section of one inflated block into `out` (at most `capacity` runs), in the
-// order stored. Never reads past data + size, never writes past out + capacity.
-BWL_HD inline DecodeResult decode_block(const uint8_t* data, uint32_t size, Run* out, uint32_t capacity) {
+// Keeps every run: decode_block's default filter.
+struct KeepAllRuns {
+  BWL_HD bool operator()(const Run&) const { return true; }
+};
+
+// Keeps what a batch needs from a block: the runs of one chromosome that overlap [lo, hi), or
+// every run when `every` (a block whose windows lie on several chromosomes).
+struct KeepNeededRuns {
+  bool every;
+  uint32_t chrom_id;
+  uint32_t lo, hi;
+  BWL_HD bool operator()(const Run& r) const {
+    return every || (r.chrom_id == chrom_id && r.end > lo && r.start < hi);
+  }
+};
+
+// Decodes every section of one inflated block and writes the runs that `keep` accepts to `out`
+// (at most `capacity`), in the order stored; `runs` in the result counts those written. Every
+// item is checked whether kept or not. Never reads past data + size, never writes past
+// out + capacity.
+template <typename Keep = KeepAllRuns>
+BWL_HD inline DecodeResult decode_block(const uint8_t* data, uint32_t size, Run* out, uint32_t capacity,
+                                        Keep keep = Keep{}) {
   uint32_t pos = 0;
   uint32_t written = 0;
   while (pos < size) {
@@ -90,9 +110,17 @@ BWL_HD inline DecodeResult decode_block(const uint8_t* data, uint32_t size, Run*
       default: return {DecodeStatus::BadSectionType, written, section_offset};
     }
     if (count > (size - pos) / item_bytes) return {DecodeStatus::TruncatedSection, written, section_offset};
-    if (count > capacity - written) return {DecodeStatus::OutputOverflow, written, section_offset};
     const uint8_t* item = data + pos;
-    Run* dst = out + written;
+    // Emits one run if kept; reports overflow without writing past the capacity.
+    bool overflow = false;
+    auto emit = [&](const Run& run) {
+      if (!keep(run)) return;
+      if (written == capacity) {
+        overflow = true;
+        return;
+      }
+      out[written++] = run;
+    };
 
     // One loop per section type, so the type is resolved outside the item loop.
     switch (static_cast<SectionType>(type)) {
@@ -100,28 +128,28 @@ BWL_HD inline DecodeResult decode_block(const uint8_t* data, uint32_t size, Run*
         for (uint32_t i = 0; i < count; ++i, item += kBedGraphItemBytes) {
           const uint32_t start = load_u32le(item);
           const uint32_t end = load_u32le(item + 4);
-          if (end < start) return {DecodeStatus::BadInterval, written + i, section_offset};
-          dst[i] = Run{chrom_id, start, end, load_f32le(item + 8)};
+          if (end < start) return {DecodeStatus::BadInterval, written, section_offset};
+          emit(Run{chrom_id, start, end, load_f32le(item + 8)});
         }
         break;
       case SectionType::VariableStep:
         for (uint32_t i = 0; i < count; ++i, item += kVariableStepItemBytes) {
           const uint32_t start = load_u32le(item);
           const uint64_t end = uint64_t{start} + span;
-          if (end > 0xFFFFFFFFull) return {DecodeStatus::BadInterval, written + i, section_offset};
-          dst[i] = Run{chrom_id, start, static_cast<uint32_t>(end), load_f32le(item + 4)};
+          if (end > 0xFFFFFFFFull) return {DecodeStatus::BadInterval, written, section_offset};
+          emit(Run{chrom_id, start, static_cast<uint32_t>(end), load_f32le(item + 4)});
         }
         break;
       case SectionType::FixedStep:
         for (uint32_t i = 0; i < count; ++i, item += kFixedStepItemBytes) {
           const uint64_t start = uint64_t{chrom_start} + uint64_t{i} * step;
           const uint64_t end = start + span;
-          if (end > 0xFFFFFFFFull) return {DecodeStatus::BadInterval, written + i, section_offset};
-          dst[i] = Run{chrom_id, static_cast<uint32_t>(start), static_cast<uint32_t>(end), load_f32le(item)};
+          if (end > 0xFFFFFFFFull) return {DecodeStatus::BadInterval, written, section_offset};
+          emit(Run{chrom_id, static_cast<uint32_t>(start), static_cast<uint32_t>(end), load_f32le(item)});
         }
         break;
     }
-    written += count;
+    if (overflow) return {DecodeStatus::OutputOverflow, written, section_offset};
     pos += count * item_bytes;
   }
   return {DecodeStatus::Ok, written, 0};

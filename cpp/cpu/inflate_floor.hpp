@@ -1,0 +1,25 @@
+#pragma once
+// The benchmark floor of a batch: libdeflate inflating exactly the unique blocks a planned batch
+// needs, from memory, on the same thread pool as the CPU backend. get_batch cannot beat this
+// (it also fetches, decodes and fills); the goal is to stay within 1.2x of it.
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/batch_plan.hpp"
+#include "engine/collection.hpp"
+
+namespace bwl::cpu {
+
+struct InflateFloor {
+  double seconds = 0;  // best of the repeats, for the whole batch's blocks
+  size_t blocks = 0;
+  uint64_t compressed_bytes = 0;
+  uint64_t inflated_bytes = 0;
+};
+
+// Reads the plan's blocks into memory (not timed), then times inflating all of them with
+// `n_threads` threads (0: all CPUs), `repeats` times. Uncompressed files count zero seconds.
+InflateFloor measure_inflate_floor(const engine::Collection& collection, const engine::BatchPlan& plan,
+                                   size_t n_threads, int repeats);
+
+}  // namespace bwl::cpu
