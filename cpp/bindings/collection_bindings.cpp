@@ -41,7 +41,7 @@ py::object get_batch(cpu::CpuBatchProcessor& backend, const Collection& collecti
   request.length = length;
   request.window_size = window_size;
   request.default_value = default_value;
-  request.dtype = parse_dtype(dtype);
+  request.dtype = parse_value_dtype(dtype);
   request.tracks = to_vector(tracks);
   request.scales = to_vector(scales);
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "bindings/collection_bindings.hpp"
+#include "bindings/fasta_bindings.hpp"
 #include "bindings/tensor_bindings.hpp"
 #include "common/errors.hpp"
 #include "format/bigwig_file.hpp"
@@ -144,6 +145,7 @@ PYBIND11_MODULE(_core, m) {
   bind_bigwig_file(m);
   bwl::bindings::bind_tensor(m);
   bwl::bindings::bind_collection(m);
+  bwl::bindings::bind_fasta(m);
 
 #ifdef BWL_HAVE_CUDA
   m.attr("built_with_cuda") = true;

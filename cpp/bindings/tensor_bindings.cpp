@@ -64,18 +64,20 @@ void bind_tensor(py::module_& m) {
       "numpy.asarray (writable, through the buffer protocol); it stays valid for as long as anything\n"
       "refers to it.")
       .def_buffer([](HostTensor& t) -> py::buffer_info {
-        if (t.dtype() != DType::Float32) {
+        if (t.dtype() == DType::BFloat16) {
           throw py::buffer_error("numpy has no bfloat16: take a bfloat16 tensor with torch.from_dlpack");
         }
+        const auto item = static_cast<py::ssize_t>(dtype_bytes(t.dtype()));
         std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
         std::vector<py::ssize_t> strides(shape.size());
-        py::ssize_t stride = sizeof(float);
+        py::ssize_t stride = item;
         for (size_t i = shape.size(); i-- > 0;) {
           strides[i] = stride;
           stride *= shape[i];
         }
-        return py::buffer_info(t.data(), sizeof(float), py::format_descriptor<float>::format(),
-                               static_cast<py::ssize_t>(shape.size()), shape, strides);
+        const std::string format = t.dtype() == DType::Float32 ? py::format_descriptor<float>::format()
+                                                               : py::format_descriptor<uint8_t>::format();
+        return py::buffer_info(t.data(), item, format, static_cast<py::ssize_t>(shape.size()), shape, strides);
       })
       .def_property_readonly("shape", [](const HostTensor& t) {
         py::tuple shape(t.shape().size());
@@ -87,10 +89,11 @@ void bind_tensor(py::module_& m) {
       .def(
           "__array__",
           [](const std::shared_ptr<HostTensor>& t, const py::object& dtype, const py::object& copy) -> py::object {
-            if (t->dtype() != DType::Float32) {
+            if (t->dtype() == DType::BFloat16) {
               throw py::type_error("numpy has no bfloat16: take a bfloat16 tensor with torch.from_dlpack");
             }
-            py::array view(py::dtype::of<float>(), t->shape(), t->data(), py::cast(t));
+            const py::dtype np_dtype = t->dtype() == DType::Float32 ? py::dtype::of<float>() : py::dtype::of<uint8_t>();
+            py::array view(np_dtype, t->shape(), t->data(), py::cast(t));
             if (!copy.is_none() && copy.cast<bool>()) view = view.attr("copy")();
             return dtype.is_none() ? py::object(view) : view.attr("astype")(dtype);
           },

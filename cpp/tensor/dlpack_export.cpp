@@ -18,7 +18,7 @@ struct ExportContext {
 
 DLDataType dl_dtype(DType d) {
   DLDataType t;
-  t.code = d == DType::Float32 ? kDLFloat : kDLBfloat;
+  t.code = d == DType::Float32 ? kDLFloat : d == DType::BFloat16 ? kDLBfloat : kDLUInt;
   t.bits = static_cast<uint8_t>(dtype_bytes(d) * 8);
   t.lanes = 1;
   return t;

@@ -10,12 +10,15 @@
 
 namespace bwl {
 
-enum class DType : uint8_t { Float32, BFloat16 };
+// Track values are float32 or bfloat16; one-hot sequences may also be uint8.
+enum class DType : uint8_t { Float32, BFloat16, UInt8 };
 
-inline size_t dtype_bytes(DType d) { return d == DType::Float32 ? 4 : 2; }
-inline const char* dtype_name(DType d) { return d == DType::Float32 ? "float32" : "bfloat16"; }
-// Throws InvalidArgument for anything but "float32" and "bfloat16".
+size_t dtype_bytes(DType d);
+const char* dtype_name(DType d);
+// Throws InvalidArgument for anything but "float32", "bfloat16" and "uint8".
 DType parse_dtype(const std::string& name);
+// The dtypes of track values: float32 and bfloat16; throws InvalidArgument for others.
+DType parse_value_dtype(const std::string& name);
 
 class HostTensor {
  public:

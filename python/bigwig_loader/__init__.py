@@ -5,8 +5,27 @@ pre-processing step.
 """
 
 from bigwig_loader._core import BigWigError, Tensor, __version__, inflate_backend
+from bigwig_loader.batch import Batch
 from bigwig_loader.bigwig import BigWig
 from bigwig_loader.collection import BigWigCollection
 from bigwig_loader.device import cuda_available
+from bigwig_loader.genome import ReferenceGenome, one_hot
+from bigwig_loader.input_generator import QueryBatchGenerator
+from bigwig_loader.sampler import GenomicSequenceSampler, RandomPositionSampler, TrackSampler
 
-__all__ = ["BigWig", "BigWigCollection", "BigWigError", "Tensor", "__version__", "cuda_available", "inflate_backend"]
+__all__ = [
+    "Batch",
+    "BigWig",
+    "BigWigCollection",
+    "BigWigError",
+    "GenomicSequenceSampler",
+    "QueryBatchGenerator",
+    "RandomPositionSampler",
+    "ReferenceGenome",
+    "Tensor",
+    "TrackSampler",
+    "__version__",
+    "cuda_available",
+    "inflate_backend",
+    "one_hot",
+]

@@ -12,7 +12,8 @@ from bigwig_loader import _core
 from bigwig_loader.intervals import collection_intervals
 from bigwig_loader.paths import DEFAULT_EXTENSIONS, PathLike, find_bigwig_files, match_scale_factors
 
-STANDARD_CHROMOSOMES = tuple([f"chr{i}" for i in range(1, 23)] + ["chrX", "chrY"])
+# The reference's "standard" set.
+STANDARD_CHROMOSOMES = tuple([f"chr{i}" for i in range(1, 23)] + ["chrX", "chrY", "chrM"])
 
 
 class BigWigCollection:
@@ -86,7 +87,7 @@ class BigWigCollection:
         exclude_chromosomes: Sequence[str] | None = None,
     ) -> list[str]:
         """Chromosomes every file has, in table order; ``include_chromosomes`` is "all",
-        "standard" (chr1..chr22, chrX, chrY) or a list of names."""
+        "standard" (chr1..chr22, chrX, chrY, chrM), one name, or a list of names."""
         present = self._collection.presence().all(axis=0)
         names = [c for c, ok in zip(self._chromosomes, present) if ok]
         return _select_chromosomes(names, include_chromosomes, exclude_chromosomes)
@@ -224,8 +225,8 @@ def _select_chromosomes(
             selected = list(names)
         elif include == "standard":
             selected = [c for c in names if c in STANDARD_CHROMOSOMES]
-        else:
-            raise ValueError(f'include_chromosomes must be "all", "standard" or a list of names, got {include!r}')
+        else:  # a single chromosome name
+            selected = [c for c in names if c == include]
     else:
         wanted = set(include)
         selected = [c for c in names if c in wanted]

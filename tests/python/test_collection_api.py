@@ -62,7 +62,8 @@ def test_chromosome_table_order(tmp_path: Path) -> None:
         "chr1", "chr2", "chr10", "chr22", "chrX", "chrY", "chrM",
         "GK000001.2", "chr1_KI270706v1_random", "chrUn_KI270302v1",
     ]
-    assert c.get_chromosomes_present_in_all_files("standard") == ["chr1", "chr2", "chr10", "chr22", "chrX", "chrY"]
+    assert c.get_chromosomes_present_in_all_files("standard") == ["chr1", "chr2", "chr10", "chr22", "chrX", "chrY", "chrM"]
+    assert c.get_chromosomes_present_in_all_files("chr10") == ["chr10"]
     assert c.get_chromosomes_present_in_all_files(["chr2", "chrM"], exclude_chromosomes=["chrM"]) == ["chr2"]
 
 

@@ -1,0 +1,102 @@
+// Bindings of the FASTA layer: _core.FastaFile, _core.one_hot, _core.count_unknown.
+#include "bindings/fasta_bindings.hpp"
+
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/errors.hpp"
+#include "fasta/fasta_file.hpp"
+#include "fasta/one_hot.hpp"
+#include "tensor/tensor.hpp"
+
+namespace py = pybind11;
+
+namespace bwl::bindings {
+namespace {
+
+using Bases = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
+
+void check_bases(const Bases& bases) {
+  if (bases.ndim() != 2) throw InvalidArgument("bases must be a 2-dimensional uint8 array (batch, length)");
+}
+
+}  // namespace
+
+void bind_fasta(py::module_& m) {
+  py::class_<fasta::FastaFile>(m, "FastaFile", "An indexed FASTA file (the C++ reader).")
+      .def(py::init<const std::string&>(), py::arg("path"), py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("path", &fasta::FastaFile::path)
+      .def_property_readonly("built_index", &fasta::FastaFile::built_index)
+      .def_property_readonly("records",
+                             [](const fasta::FastaFile& f) {
+                               py::list out;
+                               for (const auto& r : f.records()) out.append(py::make_tuple(r.name, r.length));
+                               return out;
+                             })
+      .def(
+          "fetch_batch",
+          [](const fasta::FastaFile& f, const std::vector<std::string>& names,
+             const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& starts, int64_t length) {
+            if (static_cast<py::ssize_t>(names.size()) != starts.size()) {
+              throw InvalidArgument("names and starts differ in length");
+            }
+            if (length < 0) throw InvalidArgument("length must not be negative");
+            std::vector<size_t> records;
+            for (const auto& n : names) {
+              const int64_t r = f.find(n);
+              if (r < 0) throw UnknownChromosome("sequence '" + n + "' is not in " + f.path());
+              records.push_back(static_cast<size_t>(r));
+            }
+            Bases out({static_cast<py::ssize_t>(names.size()), static_cast<py::ssize_t>(length)});
+            auto* dst = reinterpret_cast<char*>(out.mutable_data());
+            const int64_t* s = starts.data();
+            {
+              py::gil_scoped_release release;
+              for (size_t i = 0; i < records.size(); ++i) f.read(records[i], s[i], s[i] + length, dst + i * length);
+            }
+            return out;
+          },
+          py::arg("names"), py::arg("starts"), py::arg("length"),
+          "Bases [start, start + length) of each named sequence as a uint8 array (batch, length), case kept.");
+
+  m.def(
+      "one_hot",
+      [](const Bases& bases, const std::string& dtype) {
+        check_bases(bases);
+        const DType d = parse_dtype(dtype);
+        const fasta::OneHotType type = d == DType::Float32    ? fasta::OneHotType::Float32
+                                       : d == DType::BFloat16 ? fasta::OneHotType::BFloat16
+                                                              : fasta::OneHotType::UInt8;
+        auto tensor = std::make_shared<HostTensor>(std::vector<int64_t>{bases.shape(0), bases.shape(1), 4}, d);
+        const auto* src = reinterpret_cast<const char*>(bases.data());
+        const auto n = static_cast<size_t>(bases.size());
+        {
+          py::gil_scoped_release release;
+          fasta::encode_one_hot(src, n, type, tensor->data());
+        }
+        return tensor;
+      },
+      py::arg("bases"), py::arg("dtype") = "float32",
+      "One-hot (batch, length, 4) of a uint8 array of bases, channels A, C, G, T, IUPAC weights.");
+
+  m.def(
+      "count_unknown",
+      [](const Bases& bases) {
+        check_bases(bases);
+        py::array_t<int64_t> counts(bases.shape(0));
+        const auto* src = reinterpret_cast<const char*>(bases.data());
+        const auto length = static_cast<size_t>(bases.shape(1));
+        int64_t* dst = counts.mutable_data();
+        for (py::ssize_t i = 0; i < bases.shape(0); ++i) {
+          dst[i] = static_cast<int64_t>(fasta::count_unknown(src + static_cast<size_t>(i) * length, length));
+        }
+        return counts;
+      },
+      py::arg("bases"), "Bases other than A, C, G, T (either case) in each row.");
+}
+
+}  // namespace bwl::bindings

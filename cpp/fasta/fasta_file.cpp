@@ -1,0 +1,185 @@
+#include "fasta/fasta_file.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/errors.hpp"
+
+namespace bwl::fasta {
+namespace {
+
+constexpr size_t kScanChunk = 1 << 20;
+
+// Builds the index line by line over chunks of the file, so a 3 GB genome needs 1 MB of memory.
+class IndexBuilder {
+ public:
+  explicit IndexBuilder(const std::string& path) : path_(path) {}
+
+  void line(const char* text, size_t n_bytes, uint64_t line_offset) {
+    size_t n = n_bytes;  // without the line ending
+    if (n && text[n - 1] == '\n') --n;
+    if (n && text[n - 1] == '\r') --n;
+    ++line_number_;
+    if (n > 0 && text[0] == '>') {
+      finish_record();
+      size_t end = 1;
+      while (end < n && text[end] != ' ' && text[end] != '\t') ++end;
+      current_ = FastaRecord{};
+      current_.name.assign(text + 1, end - 1);
+      if (current_.name.empty()) fail("a header line with no name");
+      current_.offset = line_offset + n_bytes;
+      in_record_ = true;
+      seen_short_line_ = false;
+      return;
+    }
+    if (!in_record_) {
+      if (n == 0) return;  // blank lines before the first record
+      fail("sequence before the first '>' header");
+    }
+    if (n == 0) {  // a blank line: only allowed at the end of a record
+      seen_short_line_ = true;
+      return;
+    }
+    if (seen_short_line_) fail("record '" + current_.name + "' has lines of different widths (only the last may be shorter)");
+    if (current_.line_bases == 0) {
+      current_.line_bases = n;
+      current_.line_bytes = n_bytes;
+    } else if (n > current_.line_bases || (n == current_.line_bases && n_bytes != current_.line_bytes)) {
+      fail("record '" + current_.name + "' has lines of different widths (only the last may be shorter)");
+    } else if (n < current_.line_bases) {
+      seen_short_line_ = true;
+    }
+    current_.length += n;
+  }
+
+  std::vector<FastaRecord> finish() {
+    finish_record();
+    return std::move(records_);
+  }
+
+ private:
+  void finish_record() {
+    if (in_record_) records_.push_back(current_);
+    in_record_ = false;
+  }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw format_error(path_, "not a valid FASTA file: " + what + " (line " + std::to_string(line_number_) + ")");
+  }
+
+  const std::string& path_;
+  std::vector<FastaRecord> records_;
+  FastaRecord current_;
+  bool in_record_ = false;
+  bool seen_short_line_ = false;
+  uint64_t line_number_ = 0;
+};
+
+std::vector<FastaRecord> parse_fai(const std::string& text, const std::string& fai_path) {
+  std::vector<FastaRecord> records;
+  std::istringstream in(text);
+  std::string line;
+  size_t line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (line.empty()) continue;
+    std::istringstream fields(line);
+    FastaRecord r;
+    if (!std::getline(fields, r.name, '\t') || !(fields >> r.length >> r.offset >> r.line_bases >> r.line_bytes) ||
+        (r.length > 0 && (r.line_bases == 0 || r.line_bytes < r.line_bases))) {
+      throw format_error(fai_path, "not a valid .fai index (line " + std::to_string(line_number) + ")");
+    }
+    records.push_back(std::move(r));
+  }
+  return records;
+}
+
+bool is_newer_or_same(const std::string& a, const std::string& b) {
+  struct stat sa {}, sb {};
+  if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) return false;
+  return sa.st_mtime >= sb.st_mtime;
+}
+
+}  // namespace
+
+std::vector<FastaRecord> build_fai(const io::RandomAccessFile& fasta) {
+  IndexBuilder builder(fasta.path());
+  std::string pending;  // the part of a line that continues into the next chunk
+  std::vector<char> chunk(kScanChunk);
+  uint64_t pos = 0;
+  uint64_t line_start = 0;
+  while (pos < fasta.size()) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kScanChunk, fasta.size() - pos));
+    fasta.read_exact(pos, n, chunk.data(), "FASTA text");
+    size_t from = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (chunk[i] != '\n') continue;
+      pending.append(chunk.data() + from, i + 1 - from);
+      builder.line(pending.data(), pending.size(), line_start);
+      line_start += pending.size();
+      pending.clear();
+      from = i + 1;
+    }
+    pending.append(chunk.data() + from, n - from);
+    pos += n;
+  }
+  if (!pending.empty()) builder.line(pending.data(), pending.size(), line_start);
+  return builder.finish();
+}
+
+std::string format_fai(const std::vector<FastaRecord>& records) {
+  std::string out;
+  for (const auto& r : records) {
+    out += r.name + "\t" + std::to_string(r.length) + "\t" + std::to_string(r.offset) + "\t" +
+           std::to_string(r.line_bases) + "\t" + std::to_string(r.line_bytes) + "\n";
+  }
+  return out;
+}
+
+FastaFile::FastaFile(const std::string& path) : file_(path) {
+  const std::string fai_path = path + ".fai";
+  std::ifstream fai(fai_path);
+  if (fai && is_newer_or_same(fai_path, path)) {
+    std::stringstream text;
+    text << fai.rdbuf();
+    records_ = parse_fai(text.str(), fai_path);
+  } else {
+    records_ = build_fai(file_);
+    built_index_ = true;
+    // Keep the index for next time where we may write; an index in memory serves as well.
+    std::ofstream out(fai_path, std::ios::trunc);
+    if (out) out << format_fai(records_);
+  }
+  for (size_t i = 0; i < records_.size(); ++i) {
+    if (!by_name_.emplace(records_[i].name, i).second) {
+      throw format_error(path, "record '" + records_[i].name + "' appears twice");
+    }
+  }
+}
+
+int64_t FastaFile::find(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? -1 : static_cast<int64_t>(it->second);
+}
+
+void FastaFile::read(size_t record, int64_t start, int64_t end, char* out) const {
+  const FastaRecord& r = records_.at(record);
+  if (start < 0 || start > end || static_cast<uint64_t>(end) > r.length) {
+    throw InvalidArgument("bases [" + std::to_string(start) + ", " + std::to_string(end) + ") are outside " + r.name +
+                          " (length " + std::to_string(r.length) + ") in " + path());
+  }
+  if (start == end) return;
+  const auto s = static_cast<uint64_t>(start), e = static_cast<uint64_t>(end);
+  // Read line by line segment straight into `out`: lines are regular, so positions are computed.
+  uint64_t base = s;
+  while (base < e) {
+    const uint64_t line = base / r.line_bases;
+    const uint64_t column = base % r.line_bases;
+    const uint64_t take = std::min(r.line_bases - column, e - base);
+    file_.read_exact(r.offset + line * r.line_bytes + column, take, out + (base - s), "FASTA bases");
+    base += take;
+  }
+}
+
+}  // namespace bwl::fasta

@@ -1,0 +1,31 @@
+#pragma once
+// One-hot encoding of DNA, channels A, C, G, T, with the reference's IUPAC weights:
+//   A C G T -> one channel 1;  R Y K M S W -> two channels 0.5;
+//   B D H V -> three channels 0.333 (the reference's literal value);  N -> four channels 0.25.
+// Lowercase (soft-masked) letters encode like uppercase. Any other byte encodes as all zeros.
+// uint8 output is the hard one-hot: 1 on the channel of A, C, G, T, zeros for everything else.
+#include <cstddef>
+#include <cstdint>
+
+#include "tensor/tensor.hpp"
+
+namespace bwl::fasta {
+
+enum class OneHotType : uint8_t { Float32, BFloat16, UInt8 };
+
+// The four channel weights of `base`.
+const float* one_hot_weights(unsigned char base);
+
+// Encodes n bases into out[n][4] of the given type.
+void encode_one_hot(const char* bases, size_t n, OneHotType type, void* out);
+
+// True for A, C, G, T in either case.
+inline bool is_acgt(unsigned char b) {
+  b = static_cast<unsigned char>(b & 0xDF);  // to uppercase for letters
+  return b == 'A' || b == 'C' || b == 'G' || b == 'T';
+}
+
+// Bases that are not A, C, G or T (in either case).
+size_t count_unknown(const char* bases, size_t n);
+
+}  // namespace bwl::fasta

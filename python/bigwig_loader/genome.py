@@ -1,0 +1,43 @@
+"""`ReferenceGenome`: an indexed FASTA file read by the C++ core, and one-hot encoding."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from bigwig_loader import _core
+
+
+class ReferenceGenome:
+    """An indexed FASTA file. Uses ``<path>.fai`` when present and current, else builds the
+    index with one scan (and writes it beside the FASTA when it can). Wrapped and one-line
+    FASTA alike; soft-masked (lowercase) bases are read as stored."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self._fasta = _core.FastaFile(self.path)
+        self.chrom_sizes: dict[str, int] = dict(self._fasta.records)
+
+    def fetch(self, chromosomes: Sequence[str], starts: Sequence[int] | np.ndarray, length: int) -> np.ndarray:
+        """uint8 array (batch, length): bases [start, start + length) of each chromosome.
+        KeyError for an unknown sequence name, ValueError for a range outside it."""
+        return self._fasta.fetch_batch(list(chromosomes), np.asarray(starts, dtype=np.int64), int(length))
+
+    def sequence(self, chromosome: str, start: int, end: int) -> str:
+        return self.fetch([chromosome], [start], end - start)[0].tobytes().decode("ascii")
+
+
+def one_hot(bases: np.ndarray, dtype: str = "float32"):
+    """One-hot encode a uint8 array of bases (batch, length) into a (batch, length, 4) tensor,
+    channels A, C, G, T: A/C/G/T one channel 1; R, Y, K, M, S, W two halves; B, D, H, V three
+    channels 0.333; N four quarters; lowercase like uppercase; other bytes all zeros. dtype
+    "float32", "bfloat16" or "uint8" (hard one-hot: 1 only for A, C, G, T)."""
+    return _core.one_hot(np.ascontiguousarray(bases, dtype=np.uint8), dtype)
+
+
+def unknown_fraction(bases: np.ndarray) -> np.ndarray:
+    """Fraction of each row's bases that are not A, C, G or T (either case)."""
+    bases = np.ascontiguousarray(bases, dtype=np.uint8)
+    return _core.count_unknown(bases) / max(bases.shape[1], 1)

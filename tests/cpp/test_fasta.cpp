@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "bbi_builder.hpp"
+#include "common/errors.hpp"
+#include "fasta/fasta_file.hpp"
+#include "fasta/one_hot.hpp"
+
+using bwl::test::Bytes;
+using bwl::test::TempFile;
+
+namespace {
+Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
+}  // namespace
+
+TEST(Fasta, BuildsTheSamtoolsIndex) {
+  TempFile tmp(text(">a desc\nACGTA\nCGTAC\nGT\n>b\nTTTT\n"));
+  bwl::io::RandomAccessFile f(tmp.path());
+  const auto records = bwl::fasta::build_fai(f);
+  EXPECT_EQ(bwl::fasta::format_fai(records), "a\t12\t8\t5\t6\nb\t4\t26\t4\t5\n");
+}
+
+TEST(Fasta, ReadsAcrossLinesAndKeepsCase) {
+  TempFile tmp(text(">a\r\nACGTa\r\ncgtAC\r\nGT\r\n"));
+  bwl::fasta::FastaFile f(tmp.path());
+  std::string out(9, '?');
+  f.read(0, 2, 11, out.data());
+  EXPECT_EQ(out, "GTacgtACG");
+  EXPECT_THROW(f.read(0, 0, 13, out.data()), bwl::InvalidArgument);
+}
+
+TEST(Fasta, UnwrappedOneLineRecords) {
+  TempFile tmp(text(">x\nACGTACGTACGTACGT\n>y\nGG"));
+  bwl::fasta::FastaFile f(tmp.path());
+  ASSERT_EQ(f.records().size(), 2u);
+  EXPECT_EQ(f.records()[1].length, 2u);
+  std::string out(2, '?');
+  f.read(1, 0, 2, out.data());
+  EXPECT_EQ(out, "GG");
+}
+
+TEST(Fasta, IrregularLinesAndStrayTextAreErrors) {
+  TempFile irregular(text(">a\nACG\nACGT\n"));
+  EXPECT_THROW(bwl::fasta::FastaFile f(irregular.path()), bwl::FormatError);
+  TempFile headless(text("ACGT\n>a\nAC\n"));
+  EXPECT_THROW(bwl::fasta::FastaFile f(headless.path()), bwl::FormatError);
+  TempFile twice(text(">a\nAC\n>a\nAC\n"));
+  EXPECT_THROW(bwl::fasta::FastaFile f(twice.path()), bwl::FormatError);
+}
+
+TEST(OneHot, WeightsAndTypes) {
+  const std::string bases = "AcgTNrbx";
+  std::vector<float> f(bases.size() * 4);
+  bwl::fasta::encode_one_hot(bases.data(), bases.size(), bwl::fasta::OneHotType::Float32, f.data());
+  EXPECT_EQ(std::vector<float>(f.begin(), f.begin() + 8), (std::vector<float>{1, 0, 0, 0, 0, 1, 0, 0}));
+  EXPECT_EQ(std::vector<float>(f.begin() + 16, f.begin() + 20), (std::vector<float>{0.25f, 0.25f, 0.25f, 0.25f}));
+  EXPECT_EQ(std::vector<float>(f.begin() + 20, f.begin() + 24), (std::vector<float>{0.5f, 0, 0.5f, 0}));
+  EXPECT_EQ(std::vector<float>(f.begin() + 24, f.begin() + 28), (std::vector<float>{0, 0.333f, 0.333f, 0.333f}));
+  EXPECT_EQ(std::vector<float>(f.begin() + 28, f.end()), (std::vector<float>{0, 0, 0, 0}));
+  std::vector<uint8_t> u(bases.size() * 4);
+  bwl::fasta::encode_one_hot(bases.data(), bases.size(), bwl::fasta::OneHotType::UInt8, u.data());
+  EXPECT_EQ(u[0] + u[5] + u[10] + u[15], 4);
+  EXPECT_EQ(u[16] + u[17] + u[18] + u[19], 0);
+  EXPECT_EQ(bwl::fasta::count_unknown(bases.data(), bases.size()), 4u);
+}

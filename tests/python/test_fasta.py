@@ -1,0 +1,135 @@
+"""ReferenceGenome (the C++ indexed FASTA reader) and one-hot encoding."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import bigwig_loader
+from bigwig_loader import ReferenceGenome, one_hot
+from conftest import real_file
+
+
+def parse_fasta(path: Path) -> dict[str, str]:
+    """The plain-Python reading of a FASTA file the C++ reader must agree with."""
+    records: dict[str, list[str]] = {}
+    name = None
+    for line in path.read_text().splitlines():
+        if line.startswith(">"):
+            name = line[1:].split()[0]
+            records[name] = []
+        elif name is not None:
+            records[name].append(line.strip())
+    return {k: "".join(v) for k, v in records.items()}
+
+
+@pytest.fixture
+def fasta_copy(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """A copy in a writable directory, so the reader can write its .fai there."""
+    source = real_file(request.param)
+    target = tmp_path / source.name
+    shutil.copy(source, target)
+    return target
+
+
+@pytest.mark.parametrize(
+    "fasta_copy", ["deeptools/phiX.fasta", "deeptools/testA.fa", "pyfaidx/chr17.hg19.part.fa"], indirect=True
+)
+def test_reads_every_range_like_a_plain_parser(fasta_copy: Path) -> None:
+    expected = parse_fasta(fasta_copy)
+    genome = ReferenceGenome(fasta_copy)
+    assert genome.chrom_sizes == {k: len(v) for k, v in expected.items()}
+    assert Path(str(fasta_copy) + ".fai").exists(), "the index is written beside the FASTA"
+    rng = np.random.default_rng(0)
+    for name, seq in expected.items():
+        assert genome.sequence(name, 0, len(seq)) == seq
+        for _ in range(50):
+            start = int(rng.integers(0, len(seq)))
+            end = int(rng.integers(start, len(seq) + 1))
+            assert genome.sequence(name, start, end) == seq[start:end]
+    # A second open uses the .fai it wrote.
+    assert ReferenceGenome(fasta_copy)._fasta.built_index is False
+
+
+def test_wrapped_crlf_lowercase_and_batches(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.fa"
+    seq1 = "ACGTacgtNNRYKMSWBDHV" * 7 + "ACG"
+    seq2 = "ttttGGGGcccc"
+    lines = [">one description here"] + [seq1[i : i + 11] for i in range(0, len(seq1), 11)] + [">two"]
+    lines += [seq2[i : i + 5] for i in range(0, len(seq2), 5)]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    genome = ReferenceGenome(path)
+    assert genome.chrom_sizes == {"one": len(seq1), "two": len(seq2)}
+    assert genome.sequence("one", 3, 100) == seq1[3:100]
+    bases = genome.fetch(["two", "one", "two"], [0, 10, 7], 5)
+    assert bases.dtype == np.uint8 and bases.shape == (3, 5)
+    assert [b.tobytes().decode() for b in bases] == [seq2[0:5], seq1[10:15], seq2[7:12]]
+
+
+def test_irregular_line_widths_are_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.fa"
+    path.write_text(">x\nACGT\nAC\nACGT\n")
+    with pytest.raises(bigwig_loader.BigWigError.__mro__[1], match="different widths.*line 4"):
+        ReferenceGenome(path)
+
+
+def test_ranges_and_names_are_checked(tmp_path: Path) -> None:
+    path = tmp_path / "small.fa"
+    path.write_text(">x\nACGTACGT\n")
+    genome = ReferenceGenome(path)
+    with pytest.raises(KeyError, match="nope"):
+        genome.fetch(["nope"], [0], 2)
+    with pytest.raises(ValueError, match="outside x"):
+        genome.fetch(["x"], [7], 2)
+    with pytest.raises(ValueError, match="outside x"):
+        genome.fetch(["x"], [-1], 2)
+    with pytest.raises(FileNotFoundError):
+        ReferenceGenome(tmp_path / "missing.fa")
+
+
+def test_stale_index_is_rebuilt(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "s.fa"
+    path.write_text(">x\nACGT\n")
+    ReferenceGenome(path)
+    fai = Path(str(path) + ".fai")
+    path.write_text(">y\nACGTAC\n")
+    os.utime(fai, (1, 1))  # older than the FASTA
+    assert ReferenceGenome(path).chrom_sizes == {"y": 6}
+
+
+WEIGHTS = {
+    "A": [1, 0, 0, 0], "C": [0, 1, 0, 0], "G": [0, 0, 1, 0], "T": [0, 0, 0, 1],
+    "R": [0.5, 0, 0.5, 0], "Y": [0, 0.5, 0, 0.5], "K": [0, 0, 0.5, 0.5], "M": [0.5, 0.5, 0, 0],
+    "S": [0, 0.5, 0.5, 0], "W": [0.5, 0, 0, 0.5],
+    "B": [0, 0.333, 0.333, 0.333], "D": [0.333, 0, 0.333, 0.333], "H": [0.333, 0.333, 0, 0.333],
+    "V": [0.333, 0.333, 0.333, 0], "N": [0.25, 0.25, 0.25, 0.25],
+}
+
+
+def test_one_hot_weights_for_every_iupac_letter_and_lowercase() -> None:
+    letters = "".join(WEIGHTS)
+    text = letters + letters.lower() + "-X."
+    bases = np.frombuffer(text.encode(), dtype=np.uint8).reshape(1, -1)
+    encoded = np.asarray(one_hot(bases))
+    assert encoded.shape == (1, len(text), 4) and encoded.dtype == np.float32
+    expected = np.array([WEIGHTS[c.upper()] for c in letters + letters.lower()] + [[0, 0, 0, 0]] * 3, dtype=np.float32)
+    np.testing.assert_array_equal(encoded[0], expected)
+
+
+def test_one_hot_bfloat16_and_uint8() -> None:
+    bases = np.frombuffer(b"ACGTNRB" * 3, dtype=np.uint8).reshape(3, 7)
+    f32 = np.asarray(one_hot(bases))
+    bf16 = torch.from_dlpack(one_hot(bases, "bfloat16"))
+    assert bf16.dtype == torch.bfloat16
+    assert torch.equal(bf16, torch.from_numpy(f32.copy()).to(torch.bfloat16))
+    hard = np.asarray(one_hot(bases, "uint8"))
+    assert hard.dtype == np.uint8
+    np.testing.assert_array_equal(hard, (f32 == 1.0).astype(np.uint8))
+    with pytest.raises(ValueError, match="dtype"):
+        one_hot(bases, "float16")
