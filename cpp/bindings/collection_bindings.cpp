@@ -29,12 +29,15 @@ std::vector<T> to_vector(const py::array_t<T, py::array::c_style | py::array::fo
   return std::vector<T>(a.data(), a.data() + a.size());
 }
 
-py::object get_batch(cpu::CpuBatchProcessor& backend, const Collection& collection,
-                     const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& chroms,
-                     const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& starts, int64_t length,
-                     uint32_t window_size, float default_value, const std::string& dtype,
-                     const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& tracks,
-                     const py::array_t<float, py::array::c_style | py::array::forcecast>& scales, const py::object& out) {
+using U32Array = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>;
+using I64Array = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+using F32Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+}  // namespace
+
+engine::BatchRequest make_request(const U32Array& chroms, const I64Array& starts, int64_t length, uint32_t window_size,
+                                  float default_value, const std::string& dtype, const U32Array& tracks,
+                                  const F32Array& scales) {
   engine::BatchRequest request;
   request.chroms = to_vector(chroms);
   request.starts = to_vector(starts);
@@ -44,6 +47,16 @@ py::object get_batch(cpu::CpuBatchProcessor& backend, const Collection& collecti
   request.dtype = parse_value_dtype(dtype);
   request.tracks = to_vector(tracks);
   request.scales = to_vector(scales);
+  return request;
+}
+
+namespace {
+
+py::object get_batch(cpu::CpuBatchProcessor& backend, const Collection& collection, const U32Array& chroms,
+                     const I64Array& starts, int64_t length, uint32_t window_size, float default_value,
+                     const std::string& dtype, const U32Array& tracks, const F32Array& scales, const py::object& out) {
+  engine::BatchRequest request =
+      make_request(chroms, starts, length, window_size, default_value, dtype, tracks, scales);
 
   engine::BatchPlan plan;
   {

@@ -10,6 +10,7 @@
 
 #include "bindings/collection_bindings.hpp"
 #include "bindings/fasta_bindings.hpp"
+#include "bindings/loader_bindings.hpp"
 #include "bindings/tensor_bindings.hpp"
 #include "common/errors.hpp"
 #include "format/bigwig_file.hpp"
@@ -144,8 +145,10 @@ PYBIND11_MODULE(_core, m) {
   register_exception_mapping(m);
   bind_bigwig_file(m);
   bwl::bindings::bind_tensor(m);
+  bwl::bindings::bind_tensor_transforms(m);
   bwl::bindings::bind_collection(m);
   bwl::bindings::bind_fasta(m);
+  bwl::bindings::bind_loader(m);
 
 #ifdef BWL_HAVE_CUDA
   m.attr("built_with_cuda") = true;

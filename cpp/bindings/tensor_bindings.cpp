@@ -8,6 +8,7 @@
 
 #include "common/errors.hpp"
 #include "tensor/dlpack_export.hpp"
+#include "tensor/transforms.hpp"
 
 namespace py = pybind11;
 
@@ -98,6 +99,19 @@ void bind_tensor(py::module_& m) {
             return dtype.is_none() ? py::object(view) : view.attr("astype")(dtype);
           },
           py::arg("dtype") = py::none(), py::kw_only(), py::arg("copy") = py::none())
+      .def("__len__", [](const HostTensor& t) { return t.shape().empty() ? 0 : t.shape()[0]; })
+      .def(
+          "__getitem__",
+          [](const HostTensor& t, const py::slice& rows) {
+            if (t.shape().empty()) throw py::type_error("a 0-dimensional tensor cannot be sliced");
+            py::ssize_t start, stop, step, length;
+            if (!rows.compute(static_cast<py::ssize_t>(t.shape()[0]), &start, &stop, &step, &length)) {
+              throw py::error_already_set();
+            }
+            if (step != 1) throw py::value_error("a Tensor is sliced along its first axis with step 1 only");
+            return t.rows(start, start + length);
+          },
+          "Rows along the first (batch) axis, sharing memory: tensor[a:b].")
       .def_property_readonly("dtype", [](const HostTensor& t) { return dtype_name(t.dtype()); })
       .def_property_readonly("device", [](const HostTensor&) { return "cpu"; })
       .def_property_readonly("nbytes", &HostTensor::nbytes)
@@ -109,6 +123,24 @@ void bind_tensor(py::module_& m) {
         for (size_t i = 0; i < t.shape().size(); ++i) s += (i ? ", " : "") + std::to_string(t.shape()[i]);
         return s + "), dtype=" + dtype_name(t.dtype()) + ", device=cpu)";
       });
+}
+
+void bind_tensor_transforms(py::module_& m) {
+  m.def(
+      "flip_rows",
+      [](HostTensor& t, const std::vector<uint8_t>& flip, const std::vector<int64_t>& permutation) {
+        py::gil_scoped_release release;
+        flip_rows(t, flip, permutation);
+      },
+      py::arg("tensor"), py::arg("flip"), py::arg("permutation"),
+      "In place: rows with flip set get their length axis reversed and channels permuted.");
+  m.def(
+      "moving_average_rows",
+      [](HostTensor& t, int64_t width) {
+        py::gil_scoped_release release;
+        moving_average_rows(t, width);
+      },
+      py::arg("tensor"), py::arg("width"), "In place: centred moving average along the length axis.");
 }
 
 BorrowedOutput::BorrowedOutput(const py::object& array, const std::vector<int64_t>& shape, DType dtype) {

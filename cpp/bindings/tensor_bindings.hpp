@@ -12,6 +12,8 @@ namespace bwl::bindings {
 
 // Registers bigwig_loader._core.Tensor (exported as bigwig_loader.Tensor).
 void bind_tensor(pybind11::module_& m);
+// Registers _core.flip_rows and _core.moving_average_rows (tensor/transforms.hpp).
+void bind_tensor_transforms(pybind11::module_& m);
 
 // A consumer's `out=` array, borrowed through its __dlpack__ for as long as this object lives.
 class BorrowedOutput {

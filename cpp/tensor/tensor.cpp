@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <algorithm>
 #include <new>
+#include <string>
 
 #include "common/errors.hpp"
 
@@ -39,8 +40,6 @@ DType parse_value_dtype(const std::string& name) {
   throw InvalidArgument("dtype must be \"float32\" or \"bfloat16\", got \"" + name + "\"");
 }
 
-void HostTensor::FreeDeleter::operator()(void* p) const { std::free(p); }
-
 HostTensor::HostTensor(std::vector<int64_t> shape, DType dtype) : shape_(std::move(shape)), dtype_(dtype) {
   for (int64_t d : shape_) {
     if (d < 0) throw InvalidArgument("tensor dimensions must not be negative");
@@ -49,7 +48,19 @@ HostTensor::HostTensor(std::vector<int64_t> shape, DType dtype) : shape_(std::mo
   const size_t bytes = (std::max<size_t>(nbytes(), 1) + kAlign - 1) / kAlign * kAlign;
   void* p = std::aligned_alloc(kAlign, bytes);
   if (p == nullptr) throw std::bad_alloc();
-  data_.reset(p);
+  storage_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  data_ = p;
+}
+
+std::shared_ptr<HostTensor> HostTensor::rows(int64_t start, int64_t stop) const {
+  if (shape_.empty() || start < 0 || start > stop || stop > shape_[0]) {
+    throw InvalidArgument("row range [" + std::to_string(start) + ", " + std::to_string(stop) + ") is outside the tensor");
+  }
+  std::vector<int64_t> shape = shape_;
+  shape[0] = stop - start;
+  const size_t row_bytes = shape_[0] == 0 ? 0 : nbytes() / static_cast<size_t>(shape_[0]);
+  void* first = static_cast<char*>(data_) + static_cast<size_t>(start) * row_bytes;
+  return std::shared_ptr<HostTensor>(new HostTensor(std::move(shape), dtype_, storage_, first));
 }
 
 size_t HostTensor::size() const {

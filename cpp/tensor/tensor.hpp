@@ -24,19 +24,24 @@ class HostTensor {
  public:
   HostTensor(std::vector<int64_t> shape, DType dtype);
 
-  void* data() const { return data_.get(); }
+  // Rows [start, stop) of the first axis, sharing this tensor's memory (which lives while any
+  // view does). Throws InvalidArgument unless 0 <= start <= stop <= shape[0].
+  std::shared_ptr<HostTensor> rows(int64_t start, int64_t stop) const;
+
+  void* data() const { return data_; }
   const std::vector<int64_t>& shape() const { return shape_; }
   DType dtype() const { return dtype_; }
   size_t size() const;  // elements
   size_t nbytes() const { return size() * dtype_bytes(dtype_); }
 
  private:
-  struct FreeDeleter {
-    void operator()(void* p) const;
-  };
+  HostTensor(std::vector<int64_t> shape, DType dtype, std::shared_ptr<void> storage, void* data)
+      : shape_(std::move(shape)), dtype_(dtype), storage_(std::move(storage)), data_(data) {}
+
   std::vector<int64_t> shape_;
   DType dtype_;
-  std::unique_ptr<void, FreeDeleter> data_;  // 64-byte aligned
+  std::shared_ptr<void> storage_;  // 64-byte aligned; shared by views
+  void* data_ = nullptr;           // first element of this tensor within storage_
 };
 
 }  // namespace bwl

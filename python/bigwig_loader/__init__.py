@@ -12,6 +12,7 @@ from bigwig_loader.device import cuda_available
 from bigwig_loader.genome import ReferenceGenome, one_hot
 from bigwig_loader.input_generator import QueryBatchGenerator
 from bigwig_loader.sampler import GenomicSequenceSampler, RandomPositionSampler, TrackSampler
+from bigwig_loader.streamed_dataloader import StreamedDataloader
 
 __all__ = [
     "Batch",
@@ -22,6 +23,7 @@ __all__ = [
     "QueryBatchGenerator",
     "RandomPositionSampler",
     "ReferenceGenome",
+    "StreamedDataloader",
     "Tensor",
     "TrackSampler",
     "__version__",

@@ -129,6 +129,17 @@ class BigWigCollection:
         Raises KeyError for a chromosome no file has, ValueError for unequal or empty windows
         or mismatched argument lengths, TypeError for non-integer coordinates.
         """
+        chrom_ids, starts_a, length, tracks, scales = self._request_arrays(
+            chromosomes, starts, ends, window_size, track_indices, scale
+        )
+        return self._backend.get_batch(
+            self._collection, chrom_ids, starts_a, length, int(window_size), float(default_value), str(dtype),
+            tracks, scales, out,
+        )
+
+    def _request_arrays(self, chromosomes, starts, ends, window_size, track_indices, scale):
+        """Checks get_batch's arguments and turns them into what the C++ engine takes:
+        (chromosome ids, starts, window length, track indices, scale factors)."""
         starts_a = _integer_array(starts, "starts")
         ends_a = _integer_array(ends, "ends")
         chrom_ids = self._chromosome_ids(chromosomes)
@@ -151,10 +162,7 @@ class BigWigCollection:
             raise ValueError(f"window_size must be at least 1, got {window_size}")
         tracks = self._track_indices(track_indices)
         scales = self.scaling_factors[tracks] if scale else np.ones(len(tracks), dtype=np.float32)
-        return self._backend.get_batch(
-            self._collection, chrom_ids, starts_a, int(lengths[0]), int(window_size), float(default_value),
-            str(dtype), tracks.astype(np.uint32), scales, out,
-        )
+        return chrom_ids, starts_a, int(lengths[0]), tracks.astype(np.uint32), scales
 
     def intervals(
         self,

@@ -1,0 +1,82 @@
+#pragma once
+// StreamedDataloader: batches loaded ahead of the consumer by a pool of WorkerContexts.
+//
+//   submit() -> input queue -> workers (one WorkerContext each) -> results, by sequence number
+//   -> next() hands them out in submission order, whatever the number of workers.
+//
+// Back-pressure: at most `queue_size` batches are submitted and not yet taken; submit() waits
+// for room. Memory is therefore bounded by queue_size batches.
+// Errors: an exception while loading a batch is kept with that batch and rethrown by the next()
+// that reaches it, with its type and message. Nothing ends silently and nothing times out.
+// Shutdown: close() (also from the destructor) wakes every waiter and joins every worker; a
+// batch being loaded finishes first (one batch's time at most).
+//
+// Thread contract: submit() from one producer thread, next() from one consumer thread, close()
+// from any thread; the collection must outlive the loader.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "engine/batch_plan.hpp"
+#include "engine/collection.hpp"
+#include "loader/worker_context.hpp"
+#include "tensor/tensor.hpp"
+
+namespace bwl::loader {
+
+enum class WaitResult { Ready, TimedOut, Closed };
+
+class StreamedDataloader {
+ public:
+  StreamedDataloader(const engine::Collection& collection, size_t num_workers, size_t queue_size,
+                     size_t threads_per_worker = 1);
+  ~StreamedDataloader();
+  StreamedDataloader(const StreamedDataloader&) = delete;
+  StreamedDataloader& operator=(const StreamedDataloader&) = delete;
+
+  // Queues one batch, waiting at most `timeout` for room. Closed: the loader was closed.
+  WaitResult submit(engine::BatchRequest request, std::chrono::milliseconds timeout);
+
+  // The next batch in submission order, waiting at most `timeout`. Rethrows that batch's error.
+  // Closed: the loader was closed.
+  WaitResult next(std::shared_ptr<HostTensor>& values, std::chrono::milliseconds timeout);
+
+  void close();
+  bool closed() const;
+  size_t num_workers() const { return workers_.size(); }
+
+ private:
+  struct Job {
+    uint64_t sequence;
+    engine::BatchRequest request;
+  };
+  struct Result {
+    std::shared_ptr<HostTensor> values;
+    std::exception_ptr error;
+  };
+
+  void worker_loop(size_t index);
+
+  const engine::Collection& collection_;
+  const size_t queue_size_;
+  mutable std::mutex mutex_;
+  std::condition_variable work_ready_;   // workers wait for jobs
+  std::condition_variable result_ready_; // the consumer waits for the next result
+  std::condition_variable room_ready_;   // the producer waits for room
+  std::deque<Job> jobs_;
+  std::map<uint64_t, Result> results_;   // finished, not yet taken
+  uint64_t submitted_ = 0;
+  uint64_t taken_ = 0;
+  bool closed_ = false;
+  std::vector<std::unique_ptr<WorkerContext>> contexts_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace bwl::loader
