@@ -8,6 +8,7 @@ from bigwig_loader._core import BigWigError, Tensor, __version__, inflate_backen
 from bigwig_loader.batch import Batch
 from bigwig_loader.bigwig import BigWig
 from bigwig_loader.collection import BigWigCollection
+from bigwig_loader.dataset import BigWigDataset
 from bigwig_loader.device import cuda_available
 from bigwig_loader.genome import ReferenceGenome, one_hot
 from bigwig_loader.input_generator import QueryBatchGenerator
@@ -18,6 +19,8 @@ __all__ = [
     "Batch",
     "BigWig",
     "BigWigCollection",
+    "BigWigDataset",
+    "PytorchBigWigDataset",
     "BigWigError",
     "GenomicSequenceSampler",
     "QueryBatchGenerator",
@@ -31,3 +34,12 @@ __all__ = [
     "inflate_backend",
     "one_hot",
 ]
+
+
+def __getattr__(name: str):
+    # PytorchBigWigDataset imports torch: only when asked for.
+    if name == "PytorchBigWigDataset":
+        from bigwig_loader.pytorch import PytorchBigWigDataset
+
+        return PytorchBigWigDataset
+    raise AttributeError(f"module 'bigwig_loader' has no attribute {name!r}")

@@ -1,0 +1,298 @@
+"""`BigWigDataset`: an iterable of (sequences, values) batches for training, read on the fly."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from bigwig_loader import _core
+from bigwig_loader.batch import Batch
+from bigwig_loader.collection import BigWigCollection
+from bigwig_loader.distributed import rank_and_world_size
+from bigwig_loader.genome import ReferenceGenome, unknown_fraction
+from bigwig_loader.paths import DEFAULT_EXTENSIONS
+from bigwig_loader.sampler.position_sampler import RandomPositionSampler
+from bigwig_loader.sampler.track_sampler import TrackSampler
+from bigwig_loader.streamed_dataloader import StreamedDataloader
+
+# The channel order A, C, G, T reversed is the complement: A<->T, C<->G (IUPAC codes too).
+_COMPLEMENT = [3, 2, 1, 0]
+# Centres drawn and checked against the FASTA per step when assembling a super-batch.
+_DRAW = 512
+
+
+class BigWigDataset:
+    """Batches of one-hot DNA and track values over random windows of the regions of interest,
+    read from the FASTA and the bigWig files on the fly.
+
+    Keeps bigwig-loader 0.3's parameters (see its documentation), and adds:
+
+    Args:
+        seed: seeds every random choice (positions, tracks, jitter, strand); None draws fresh
+            entropy once, at construction.
+        jitter: shift each window by a uniform random number of bases in [-jitter, jitter],
+            sequence and values alike.
+        reverse_complement: with probability 0.5 per window, reverse-complement the sequence
+            and flip the values along the length axis; `strand_pairs` [(i, j), ...] are track
+            indices swapped in flipped windows (e.g. the + and - strand of one assay).
+        rank, world_size: this process's share; default from torch.distributed when it is
+            initialised, else 0 and 1. Ranks draw disjoint windows: rank r takes every
+            world_size-th centre of the epoch's shared stream, starting at r.
+        n_threads: loader worker threads.
+
+    ``batches_per_epoch`` counts the batches each rank yields; by default
+    (total bases of the regions) // sequence_length // batch_size // world_size, and a
+    ValueError when that is 0. ``set_epoch(n)`` changes the stream of the next epoch.
+
+    Yields ``(sequences, values)``, or ``(sequences, values, track_indices, track_names)`` when
+    tracks are sub-sampled, or :class:`Batch` objects with ``return_batch_objects``. On the CPU,
+    sequences ``(batch, sequence_length, 4)`` and values ``(batch, center_bin_to_predict //
+    window_size, n_tracks)`` are numpy float32 arrays (``bigwig_loader.Tensor`` when dtype is
+    "bfloat16": take it with ``torch.from_dlpack``). No array is overwritten by a later batch.
+    """
+
+    def __init__(
+        self,
+        regions_of_interest,
+        collection: BigWigCollection | str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        reference_genome_path: str | os.PathLike[str],
+        sequence_length: int = 1000,
+        center_bin_to_predict: int | None = None,
+        window_size: int = 1,
+        moving_average_window_size: int = 1,
+        batch_size: int = 256,
+        super_batch_size: int | None = None,
+        batches_per_epoch: int | None = None,
+        maximum_unknown_bases_fraction: float = 0.1,
+        sequence_encoder: str | Callable[[list[str]], Any] | None = "onehot",
+        file_extensions: Sequence[str] = DEFAULT_EXTENSIONS,
+        crawl: bool = True,
+        scale: dict[str, float] | None = None,
+        default_value: float = 0.0,
+        first_n_files: int | None = None,
+        position_sampler_buffer_size: int = 100_000,
+        repeat_same_positions: bool = False,
+        sub_sample_tracks: int | None = None,
+        n_threads: int = 4,
+        custom_position_sampler: Iterable[tuple[str, int]] | None = None,
+        custom_track_sampler: Iterable[list[int]] | None = None,
+        return_batch_objects: bool = False,
+        dtype: str = "float32",
+        seed: int | None = None,
+        jitter: int = 0,
+        reverse_complement: bool = False,
+        strand_pairs: Sequence[tuple[int, int]] | None = None,
+        rank: int | None = None,
+        world_size: int | None = None,
+        queue_size: int = 4,
+    ) -> None:
+        if isinstance(collection, BigWigCollection):
+            self.collection = collection
+        else:
+            self.collection = BigWigCollection(
+                collection, file_extensions=file_extensions, crawl=crawl, scale=scale, first_n_files=first_n_files
+            )
+        self.genome = ReferenceGenome(reference_genome_path)
+        self.regions_of_interest = regions_of_interest.copy()
+        self.sequence_length = _positive(sequence_length, "sequence_length")
+        self.center_bin_to_predict = _positive(center_bin_to_predict or sequence_length, "center_bin_to_predict")
+        if self.center_bin_to_predict > self.sequence_length:
+            raise ValueError("center_bin_to_predict must not exceed sequence_length")
+        self.window_size = _positive(window_size, "window_size")
+        if self.window_size > self.center_bin_to_predict:
+            raise ValueError("window_size must not exceed center_bin_to_predict")
+        self.moving_average_window_size = _positive(moving_average_window_size, "moving_average_window_size")
+        self.batch_size = _positive(batch_size, "batch_size")
+        self.super_batch_size = super_batch_size or batch_size
+        if self.super_batch_size < self.batch_size:
+            raise ValueError(f"super_batch_size {self.super_batch_size} is smaller than batch_size {batch_size}")
+        if sequence_encoder not in ("onehot", None) and not callable(sequence_encoder):
+            raise ValueError(f'sequence_encoder must be "onehot", None or a callable, got {sequence_encoder!r}')
+        self.sequence_encoder = sequence_encoder
+        if dtype not in ("float32", "bfloat16"):
+            raise ValueError(f'dtype must be "float32" or "bfloat16", got {dtype!r}')
+        self.dtype = dtype
+        self.default_value = default_value
+        self.maximum_unknown_bases_fraction = maximum_unknown_bases_fraction
+        self.position_sampler_buffer_size = position_sampler_buffer_size
+        self.repeat_same_positions = repeat_same_positions
+        self.n_threads = n_threads
+        self.queue_size = queue_size
+        self.return_batch_objects = return_batch_objects
+        self.custom_position_sampler = custom_position_sampler
+        self.jitter = int(jitter)
+        if self.jitter < 0:
+            raise ValueError(f"jitter must not be negative, got {jitter}")
+        self.reverse_complement = reverse_complement
+        self.strand_pairs = [tuple(p) for p in (strand_pairs or [])]
+        for i, j in self.strand_pairs:
+            if not (0 <= i < len(self.collection) and 0 <= j < len(self.collection)):
+                raise ValueError(f"strand pair ({i}, {j}) names a track outside the collection")
+        self.rank, self.world_size = rank_and_world_size(rank, world_size)
+        self.seed = int(np.random.SeedSequence(seed).entropy) if seed is None else int(seed)
+        self.epoch = 0
+
+        if sub_sample_tracks is not None and not 1 <= sub_sample_tracks <= len(self.collection):
+            raise ValueError(f"sub_sample_tracks must lie in [1, {len(self.collection)}], got {sub_sample_tracks}")
+        self.custom_track_sampler = custom_track_sampler
+        self.sub_sample_tracks = sub_sample_tracks
+
+        if batches_per_epoch is None:
+            total = int((regions_of_interest["end"] - regions_of_interest["start"]).sum())
+            batches_per_epoch = total // self.sequence_length // self.batch_size // self.world_size
+            if batches_per_epoch < 1:
+                raise ValueError(
+                    f"the regions of interest ({total} bases) are too small for one batch of {self.batch_size} "
+                    f"windows of {self.sequence_length} bases per rank ({self.world_size} ranks): "
+                    "pass batches_per_epoch"
+                )
+        self.batches_per_epoch = _positive(batches_per_epoch, "batches_per_epoch")
+
+    def set_epoch(self, epoch: int) -> None:
+        """Selects the stream of windows of the next iteration (as DistributedSampler does)."""
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self.batches_per_epoch
+
+    def __iter__(self) -> Iterator[Any]:
+        queries = self._super_batches()
+        loader = StreamedDataloader(
+            queries, self.collection, num_threads=self.n_threads, queue_size=self.queue_size,
+            slice_size=self.batch_size, window_size=self.window_size, default_value=self.default_value,
+            dtype=self.dtype,
+        )
+        with loader:
+            for batch in itertools.islice(loader, self.batches_per_epoch):
+                yield self._finish(batch)
+
+    # --- building the epoch's queries ------------------------------------------------------
+
+    def _seed_for(self, purpose: str, *extra: int) -> np.random.Generator:
+        """A generator for one purpose of this epoch: deterministic from (seed, purpose, epoch, ...)."""
+        words = [self.seed, sum(purpose.encode()), self.epoch, *extra]
+        return np.random.default_rng(np.random.SeedSequence(words))
+
+    def _positions(self) -> Iterator[tuple[str, int]]:
+        """This rank's share of the epoch's shared stream of centres."""
+        if self.custom_position_sampler is not None:
+            shared: Iterable[tuple[str, int]] = self.custom_position_sampler
+        else:
+            shared = RandomPositionSampler(
+                self.regions_of_interest, buffer_size=self.position_sampler_buffer_size,
+                repeat_same=self.repeat_same_positions, seed=self._seed_for("positions"),
+            )
+        return itertools.islice(iter(shared), self.rank, None, self.world_size)
+
+    def _super_batches(self) -> Iterator[Batch]:
+        """Query batches of super_batch_size windows whose sequence lies inside its chromosome
+        with few enough unknown bases; sequences are fetched here, in one C++ call per draw."""
+        positions = self._positions()
+        if self.custom_track_sampler is not None:
+            track_sampler: Iterator[list[int]] | None = iter(self.custom_track_sampler)
+        elif self.sub_sample_tracks is not None:
+            track_sampler = TrackSampler(len(self.collection), self.sub_sample_tracks, seed=self._seed_for("tracks"))
+        else:
+            track_sampler = None
+        jitter_rng = self._seed_for("jitter", self.rank)
+        strand_rng = self._seed_for("strand", self.rank)
+        half_sequence = self.sequence_length // 2
+        half_target = self.center_bin_to_predict // 2
+        sizes = self.genome.chrom_sizes
+        while True:
+            chroms: list[str] = []
+            centres: list[np.ndarray] = []
+            bases: list[np.ndarray] = []
+            kept = 0
+            while kept < self.super_batch_size:
+                draw = list(itertools.islice(positions, _DRAW))
+                if not draw:
+                    return
+                c = [p[0] for p in draw]
+                centre = np.array([p[1] for p in draw], dtype=np.int64)
+                if self.jitter:
+                    centre = centre + jitter_rng.integers(-self.jitter, self.jitter + 1, len(centre))
+                missing = set(c) - sizes.keys()
+                if missing:
+                    raise KeyError(f"chromosomes {sorted(missing)} are not in {self.genome.path}")
+                start = centre - half_sequence
+                inside = (start >= 0) & (start + self.sequence_length <= np.array([sizes[x] for x in c]))
+                idx = np.flatnonzero(inside)
+                if len(idx) == 0:
+                    continue
+                seq = self.genome.fetch([c[i] for i in idx], start[idx], self.sequence_length)
+                good = unknown_fraction(seq) <= self.maximum_unknown_bases_fraction
+                idx, seq = idx[good], seq[good]
+                chroms += [c[i] for i in idx]
+                centres.append(centre[idx])
+                bases.append(seq)
+                kept += len(idx)
+            n = self.super_batch_size
+            centre = np.concatenate(centres)[:n]
+            target_start = centre - half_target
+            tracks = None if track_sampler is None else next(track_sampler)
+            flip = strand_rng.random(n) < 0.5 if self.reverse_complement else np.zeros(n, dtype=bool)
+            yield Batch(
+                chromosomes=chroms[:n],
+                starts=target_start,
+                ends=target_start + self.center_bin_to_predict,
+                track_indices=tracks,
+                sequences=np.concatenate(bases)[:n],
+                other_batched=[flip],
+            )
+
+    # --- finishing a loaded batch ----------------------------------------------------------
+
+    def _finish(self, batch: Batch) -> Any:
+        flip = batch.other_batched[0]
+        tracks = list(range(len(self.collection))) if batch.track_indices is None else list(batch.track_indices)
+        values = batch.values
+        if self.moving_average_window_size > 1:
+            _core.moving_average_rows(values, self.moving_average_window_size)
+        if flip.any():
+            _core.flip_rows(values, flip.astype(np.uint8).tolist(), self._strand_permutation(tracks))
+        sequences = self._encode(batch.sequences, flip)
+        batch.values = np.asarray(values) if self.dtype == "float32" else values
+        batch.sequences = sequences
+        if batch.track_indices is not None and batch.track_names is None:
+            batch.track_names = [self.collection.track_names[i] for i in tracks]
+        if self.return_batch_objects:
+            return batch
+        if batch.track_indices is not None:
+            return batch.sequences, batch.values, batch.track_indices, batch.track_names
+        return batch.sequences, batch.values
+
+    def _encode(self, bases: np.ndarray, flip: np.ndarray) -> Any:
+        if self.sequence_encoder == "onehot":
+            encoded = _core.one_hot(bases, self.dtype)
+            if flip.any():
+                _core.flip_rows(encoded, flip.astype(np.uint8).tolist(), _COMPLEMENT)
+            return np.asarray(encoded) if self.dtype == "float32" else encoded
+        flipped = bases.copy()
+        if flip.any():
+            table = np.arange(256, dtype=np.uint8)
+            for a, b in zip(b"ACGTRYKMBDHVacgtrykmbdhv", b"TGCAYRMKVHDBtgcayrmkvhdb"):
+                table[a] = b
+            flipped[flip] = table[flipped[flip][:, ::-1]]
+        strings = [row.tobytes().decode("ascii") for row in flipped]
+        return strings if self.sequence_encoder is None else self.sequence_encoder(strings)
+
+    def _strand_permutation(self, tracks: list[int]) -> list[int]:
+        """Column permutation of a flipped window: each track takes its strand partner's column
+        when the partner is among the selected tracks."""
+        column = {t: k for k, t in enumerate(tracks)}
+        partner = {}
+        for i, j in self.strand_pairs:
+            partner[i], partner[j] = j, i
+        return [column.get(partner.get(t, t), k) for k, t in enumerate(tracks)]
+
+
+def _positive(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
