@@ -204,15 +204,19 @@ class BigWigDataset:
         half_sequence = self.sequence_length // 2
         half_target = self.center_bin_to_predict // 2
         sizes = self.genome.chrom_sizes
+        n = self.super_batch_size
+        # Windows that passed the checks and wait for a super-batch: every drawn centre is used
+        # in order, none is skipped (a fixed custom sampler is walked exactly).
+        chroms: list[str] = []
+        centres = np.empty(0, dtype=np.int64)
+        bases = np.empty((0, self.sequence_length), dtype=np.uint8)
+        exhausted = False
         while True:
-            chroms: list[str] = []
-            centres: list[np.ndarray] = []
-            bases: list[np.ndarray] = []
-            kept = 0
-            while kept < self.super_batch_size:
-                draw = list(itertools.islice(positions, _DRAW))
-                if not draw:
-                    return
+            while len(chroms) < n and not exhausted:
+                draw = list(itertools.islice(positions, min(_DRAW, n)))
+                exhausted = len(draw) == 0
+                if exhausted:
+                    break
                 c = [p[0] for p in draw]
                 centre = np.array([p[1] for p in draw], dtype=np.int64)
                 if self.jitter:
@@ -229,12 +233,11 @@ class BigWigDataset:
                 good = unknown_fraction(seq) <= self.maximum_unknown_bases_fraction
                 idx, seq = idx[good], seq[good]
                 chroms += [c[i] for i in idx]
-                centres.append(centre[idx])
-                bases.append(seq)
-                kept += len(idx)
-            n = self.super_batch_size
-            centre = np.concatenate(centres)[:n]
-            target_start = centre - half_target
+                centres = np.concatenate([centres, centre[idx]])
+                bases = np.concatenate([bases, seq])
+            if len(chroms) < n:
+                return
+            target_start = centres[:n] - half_target
             tracks = None if track_sampler is None else next(track_sampler)
             flip = strand_rng.random(n) < 0.5 if self.reverse_complement else np.zeros(n, dtype=bool)
             yield Batch(
@@ -242,9 +245,10 @@ class BigWigDataset:
                 starts=target_start,
                 ends=target_start + self.center_bin_to_predict,
                 track_indices=tracks,
-                sequences=np.concatenate(bases)[:n],
+                sequences=bases[:n],
                 other_batched=[flip],
             )
+            chroms, centres, bases = chroms[n:], centres[n:], bases[n:]
 
     # --- finishing a loaded batch ----------------------------------------------------------
 

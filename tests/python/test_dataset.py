@@ -1,0 +1,175 @@
+"""BigWigDataset and PytorchBigWigDataset against get_batch and the FASTA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import bigwig_loader
+from bigwig_loader import BigWigDataset, ReferenceGenome, one_hot
+from conftest import real_file
+
+PHIX = "deeptools/phiX.fasta"
+PHIX_TRACK = "deeptools/bamCoverage_result4.bw"
+PHIX_REGIONS = pd.DataFrame({"chrom": ["phiX174"], "start": [0], "end": [5_386]})
+
+
+def phix_dataset(**kwargs) -> BigWigDataset:
+    options = dict(sequence_length=200, center_bin_to_predict=100, batch_size=8, batches_per_epoch=6, seed=3,
+                   n_threads=2, return_batch_objects=True)
+    options.update(kwargs)
+    return BigWigDataset(PHIX_REGIONS, real_file(PHIX_TRACK), real_file(PHIX), **options)
+
+
+def expected_sequences(batch, sequence_length: int, center_bin: int) -> np.ndarray:
+    genome = ReferenceGenome(real_file(PHIX))
+    seq_starts = np.asarray(batch.starts) + center_bin // 2 - sequence_length // 2
+    return np.asarray(one_hot(genome.fetch(batch.chromosomes, seq_starts, sequence_length)))
+
+
+def test_values_equal_get_batch_and_sequences_equal_the_fasta() -> None:
+    ds = phix_dataset(window_size=10, default_value=np.nan)
+    collection = ds.collection
+    batches = list(ds)
+    assert len(batches) == 6 == len(ds)
+    for batch in batches:
+        assert batch.sequences.shape == (8, 200, 4) and batch.values.shape == (8, 10, 1)
+        np.testing.assert_array_equal(batch.ends - batch.starts, 100)
+        want = np.from_dlpack(collection.get_batch(batch.chromosomes, batch.starts, batch.ends, window_size=10,
+                                                   default_value=np.nan))
+        np.testing.assert_array_equal(batch.values, want)
+        np.testing.assert_array_equal(batch.sequences, expected_sequences(batch, 200, 100))
+
+
+def test_tuples_by_default_and_with_sub_sampled_tracks(collection_dir: Path, tmp_path: Path) -> None:
+    plain = next(iter(phix_dataset(return_batch_objects=False)))
+    assert isinstance(plain, tuple) and len(plain) == 2
+    fasta = tmp_path / "g.fa"
+    rng = np.random.default_rng(0)
+    sizes = {"chr1": 60_000, "chr2": 50_000}
+    fasta.write_text("".join(f">{c}\n" + "".join(rng.choice(list("ACGT"), n)) + "\n" for c, n in sizes.items()))
+    regions = pd.DataFrame({"chrom": ["chr1", "chr2"], "start": [1_000, 1_000], "end": [29_000, 49_000]})
+    ds = BigWigDataset(regions, collection_dir, fasta, sequence_length=256, batch_size=4, super_batch_size=12,
+                       batches_per_epoch=6, sub_sample_tracks=2, seed=1, n_threads=2)
+    items = list(ds)
+    assert len(items) == 6
+    for sequences, values, tracks, names in items:
+        assert values.shape == (4, 256, 2) and len(tracks) == 2 and len(names) == 2
+    # One track subset per super-batch of 12 windows = 3 batches.
+    assert items[0][2] == items[1][2] == items[2][2]
+
+
+def test_same_seed_same_batches_whatever_the_threads() -> None:
+    one = [(b.chromosomes, b.starts.copy(), b.sequences.copy(), b.values.copy()) for b in phix_dataset(n_threads=1)]
+    many = [(b.chromosomes, b.starts.copy(), b.sequences.copy(), b.values.copy()) for b in phix_dataset(n_threads=6)]
+    for a, b in zip(one, many, strict=True):
+        assert a[0] == b[0]
+        for x, y in zip(a[1:], b[1:]):
+            np.testing.assert_array_equal(x, y)
+    other = [b.starts.copy() for b in phix_dataset(seed=4)]
+    assert any(not np.array_equal(x, y[1]) for x, y in zip(other, one))
+
+
+def test_ranks_draw_disjoint_parts_of_one_stream() -> None:
+    centres = [("phiX174", 500 + 7 * i) for i in range(600)]  # distinct centres: disjointness is exact
+    starts = {}
+    for rank in (0, 1):
+        ds = phix_dataset(custom_position_sampler=centres, rank=rank, world_size=2, batches_per_epoch=4)
+        starts[rank] = [int(s) for b in ds for s in b.starts]
+    assert set(starts[0]).isdisjoint(starts[1])
+    single = [int(s) for b in phix_dataset(custom_position_sampler=centres, batches_per_epoch=8) for s in b.starts]
+    assert starts[0] == single[0::2] and starts[1] == single[1::2]
+    a = [b.starts.copy() for b in phix_dataset(rank=0, world_size=2)]
+    b = [b.starts.copy() for b in phix_dataset(rank=1, world_size=2)]
+    assert not any(np.array_equal(x, y) for x, y in zip(a, b))
+    with pytest.raises(ValueError, match="rank"):
+        phix_dataset(rank=2, world_size=2)
+
+
+def test_set_epoch_changes_the_stream_deterministically() -> None:
+    ds = phix_dataset()
+    first = [b.starts.copy() for b in ds]
+    again = [b.starts.copy() for b in ds]
+    ds.set_epoch(1)
+    second = [b.starts.copy() for b in ds]
+    ds.set_epoch(0)
+    back = [b.starts.copy() for b in ds]
+    assert all(np.array_equal(x, y) for x, y in zip(first, again))
+    assert all(np.array_equal(x, y) for x, y in zip(first, back))
+    assert not all(np.array_equal(x, y) for x, y in zip(first, second))
+
+
+def test_flipped_windows_equal_the_reverse_complemented_forward_read(collection_dir: Path, tmp_path: Path) -> None:
+    fasta = tmp_path / "g.fa"
+    rng = np.random.default_rng(5)
+    fasta.write_text(">chr2\n" + "".join(rng.choice(list("ACGTNRYacgt"), 50_000)) + "\n")
+    regions = pd.DataFrame({"chrom": ["chr2"], "start": [2_000], "end": [48_000]})
+    ds = BigWigDataset(regions, collection_dir, fasta, sequence_length=120, center_bin_to_predict=60, window_size=3,
+                       batch_size=16, batches_per_epoch=5, seed=2, reverse_complement=True, strand_pairs=[(0, 2)],
+                       maximum_unknown_bases_fraction=1.0, return_batch_objects=True, n_threads=2)
+    genome = ReferenceGenome(fasta)
+    flipped_any = False
+    for batch in ds:
+        flip = batch.other_batched[0]
+        flipped_any |= bool(flip.any())
+        forward_values = np.from_dlpack(ds.collection.get_batch(batch.chromosomes, batch.starts, batch.ends, window_size=3))
+        forward_seq = np.asarray(one_hot(genome.fetch(batch.chromosomes, batch.starts + 30 - 60, 120)))
+        for w in range(len(batch)):
+            if flip[w]:
+                np.testing.assert_array_equal(batch.sequences[w], forward_seq[w, ::-1, ::-1])
+                np.testing.assert_array_equal(batch.values[w], forward_values[w, ::-1][:, [2, 1, 0]])
+            else:
+                np.testing.assert_array_equal(batch.sequences[w], forward_seq[w])
+                np.testing.assert_array_equal(batch.values[w], forward_values[w])
+    assert flipped_any
+
+
+def test_jitter_shifts_sequence_and_values_alike() -> None:
+    centres = [("phiX174", 2_000)] * 400
+    ds = phix_dataset(custom_position_sampler=centres, jitter=7, batches_per_epoch=5)
+    shifts = set()
+    for batch in ds:
+        shift = np.asarray(batch.starts) - (2_000 - 50)
+        assert np.all(np.abs(shift) <= 7)
+        shifts |= set(shift.tolist())
+        np.testing.assert_array_equal(batch.sequences, expected_sequences(batch, 200, 100))
+        want = np.from_dlpack(ds.collection.get_batch(batch.chromosomes, batch.starts, batch.ends))
+        np.testing.assert_array_equal(batch.values, want)
+    assert len(shifts) > 5
+
+
+def test_moving_average_is_along_the_length_axis() -> None:
+    ds = phix_dataset(moving_average_window_size=5)
+    batch = next(iter(ds))
+    raw = np.from_dlpack(ds.collection.get_batch(batch.chromosomes, batch.starts, batch.ends)).astype(np.float64)
+    padded = np.pad(raw, ((0, 0), (2, 2), (0, 0)), constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 5, axis=1)
+    expected = np.nanmean(windows, axis=-1).astype(np.float32)
+    np.testing.assert_allclose(batch.values, expected, rtol=1e-6)
+    assert batch.values.dtype == np.float32
+
+
+def test_regions_too_small_for_one_batch() -> None:
+    tiny = pd.DataFrame({"chrom": ["phiX174"], "start": [0], "end": [1_000]})
+    with pytest.raises(ValueError, match="too small for one batch"):
+        BigWigDataset(tiny, real_file(PHIX_TRACK), real_file(PHIX), sequence_length=200, batch_size=8)
+
+
+def test_pytorch_dataset_yields_tensors_through_a_dataloader() -> None:
+    ds = bigwig_loader.PytorchBigWigDataset(PHIX_REGIONS, real_file(PHIX_TRACK), real_file(PHIX), sequence_length=200,
+                                            batch_size=8, batches_per_epoch=3, seed=0, dtype="bfloat16")
+    loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=0)
+    items = list(loader)
+    assert len(items) == 3
+    for sequences, values in items:
+        assert sequences.dtype == torch.bfloat16 and values.dtype == torch.bfloat16
+        assert sequences.shape == (8, 200, 4) and values.shape == (8, 200, 1)
+    ds32 = bigwig_loader.PytorchBigWigDataset(PHIX_REGIONS, real_file(PHIX_TRACK), real_file(PHIX), sequence_length=200,
+                                              batch_size=8, batches_per_epoch=3, seed=0)
+    for (s16, v16), (s32, v32) in zip(items, ds32):
+        assert s32.dtype == torch.float32
+        assert torch.equal(v16, v32.to(torch.bfloat16)) and torch.equal(s16, s32.to(torch.bfloat16))
