@@ -67,3 +67,33 @@ def ensure_corpus(n_tracks: int, chroms: Sequence[str] = DEFAULT_CHROMS, mean_ru
             write_track(path, chroms, mean_run, seed=i, gap_fraction=gap_fraction, nan_fraction=nan_fraction)
         paths.append(path)
     return paths
+
+
+def ensure_reference(chroms: Sequence[str] = DEFAULT_CHROMS, out_dir: Path = OUT_DIR, seed: int = 0) -> Path:
+    """A random reference FASTA (60-column lines, 2% soft-masked runs, a few N runs) over the
+    same chromosome sizes as the tracks, written once and cached."""
+    path = out_dir / f"reference_{'-'.join(chroms)}.fa"
+    if path.exists():
+        return path
+    rng = np.random.default_rng(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".partial")
+    letters = np.frombuffer(b"ACGT", dtype=np.uint8)
+    with open(tmp, "wb") as f:
+        for chrom in chroms:
+            size = HG38_SIZES[chrom]
+            f.write(f">{chrom}\n".encode())
+            bases = letters[rng.integers(0, 4, size)]
+            for _ in range(size // 100_000):  # N gaps
+                at = int(rng.integers(0, size - 5_000))
+                bases[at : at + int(rng.integers(100, 5_000))] = ord("N")
+            lines = np.full((size + 59) // 60 * 61, ord("\n"), dtype=np.uint8)
+            body = np.full((size + 59) // 60 * 60, ord("\n"), dtype=np.uint8)
+            body[:size] = bases
+            lines.reshape(-1, 61)[:, :60] = body.reshape(-1, 60)
+            keep = np.ones(len(lines), dtype=bool)
+            if size % 60:
+                keep[len(lines) - 61 + size % 60 : len(lines) - 1] = False
+            f.write(lines[keep].tobytes())
+    tmp.rename(path)
+    return path
