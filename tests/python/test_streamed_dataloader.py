@@ -174,3 +174,46 @@ def test_argument_errors(encode) -> None:
         StreamedDataloader(queries(1), encode, queue_size=0)
     with pytest.raises(ValueError, match="dtype"):
         StreamedDataloader(queries(1), encode, dtype="float64")
+
+
+def wait_for_threads(count: int, seconds: float = 1.0) -> int:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and native_threads() != count:
+        time.sleep(0.01)
+    return native_threads()
+
+
+def test_del_mid_iteration_stops_every_thread_within_a_second(encode) -> None:
+    before = native_threads()
+
+    def endless():
+        while True:
+            yield from queries(10)
+
+    loader = StreamedDataloader(endless(), encode, num_threads=4)
+    batches = iter(loader)
+    next(batches)
+    del batches, loader
+    gc.collect()
+    assert wait_for_threads(before) == before
+
+
+def test_sigint_while_waiting_raises_keyboard_interrupt_and_stops(encode) -> None:
+    import signal
+
+    before = native_threads()
+
+    def slow():
+        yield from queries(1)
+        while True:
+            time.sleep(0.2)
+            yield from queries(1)
+
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    with pytest.raises(KeyboardInterrupt):
+        with StreamedDataloader(slow(), encode, num_threads=3) as loader:
+            timer.start()
+            for _ in loader:
+                pass
+    timer.join()
+    assert wait_for_threads(before) == before
