@@ -137,3 +137,16 @@ def collection_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("collection")
     write_collection(directory)
     return directory
+
+
+def copy_with_corrupt_data(directory: Path, source: str = "bbi-js/volvox.bw") -> Path:
+    """A copy of a real bigWig whose first data blocks are garbled (header and indexes intact)."""
+    import struct
+
+    data = bytearray(real_file(source).read_bytes())
+    full_data_offset = struct.unpack_from("<Q", data, 16)[0]
+    for i in range(full_data_offset + 10, full_data_offset + 400):
+        data[i] ^= 0x3C
+    path = directory / "corrupt.bw"
+    path.write_bytes(bytes(data))
+    return path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 
 import bigwig_loader
 from bigwig_loader import BigWigError
-from conftest import REAL_DATA, real_file
+from conftest import REAL_DATA, copy_with_corrupt_data, real_file
 
 
 def test_directory_is_crawled_and_sorted(collection_dir: Path) -> None:
@@ -83,14 +82,7 @@ def test_scale_keys(collection_dir: Path) -> None:
 
 def test_opening_reads_no_data_block(tmp_path: Path) -> None:
     """A collection whose data blocks are corrupt opens; the batch that needs them names the block."""
-    path = tmp_path / "corrupt.bw"
-    shutil.copy(real_file("bbi-js/volvox.bw"), path)
-    data = bytearray(path.read_bytes())
-    full_data_offset = struct.unpack_from("<Q", data, 16)[0]
-    for i in range(full_data_offset + 10, full_data_offset + 400):
-        data[i] ^= 0x3C
-    path.write_bytes(bytes(data))
-    collection = bigwig_loader.BigWigCollection(path)
+    collection = bigwig_loader.BigWigCollection(copy_with_corrupt_data(tmp_path))
     chrom = collection.chromosomes[0]
     with pytest.raises(BigWigError, match=r"corrupt data block .*corrupt.bw|corrupt.bw.*corrupt data block"):
         collection.get_batch([chrom], [0], [5_000])

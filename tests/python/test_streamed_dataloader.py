@@ -13,7 +13,7 @@ import pytest
 
 import bigwig_loader
 from bigwig_loader import Batch, BigWigError, StreamedDataloader
-from conftest import real_file
+from conftest import copy_with_corrupt_data, real_file
 
 
 @pytest.fixture(scope="module")
@@ -87,17 +87,7 @@ def test_bad_query_from_the_generator_is_raised(encode) -> None:
 
 
 def test_worker_error_is_raised_with_its_type(tmp_path: Path) -> None:
-    import shutil
-    import struct
-
-    path = tmp_path / "corrupt.bw"
-    shutil.copy(real_file("bbi-js/volvox.bw"), path)
-    data = bytearray(path.read_bytes())
-    data_offset = struct.unpack_from("<Q", data, 16)[0]
-    for i in range(data_offset + 10, data_offset + 300):
-        data[i] ^= 0x5A
-    path.write_bytes(bytes(data))
-    collection = bigwig_loader.BigWigCollection(path)
+    collection = bigwig_loader.BigWigCollection(copy_with_corrupt_data(tmp_path))
     chrom = collection.chromosomes[0]
     with pytest.raises(BigWigError, match="corrupt data block"):
         list(StreamedDataloader(iter([Batch([chrom], [0], [2_000])]), collection, num_threads=2))
