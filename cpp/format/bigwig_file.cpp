@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/errors.hpp"
-#include "stages/fill.hpp"
+#include "stages/window_fill.hpp"
 
 namespace bwl::format {
 
@@ -43,9 +43,10 @@ void BigWigFile::check_range(size_t chrom_index, int64_t start, int64_t end) con
 void BigWigFile::values(size_t chrom_index, uint32_t start, uint32_t end, float default_value, float* out,
                         BlockScratch& scratch) const {
   std::fill(out, out + (end - start), default_value);
-  const uint32_t chrom_id = chroms_[chrom_index].id;
+  // The batch fill with a window that is exactly [start, end) and no scaling.
+  const stages::ColumnQuery query{start, chroms_[chrom_index].id, start, end};
   visit_blocks(chrom_index, start, end, scratch, [&](const stages::Run* runs, uint32_t n) {
-    stages::fill_bases(runs, n, chrom_id, start, end, out);
+    stages::fill_single_base_cells(runs, n, query, 1.0f, out);
   });
 }
 

@@ -26,7 +26,9 @@ struct ColumnQuery {
 };
 
 // window_size == 1: cells[i] is base window_start + i. Writes scale * value over the runs'
-// covered bases, later runs winning as in BigWig.values(); the caller pre-fills the default.
+// covered bases, later runs winning (as libBigWig does where runs overlap, which no valid file
+// has); bases no run covers are untouched: the caller pre-fills the default. BigWig.values()
+// is this with the window [start, end) and scale 1.
 BWL_HD inline void fill_single_base_cells(const Run* runs, uint32_t n_runs, const ColumnQuery& q, float scale,
                                           float* cells) {
   for (uint32_t r = 0; r < n_runs; ++r) {

@@ -14,7 +14,7 @@ from bigwig_loader import _core
 from bigwig_loader.batch import Batch
 from bigwig_loader.collection import BigWigCollection
 from bigwig_loader.distributed import rank_and_world_size
-from bigwig_loader.genome import ReferenceGenome, unknown_fraction
+from bigwig_loader.genome import ReferenceGenome
 from bigwig_loader.paths import DEFAULT_EXTENSIONS
 from bigwig_loader.sampler.position_sampler import RandomPositionSampler
 from bigwig_loader.sampler.track_sampler import TrackSampler
@@ -22,6 +22,9 @@ from bigwig_loader.streamed_dataloader import StreamedDataloader
 
 # The channel order A, C, G, T reversed is the complement: A<->T, C<->G (IUPAC codes too).
 _COMPLEMENT = [3, 2, 1, 0]
+# The same complement on letters, for sequences handed out as text.
+_COMPLEMENT_BYTES = np.arange(256, dtype=np.uint8)
+_COMPLEMENT_BYTES[np.frombuffer(b"ACGTRYKMBDHVacgtrykmbdhv", np.uint8)] = np.frombuffer(b"TGCAYRMKVHDBtgcayrmkvhdb", np.uint8)
 # Centres drawn and checked against the FASTA per step when assembling a super-batch.
 _DRAW = 512
 
@@ -203,7 +206,6 @@ class BigWigDataset:
         strand_rng = self._seed_for("strand", self.rank)
         half_sequence = self.sequence_length // 2
         half_target = self.center_bin_to_predict // 2
-        sizes = self.genome.chrom_sizes
         n = self.super_batch_size
         # Windows that passed the checks and wait for a super-batch: every drawn centre is used
         # in order, none is skipped (a fixed custom sampler is walked exactly).
@@ -221,17 +223,8 @@ class BigWigDataset:
                 centre = np.array([p[1] for p in draw], dtype=np.int64)
                 if self.jitter:
                     centre = centre + jitter_rng.integers(-self.jitter, self.jitter + 1, len(centre))
-                missing = set(c) - sizes.keys()
-                if missing:
-                    raise KeyError(f"chromosomes {sorted(missing)} are not in {self.genome.path}")
-                start = centre - half_sequence
-                inside = (start >= 0) & (start + self.sequence_length <= np.array([sizes[x] for x in c]))
-                idx = np.flatnonzero(inside)
-                if len(idx) == 0:
-                    continue
-                seq = self.genome.fetch([c[i] for i in idx], start[idx], self.sequence_length)
-                good = unknown_fraction(seq) <= self.maximum_unknown_bases_fraction
-                idx, seq = idx[good], seq[good]
+                idx, seq = self.genome.fetch_usable(c, centre - half_sequence, self.sequence_length,
+                                                    self.maximum_unknown_bases_fraction)
                 chroms += [c[i] for i in idx]
                 centres = np.concatenate([centres, centre[idx]])
                 bases = np.concatenate([bases, seq])
@@ -279,10 +272,7 @@ class BigWigDataset:
             return np.asarray(encoded) if self.dtype == "float32" else encoded
         flipped = bases.copy()
         if flip.any():
-            table = np.arange(256, dtype=np.uint8)
-            for a, b in zip(b"ACGTRYKMBDHVacgtrykmbdhv", b"TGCAYRMKVHDBtgcayrmkvhdb"):
-                table[a] = b
-            flipped[flip] = table[flipped[flip][:, ::-1]]
+            flipped[flip] = _COMPLEMENT_BYTES[flipped[flip][:, ::-1]]
         strings = [row.tobytes().decode("ascii") for row in flipped]
         return strings if self.sequence_encoder is None else self.sequence_encoder(strings)
 

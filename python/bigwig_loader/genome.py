@@ -25,6 +25,25 @@ class ReferenceGenome:
         KeyError for an unknown sequence name, ValueError for a range outside it."""
         return self._fasta.fetch_batch(list(chromosomes), np.asarray(starts, dtype=np.int64), int(length))
 
+    def fetch_usable(
+        self, chromosomes: Sequence[str], starts: np.ndarray, length: int, maximum_unknown_bases_fraction: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The windows fit to train on: those lying inside their chromosome with at most
+        `maximum_unknown_bases_fraction` bases other than A, C, G, T (either case). Returns
+        their indices into the arguments and their bases (uint8 rows), read in one C++ call.
+        KeyError for a chromosome the FASTA lacks."""
+        missing = set(chromosomes) - self.chrom_sizes.keys()
+        if missing:
+            raise KeyError(f"chromosomes {sorted(missing)} are not in {self.path}")
+        starts = np.asarray(starts, dtype=np.int64)
+        sizes = np.array([self.chrom_sizes[c] for c in chromosomes], dtype=np.int64)
+        keep = np.flatnonzero((starts >= 0) & (starts + length <= sizes))
+        if len(keep) == 0:
+            return keep, np.empty((0, length), dtype=np.uint8)
+        bases = self.fetch([chromosomes[i] for i in keep], starts[keep], length)
+        good = unknown_fraction(bases) <= maximum_unknown_bases_fraction
+        return keep[good], bases[good]
+
     def sequence(self, chromosome: str, start: int, end: int) -> str:
         return self.fetch([chromosome], [start], end - start)[0].tobytes().decode("ascii")
 

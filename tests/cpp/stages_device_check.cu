@@ -1,6 +1,5 @@
 // Built (never run) in the C++ test build when nvcc is present: proves that the stages the
 // CPU tests exercise compile for the device, so the CUDA kernels can be thin launchers.
-#include "stages/fill.hpp"
 #include "stages/section_decode.hpp"
 #include "stages/window_fill.hpp"
 
@@ -13,7 +12,8 @@ __global__ void decode_and_fill_each_block(const uint8_t* const* blocks, const u
   const unsigned b = blockIdx.x;
   if (threadIdx.x != 0) return;
   results[b] = bwl::stages::decode_block(blocks[b], sizes[b], runs[b], capacities[b]);
-  bwl::stages::fill_bases(runs[b], results[b].runs, chrom_id, start, end, out);
+  bwl::stages::fill_single_base_cells(runs[b], results[b].runs, bwl::stages::ColumnQuery{start, chrom_id, start, end},
+                                      1.0f, out);
 }
 
 __global__ void fill_windows(const bwl::stages::Run* runs, uint32_t n_runs, bwl::stages::ColumnQuery q,

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from bigwig_loader.genome import ReferenceGenome, unknown_fraction
+from bigwig_loader.genome import ReferenceGenome
 
 # Centres are looked up in the FASTA this many at a time, in one C++ call.
 _CHUNK = 256
@@ -44,17 +44,9 @@ class GenomicSequenceSampler:
                 return
             chroms = [c for c, _ in chunk]
             starts = np.array([centre for _, centre in chunk], dtype=np.int64) - half
-            for c in set(chroms):
-                if c not in self.genome.chrom_sizes:
-                    raise KeyError(f"chromosome {c!r} is not in {self.genome.path}")
-            sizes = np.array([self.genome.chrom_sizes[c] for c in chroms], dtype=np.int64)
-            inside = (starts >= 0) & (starts + self.sequence_length <= sizes)
-            keep = np.flatnonzero(inside)
-            if len(keep):
-                bases = self.genome.fetch([chroms[i] for i in keep], starts[keep], self.sequence_length)
-                ok = unknown_fraction(bases) <= self.maximum_unknown_bases_fraction
-                for row, i in enumerate(keep):
-                    if ok[row]:
-                        yield chroms[i], int(chunk[i][1]), bases[row].tobytes().decode("ascii")
+            keep, bases = self.genome.fetch_usable(chroms, starts, self.sequence_length,
+                                                   self.maximum_unknown_bases_fraction)
+            for i, row in zip(keep, bases):
+                yield chroms[i], int(chunk[i][1]), row.tobytes().decode("ascii")
             if len(chunk) < _CHUNK:
                 return
