@@ -10,15 +10,6 @@
 
 namespace bwl::stages {
 
-const char* describe(InflateStatus status) {
-  switch (status) {
-    case InflateStatus::Ok: return "ok";
-    case InflateStatus::Corrupt: return "corrupt compressed data";
-    case InflateStatus::OutputOverflow: return "inflates past uncompressBufSize";
-  }
-  return "unknown inflate status";
-}
-
 const char* HostInflater::backend_name() { return BWL_INFLATE_BACKEND; }
 
 #ifdef BWL_HAVE_LIBDEFLATE

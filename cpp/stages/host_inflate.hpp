@@ -1,22 +1,16 @@
 #pragma once
 // Host-side inflate of one zlib stream (a compressed BigWig block) with libdeflate, or zlib
 // where libdeflate is absent (CMake says which). It is the one host-only stage: the project's
-// own inflate, compiled for host and device, is tested against it.
+// own inflate (stages/portable_inflate.hpp), compiled for host and device, is tested against it.
 //
 // Thread contract: one HostInflater must not be used by two threads at once (libdeflate's
 // decompressor holds tables); keep one per worker. It allocates only in its constructor.
 #include <cstddef>
 #include <cstdint>
 
+#include "stages/inflate_status.hpp"
+
 namespace bwl::stages {
-
-enum class InflateStatus : uint8_t {
-  Ok = 0,
-  Corrupt,         // not a valid zlib stream (bad header, bad data, bad checksum)
-  OutputOverflow,  // inflates to more than the output capacity
-};
-
-const char* describe(InflateStatus status);
 
 class HostInflater {
  public:
