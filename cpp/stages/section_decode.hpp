@@ -81,18 +81,17 @@ struct KeepNeededRuns {
   }
 };
 
-// Decodes every section of one inflated block and writes the runs that `keep` accepts to `out`
-// (at most `capacity`), in the order stored; `runs` in the result counts those written. Every
-// item is checked whether kept or not. Never reads past data + size, never writes past
-// out + capacity.
-template <typename Keep = KeepAllRuns>
-BWL_HD inline DecodeResult decode_block(const uint8_t* data, uint32_t size, Run* out, uint32_t capacity,
-                                        Keep keep = Keep{}) {
+// Decodes every section of one inflated block and calls emit(run) for each run that `keep`
+// accepts, in the order stored; emit returns false when it can take no more (OutputOverflow).
+// Every item is checked whether kept or not; `runs` in the result counts the runs emitted.
+// Never reads past data + size.
+template <typename Keep, typename Emit>
+BWL_HD inline DecodeResult decode_sections(const uint8_t* data, uint32_t size, Keep keep, Emit&& emit) {
   uint32_t pos = 0;
-  uint32_t written = 0;
+  uint32_t emitted = 0;
   while (pos < size) {
     const uint32_t section_offset = pos;
-    if (size - pos < kSectionHeaderBytes) return {DecodeStatus::TruncatedSection, written, section_offset};
+    if (size - pos < kSectionHeaderBytes) return {DecodeStatus::TruncatedSection, emitted, section_offset};
     const uint8_t* h = data + pos;
     const uint32_t chrom_id = load_u32le(h);
     const uint32_t chrom_start = load_u32le(h + 4);
@@ -107,19 +106,18 @@ BWL_HD inline DecodeResult decode_block(const uint8_t* data, uint32_t size, Run*
       case SectionType::BedGraph: item_bytes = kBedGraphItemBytes; break;
       case SectionType::VariableStep: item_bytes = kVariableStepItemBytes; break;
       case SectionType::FixedStep: item_bytes = kFixedStepItemBytes; break;
-      default: return {DecodeStatus::BadSectionType, written, section_offset};
+      default: return {DecodeStatus::BadSectionType, emitted, section_offset};
     }
-    if (count > (size - pos) / item_bytes) return {DecodeStatus::TruncatedSection, written, section_offset};
+    if (count > (size - pos) / item_bytes) return {DecodeStatus::TruncatedSection, emitted, section_offset};
     const uint8_t* item = data + pos;
-    // Emits one run if kept; reports overflow without writing past the capacity.
     bool overflow = false;
-    auto emit = [&](const Run& run) {
-      if (!keep(run)) return;
-      if (written == capacity) {
+    auto offer = [&](const Run& run) {
+      if (!keep(run) || overflow) return;
+      if (emit(run)) {
+        ++emitted;
+      } else {
         overflow = true;
-        return;
       }
-      out[written++] = run;
     };
 
     // One loop per section type, so the type is resolved outside the item loop.
@@ -128,31 +126,49 @@ BWL_HD inline DecodeResult decode_block(const uint8_t* data, uint32_t size, Run*
         for (uint32_t i = 0; i < count; ++i, item += kBedGraphItemBytes) {
           const uint32_t start = load_u32le(item);
           const uint32_t end = load_u32le(item + 4);
-          if (end < start) return {DecodeStatus::BadInterval, written, section_offset};
-          emit(Run{chrom_id, start, end, load_f32le(item + 8)});
+          if (end < start) return {DecodeStatus::BadInterval, emitted, section_offset};
+          offer(Run{chrom_id, start, end, load_f32le(item + 8)});
         }
         break;
       case SectionType::VariableStep:
         for (uint32_t i = 0; i < count; ++i, item += kVariableStepItemBytes) {
           const uint32_t start = load_u32le(item);
           const uint64_t end = uint64_t{start} + span;
-          if (end > 0xFFFFFFFFull) return {DecodeStatus::BadInterval, written, section_offset};
-          emit(Run{chrom_id, start, static_cast<uint32_t>(end), load_f32le(item + 4)});
+          if (end > 0xFFFFFFFFull) return {DecodeStatus::BadInterval, emitted, section_offset};
+          offer(Run{chrom_id, start, static_cast<uint32_t>(end), load_f32le(item + 4)});
         }
         break;
       case SectionType::FixedStep:
         for (uint32_t i = 0; i < count; ++i, item += kFixedStepItemBytes) {
           const uint64_t start = uint64_t{chrom_start} + uint64_t{i} * step;
           const uint64_t end = start + span;
-          if (end > 0xFFFFFFFFull) return {DecodeStatus::BadInterval, written, section_offset};
-          emit(Run{chrom_id, static_cast<uint32_t>(start), static_cast<uint32_t>(end), load_f32le(item)});
+          if (end > 0xFFFFFFFFull) return {DecodeStatus::BadInterval, emitted, section_offset};
+          offer(Run{chrom_id, static_cast<uint32_t>(start), static_cast<uint32_t>(end), load_f32le(item)});
         }
         break;
     }
-    if (overflow) return {DecodeStatus::OutputOverflow, written, section_offset};
+    if (overflow) return {DecodeStatus::OutputOverflow, emitted, section_offset};
     pos += count * item_bytes;
   }
-  return {DecodeStatus::Ok, written, 0};
+  return {DecodeStatus::Ok, emitted, 0};
+}
+
+// Writes the runs `keep` accepts to out[0, capacity); never writes past out + capacity.
+template <typename Keep = KeepAllRuns>
+BWL_HD inline DecodeResult decode_block(const uint8_t* data, uint32_t size, Run* out, uint32_t capacity,
+                                        Keep keep = Keep{}) {
+  uint32_t written = 0;
+  return decode_sections(data, size, keep, [&](const Run& run) {
+    if (written == capacity) return false;
+    out[written++] = run;
+    return true;
+  });
+}
+
+// Counts the runs `keep` accepts (result.runs), checking the block as decode_block does.
+template <typename Keep>
+BWL_HD inline DecodeResult count_kept_runs(const uint8_t* data, uint32_t size, Keep keep) {
+  return decode_sections(data, size, keep, [](const Run&) { return true; });
 }
 
 }  // namespace bwl::stages

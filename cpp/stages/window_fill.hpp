@@ -25,27 +25,35 @@ struct ColumnQuery {
   uint32_t lo, hi;       // bases that may hold data; lo >= hi when none can
 };
 
-// window_size == 1: cells[i] is base window_start + i. Writes scale * value over the runs'
-// covered bases, later runs winning (as libBigWig does where runs overlap, which no valid file
-// has); bases no run covers are untouched: the caller pre-fills the default. BigWig.values()
-// is this with the window [start, end) and scale 1.
-BWL_HD inline void fill_single_base_cells(const Run* runs, uint32_t n_runs, const ColumnQuery& q, float scale,
-                                          float* cells) {
+// window_size == 1: cell i is base window_start + i. Calls store(i, scale * value) for every
+// base the runs cover, run by run in order, so later runs win where runs overlap (as libBigWig
+// does; no valid file has overlaps); bases no run covers are not stored: the caller pre-fills
+// the default. `store` lets the CUDA backend write strided, converted output directly.
+template <typename Store>
+BWL_HD inline void fill_single_base(const Run* runs, uint32_t n_runs, const ColumnQuery& q, float scale, Store&& store) {
   for (uint32_t r = 0; r < n_runs; ++r) {
     const Run run = runs[r];
     if (run.chrom_id != q.chrom_id || run.end <= q.lo || run.start >= q.hi) continue;
     const uint32_t from = run.start > q.lo ? run.start : q.lo;
     const uint32_t to = run.end < q.hi ? run.end : q.hi;
     const float v = run.value * scale;
-    float* dst = cells + (int64_t{from} - q.window_start);
-    for (uint32_t b = from; b < to; ++b) *dst++ = v;
+    for (int64_t cell = int64_t{from} - q.window_start; cell < int64_t{to} - q.window_start; ++cell) store(cell, v);
   }
 }
 
-// window_size > 1: adds each run's covered bases into per-cell sums and covered counts.
-// Sums are in double: a 128-base cell of float values is exact to well below float precision.
-BWL_HD inline void accumulate_window_cells(const Run* runs, uint32_t n_runs, const ColumnQuery& q,
-                                           uint32_t window_size, double* sums, uint32_t* covered) {
+// fill_single_base into contiguous cells. BigWig.values() is this with the window [start, end)
+// and scale 1.
+BWL_HD inline void fill_single_base_cells(const Run* runs, uint32_t n_runs, const ColumnQuery& q, float scale,
+                                          float* cells) {
+  fill_single_base(runs, n_runs, q, scale, [cells](int64_t cell, float v) { cells[cell] = v; });
+}
+
+// window_size > 1: calls add(cell, sum, bases) with each run's contribution to each cell it
+// covers: the sum of its values over those bases, and their count. Sums are in double: a
+// 128-base cell of float values is exact to well below float precision.
+template <typename Add>
+BWL_HD inline void accumulate_window(const Run* runs, uint32_t n_runs, const ColumnQuery& q, uint32_t window_size,
+                                     Add&& add) {
   for (uint32_t r = 0; r < n_runs; ++r) {
     const Run run = runs[r];
     if (run.chrom_id != q.chrom_id || run.end <= q.lo || run.start >= q.hi) continue;
@@ -56,11 +64,19 @@ BWL_HD inline void accumulate_window_cells(const Run* runs, uint32_t n_runs, con
       const int64_t cell = from / window_size;
       const int64_t cell_end = (cell + 1) * window_size;
       const int64_t stop = to < cell_end ? to : cell_end;
-      sums[cell] += v * static_cast<double>(stop - from);
-      covered[cell] += static_cast<uint32_t>(stop - from);
+      add(cell, v * static_cast<double>(stop - from), static_cast<uint32_t>(stop - from));
       from = stop;
     }
   }
+}
+
+// accumulate_window into contiguous per-cell sums and covered-base counts.
+BWL_HD inline void accumulate_window_cells(const Run* runs, uint32_t n_runs, const ColumnQuery& q,
+                                           uint32_t window_size, double* sums, uint32_t* covered) {
+  accumulate_window(runs, n_runs, q, window_size, [sums, covered](int64_t cell, double sum, uint32_t bases) {
+    sums[cell] += sum;
+    covered[cell] += bases;
+  });
 }
 
 BWL_HD inline float finalize_window_cell(double sum, uint32_t covered, uint32_t window_size, float scale,

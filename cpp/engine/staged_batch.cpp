@@ -1,0 +1,84 @@
+#include "engine/staged_batch.hpp"
+
+#include <string>
+
+#include "common/errors.hpp"
+#include "format/block_reader.hpp"
+
+namespace bwl::engine {
+
+StagedLayout stage_layout(const Collection& collection, const BatchPlan& plan) {
+  StagedLayout layout;
+  layout.blocks.reserve(plan.blocks.size());
+  for (const PlannedBlock& pb : plan.blocks) {
+    const format::BigWigFile& file = collection.file(pb.file);
+    const format::DataBlock& block = file.block_index().blocks()[pb.block];
+    stages::StagedBlock s{};
+    s.in_offset = layout.staged_bytes;
+    s.in_size = static_cast<uint32_t>(block.size);  // the index caps blocks far below 4 GiB
+    s.compressed = file.header().compressed() ? 1u : 0u;
+    s.out_offset = layout.inflated_bytes;
+    s.out_capacity = s.compressed ? file.header().uncompress_buf_size : 0;
+    s.keep = stages::KeepNeededRuns{pb.mixed_chroms, pb.chrom_id, pb.need_lo, pb.need_hi};
+    layout.staged_bytes += s.in_size;
+    layout.inflated_bytes += s.out_capacity;
+    layout.blocks.push_back(s);
+  }
+  return layout;
+}
+
+void read_staged_bytes(const Collection& collection, const BatchPlan& plan, const StagedLayout& layout,
+                       uint8_t* staged, ThreadPool& pool) {
+  // Groups of planned blocks that lie back to back in one file: one read each.
+  std::vector<size_t> group_start;
+  uint64_t group_bytes = 0;
+  for (size_t i = 0; i < plan.blocks.size(); ++i) {
+    bool starts_group = i == 0 || plan.blocks[i].file != plan.blocks[i - 1].file;
+    if (!starts_group) {
+      const auto& blocks = collection.file(plan.blocks[i].file).block_index().blocks();
+      const format::DataBlock& prev = blocks[plan.blocks[i - 1].block];
+      const format::DataBlock& cur = blocks[plan.blocks[i].block];
+      starts_group = cur.offset != prev.offset + prev.size || group_bytes + cur.size > format::kMaxMergedReadBytes;
+    }
+    if (starts_group) {
+      group_start.push_back(i);
+      group_bytes = 0;
+    }
+    group_bytes += layout.blocks[i].in_size;
+  }
+  group_start.push_back(plan.blocks.size());
+  pool.parallel_for(group_start.size() - 1, [&](size_t g, size_t) {
+    const size_t first = group_start[g], last = group_start[g + 1];
+    const format::BigWigFile& file = collection.file(plan.blocks[first].file);
+    const uint64_t offset = file.block_index().blocks()[plan.blocks[first].block].offset;
+    const uint64_t bytes = layout.blocks[last - 1].in_offset + layout.blocks[last - 1].in_size - layout.blocks[first].in_offset;
+    file.file().read_exact(offset, bytes, staged + layout.blocks[first].in_offset, "data blocks");
+  });
+}
+
+void check_outcomes(const Collection& collection, const BatchPlan& plan, const stages::BlockOutcome* outcomes) {
+  for (size_t i = 0; i < plan.blocks.size(); ++i) {
+    const stages::BlockOutcome& o = outcomes[i];
+    if (o.inflate_status == stages::InflateStatus::Ok && o.decode_status == stages::DecodeStatus::Ok) continue;
+    const format::BigWigFile& file = collection.file(plan.blocks[i].file);
+    const uint64_t offset = file.block_index().blocks()[plan.blocks[i].block].offset;
+    if (o.inflate_status != stages::InflateStatus::Ok) {
+      throw format_error(file.path(), std::string("corrupt data block: ") + stages::describe(o.inflate_status), offset);
+    }
+    throw format_error(file.path(),
+                       std::string("corrupt data block: ") + stages::describe(o.decode_status) + " (section at byte " +
+                           std::to_string(o.error_offset) + " of the block's data)",
+                       offset);
+  }
+}
+
+uint64_t scan_run_offsets(const stages::BlockOutcome* outcomes, size_t n, uint64_t* offsets) {
+  uint64_t total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    offsets[i] = total;
+    total += outcomes[i].runs;
+  }
+  return total;
+}
+
+}  // namespace bwl::engine

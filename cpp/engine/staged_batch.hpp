@@ -1,0 +1,38 @@
+#pragma once
+// The host half of the device pipeline: lays a planned batch out as stages::StagedBatchView
+// arrays, reads the planned blocks' stored bytes into one staging buffer (pinned memory in the
+// CUDA backend, so one host-to-device copy moves them all), and turns what the device reports
+// per block into errors and run offsets. The device half is stages/staged_batch.hpp.
+#include <cstdint>
+#include <vector>
+
+#include "common/thread_pool.hpp"
+#include "engine/batch_plan.hpp"
+#include "engine/collection.hpp"
+#include "stages/staged_batch.hpp"
+
+namespace bwl::engine {
+
+struct StagedLayout {
+  std::vector<stages::StagedBlock> blocks;  // one per plan.blocks entry, same order
+  uint64_t staged_bytes = 0;                // stored bytes of every planned block, back to back
+  uint64_t inflated_bytes = 0;              // inflate capacity of the compressed blocks
+};
+
+// Offsets of every planned block in the staging buffer (plan order, which is disk order within
+// a file, so blocks adjacent on disk are adjacent in staging) and in the inflated arena.
+StagedLayout stage_layout(const Collection& collection, const BatchPlan& plan);
+
+// Reads every planned block's stored bytes to staged + blocks[i].in_offset, on the pool, one
+// read per run of blocks adjacent on disk. Throws FormatError for a truncated file.
+void read_staged_bytes(const Collection& collection, const BatchPlan& plan, const StagedLayout& layout,
+                       uint8_t* staged, ThreadPool& pool);
+
+// Throws FormatError naming the file and the block's byte offset for the first planned block
+// that did not inflate or decode.
+void check_outcomes(const Collection& collection, const BatchPlan& plan, const stages::BlockOutcome* outcomes);
+
+// offsets[i] = runs kept by blocks before i; returns the total.
+uint64_t scan_run_offsets(const stages::BlockOutcome* outcomes, size_t n, uint64_t* offsets);
+
+}  // namespace bwl::engine

@@ -1,0 +1,174 @@
+#pragma once
+// A planned batch as the CUDA backend lays it out in device memory (flat arrays, offsets instead
+// of pointers between them), and the per-item bodies its kernels run, one thread per item:
+//
+//   inflate_staged_block  per planned block  staged compressed bytes -> inflated arena
+//   count_block_runs      per planned block  decodes, counts the runs the batch keeps
+//   (host)                                   learns the counts, checks statuses, scans offsets
+//   write_block_runs      per planned block  decodes again, writes the kept runs at its offset
+//   prefill_output        per output element the default value (window_size 1)
+//   fill_column           per output column  the CPU backend's fill, same functions, same order
+//
+// Written once for host and device (BWL_HD), so the C++ tests run this exact pipeline on the
+// host and compare it with the CPU backend bit for bit. The arithmetic matches the CPU backend
+// only when the device compiler does not contract a * b + c into FMA: cuda/ builds with
+// --fmad=false.
+#include <cstdint>
+
+#include "common/hd.hpp"
+#include "stages/inflate_status.hpp"
+#include "stages/portable_inflate.hpp"
+#include "stages/run.hpp"
+#include "stages/section_decode.hpp"
+#include "stages/window_fill.hpp"
+
+namespace bwl::stages {
+
+// One planned block as staged: where its stored bytes are, where it inflates to, and what the
+// batch keeps of it.
+struct StagedBlock {
+  uint64_t in_offset;   // into the staged bytes
+  uint64_t out_offset;  // into the inflated arena
+  uint32_t in_size;
+  uint32_t out_capacity;  // the file's uncompressBufSize
+  uint32_t compressed;    // 0: the file stores blocks uncompressed; decode reads the staged bytes
+  KeepNeededRuns keep;
+};
+
+// What the device reports back per block.
+struct BlockOutcome {
+  uint32_t inflated_bytes;
+  uint32_t runs;          // kept runs (count_block_runs)
+  uint32_t error_offset;  // DecodeResult::error_offset
+  InflateStatus inflate_status;
+  DecodeStatus decode_status;
+};
+
+// Every array of one staged batch. Plain pointers: in the CUDA backend they are device memory.
+struct StagedBatchView {
+  // Blocks: n_blocks of each.
+  const StagedBlock* blocks;
+  uint32_t n_blocks;
+  const uint8_t* staged;
+  uint8_t* inflated;
+  BlockOutcome* outcomes;
+  const uint64_t* run_offsets;  // exclusive scan of outcomes[].runs
+  Run* runs;
+  // Columns: n_columns = batch * n_tracks, column c = (window c / n_tracks, track c % n_tracks).
+  const ColumnQuery* columns;
+  const uint32_t* column_begin;   // n_columns + 1
+  const uint32_t* column_blocks;  // indices into blocks
+  const float* scales;            // n_tracks
+  uint32_t n_columns;
+  uint32_t n_tracks;
+  uint32_t cells;
+  uint32_t window_size;
+  float default_value;
+  bool bfloat16;  // output dtype: bfloat16 bits, else float32
+  void* out;      // (batch, cells, n_tracks)
+  // window_size > 1: per-cell sums and covered bases, [cell * n_columns + column], zeroed.
+  double* sums;
+  uint32_t* covered;
+};
+
+// The bytes decode reads for block i: inflated, or the staged bytes themselves when stored raw.
+BWL_HD inline const uint8_t* block_data(const StagedBatchView& v, uint32_t i, uint32_t& size) {
+  const StagedBlock& b = v.blocks[i];
+  if (b.compressed) {
+    size = v.outcomes[i].inflated_bytes;
+    return v.inflated + b.out_offset;
+  }
+  size = b.in_size;
+  return v.staged + b.in_offset;
+}
+
+BWL_HD inline void inflate_staged_block(const StagedBatchView& v, uint32_t i, InflateTables& tables) {
+  const StagedBlock& b = v.blocks[i];
+  BlockOutcome& o = v.outcomes[i];
+  o.runs = 0;
+  o.error_offset = 0;
+  o.decode_status = DecodeStatus::Ok;
+  if (!b.compressed) {
+    o.inflated_bytes = b.in_size;
+    o.inflate_status = InflateStatus::Ok;
+    return;
+  }
+  const InflateResult r = inflate_zlib_portable(v.staged + b.in_offset, b.in_size, v.inflated + b.out_offset,
+                                                b.out_capacity, tables);
+  o.inflate_status = r.status;
+  o.inflated_bytes = r.written;
+}
+
+BWL_HD inline void count_block_runs(const StagedBatchView& v, uint32_t i) {
+  BlockOutcome& o = v.outcomes[i];
+  if (o.inflate_status != InflateStatus::Ok) return;
+  uint32_t size;
+  const uint8_t* data = block_data(v, i, size);
+  const DecodeResult r = count_kept_runs(data, size, v.blocks[i].keep);
+  o.decode_status = r.status;
+  o.error_offset = r.error_offset;
+  o.runs = r.runs;
+}
+
+BWL_HD inline void write_block_runs(const StagedBatchView& v, uint32_t i) {
+  uint32_t size;
+  const uint8_t* data = block_data(v, i, size);
+  decode_block(data, size, v.runs + v.run_offsets[i], v.outcomes[i].runs, v.blocks[i].keep);
+}
+
+// Output element e (of batch * cells * n_tracks) gets the default value (window_size 1 only:
+// the fill then stores covered bases over it).
+BWL_HD inline void prefill_output(const StagedBatchView& v, uint64_t e) {
+  if (v.bfloat16) {
+    static_cast<uint16_t*>(v.out)[e] = to_bfloat16(v.default_value);
+  } else {
+    static_cast<float*>(v.out)[e] = v.default_value;
+  }
+}
+
+BWL_HD inline void fill_column(const StagedBatchView& v, uint32_t c) {
+  const uint32_t w = c / v.n_tracks;
+  const uint32_t k = c % v.n_tracks;
+  const ColumnQuery q = v.columns[c];
+  const float scale = v.scales[k];
+  // Cell i of this column is output element (w * cells + i) * n_tracks + k.
+  const uint64_t base = uint64_t{w} * v.cells * v.n_tracks + k;
+  const uint64_t stride = v.n_tracks;
+  if (v.window_size == 1) {
+    for (uint32_t j = v.column_begin[c]; j < v.column_begin[c + 1]; ++j) {
+      const uint32_t b = v.column_blocks[j];
+      const Run* runs = v.runs + v.run_offsets[b];
+      const uint32_t n = v.outcomes[b].runs;
+      if (v.bfloat16) {
+        uint16_t* out = static_cast<uint16_t*>(v.out) + base;
+        fill_single_base(runs, n, q, scale, [out, stride](int64_t cell, float x) { out[cell * stride] = to_bfloat16(x); });
+      } else {
+        float* out = static_cast<float*>(v.out) + base;
+        fill_single_base(runs, n, q, scale, [out, stride](int64_t cell, float x) { out[cell * stride] = x; });
+      }
+    }
+    return;
+  }
+  double* sums = v.sums + c;
+  uint32_t* covered = v.covered + c;
+  const uint64_t cell_stride = v.n_columns;
+  for (uint32_t j = v.column_begin[c]; j < v.column_begin[c + 1]; ++j) {
+    const uint32_t b = v.column_blocks[j];
+    accumulate_window(v.runs + v.run_offsets[b], v.outcomes[b].runs, q, v.window_size,
+                      [sums, covered, cell_stride](int64_t cell, double sum, uint32_t bases) {
+                        sums[cell * cell_stride] += sum;
+                        covered[cell * cell_stride] += bases;
+                      });
+  }
+  for (uint32_t i = 0; i < v.cells; ++i) {
+    const float x = finalize_window_cell(sums[i * cell_stride], covered[i * cell_stride], v.window_size, scale,
+                                         v.default_value);
+    if (v.bfloat16) {
+      static_cast<uint16_t*>(v.out)[base + i * stride] = to_bfloat16(x);
+    } else {
+      static_cast<float*>(v.out)[base + i * stride] = x;
+    }
+  }
+}
+
+}  // namespace bwl::stages

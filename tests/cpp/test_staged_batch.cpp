@@ -1,0 +1,258 @@
+// The CUDA backend's pipeline (stages/staged_batch.hpp with engine/staged_batch.hpp), run on the
+// host item by item exactly as the kernels run it thread by thread, against the CPU backend:
+// the outputs must be the same bytes, for real files and for generated files with every section
+// type, NaN values, gaps, blocks spanning chromosomes, uncompressed files, all window sizes,
+// defaults, dtypes and scales.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bbi_builder.hpp"
+#include "common/errors.hpp"
+#include "cpu/cpu_batch_processor.hpp"
+#include "engine/batch_plan.hpp"
+#include "engine/collection.hpp"
+#include "engine/staged_batch.hpp"
+#include "tensor/tensor.hpp"
+
+using namespace bwl::test;
+using bwl::engine::BatchRequest;
+using bwl::engine::Collection;
+
+namespace {
+
+size_t element_bytes(bwl::DType dtype) { return dtype == bwl::DType::BFloat16 ? 2 : 4; }
+
+// The device pipeline on the host: the same layout, the same per-item functions, loops for grids.
+std::vector<uint8_t> run_staged_on_host(const Collection& collection, const BatchRequest& request) {
+  const bwl::engine::BatchPlan plan = bwl::engine::plan_batch(collection, request);
+  const bwl::engine::StagedLayout layout = bwl::engine::stage_layout(collection, plan);
+  bwl::ThreadPool pool(2);
+  std::vector<uint8_t> staged(layout.staged_bytes);
+  bwl::engine::read_staged_bytes(collection, plan, layout, staged.data(), pool);
+  std::vector<uint8_t> inflated(layout.inflated_bytes);
+  std::vector<bwl::stages::BlockOutcome> outcomes(plan.blocks.size());
+  std::vector<uint64_t> run_offsets(plan.blocks.size());
+  const size_t n_columns = plan.batch * plan.n_tracks;
+  const size_t n_out = n_columns * plan.cells;
+  std::vector<uint8_t> out(n_out * element_bytes(request.dtype));
+  std::vector<double> sums(request.window_size > 1 ? n_out : 0, 0.0);
+  std::vector<uint32_t> covered(sums.size(), 0);
+
+  bwl::stages::StagedBatchView v{};
+  v.blocks = layout.blocks.data();
+  v.n_blocks = static_cast<uint32_t>(plan.blocks.size());
+  v.staged = staged.data();
+  v.inflated = inflated.data();
+  v.outcomes = outcomes.data();
+  v.run_offsets = run_offsets.data();
+  v.columns = plan.columns.data();
+  v.column_begin = plan.column_begin.data();
+  v.column_blocks = plan.column_blocks.data();
+  v.scales = request.scales.data();
+  v.n_columns = static_cast<uint32_t>(n_columns);
+  v.n_tracks = static_cast<uint32_t>(plan.n_tracks);
+  v.cells = plan.cells;
+  v.window_size = request.window_size;
+  v.default_value = request.default_value;
+  v.bfloat16 = request.dtype == bwl::DType::BFloat16;
+  v.out = out.data();
+  v.sums = sums.data();
+  v.covered = covered.data();
+
+  auto tables = std::make_unique<bwl::stages::InflateTables>();
+  for (uint32_t i = 0; i < v.n_blocks; ++i) bwl::stages::inflate_staged_block(v, i, *tables);
+  for (uint32_t i = 0; i < v.n_blocks; ++i) bwl::stages::count_block_runs(v, i);
+  bwl::engine::check_outcomes(collection, plan, outcomes.data());
+  std::vector<bwl::stages::Run> runs(bwl::engine::scan_run_offsets(outcomes.data(), outcomes.size(), run_offsets.data()));
+  v.runs = runs.data();
+  for (uint32_t i = 0; i < v.n_blocks; ++i) bwl::stages::write_block_runs(v, i);
+  if (request.window_size == 1) {
+    for (uint64_t e = 0; e < n_out; ++e) bwl::stages::prefill_output(v, e);
+  }
+  for (uint32_t c = 0; c < v.n_columns; ++c) bwl::stages::fill_column(v, c);
+  return out;
+}
+
+std::vector<uint8_t> run_cpu(const Collection& collection, const BatchRequest& request) {
+  const bwl::engine::BatchPlan plan = bwl::engine::plan_batch(collection, request);
+  std::vector<uint8_t> out(plan.batch * plan.cells * plan.n_tracks * element_bytes(request.dtype));
+  bwl::cpu::CpuBatchProcessor processor(2);
+  processor.run(collection, request, plan, out.data());
+  return out;
+}
+
+// Random windows over the collection's chromosomes, some hanging over either end.
+BatchRequest random_request(const Collection& c, std::mt19937& rng, size_t batch, int64_t length) {
+  BatchRequest r;
+  for (size_t i = 0; i < batch; ++i) {
+    const uint32_t chrom = static_cast<uint32_t>(rng() % c.chrom_names().size());
+    const int64_t size = c.chrom_sizes()[chrom];
+    const int64_t start = static_cast<int64_t>(rng() % static_cast<uint64_t>(size + length)) - length / 2;
+    r.chroms.push_back(chrom);
+    r.starts.push_back(start);
+  }
+  r.length = length;
+  for (uint32_t f = 0; f < c.n_files(); ++f) {
+    r.tracks.push_back(f);
+    r.scales.push_back(1.0f);
+  }
+  return r;
+}
+
+void expect_same_bytes(const Collection& collection, const BatchRequest& request, const std::string& what) {
+  const std::vector<uint8_t> want = run_cpu(collection, request);
+  const std::vector<uint8_t> got = run_staged_on_host(collection, request);
+  ASSERT_EQ(got.size(), want.size()) << what;
+  const size_t eb = element_bytes(request.dtype);
+  for (size_t i = 0; i < want.size(); i += eb) {
+    if (std::memcmp(got.data() + i, want.data() + i, eb) != 0) {
+      FAIL() << what << ": first difference at element " << i / eb;
+    }
+  }
+}
+
+void sweep(const Collection& collection, const std::string& name, int64_t length, uint32_t seed) {
+  std::mt19937 rng(seed);
+  for (uint32_t window : {1u, 2u, 11u, 128u}) {
+    for (float default_value : {0.0f, NAN, 5.6f}) {
+      for (bwl::DType dtype : {bwl::DType::Float32, bwl::DType::BFloat16}) {
+        BatchRequest r = random_request(collection, rng, 24, length);
+        r.window_size = window;
+        r.default_value = default_value;
+        r.dtype = dtype;
+        if (window == 2) {  // a subset of tracks, repeated, and scaled
+          r.tracks = {static_cast<uint32_t>(collection.n_files() - 1), 0, 0};
+          r.scales = {0.5f, 3.0f, -1.25f};
+        }
+        expect_same_bytes(collection, r,
+                          name + " window " + std::to_string(window) + " default " + std::to_string(default_value) +
+                              (dtype == bwl::DType::BFloat16 ? " bf16" : " f32"));
+      }
+    }
+  }
+}
+
+// A generated file: three chromosomes, sections of all three types with gaps and NaN values,
+// one to three sections a block, blocks that run from one chromosome into the next.
+FileSpec generated_spec(uint32_t seed, bool compressed) {
+  std::mt19937 rng(seed);
+  FileSpec s;
+  s.compressed = compressed;
+  s.chroms = {{"chr1", 60000}, {"chr2", 30000}, {"chrX", 20000}};
+  std::vector<std::pair<Bytes, std::array<uint32_t, 4>>> sections;  // bytes, (chrom, start, chrom, end)
+  auto value = [&]() { return rng() % 13 == 0 ? NAN : static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 7.0f; };
+  for (uint32_t chrom = 0; chrom < s.chroms.size(); ++chrom) {
+    uint32_t pos = rng() % 200;
+    while (true) {
+      const uint32_t n = 1 + rng() % 120;
+      const int type = static_cast<int>(rng() % 3);
+      const uint32_t first = pos;
+      Bytes bytes;
+      if (type == 0) {
+        std::vector<BedGraphItem> items;
+        for (uint32_t i = 0; i < n; ++i) {
+          const uint32_t len = 1 + rng() % 40;
+          items.push_back({pos, pos + len, value()});
+          pos += len + (rng() % 4 == 0 ? rng() % 300 : 0);
+        }
+        if (items.back().end > s.chroms[chrom].size) break;
+        bytes = bedgraph_section(chrom, items);
+      } else if (type == 1) {
+        const uint32_t span = 1 + rng() % 25;
+        std::vector<VarStepItem> items;
+        for (uint32_t i = 0; i < n; ++i) {
+          items.push_back({pos, value()});
+          pos += span + rng() % 30;
+        }
+        if (items.back().start + span > s.chroms[chrom].size) break;
+        bytes = varstep_section(chrom, span, items);
+      } else {
+        const uint32_t step = 1 + rng() % 50, span = 1 + rng() % step;
+        std::vector<float> values;
+        for (uint32_t i = 0; i < n; ++i) values.push_back(value());
+        pos += (n - 1) * step + span;
+        if (pos > s.chroms[chrom].size) break;
+        bytes = fixedstep_section(chrom, first, step, span, values);
+      }
+      sections.push_back({bytes, {chrom, first, chrom, pos}});
+      pos += rng() % 500;
+    }
+  }
+  for (size_t i = 0; i < sections.size();) {
+    const size_t n = 1 + rng() % 3;
+    Block b{};
+    b.start_chrom = sections[i].second[0];
+    b.start_base = sections[i].second[1];
+    for (size_t j = i; j < std::min(sections.size(), i + n); ++j) {
+      b.data.insert(b.data.end(), sections[j].first.begin(), sections[j].first.end());
+      b.end_chrom = sections[j].second[2];
+      b.end_base = sections[j].second[3];
+    }
+    s.blocks.push_back(b);
+    i += n;
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST(StagedBatch, MatchesTheCpuBackendOnGeneratedFiles) {
+  TempFile a(build_bigwig(generated_spec(1, true)));
+  TempFile b(build_bigwig(generated_spec(2, true)));
+  TempFile raw(build_bigwig(generated_spec(3, false)));
+  Collection collection({a.path(), b.path(), raw.path()}, 1);
+  sweep(collection, "generated", 1000, 7);
+  sweep(collection, "generated long", 7 * 128, 8);
+}
+
+TEST(StagedBatch, MatchesTheCpuBackendOnTheRealFiles) {
+  std::vector<std::string> paths;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(BWL_REAL_DATA_DIR)) {
+    if (entry.path().extension() != ".bw") continue;
+    try {
+      bwl::format::BigWigFile probe(entry.path().string());
+    } catch (const bwl::FormatError&) {
+      continue;  // the real directory holds a non-bigWig with a .bw name on purpose
+    }
+    paths.push_back(entry.path().string());
+  }
+  ASSERT_GE(paths.size(), 10u);
+  for (const std::string& path : paths) {
+    Collection collection({path}, 1);
+    sweep(collection, path, 1000, 11);
+  }
+}
+
+TEST(StagedBatch, ACorruptBlockNamesTheFileAndOffset) {
+  FileSpec spec = generated_spec(4, true);
+  Layout layout;
+  Bytes bytes = build_bigwig(spec, &layout);
+  // Break the compressed stream of block 1 past its zlib header.
+  bytes[layout.block_offsets[1] + 4] ^= 0xFF;
+  bytes[layout.block_offsets[1] + 5] ^= 0xFF;
+  TempFile bad(bytes);
+  Collection collection({bad.path()}, 1);
+  BatchRequest r;
+  r.chroms = {static_cast<uint32_t>(collection.find_chrom("chr1"))};
+  r.starts = {0};
+  r.length = 60000;
+  r.tracks = {0};
+  r.scales = {1.0f};
+  try {
+    run_staged_on_host(collection, r);
+    FAIL() << "a corrupt block was not reported";
+  } catch (const bwl::FormatError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(bad.path()), std::string::npos) << msg;
+    EXPECT_NE(msg.find("byte offset " + std::to_string(layout.block_offsets[1])), std::string::npos) << msg;
+  }
+  EXPECT_THROW(run_cpu(collection, r), bwl::FormatError);
+}
