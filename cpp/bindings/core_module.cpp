@@ -17,6 +17,7 @@
 #include "stages/host_inflate.hpp"
 
 #ifdef BWL_HAVE_CUDA
+#include "bindings/cuda_bindings.hpp"
 #include "device_probe.hpp"
 #endif
 
@@ -25,7 +26,18 @@ using bwl::format::BigWigFile;
 
 namespace {
 
+// bigwig_loader.DeviceError, a RuntimeError: the device asked for cannot be used.
+PYBIND11_CONSTINIT py::gil_safe_call_once_and_store<py::object> device_error;
+
 void register_exception_mapping(py::module_& m) {
+  device_error.call_once_and_store_result([&] {
+    return py::reinterpret_steal<py::object>(
+        PyErr_NewExceptionWithDoc("bigwig_loader._core.DeviceError",
+                                  "The compute device asked for cannot be used (no GPU, a build without CUDA, or a CUDA "
+                                  "runtime error).",
+                                  PyExc_RuntimeError, nullptr));
+  });
+  m.attr("DeviceError") = device_error.get_stored();
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -35,6 +47,8 @@ void register_exception_mapping(py::module_& m) {
       py::set_error(PyExc_KeyError, e.what());
     } catch (const bwl::InvalidArgument& e) {
       py::set_error(PyExc_ValueError, e.what());
+    } catch (const bwl::DeviceError& e) {
+      py::set_error(device_error.get_stored().ptr(), e.what());
     } catch (const bwl::Error& e) {
       py::set_error(PyExc_OSError, e.what());
     }
@@ -152,6 +166,7 @@ PYBIND11_MODULE(_core, m) {
 
 #ifdef BWL_HAVE_CUDA
   m.attr("built_with_cuda") = true;
+  bwl::bindings::bind_cuda(m);
   m.def("cuda_device_count", &bwl::cuda::device_count, "CUDA devices visible to this process (0 without a driver).");
   m.def("cuda_unavailable_reason", &bwl::cuda::unavailable_reason);
 #else

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "bindings/backend_factory.hpp"
 #include "bindings/collection_bindings.hpp"
 #include "engine/collection.hpp"
 #include "loader/streamed_dataloader.hpp"
@@ -33,8 +34,15 @@ void bind_loader(py::module_& m) {
   using loader::StreamedDataloader;
   py::class_<StreamedDataloader>(m, "StreamedLoader",
                                  "The C++ StreamedDataloader: use bigwig_loader.StreamedDataloader instead.")
-      .def(py::init<const engine::Collection&, size_t, size_t, size_t>(), py::arg("collection"), py::arg("num_workers"),
-           py::arg("queue_size"), py::arg("threads_per_worker") = 1, py::keep_alive<1, 2>())
+      .def(py::init([](const engine::Collection& collection, size_t num_workers, size_t queue_size,
+                       size_t threads_per_worker, int device) {
+             std::vector<std::unique_ptr<engine::BatchBackend>> backends;
+             for (size_t i = 0; i < num_workers; ++i) backends.push_back(make_backend(device, threads_per_worker));
+             return std::make_unique<StreamedDataloader>(collection, std::move(backends), queue_size);
+           }),
+           py::arg("collection"), py::arg("num_workers"), py::arg("queue_size"), py::arg("threads_per_worker") = 1,
+           py::arg("device") = kCpuDevice, py::keep_alive<1, 2>(),
+           "device: -1 for the CPU, N for CUDA device N (each worker gets its own stream and scratch).")
       .def(
           "submit",
           [](StreamedDataloader& self, const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& chroms,
@@ -53,7 +61,7 @@ void bind_loader(py::module_& m) {
       .def(
           "next",
           [](StreamedDataloader& self, int timeout_ms) -> py::object {
-            std::shared_ptr<HostTensor> values;
+            std::shared_ptr<Tensor> values;
             loader::WaitResult r;
             {
               py::gil_scoped_release release;
@@ -63,7 +71,7 @@ void bind_loader(py::module_& m) {
             return py::str(status_name(r));
           },
           py::arg("timeout_ms"),
-          "The next batch's Tensor in submission order, or 'timeout' / 'closed'; raises that batch's error.")
+          "The next batch's tensor (Tensor or CudaTensor) in submission order, or 'timeout' / 'closed'; raises that batch's error.")
       .def("close", &StreamedDataloader::close, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("closed", &StreamedDataloader::closed)
       .def_property_readonly("num_workers", &StreamedDataloader::num_workers);

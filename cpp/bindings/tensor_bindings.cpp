@@ -18,23 +18,32 @@ namespace {
 constexpr const char* kCapsuleName = "dltensor";
 constexpr const char* kUsedCapsuleName = "used_dltensor";
 
+}  // namespace
+
 // Frees the tensor when a capsule dies unconsumed; a consumer renames the capsule when it takes
 // ownership, and then calls the deleter itself.
-void capsule_destructor(PyObject* capsule) {
+static void capsule_destructor(PyObject* capsule) {
   if (PyCapsule_IsValid(capsule, kCapsuleName)) {
     auto* managed = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule, kCapsuleName));
     if (managed && managed->deleter) managed->deleter(managed);
   }
 }
 
-py::object to_capsule(std::shared_ptr<HostTensor> tensor) {
-  DLManagedTensor* managed = export_dlpack(std::move(tensor));
+py::object to_capsule(std::shared_ptr<Tensor> tensor, void* data, DLDevice device) {
+  DLManagedTensor* managed = export_dlpack(std::move(tensor), data, device);
   PyObject* capsule = PyCapsule_New(managed, kCapsuleName, capsule_destructor);
   if (capsule == nullptr) {
     managed->deleter(managed);
     throw py::error_already_set();
   }
   return py::reinterpret_steal<py::object>(capsule);
+}
+
+namespace {
+
+py::object host_capsule(std::shared_ptr<HostTensor> tensor) {
+  void* data = tensor->data();
+  return to_capsule(std::move(tensor), data, DLDevice{kDLCPU, 0});
 }
 
 py::object dlpack(const std::shared_ptr<HostTensor>& self, const py::object& stream, const py::object& max_version,
@@ -50,15 +59,18 @@ py::object dlpack(const std::shared_ptr<HostTensor>& self, const py::object& str
   if (!copy.is_none() && copy.cast<bool>()) {
     auto duplicate = std::make_shared<HostTensor>(self->shape(), self->dtype());
     std::memcpy(duplicate->data(), self->data(), self->nbytes());
-    return to_capsule(std::move(duplicate));
+    return host_capsule(std::move(duplicate));
   }
-  return to_capsule(self);
+  return host_capsule(self);
 }
 
 }  // namespace
 
 void bind_tensor(py::module_& m) {
-  py::class_<HostTensor, std::shared_ptr<HostTensor>>(
+  // The common base, registered so that a Tensor the loader hands back as its base type reaches
+  // Python as its concrete class (host Tensor or CudaTensor).
+  py::class_<Tensor, std::shared_ptr<Tensor>>(m, "_TensorBase");
+  py::class_<HostTensor, Tensor, std::shared_ptr<HostTensor>>(
       m, "Tensor", py::buffer_protocol(),
       "A C-contiguous tensor owned by bigwig-loader. Take it without a copy with torch.from_dlpack,\n"
       "numpy.from_dlpack (read-only: DLPack 0.6 capsules carry no writable flag) or, for float32,\n"

@@ -1,6 +1,7 @@
 #pragma once
 // Binding helpers for tensors crossing into Python through DLPack: part of the one binding
 // module, split out so core_module.cpp stays readable.
+#include <dlpack/dlpack.h>
 #include <pybind11/pybind11.h>
 
 #include <memory>
@@ -14,6 +15,10 @@ namespace bwl::bindings {
 void bind_tensor(pybind11::module_& m);
 // Registers _core.flip_rows and _core.moving_average_rows (tensor/transforms.hpp).
 void bind_tensor_transforms(pybind11::module_& m);
+
+// A DLPack capsule ("dltensor") viewing `data` on `device`, keeping `tensor` alive until the
+// consumer lets go (or the capsule dies unconsumed).
+pybind11::object to_capsule(std::shared_ptr<Tensor> tensor, void* data, DLDevice device);
 
 // A consumer's `out=` array, borrowed through its __dlpack__ for as long as this object lives.
 class BorrowedOutput {

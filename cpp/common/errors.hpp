@@ -5,6 +5,7 @@
 //   FormatError        -> bigwig_loader.BigWigError (a ValueError)
 //   UnknownChromosome  -> KeyError
 //   InvalidArgument    -> ValueError
+//   DeviceError        -> bigwig_loader.DeviceError (a RuntimeError)
 // Device code never throws: the stages return statuses, and the host turns a bad status into
 // one of these with the file and the byte offset.
 #include <cstdint>
@@ -35,6 +36,13 @@ class UnknownChromosome : public Error {
 };
 
 class InvalidArgument : public Error {
+ public:
+  using Error::Error;
+};
+
+// A compute device cannot be used: none is visible, the build has no CUDA, or the CUDA runtime
+// reported an error (the message names the call).
+class DeviceError : public Error {
  public:
   using Error::Error;
 };

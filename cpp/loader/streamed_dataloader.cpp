@@ -4,13 +4,13 @@
 
 namespace bwl::loader {
 
-StreamedDataloader::StreamedDataloader(const engine::Collection& collection, size_t num_workers, size_t queue_size,
-                                       size_t threads_per_worker)
+StreamedDataloader::StreamedDataloader(const engine::Collection& collection,
+                                       std::vector<std::unique_ptr<engine::BatchBackend>> backends, size_t queue_size)
     : collection_(collection), queue_size_(queue_size) {
-  if (num_workers == 0) throw InvalidArgument("num_threads must be at least 1");
+  if (backends.empty()) throw InvalidArgument("num_threads must be at least 1");
   if (queue_size == 0) throw InvalidArgument("queue_size must be at least 1");
-  for (size_t i = 0; i < num_workers; ++i) contexts_.push_back(std::make_unique<WorkerContext>(threads_per_worker));
-  for (size_t i = 0; i < num_workers; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  for (auto& backend : backends) contexts_.push_back(std::make_unique<WorkerContext>(std::move(backend)));
+  for (size_t i = 0; i < contexts_.size(); ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 StreamedDataloader::~StreamedDataloader() { close(); }
@@ -49,7 +49,7 @@ WaitResult StreamedDataloader::submit(engine::BatchRequest request, std::chrono:
   return WaitResult::Ready;
 }
 
-WaitResult StreamedDataloader::next(std::shared_ptr<HostTensor>& values, std::chrono::milliseconds timeout) {
+WaitResult StreamedDataloader::next(std::shared_ptr<Tensor>& values, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
   const bool ready = result_ready_.wait_for(lock, timeout, [&] { return closed_ || results_.count(taken_) > 0; });
   if (closed_) return WaitResult::Closed;

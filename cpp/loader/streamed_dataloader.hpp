@@ -35,8 +35,9 @@ enum class WaitResult { Ready, TimedOut, Closed };
 
 class StreamedDataloader {
  public:
-  StreamedDataloader(const engine::Collection& collection, size_t num_workers, size_t queue_size,
-                     size_t threads_per_worker = 1);
+  // One worker per backend (each worker's own: see WorkerContext).
+  StreamedDataloader(const engine::Collection& collection, std::vector<std::unique_ptr<engine::BatchBackend>> backends,
+                     size_t queue_size);
   ~StreamedDataloader();
   StreamedDataloader(const StreamedDataloader&) = delete;
   StreamedDataloader& operator=(const StreamedDataloader&) = delete;
@@ -46,7 +47,7 @@ class StreamedDataloader {
 
   // The next batch in submission order, waiting at most `timeout`. Rethrows that batch's error.
   // Closed: the loader was closed.
-  WaitResult next(std::shared_ptr<HostTensor>& values, std::chrono::milliseconds timeout);
+  WaitResult next(std::shared_ptr<Tensor>& values, std::chrono::milliseconds timeout);
 
   void close();
   bool closed() const;
@@ -58,7 +59,7 @@ class StreamedDataloader {
     engine::BatchRequest request;
   };
   struct Result {
-    std::shared_ptr<HostTensor> values;
+    std::shared_ptr<Tensor> values;
     std::exception_ptr error;
   };
 

@@ -10,7 +10,7 @@ namespace {
 
 // Owns what the DLManagedTensor points at: the tensor and its shape/strides arrays.
 struct ExportContext {
-  std::shared_ptr<HostTensor> tensor;
+  std::shared_ptr<Tensor> tensor;
   std::vector<int64_t> shape;
   std::vector<int64_t> strides;
   DLManagedTensor managed{};
@@ -33,6 +33,11 @@ std::string shape_text(const int64_t* shape, int ndim) {
 }  // namespace
 
 DLManagedTensor* export_dlpack(std::shared_ptr<HostTensor> tensor) {
+  void* data = tensor->data();
+  return export_dlpack(std::shared_ptr<Tensor>(std::move(tensor)), data, DLDevice{kDLCPU, 0});
+}
+
+DLManagedTensor* export_dlpack(std::shared_ptr<Tensor> tensor, void* data, DLDevice device) {
   auto* ctx = new ExportContext;
   ctx->shape = tensor->shape();
   ctx->strides.resize(ctx->shape.size());
@@ -42,8 +47,8 @@ DLManagedTensor* export_dlpack(std::shared_ptr<HostTensor> tensor) {
     stride *= ctx->shape[i];
   }
   DLTensor& t = ctx->managed.dl_tensor;
-  t.data = tensor->data();
-  t.device = DLDevice{kDLCPU, 0};
+  t.data = data;
+  t.device = device;
   t.ndim = static_cast<int>(ctx->shape.size());
   t.dtype = dl_dtype(tensor->dtype());
   t.shape = ctx->shape.data();

@@ -13,6 +13,10 @@ namespace bwl {
 // deleter. Never copies.
 DLManagedTensor* export_dlpack(std::shared_ptr<HostTensor> tensor);
 
+// The same for a tensor of any kind whose first element is `data` on `device` (the CUDA
+// backend's device tensors).
+DLManagedTensor* export_dlpack(std::shared_ptr<Tensor> tensor, void* data, DLDevice device);
+
 // A writable view of a consumer's array handed to us as a DLPack tensor (the `out=` argument):
 // checks that it lives in host memory, is C-contiguous, and has the expected shape and dtype;
 // throws InvalidArgument naming `what` and what is wrong otherwise.

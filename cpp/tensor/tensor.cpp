@@ -40,10 +40,19 @@ DType parse_value_dtype(const std::string& name) {
   throw InvalidArgument("dtype must be \"float32\" or \"bfloat16\", got \"" + name + "\"");
 }
 
-HostTensor::HostTensor(std::vector<int64_t> shape, DType dtype) : shape_(std::move(shape)), dtype_(dtype) {
+Tensor::Tensor(std::vector<int64_t> shape, DType dtype) : shape_(std::move(shape)), dtype_(dtype) {
   for (int64_t d : shape_) {
     if (d < 0) throw InvalidArgument("tensor dimensions must not be negative");
   }
+}
+
+size_t Tensor::size() const {
+  size_t n = 1;
+  for (int64_t d : shape_) n *= static_cast<size_t>(d);
+  return n;
+}
+
+HostTensor::HostTensor(std::vector<int64_t> shape, DType dtype) : Tensor(std::move(shape), dtype) {
   constexpr size_t kAlign = 64;
   const size_t bytes = (std::max<size_t>(nbytes(), 1) + kAlign - 1) / kAlign * kAlign;
   void* p = std::aligned_alloc(kAlign, bytes);
@@ -61,12 +70,6 @@ std::shared_ptr<HostTensor> HostTensor::rows(int64_t start, int64_t stop) const 
   const size_t row_bytes = shape_[0] == 0 ? 0 : nbytes() / static_cast<size_t>(shape_[0]);
   void* first = static_cast<char*>(data_) + static_cast<size_t>(start) * row_bytes;
   return std::shared_ptr<HostTensor>(new HostTensor(std::move(shape), dtype_, storage_, first));
-}
-
-size_t HostTensor::size() const {
-  size_t n = 1;
-  for (int64_t d : shape_) n *= static_cast<size_t>(d);
-  return n;
 }
 
 }  // namespace bwl

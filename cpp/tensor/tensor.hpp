@@ -20,7 +20,26 @@ DType parse_dtype(const std::string& name);
 // The dtypes of track values: float32 and bfloat16; throws InvalidArgument for others.
 DType parse_value_dtype(const std::string& name);
 
-class HostTensor {
+// A batch wherever its memory lives: shape and dtype. HostTensor (host memory, here) and
+// cuda::DeviceTensor (device memory, cuda/) are its two kinds; it is polymorphic so the loader
+// hands either back and the bindings give Python the concrete type. C-contiguous always.
+class Tensor {
+ public:
+  virtual ~Tensor() = default;
+  const std::vector<int64_t>& shape() const { return shape_; }
+  DType dtype() const { return dtype_; }
+  size_t size() const;  // elements
+  size_t nbytes() const { return size() * dtype_bytes(dtype_); }
+
+ protected:
+  // Throws InvalidArgument for a negative dimension.
+  Tensor(std::vector<int64_t> shape, DType dtype);
+
+  std::vector<int64_t> shape_;
+  DType dtype_;
+};
+
+class HostTensor : public Tensor {
  public:
   HostTensor(std::vector<int64_t> shape, DType dtype);
 
@@ -29,17 +48,11 @@ class HostTensor {
   std::shared_ptr<HostTensor> rows(int64_t start, int64_t stop) const;
 
   void* data() const { return data_; }
-  const std::vector<int64_t>& shape() const { return shape_; }
-  DType dtype() const { return dtype_; }
-  size_t size() const;  // elements
-  size_t nbytes() const { return size() * dtype_bytes(dtype_); }
 
  private:
   HostTensor(std::vector<int64_t> shape, DType dtype, std::shared_ptr<void> storage, void* data)
-      : shape_(std::move(shape)), dtype_(dtype), storage_(std::move(storage)), data_(data) {}
+      : Tensor(std::move(shape), dtype), storage_(std::move(storage)), data_(data) {}
 
-  std::vector<int64_t> shape_;
-  DType dtype_;
   std::shared_ptr<void> storage_;  // 64-byte aligned; shared by views
   void* data_ = nullptr;           // first element of this tensor within storage_
 };

@@ -9,7 +9,7 @@ from bigwig_loader.batch import Batch
 from bigwig_loader.bigwig import BigWig
 from bigwig_loader.collection import BigWigCollection
 from bigwig_loader.dataset import BigWigDataset
-from bigwig_loader.device import cuda_available
+from bigwig_loader.device import DeviceError, cuda_available
 from bigwig_loader.genome import ReferenceGenome, one_hot
 from bigwig_loader.input_generator import QueryBatchGenerator
 from bigwig_loader.sampler import GenomicSequenceSampler, RandomPositionSampler, TrackSampler
@@ -22,6 +22,7 @@ __all__ = [
     "BigWigDataset",
     "PytorchBigWigDataset",
     "BigWigError",
+    "DeviceError",
     "GenomicSequenceSampler",
     "QueryBatchGenerator",
     "RandomPositionSampler",
@@ -42,4 +43,10 @@ def __getattr__(name: str):
         from bigwig_loader.pytorch import PytorchBigWigDataset
 
         return PytorchBigWigDataset
+    if name == "CudaTensor":
+        from bigwig_loader import _core
+
+        if not _core.built_with_cuda:
+            raise AttributeError("bigwig_loader.CudaTensor: this build of bigwig-loader has no CUDA backend")
+        return _core.CudaTensor
     raise AttributeError(f"module 'bigwig_loader' has no attribute {name!r}")

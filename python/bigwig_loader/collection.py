@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from bigwig_loader import _core
+from bigwig_loader.device import CPU, resolve_device
 from bigwig_loader.intervals import collection_intervals
 from bigwig_loader.paths import DEFAULT_EXTENSIONS, PathLike, find_bigwig_files, match_scale_factors
 
@@ -55,6 +56,8 @@ class BigWigCollection:
         self.scaling_factors = np.asarray(match_scale_factors(paths, scale), dtype=np.float32)
         self._collection = _core.Collection([str(p) for p in paths], threads)
         self._backend = _core.CpuBackend(threads)
+        self._threads = threads
+        self._cuda_backends: dict[int, Any] = {}  # CUDA device -> its backend, made on first use
         self._chromosomes: list[str] = list(self._collection.chrom_names)
         self._chrom_ids = {name: i for i, name in enumerate(self._chromosomes)}
 
@@ -104,6 +107,7 @@ class BigWigCollection:
         track_indices: Sequence[int] | np.ndarray | None = None,
         scale: bool = True,
         out: Any = None,
+        device: Any = None,
     ) -> Any:
         """Values of every track over a batch of windows: ``(batch, (end - start) // window_size,
         n_tracks)``, C-contiguous, as a :class:`bigwig_loader.Tensor` (DLPack: take it with
@@ -123,19 +127,38 @@ class BigWigCollection:
             dtype: "float32" or "bfloat16" (rounded to nearest even).
             track_indices: which tracks, in which order (default: all, in file order).
             out: a writable C-contiguous DLPack array (numpy, torch, ...) of the right shape
-                and dtype, filled in place and returned. Otherwise a new tensor is returned,
-                never overwritten by a later call.
+                and dtype, filled in place and returned (CPU only). Otherwise a new tensor is
+                returned, never overwritten by a later call.
+            device: "cpu", "cuda" or "cuda:N" (default: "cuda" when a GPU is available, else
+                "cpu"). On a GPU the result is a :class:`bigwig_loader.CudaTensor` in device
+                memory, the same values bit for bit; ``torch.from_dlpack`` / ``cupy.from_dlpack``
+                take it without a copy, their stream waiting for the batch's kernels.
 
         Raises KeyError for a chromosome no file has, ValueError for unequal or empty windows
-        or mismatched argument lengths, TypeError for non-integer coordinates.
+        or mismatched argument lengths, TypeError for non-integer coordinates, DeviceError when
+        a GPU is asked for and none can be used.
         """
+        ordinal = resolve_device(device)
         chrom_ids, starts_a, length, tracks, scales = self._request_arrays(
             chromosomes, starts, ends, window_size, track_indices, scale
         )
-        return self._backend.get_batch(
+        if ordinal == CPU:
+            return self._backend.get_batch(
+                self._collection, chrom_ids, starts_a, length, int(window_size), float(default_value), str(dtype),
+                tracks, scales, out,
+            )
+        if out is not None:
+            raise ValueError("out= is for device='cpu'; on a GPU get_batch returns a new CudaTensor")
+        return self._cuda_backend(ordinal).get_batch(
             self._collection, chrom_ids, starts_a, length, int(window_size), float(default_value), str(dtype),
-            tracks, scales, out,
+            tracks, scales,
         )
+
+    def _cuda_backend(self, ordinal: int) -> Any:
+        backend = self._cuda_backends.get(ordinal)
+        if backend is None:
+            backend = self._cuda_backends.setdefault(ordinal, _core.CudaBackend(ordinal, self._threads))
+        return backend
 
     def _request_arrays(self, chromosomes, starts, ends, window_size, track_indices, scale):
         """Checks get_batch's arguments and turns them into what the C++ engine takes:

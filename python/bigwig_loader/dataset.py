@@ -13,6 +13,7 @@ import numpy as np
 from bigwig_loader import _core
 from bigwig_loader.batch import Batch
 from bigwig_loader.collection import BigWigCollection
+from bigwig_loader.device import CPU, device_name, resolve_device
 from bigwig_loader.distributed import rank_and_world_size
 from bigwig_loader.genome import ReferenceGenome
 from bigwig_loader.paths import DEFAULT_EXTENSIONS
@@ -47,6 +48,8 @@ class BigWigDataset:
             initialised, else 0 and 1. Ranks draw disjoint windows: rank r takes every
             world_size-th centre of the epoch's shared stream, starting at r.
         n_threads: loader worker threads.
+        device: "cpu", "cuda" or "cuda:N" (default: "cuda" when a GPU is available, else
+            "cpu"): where values are read and batches are handed out.
 
     ``batches_per_epoch`` counts the batches each rank yields; by default
     (total bases of the regions) // sequence_length // batch_size // world_size, and a
@@ -56,7 +59,10 @@ class BigWigDataset:
     tracks are sub-sampled, or :class:`Batch` objects with ``return_batch_objects``. On the CPU,
     sequences ``(batch, sequence_length, 4)`` and values ``(batch, center_bin_to_predict //
     window_size, n_tracks)`` are numpy float32 arrays (``bigwig_loader.Tensor`` when dtype is
-    "bfloat16": take it with ``torch.from_dlpack``). No array is overwritten by a later batch.
+    "bfloat16": take it with ``torch.from_dlpack``). On a GPU they are CuPy arrays in device
+    memory, as bigwig-loader 0.3 yields them (``pip install bigwig-loader[cupy]``;
+    ``bigwig_loader.CudaTensor`` for bfloat16, which CuPy lacks). No array is overwritten by a
+    later batch.
     """
 
     def __init__(
@@ -93,6 +99,7 @@ class BigWigDataset:
         rank: int | None = None,
         world_size: int | None = None,
         queue_size: int = 4,
+        device: Any = None,
     ) -> None:
         if isinstance(collection, BigWigCollection):
             self.collection = collection
@@ -136,6 +143,11 @@ class BigWigDataset:
         for i, j in self.strand_pairs:
             if not (0 <= i < len(self.collection) and 0 <= j < len(self.collection)):
                 raise ValueError(f"strand pair ({i}, {j}) names a track outside the collection")
+        self._ordinal = resolve_device(device)
+        self.device = device_name(self._ordinal)
+        # How device batches are handed out: CuPy arrays, or the DLPack tensors themselves
+        # (PytorchBigWigDataset takes those with torch.from_dlpack and needs no CuPy).
+        self._device_arrays = "cupy"
         self.rank, self.world_size = rank_and_world_size(rank, world_size)
         self.seed = int(np.random.SeedSequence(seed).entropy) if seed is None else int(seed)
         self.epoch = 0
@@ -168,8 +180,10 @@ class BigWigDataset:
         loader = StreamedDataloader(
             queries, self.collection, num_threads=self.n_threads, queue_size=self.queue_size,
             slice_size=self.batch_size, window_size=self.window_size, default_value=self.default_value,
-            dtype=self.dtype,
+            dtype=self.dtype, device=self.device,
         )
+        if self._ordinal != CPU and self._device_arrays == "cupy":
+            _import_cupy()
         with loader:
             for batch in itertools.islice(loader, self.batches_per_epoch):
                 yield self._finish(batch)
@@ -254,7 +268,12 @@ class BigWigDataset:
         if flip.any():
             _core.flip_rows(values, flip.astype(np.uint8).tolist(), self._strand_permutation(tracks))
         sequences = self._encode(batch.sequences, flip)
-        batch.values = np.asarray(values) if self.dtype == "float32" else values
+        if self._ordinal == CPU:
+            batch.values = np.asarray(values) if self.dtype == "float32" else values
+        else:
+            batch.values = self._device_array(values)
+            if self.sequence_encoder == "onehot":
+                sequences = self._device_array(_core.to_device(sequences, self._ordinal))
         batch.sequences = sequences
         if batch.track_indices is not None and batch.track_names is None:
             batch.track_names = [self.collection.track_names[i] for i in tracks]
@@ -269,12 +288,21 @@ class BigWigDataset:
             encoded = _core.one_hot(bases, self.dtype)
             if flip.any():
                 _core.flip_rows(encoded, flip.astype(np.uint8).tolist(), _COMPLEMENT)
+            if self._ordinal != CPU:
+                return encoded  # moved to the device by _finish
             return np.asarray(encoded) if self.dtype == "float32" else encoded
         flipped = bases.copy()
         if flip.any():
             flipped[flip] = _COMPLEMENT_BYTES[flipped[flip][:, ::-1]]
         strings = [row.tobytes().decode("ascii") for row in flipped]
         return strings if self.sequence_encoder is None else self.sequence_encoder(strings)
+
+    def _device_array(self, tensor: Any) -> Any:
+        """A device batch as handed out: a CuPy array without a copy (CuPy's stream waits for
+        the batch's kernels), or the CudaTensor itself for bfloat16 and for PyTorch."""
+        if self._device_arrays != "cupy" or self.dtype == "bfloat16":
+            return tensor
+        return _import_cupy().from_dlpack(tensor)
 
     def _strand_permutation(self, tracks: list[int]) -> list[int]:
         """Column permutation of a flipped window: each track takes its strand partner's column
@@ -284,6 +312,17 @@ class BigWigDataset:
         for i, j in self.strand_pairs:
             partner[i], partner[j] = j, i
         return [column.get(partner.get(t, t), k) for k, t in enumerate(tracks)]
+
+
+def _import_cupy() -> Any:
+    try:
+        import cupy
+    except ImportError as error:
+        raise ImportError(
+            "BigWigDataset on a GPU yields CuPy arrays: install CuPy (pip install bigwig-loader[cupy]), "
+            "or use PytorchBigWigDataset, which yields torch tensors"
+        ) from error
+    return cupy
 
 
 def _positive(value: int, name: str) -> int:

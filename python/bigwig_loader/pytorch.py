@@ -22,12 +22,15 @@ def _to_torch(x: Any) -> Any:
 
 class PytorchBigWigDataset(torch.utils.data.IterableDataset):
     """A ``torch.utils.data.IterableDataset`` over :class:`BigWigDataset` (same parameters),
-    yielding torch tensors without a copy (bfloat16 when ``dtype="bfloat16"``). Use it with
-    ``DataLoader(dataset, batch_size=None, num_workers=0)``: batching and threads are its own."""
+    yielding torch tensors without a copy (bfloat16 when ``dtype="bfloat16"``), on the GPU when
+    ``device`` is one (``torch.from_dlpack`` makes torch's current stream wait for the batch).
+    Use it with ``DataLoader(dataset, batch_size=None, num_workers=0)``: batching and threads
+    are its own."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
         self.dataset = BigWigDataset(*args, **kwargs)
+        self.dataset._device_arrays = "dlpack"  # torch takes the device tensors; no CuPy needed
 
     def set_epoch(self, epoch: int) -> None:
         self.dataset.set_epoch(epoch)

@@ -10,6 +10,7 @@ from typing import Any
 from bigwig_loader import _core
 from bigwig_loader.batch import Batch
 from bigwig_loader.collection import BigWigCollection
+from bigwig_loader.device import device_name, resolve_device
 
 # How long one wait lasts before Python gets control back (to notice Ctrl-C and close()).
 _POLL_MS = 50
@@ -28,7 +29,8 @@ _END = object()
 class StreamedDataloader:
     """Loads the values of each query batch from `input_generator` on `num_threads` C++ worker
     threads, ahead of the consumer, and yields the batches in input order with ``values`` set
-    (a :class:`bigwig_loader.Tensor`, DLPack-capable, never overwritten by a later batch).
+    (a :class:`bigwig_loader.Tensor`, or a :class:`bigwig_loader.CudaTensor` on a GPU;
+    DLPack-capable, never overwritten by a later batch).
 
     Args:
         input_generator: yields :class:`Batch` objects, ``(chromosomes, starts, ends)`` tuples
@@ -38,7 +40,8 @@ class StreamedDataloader:
         queue_size: batches loaded ahead at most (bounds memory).
         slice_size: when set, each loaded batch is cut into slices of this many windows
             (the remainder dropped): load big super-batches, train on small ones.
-        window_size, default_value, dtype: as in ``BigWigCollection.get_batch``.
+        window_size, default_value, dtype, device: as in ``BigWigCollection.get_batch``. On a
+            GPU every worker has its own CUDA stream, pinned staging and device scratch.
 
     The order of batches never depends on thread timing. An exception raised by the input
     generator, or while loading a batch, is raised by the iteration that reaches it, with its
@@ -57,6 +60,7 @@ class StreamedDataloader:
         window_size: int = 1,
         default_value: float = 0.0,
         dtype: str = "float32",
+        device: Any = None,
     ) -> None:
         if slice_size is not None and slice_size < 1:
             raise ValueError(f"slice_size must be at least 1, got {slice_size}")
@@ -67,7 +71,9 @@ class StreamedDataloader:
         self.window_size = window_size
         self.default_value = default_value
         self.dtype = dtype
-        self._core = _core.StreamedLoader(collection._collection, int(num_threads), int(queue_size))
+        ordinal = resolve_device(device)
+        self.device = device_name(ordinal)
+        self._core = _core.StreamedLoader(collection._collection, int(num_threads), int(queue_size), 1, ordinal)
         self._pending: queue.Queue = queue.Queue()
         self._stop = threading.Event()
         self._iterated = False

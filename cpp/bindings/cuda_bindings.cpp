@@ -1,0 +1,148 @@
+#include "bindings/cuda_bindings.hpp"
+
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <string>
+
+#include "bindings/collection_bindings.hpp"
+#include "bindings/tensor_bindings.hpp"
+#include "cuda_backend.hpp"
+#include "device_tensor.hpp"
+#include "device_transforms.hpp"
+#include "engine/collection.hpp"
+
+namespace py = pybind11;
+
+namespace bwl::bindings {
+namespace {
+
+using cuda::DeviceTensor;
+using U32Array = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>;
+using I64Array = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+using F32Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+// __dlpack__ of a device tensor: the consumer's stream waits on the batch's last kernel (no
+// host wait), then the capsule views the device memory.
+py::object dlpack(const std::shared_ptr<DeviceTensor>& self, const py::object& stream, const py::object& max_version,
+                  const py::object& dl_device, const py::object& copy) {
+  (void)max_version;  // the unversioned capsule, which every consumer accepts
+  if (!dl_device.is_none()) {
+    const auto device = dl_device.cast<std::pair<int, int>>();
+    if (device.first != kDLCUDA || device.second != self->device()) {
+      throw py::buffer_error("this tensor lives on CUDA device " + std::to_string(self->device()));
+    }
+  }
+  if (!copy.is_none() && copy.cast<bool>()) throw py::buffer_error("copy=True is not supported: copy with the consumer");
+  int64_t handle = 0;
+  const int64_t* stream_arg = nullptr;
+  if (!stream.is_none()) {
+    handle = stream.cast<int64_t>();
+    stream_arg = &handle;
+  }
+  cudaStream_t consumer;
+  if (cuda::consumer_stream(stream_arg, &consumer)) self->make_stream_wait(consumer);
+  return to_capsule(self, self->data(), DLDevice{kDLCUDA, self->device()});
+}
+
+py::tuple shape_tuple(const Tensor& t) {
+  py::tuple shape(t.shape().size());
+  for (size_t i = 0; i < t.shape().size(); ++i) shape[i] = t.shape()[i];
+  return shape;
+}
+
+}  // namespace
+
+void bind_cuda(py::module_& m) {
+  py::class_<DeviceTensor, Tensor, std::shared_ptr<DeviceTensor>>(
+      m, "CudaTensor",
+      "A C-contiguous tensor in CUDA device memory owned by bigwig-loader. Take it without a copy\n"
+      "with torch.from_dlpack or cupy.from_dlpack: the consumer's stream waits for the batch's\n"
+      "kernels. to_host() copies it to a host Tensor.")
+      .def_property_readonly("shape", [](const DeviceTensor& t) { return shape_tuple(t); })
+      .def_property_readonly("dtype", [](const DeviceTensor& t) { return dtype_name(t.dtype()); })
+      .def_property_readonly("device", [](const DeviceTensor& t) { return "cuda:" + std::to_string(t.device()); })
+      .def_property_readonly("nbytes", &DeviceTensor::nbytes)
+      .def("__len__", [](const DeviceTensor& t) { return t.shape().empty() ? 0 : t.shape()[0]; })
+      .def(
+          "__getitem__",
+          [](const DeviceTensor& t, const py::slice& rows) {
+            if (t.shape().empty()) throw py::type_error("a 0-dimensional tensor cannot be sliced");
+            py::ssize_t start, stop, step, length;
+            if (!rows.compute(static_cast<py::ssize_t>(t.shape()[0]), &start, &stop, &step, &length)) {
+              throw py::error_already_set();
+            }
+            if (step != 1) throw py::value_error("a CudaTensor is sliced along its first axis with step 1 only");
+            return t.rows(start, start + length);
+          },
+          "Rows along the first (batch) axis, sharing memory: tensor[a:b].")
+      .def(
+          "to_host",
+          [](const DeviceTensor& t) {
+            auto host = std::make_shared<HostTensor>(t.shape(), t.dtype());
+            py::gil_scoped_release release;
+            t.copy_to_host(host->data());
+            return host;
+          },
+          "A host Tensor with the same contents (waits for the batch's kernels).")
+      .def("__array__",
+           [](const DeviceTensor&, const py::object&, const py::object&) -> py::object {
+             throw py::type_error("a CudaTensor is in device memory: use to_host(), torch.from_dlpack or cupy.from_dlpack");
+           },
+           py::arg("dtype") = py::none(), py::kw_only(), py::arg("copy") = py::none())
+      .def("__dlpack__", &dlpack, py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
+           py::arg("dl_device") = py::none(), py::arg("copy") = py::none())
+      .def("__dlpack_device__",
+           [](const DeviceTensor& t) { return py::make_tuple(static_cast<int>(kDLCUDA), t.device()); })
+      .def("__repr__", [](const DeviceTensor& t) {
+        std::string s = "bigwig_loader.CudaTensor(shape=(";
+        for (size_t i = 0; i < t.shape().size(); ++i) s += (i ? ", " : "") + std::to_string(t.shape()[i]);
+        return s + "), dtype=" + dtype_name(t.dtype()) + ", device=cuda:" + std::to_string(t.device()) + ")";
+      });
+
+  // Overloads of the host transforms (tensor_bindings.cpp) for device tensors.
+  m.def(
+      "flip_rows",
+      [](DeviceTensor& t, const std::vector<uint8_t>& flip, const std::vector<int64_t>& permutation) {
+        py::gil_scoped_release release;
+        cuda::flip_rows(t, flip, permutation);
+      },
+      py::arg("tensor"), py::arg("flip"), py::arg("permutation"));
+  m.def(
+      "moving_average_rows",
+      [](DeviceTensor& t, int64_t width) {
+        py::gil_scoped_release release;
+        cuda::moving_average_rows(t, width);
+      },
+      py::arg("tensor"), py::arg("width"));
+  m.def(
+      "to_device",
+      [](const HostTensor& t, int device) {
+        py::gil_scoped_release release;
+        return cuda::to_device(t, device);
+      },
+      py::arg("tensor"), py::arg("device"), "A CudaTensor copy of a host Tensor on CUDA device `device`.");
+
+  py::class_<cuda::CudaBackend>(m, "CudaBackend",
+                                "The CUDA batch processor of one device: its own stream, pinned staging and scratch.")
+      .def(py::init<int, size_t>(), py::arg("device"), py::arg("read_threads") = 0,
+           py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("device", &cuda::CudaBackend::device)
+      .def(
+          "get_batch",
+          [](cuda::CudaBackend& backend, const engine::Collection& collection, const U32Array& chroms,
+             const I64Array& starts, int64_t length, uint32_t window_size, float default_value,
+             const std::string& dtype, const U32Array& tracks, const F32Array& scales) {
+            engine::BatchRequest request =
+                make_request(chroms, starts, length, window_size, default_value, dtype, tracks, scales);
+            py::gil_scoped_release release;
+            return backend.load_device(collection, request);
+          },
+          py::arg("collection"), py::arg("chroms"), py::arg("starts"), py::arg("length"), py::arg("window_size"),
+          py::arg("default_value"), py::arg("dtype"), py::arg("tracks"), py::arg("scales"),
+          "Plans and runs one batch on the device with the GIL released; returns a CudaTensor "
+          "(ready on the backend's stream; DLPack consumers wait for it).");
+}
+
+}  // namespace bwl::bindings

@@ -1,0 +1,90 @@
+#include "device_transforms.hpp"
+
+#include "cuda_check.hpp"
+#include "device_memory.hpp"
+#include "tensor/transforms.hpp"
+
+namespace bwl::cuda {
+namespace {
+
+constexpr unsigned kThreads = 128;
+
+// out[b, i, k] = in[b, length - 1 - i, permutation[k]] for flipped rows b, one thread per element.
+__global__ void flip_kernel(const uint8_t* in, uint8_t* out, const uint8_t* flip, const int64_t* permutation,
+                            uint64_t batch, uint64_t length, uint64_t channels, uint32_t item) {
+  const uint64_t e = uint64_t{blockIdx.x} * blockDim.x + threadIdx.x;
+  if (e >= batch * length * channels) return;
+  const uint64_t k = e % channels;
+  const uint64_t i = (e / channels) % length;
+  const uint64_t b = e / (channels * length);
+  if (!flip[b]) return;
+  const uint64_t from = (b * length + (length - 1 - i)) * channels + static_cast<uint64_t>(permutation[k]);
+  for (uint32_t byte = 0; byte < item; ++byte) out[e * item + byte] = in[from * item + byte];
+}
+
+__global__ void moving_average_kernel(void* data, double* prefix, uint64_t batch, int64_t length, uint64_t channels,
+                                      DType dtype, int64_t width) {
+  const uint64_t column = uint64_t{blockIdx.x} * blockDim.x + threadIdx.x;
+  if (column >= batch * channels) return;
+  const uint64_t b = column / channels, k = column % channels;
+  moving_average_column(data, b * static_cast<uint64_t>(length) * channels + k, channels, length, dtype, width,
+                        prefix + column * static_cast<uint64_t>(length + 1));
+}
+
+unsigned blocks_for(uint64_t items) { return static_cast<unsigned>((items + kThreads - 1) / kThreads); }
+
+}  // namespace
+
+void flip_rows(DeviceTensor& t, const std::vector<uint8_t>& flip, const std::vector<int64_t>& permutation) {
+  check_flip_rows(t, flip, permutation);
+  DeviceGuard guard(t.device());
+  const cudaStream_t stream = cudaStreamPerThread;
+  t.make_stream_wait(stream);
+  const size_t bytes = t.nbytes();
+  DeviceBuffer copy, args;  // this call's scratch, freed once the stream is done with it
+  void* source = copy.reserve(bytes);
+  auto* flags = static_cast<uint8_t*>(args.reserve(flip.size() + 8 * permutation.size() + 8));
+  auto* perm = reinterpret_cast<int64_t*>(flags + (flip.size() + 7) / 8 * 8);
+  BWL_CUDA_CHECK(cudaMemcpyAsync(source, t.data(), bytes, cudaMemcpyDeviceToDevice, stream));
+  BWL_CUDA_CHECK(cudaMemcpyAsync(flags, flip.data(), flip.size(), cudaMemcpyHostToDevice, stream));
+  BWL_CUDA_CHECK(cudaMemcpyAsync(perm, permutation.data(), permutation.size() * 8, cudaMemcpyHostToDevice, stream));
+  const uint64_t elements = t.size();
+  if (elements > 0) {
+    flip_kernel<<<blocks_for(elements), kThreads, 0, stream>>>(
+        static_cast<const uint8_t*>(source), static_cast<uint8_t*>(t.data()), flags, perm, t.shape()[0], t.shape()[1],
+        t.shape()[2], static_cast<uint32_t>(dtype_bytes(t.dtype())));
+    check(cudaGetLastError(), "flip_kernel");
+  }
+  t.record_ready(stream);
+  // The scratch is freed as the function returns: wait for the stream to be done with it (the
+  // host copies above read pageable vectors, which also must outlive them).
+  BWL_CUDA_CHECK(cudaStreamSynchronize(stream));
+}
+
+void moving_average_rows(DeviceTensor& t, int64_t width) {
+  if (!check_moving_average_rows(t, width)) return;
+  DeviceGuard guard(t.device());
+  const cudaStream_t stream = cudaStreamPerThread;
+  t.make_stream_wait(stream);
+  const uint64_t batch = t.shape()[0], channels = t.shape()[2];
+  const int64_t length = t.shape()[1];
+  DeviceBuffer prefix;  // this call's scratch, freed once the stream is done with it
+  auto* sums = prefix.reserve_as<double>(batch * channels * static_cast<uint64_t>(length + 1) + 1);
+  if (batch * channels > 0) {
+    moving_average_kernel<<<blocks_for(batch * channels), kThreads, 0, stream>>>(t.data(), sums, batch, length,
+                                                                                 channels, t.dtype(), width);
+    check(cudaGetLastError(), "moving_average_kernel");
+  }
+  t.record_ready(stream);
+  BWL_CUDA_CHECK(cudaStreamSynchronize(stream));
+}
+
+std::shared_ptr<DeviceTensor> to_device(const HostTensor& host, int device) {
+  auto out = std::make_shared<DeviceTensor>(device, host.shape(), host.dtype());
+  DeviceGuard guard(device);
+  if (host.nbytes() > 0) BWL_CUDA_CHECK(cudaMemcpy(out->data(), host.data(), host.nbytes(), cudaMemcpyHostToDevice));
+  out->record_ready(cudaStreamPerThread);
+  return out;
+}
+
+}  // namespace bwl::cuda

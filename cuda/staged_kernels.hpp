@@ -1,0 +1,19 @@
+#pragma once
+// Launchers of the device pipeline's kernels: each runs one per-item body of
+// stages/staged_batch.hpp, one thread per item, on the caller's stream. They only queue work;
+// a launch failure throws DeviceError.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "stages/staged_batch.hpp"
+
+namespace bwl::cuda {
+
+void launch_inflate_blocks(const stages::StagedBatchView& view, cudaStream_t stream);
+void launch_count_runs(const stages::StagedBatchView& view, cudaStream_t stream);
+void launch_write_runs(const stages::StagedBatchView& view, cudaStream_t stream);
+void launch_prefill(const stages::StagedBatchView& view, uint64_t elements, cudaStream_t stream);
+void launch_fill_columns(const stages::StagedBatchView& view, cudaStream_t stream);
+
+}  // namespace bwl::cuda
