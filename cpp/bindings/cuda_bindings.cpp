@@ -64,6 +64,9 @@ void bind_cuda(py::module_& m) {
       .def_property_readonly("dtype", [](const DeviceTensor& t) { return dtype_name(t.dtype()); })
       .def_property_readonly("device", [](const DeviceTensor& t) { return "cuda:" + std::to_string(t.device()); })
       .def_property_readonly("nbytes", &DeviceTensor::nbytes)
+      .def_property_readonly(
+          "data_ptr", [](const DeviceTensor& t) { return reinterpret_cast<uintptr_t>(t.data()); },
+          "The device address of the first element (what a zero-copy consumer views).")
       .def("__len__", [](const DeviceTensor& t) { return t.shape().empty() ? 0 : t.shape()[0]; })
       .def(
           "__getitem__",

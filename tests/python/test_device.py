@@ -1,0 +1,94 @@
+"""device= everywhere: its one reading, and a clear DeviceError for a GPU that cannot be used.
+
+These run on every machine: where a GPU is visible, "cuda:999" stands in for the device that
+cannot be used, so the same assertions hold with and without one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import bigwig_loader
+from bigwig_loader import BigWigCollection, BigWigDataset, DeviceError, StreamedDataloader, cuda_available
+from bigwig_loader import _core
+from bigwig_loader.device import CPU, device_name, resolve_device
+from conftest import real_file
+
+UNUSABLE = "cuda:999" if cuda_available() else "cuda"
+
+
+def test_device_names_resolve_to_ordinals() -> None:
+    assert resolve_device("cpu") == CPU == -1
+    assert resolve_device(torch.device("cpu")) == CPU
+    assert resolve_device(None) == (0 if cuda_available() else CPU)
+    assert device_name(CPU) == "cpu" and device_name(3) == "cuda:3"
+    for bad in ("gpu", "tpu", "cuda:x", "cuda:-1", "CUDA", "cuda:0:1", ""):
+        with pytest.raises(ValueError, match="device must be"):
+            resolve_device(bad)
+
+
+def test_an_unusable_gpu_is_a_device_error_saying_why() -> None:
+    assert issubclass(DeviceError, RuntimeError)
+    with pytest.raises(DeviceError, match="cuda") as info:
+        resolve_device(UNUSABLE)
+    if not cuda_available():
+        assert _core.cuda_unavailable_reason() in str(info.value)
+    with pytest.raises(DeviceError, match="'cuda:999'"):
+        resolve_device("cuda:999")
+
+
+def test_get_batch_on_an_unusable_gpu_raises_and_cpu_is_untouched() -> None:
+    collection = BigWigCollection(real_file("bbi-js/volvox.bw"))
+    chrom = collection.chromosomes[0]
+    with pytest.raises(DeviceError):
+        collection.get_batch([chrom], [0], [100], device=UNUSABLE)
+    cpu = np.asarray(collection.get_batch([chrom], [0], [100], device="cpu"))
+    default = collection.get_batch([chrom], [0], [100])
+    if not cuda_available():
+        np.testing.assert_array_equal(np.asarray(default), cpu)  # the default is the CPU here
+    assert cpu.shape == (1, 100, 1)
+
+
+def test_out_is_for_the_cpu() -> None:
+    collection = BigWigCollection(real_file("bbi-js/volvox.bw"))
+    chrom = collection.chromosomes[0]
+    out = np.empty((1, 100, 1), dtype=np.float32)
+    assert collection.get_batch([chrom], [0], [100], out=out, device="cpu") is out
+    if cuda_available():
+        with pytest.raises(ValueError, match="out= is for device='cpu'"):
+            collection.get_batch([chrom], [0], [100], out=out, device="cuda")
+
+
+def test_loaders_and_datasets_on_an_unusable_gpu_raise_at_construction() -> None:
+    collection = BigWigCollection(real_file("deeptools/bamCoverage_result4.bw"))
+    with pytest.raises(DeviceError):
+        StreamedDataloader(iter([]), collection, device=UNUSABLE)
+    regions = pd.DataFrame({"chrom": ["phiX174"], "start": [0], "end": [5_386]})
+    options = dict(sequence_length=200, batch_size=4, batches_per_epoch=1)
+    fasta = real_file("deeptools/phiX.fasta")
+    with pytest.raises(DeviceError):
+        BigWigDataset(regions, collection, fasta, device=UNUSABLE, **options)
+    with pytest.raises(DeviceError):
+        bigwig_loader.PytorchBigWigDataset(regions, collection, fasta, device=UNUSABLE, **options)
+    with pytest.raises(ValueError, match="device must be"):
+        BigWigDataset(regions, collection, fasta, device="tpu", **options)
+    ds = BigWigDataset(regions, collection, fasta, device="cpu", **options)
+    assert ds.device == "cpu"
+    sequences, values = next(iter(ds))
+    assert isinstance(sequences, np.ndarray) and isinstance(values, np.ndarray)
+
+
+def test_the_cuda_types_exist_in_a_cuda_build() -> None:
+    if _core.built_with_cuda:
+        assert bigwig_loader.CudaTensor is _core.CudaTensor
+        assert _core.CudaTensor.__dlpack_device__ is not None
+        with pytest.raises(DeviceError):
+            _core.CudaBackend(999)
+    else:
+        with pytest.raises(AttributeError, match="no CUDA backend"):
+            bigwig_loader.CudaTensor  # noqa: B018
