@@ -29,14 +29,10 @@ DeviceTensor::DeviceTensor(int device, std::vector<int64_t> shape, DType dtype)
       data_(storage_->data) {}
 
 std::shared_ptr<DeviceTensor> DeviceTensor::rows(int64_t start, int64_t stop) const {
-  if (shape_.empty() || start < 0 || start > stop || stop > shape_[0]) {
-    throw InvalidArgument("row range [" + std::to_string(start) + ", " + std::to_string(stop) + ") is outside the tensor");
-  }
-  std::vector<int64_t> shape = shape_;
-  shape[0] = stop - start;
-  const size_t row_bytes = shape_[0] == 0 ? 0 : nbytes() / static_cast<size_t>(shape_[0]);
-  void* first = static_cast<char*>(data_) + static_cast<size_t>(start) * row_bytes;
-  return std::shared_ptr<DeviceTensor>(new DeviceTensor(std::move(shape), dtype_, storage_, first));
+  size_t offset;
+  std::vector<int64_t> shape = row_range(start, stop, &offset);
+  return std::shared_ptr<DeviceTensor>(
+      new DeviceTensor(std::move(shape), dtype_, storage_, static_cast<char*>(data_) + offset));
 }
 
 void DeviceTensor::record_ready(cudaStream_t producer) {

@@ -71,13 +71,8 @@ void bind_cuda(py::module_& m) {
       .def(
           "__getitem__",
           [](const DeviceTensor& t, const py::slice& rows) {
-            if (t.shape().empty()) throw py::type_error("a 0-dimensional tensor cannot be sliced");
-            py::ssize_t start, stop, step, length;
-            if (!rows.compute(static_cast<py::ssize_t>(t.shape()[0]), &start, &stop, &step, &length)) {
-              throw py::error_already_set();
-            }
-            if (step != 1) throw py::value_error("a CudaTensor is sliced along its first axis with step 1 only");
-            return t.rows(start, start + length);
+            const auto [start, stop] = row_slice(t, rows);
+            return t.rows(start, stop);
           },
           "Rows along the first (batch) axis, sharing memory: tensor[a:b].")
       .def(

@@ -66,6 +66,16 @@ py::object dlpack(const std::shared_ptr<HostTensor>& self, const py::object& str
 
 }  // namespace
 
+std::pair<int64_t, int64_t> row_slice(const Tensor& t, const py::slice& rows) {
+  if (t.shape().empty()) throw py::type_error("a 0-dimensional tensor cannot be sliced");
+  py::ssize_t start, stop, step, length;
+  if (!rows.compute(static_cast<py::ssize_t>(t.shape()[0]), &start, &stop, &step, &length)) {
+    throw py::error_already_set();
+  }
+  if (step != 1) throw py::value_error("a tensor is sliced along its first axis with step 1 only");
+  return {start, start + length};
+}
+
 void bind_tensor(py::module_& m) {
   // The common base, registered so that a Tensor the loader hands back as its base type reaches
   // Python as its concrete class (host Tensor or CudaTensor).
@@ -115,13 +125,8 @@ void bind_tensor(py::module_& m) {
       .def(
           "__getitem__",
           [](const HostTensor& t, const py::slice& rows) {
-            if (t.shape().empty()) throw py::type_error("a 0-dimensional tensor cannot be sliced");
-            py::ssize_t start, stop, step, length;
-            if (!rows.compute(static_cast<py::ssize_t>(t.shape()[0]), &start, &stop, &step, &length)) {
-              throw py::error_already_set();
-            }
-            if (step != 1) throw py::value_error("a Tensor is sliced along its first axis with step 1 only");
-            return t.rows(start, start + length);
+            const auto [start, stop] = row_slice(t, rows);
+            return t.rows(start, stop);
           },
           "Rows along the first (batch) axis, sharing memory: tensor[a:b].")
       .def_property_readonly("dtype", [](const HostTensor& t) { return dtype_name(t.dtype()); })

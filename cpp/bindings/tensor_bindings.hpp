@@ -20,6 +20,9 @@ void bind_tensor_transforms(pybind11::module_& m);
 // consumer lets go (or the capsule dies unconsumed).
 pybind11::object to_capsule(std::shared_ptr<Tensor> tensor, void* data, DLDevice device);
 
+// [start, stop) of a Python slice of a tensor's first axis (step 1 only, else ValueError).
+std::pair<int64_t, int64_t> row_slice(const Tensor& tensor, const pybind11::slice& rows);
+
 // A consumer's `out=` array, borrowed through its __dlpack__ for as long as this object lives.
 class BorrowedOutput {
  public:

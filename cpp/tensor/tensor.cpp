@@ -61,15 +61,21 @@ HostTensor::HostTensor(std::vector<int64_t> shape, DType dtype) : Tensor(std::mo
   data_ = p;
 }
 
-std::shared_ptr<HostTensor> HostTensor::rows(int64_t start, int64_t stop) const {
+std::vector<int64_t> Tensor::row_range(int64_t start, int64_t stop, size_t* byte_offset) const {
   if (shape_.empty() || start < 0 || start > stop || stop > shape_[0]) {
     throw InvalidArgument("row range [" + std::to_string(start) + ", " + std::to_string(stop) + ") is outside the tensor");
   }
   std::vector<int64_t> shape = shape_;
   shape[0] = stop - start;
   const size_t row_bytes = shape_[0] == 0 ? 0 : nbytes() / static_cast<size_t>(shape_[0]);
-  void* first = static_cast<char*>(data_) + static_cast<size_t>(start) * row_bytes;
-  return std::shared_ptr<HostTensor>(new HostTensor(std::move(shape), dtype_, storage_, first));
+  *byte_offset = static_cast<size_t>(start) * row_bytes;
+  return shape;
+}
+
+std::shared_ptr<HostTensor> HostTensor::rows(int64_t start, int64_t stop) const {
+  size_t offset;
+  std::vector<int64_t> shape = row_range(start, stop, &offset);
+  return std::shared_ptr<HostTensor>(new HostTensor(std::move(shape), dtype_, storage_, static_cast<char*>(data_) + offset));
 }
 
 }  // namespace bwl

@@ -35,6 +35,10 @@ class Tensor {
   // Throws InvalidArgument for a negative dimension.
   Tensor(std::vector<int64_t> shape, DType dtype);
 
+  // For row views: the shape of rows [start, stop) of the first axis, and the byte offset of
+  // their first element. Throws InvalidArgument unless 0 <= start <= stop <= shape[0].
+  std::vector<int64_t> row_range(int64_t start, int64_t stop, size_t* byte_offset) const;
+
   std::vector<int64_t> shape_;
   DType dtype_;
 };

@@ -44,27 +44,26 @@ def assert_gpu_equals_cpu(collection: BigWigCollection, chroms, starts, ends, **
     assert torch.equal(bits(gpu), bits(cpu)), kwargs
 
 
-@pytest.mark.parametrize("path", real_bigwigs(), ids=lambda p: p.name)
-def test_real_files_bit_identical(path: Path) -> None:
-    collection = BigWigCollection(path)
-    rng = np.random.default_rng(7)
-    chroms, starts, ends = random_windows(rng, collection.chrom_sizes, 64, 1_024, overhang=300)
+def sweep(collection: BigWigCollection, chroms, starts, ends) -> None:
+    """Every window size, default and dtype of the CPU tests."""
     for window_size in WINDOW_SIZES:
         for default in DEFAULTS:
             for dtype in ("float32", "bfloat16"):
                 assert_gpu_equals_cpu(collection, chroms, starts, ends, window_size=window_size,
                                       default_value=default, dtype=dtype)
+
+
+@pytest.mark.parametrize("path", real_bigwigs(), ids=lambda p: p.name)
+def test_real_files_bit_identical(path: Path) -> None:
+    collection = BigWigCollection(path)
+    sweep(collection, *random_windows(np.random.default_rng(7), collection.chrom_sizes, 64, 1_024, overhang=300))
 
 
 def test_generated_collection_bit_identical(collection_dir: Path, generated_bigwig: Path) -> None:
     collection = BigWigCollection([collection_dir, generated_bigwig], scale={"a": 0.5, "c": -2.0})
     rng = np.random.default_rng(8)
     chroms, starts, ends = random_windows(rng, collection.chrom_sizes, 200, 1_408, overhang=2_000)
-    for window_size in WINDOW_SIZES:
-        for default in DEFAULTS:
-            for dtype in ("float32", "bfloat16"):
-                assert_gpu_equals_cpu(collection, chroms, starts, ends, window_size=window_size,
-                                      default_value=default, dtype=dtype)
+    sweep(collection, chroms, starts, ends)
     assert_gpu_equals_cpu(collection, chroms, starts, ends, track_indices=[3, 0, 0, 2], window_size=2)
 
 
