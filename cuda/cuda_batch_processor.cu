@@ -20,6 +20,7 @@ CudaBatchProcessor::CudaBatchProcessor(int device, size_t read_threads) : device
                       " visible)");
   }
   DeviceGuard guard(device_);
+  reserve_kernel_stack();
   BWL_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   BWL_CUDA_CHECK(cudaEventCreateWithFlags(&offsets_uploaded_, cudaEventDisableTiming));
 }

@@ -43,6 +43,15 @@ void check_launch(const char* kernel) { check(cudaGetLastError(), kernel); }
 
 }  // namespace
 
+void reserve_kernel_stack() {
+  cudaFuncAttributes attributes{};
+  check(cudaFuncGetAttributes(&attributes, inflate_blocks_kernel), "cudaFuncGetAttributes(inflate_blocks_kernel)");
+  size_t limit = 0;
+  check(cudaDeviceGetLimit(&limit, cudaLimitStackSize), "cudaDeviceGetLimit(cudaLimitStackSize)");
+  const size_t needed = attributes.localSizeBytes + 1024;  // and room for calls the frame does not count
+  if (limit < needed) check(cudaDeviceSetLimit(cudaLimitStackSize, needed), "cudaDeviceSetLimit(cudaLimitStackSize)");
+}
+
 void launch_inflate_blocks(const stages::StagedBatchView& view, cudaStream_t stream) {
   if (view.n_blocks == 0) return;
   inflate_blocks_kernel<<<blocks_for(view.n_blocks), kThreads, 0, stream>>>(view);

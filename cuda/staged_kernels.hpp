@@ -10,6 +10,10 @@
 
 namespace bwl::cuda {
 
+// The inflate kernel keeps its Huffman tables in per-thread local memory (about 4 KiB of stack,
+// over CUDA's 1 KiB default): raises the current device's stack limit to what it needs.
+void reserve_kernel_stack();
+
 void launch_inflate_blocks(const stages::StagedBatchView& view, cudaStream_t stream);
 void launch_count_runs(const stages::StagedBatchView& view, cudaStream_t stream);
 void launch_write_runs(const stages::StagedBatchView& view, cudaStream_t stream);
