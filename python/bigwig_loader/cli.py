@@ -267,7 +267,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         args.parser.print_usage(sys.stderr)
         print(f"bigwig-loader {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except (FileNotFoundError, bigwig_loader.BigWigError, ValueError, KeyError, ImportError, OSError) as e:
+    except (FileNotFoundError, bigwig_loader.BigWigError, ValueError, KeyError, ImportError, OSError, RuntimeError) as e:
         message = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"bigwig-loader {args.command}: error: {message}", file=sys.stderr)
         return EXIT_FAILED
