@@ -87,7 +87,9 @@ def run(tracks: int, batch_size: int, batches: int, length: int = 1000) -> tuple
     rows = [("bigwig_loader PytorchBigWigDataset",
              batches * batch_size / _time_batches(torch.utils.data.DataLoader(ours(), batch_size=None), batches), verdict)]
     for workers in [0, *contenders.dataloader_worker_counts()]:
-        loader = torch.utils.data.DataLoader(check, batch_size=batch_size, num_workers=workers)
+        # A fresh Dataset: `check` holds files opened here, whose offsets forked workers would share.
+        loader = torch.utils.data.DataLoader(PerWindowDataset(fasta, paths, centres, length), batch_size=batch_size,
+                                             num_workers=workers)
         rows.append((f"pyfaidx + pyBigWig Dataset, DataLoader num_workers={workers}",
                      batches * batch_size / _time_batches(loader, batches), "oracle"))
     what = (f"{tracks} tracks ({', '.join(spec.chroms)}), random reference FASTA; {length:,} bp sequence + values, "

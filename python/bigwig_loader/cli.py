@@ -141,7 +141,7 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
         "windows_per_second": m.windows_per_second, "megabytes_per_second": m.megabytes_per_second(args.window_size),
     }
     if args.plot:
-        sizes = [b for b in throughput.DEFAULT_SWEEP if b <= max(args.max_sweep, 1)]
+        sizes = [b for b in throughput.DEFAULT_SWEEP if b <= args.max_sweep]
         points = []
         with _progress(args.progress, total=len(sizes), unit="point", desc="sweep") as bar:
             for b in sizes:
