@@ -6,6 +6,7 @@ of ``BigWigCollection.get_batch(..., default_value=nan)``. With ``bin > 1`` ever
 mean of the covered bases of its ``bin`` bases (NaN when none is covered), which is what
 pyBigWig's ``stats(type="mean", exact=True)`` and the others' exact binned means compute.
 Readers return only when the values are ready, so a timer around one call times it all.
+Every reader is created, and every file opened, before any timing.
 """
 
 from __future__ import annotations
@@ -24,37 +25,51 @@ ORACLE = "pyBigWig loop"
 
 
 def ours(paths: Sequence[Path], bin_size: int, device: str = "cpu", threads: int | None = None) -> Reader:
+    """get_batch; its output stays where it was made (see as_numpy): a training step would use
+    a GPU batch in place, so the copy back is no part of the time."""
     collection = bigwig_loader.BigWigCollection(paths, n_threads=threads)
-    load = throughput.batch_loader(collection, window_size=bin_size, device=device, default_value=np.nan)
-
-    def read(chroms, starts, ends):
-        out = load(chroms, starts, ends)
-        if device == "cpu":
-            return np.from_dlpack(out)
-        import torch
-
-        return torch.from_dlpack(out).cpu().numpy()
-    return read
+    return throughput.batch_loader(collection, window_size=bin_size, device=device, default_value=np.nan)
 
 
-def _loop(handles: list, read_one: Callable[..., np.ndarray], bin_size: int) -> Reader:
-    """A Python loop over tracks and windows, as users write it, every file opened once beforehand."""
+def as_numpy(batch) -> np.ndarray:
+    """A contender's output on the host, for checking."""
+    if isinstance(batch, np.ndarray):
+        return batch
+    if batch.__dlpack_device__()[0] == 1:  # kDLCPU
+        return np.from_dlpack(batch)
+    import torch
 
-    def read(chroms, starts, ends):
-        cells = int(ends[0] - starts[0]) // bin_size
-        out = np.empty((len(starts), cells, len(handles)), dtype=np.float32)
-        for k, h in enumerate(handles):
+    return torch.from_dlpack(batch).cpu().numpy()
+
+
+class LoopReader:
+    """A Python loop over tracks and windows, as users write it, with every file opened once
+    beforehand by `open_all()`. With `reopen_each_pass`, before_pass() opens them afresh (untimed),
+    so that a reader that caches inflated blocks per handle starts each pass with an empty cache."""
+
+    def __init__(self, open_all: Callable[[], list], read_one: Callable[..., np.ndarray], bin_size: int,
+                 reopen_each_pass: bool = False):
+        self.open_all, self.read_one, self.bin_size, self.reopen_each_pass = open_all, read_one, bin_size, reopen_each_pass
+        self.handles = open_all()
+
+    def before_pass(self) -> None:
+        if self.reopen_each_pass:
+            self.handles = self.open_all()
+
+    def __call__(self, chroms, starts, ends) -> np.ndarray:
+        cells = int(ends[0] - starts[0]) // self.bin_size
+        out = np.empty((len(starts), cells, len(self.handles)), dtype=np.float32)
+        for k, h in enumerate(self.handles):
             for w, (c, s, e) in enumerate(zip(chroms, starts.tolist(), ends.tolist())):
-                out[w, :, k] = read_one(h, str(c), s, s + cells * bin_size, cells)
+                out[w, :, k] = self.read_one(h, str(c), s, s + cells * self.bin_size, cells)
         return out
-    return read
 
 
 def ours_single_file_loop(paths: Sequence[Path], bin_size: int) -> Reader:
     """bigwig_loader.BigWig.values, one window and one file a call (base resolution only)."""
     if bin_size != 1:
         raise ValueError("BigWig.values reads single bases")
-    return _loop([bigwig_loader.BigWig(p) for p in paths], lambda h, c, s, e, n: h.values(c, s, e), 1)
+    return LoopReader(lambda: [bigwig_loader.BigWig(p) for p in paths], lambda h, c, s, e, n: h.values(c, s, e), 1)
 
 
 def binned_mean(values: np.ndarray, bin_size: int) -> np.ndarray:
@@ -74,7 +89,7 @@ def pybigwig_loop(paths: Sequence[Path], bin_size: int) -> Reader:
     def one(h, c, s, e, n):
         values = h.values(c, s, e, numpy=True)
         return values if bin_size == 1 else binned_mean(values, bin_size)
-    return _loop([pyBigWig.open(str(p)) for p in paths], one, bin_size)
+    return LoopReader(lambda: [pyBigWig.open(str(p)) for p in paths], one, bin_size)
 
 
 def _exact_mean(bin_size: int, bins: int) -> dict:
@@ -82,18 +97,21 @@ def _exact_mean(bin_size: int, bins: int) -> dict:
     return {} if bin_size == 1 else {"bins": bins, "summary": "mean", "exact": True}
 
 
-def pybigtools_loop(paths: Sequence[Path], bin_size: int) -> Reader:
+def pybigtools_loop(paths: Sequence[Path], bin_size: int, fresh_cache: bool = False) -> Reader:
+    """pybigtools keeps a cache of inflated blocks per open file; `fresh_cache` empties it before
+    every pass (a small corpus read many times otherwise serves most blocks from it)."""
     import pybigtools
 
-    return _loop([pybigtools.open(str(p)) for p in paths],
-                 lambda h, c, s, e, n: h.values(c, s, e, fillna=np.nan, **_exact_mean(bin_size, n)), bin_size)
+    return LoopReader(lambda: [pybigtools.open(str(p)) for p in paths],
+                      lambda h, c, s, e, n: h.values(c, s, e, fillna=np.nan, **_exact_mean(bin_size, n)), bin_size,
+                      reopen_each_pass=fresh_cache)
 
 
 def pybbi_loop(paths: Sequence[Path], bin_size: int) -> Reader:
     import bbi
 
-    return _loop([bbi.open(str(p)) for p in paths],
-                 lambda h, c, s, e, n: h.fetch(c, s, e, missing=np.nan, **_exact_mean(bin_size, n)), bin_size)
+    return LoopReader(lambda: [bbi.open(str(p)) for p in paths],
+                      lambda h, c, s, e, n: h.fetch(c, s, e, missing=np.nan, **_exact_mean(bin_size, n)), bin_size)
 
 
 class WindowTable:

@@ -103,6 +103,7 @@ def build_readers(case: Case, paths: list[Path], table: contenders.WindowTable, 
         readers["bigwig_loader BigWig.values loop"] = contenders.ours_single_file_loop(paths, 1)
     readers[contenders.ORACLE] = contenders.pybigwig_loop(paths, case.bin_size)
     readers["pybigtools loop"] = contenders.pybigtools_loop(paths, case.bin_size)
+    readers["pybigtools loop, cache emptied each pass"] = contenders.pybigtools_loop(paths, case.bin_size, fresh_cache=True)
     readers["pybbi loop"] = contenders.pybbi_loop(paths, case.bin_size)
     for w in contenders.dataloader_worker_counts():
         readers[f"pyBigWig DataLoader, {w} worker{'s' if w > 1 else ''}"] = contenders.DataLoaderContender(
@@ -111,6 +112,8 @@ def build_readers(case: Case, paths: list[Path], table: contenders.WindowTable, 
 
 
 def run_pass(reader, table: contenders.WindowTable, batch_numbers: list[int]) -> tuple[float, list[np.ndarray]]:
+    if hasattr(reader, "before_pass"):
+        reader.before_pass()
     t0 = time.perf_counter()
     if isinstance(reader, contenders.DataLoaderContender):
         outputs = reader.run_pass(batch_numbers)
@@ -124,7 +127,10 @@ def run_case(case: Case, device: str, rng: np.random.Generator) -> dict[str, dic
     paths = corpus.ensure_corpus(case.tracks, case.spec)
     # Per batch size: one check batch (at most CHECK_WINDOWS windows: checking is slow and
     # untimed), then the timed batches.
-    plan = {b: 1 + max(1, math.ceil(case.windows_per_point / b)) for b in case.batch_sizes}
+    # At least as many timed batches as the largest DataLoader has workers, so that every worker
+    # has a batch to load (a DataLoader hands out whole batches).
+    least = max(contenders.dataloader_worker_counts())
+    plan = {b: 1 + max(least, math.ceil(case.windows_per_point / b)) for b in case.batch_sizes}
     sizes = [n for b in case.batch_sizes for n in [min(b, CHECK_WINDOWS)] + [b] * (plan[b] - 1)]
     table = contenders.WindowTable(draw_batches(case.spec, sizes, case.length, rng))
     readers = build_readers(case, paths, table, device)
@@ -135,7 +141,8 @@ def run_case(case: Case, device: str, rng: np.random.Generator) -> dict[str, dic
         first += plan[b]
         want = None
         for name in [contenders.ORACLE] + [n for n in readers if n != contenders.ORACLE]:
-            _, (got,) = run_pass(readers[name], table, [check])
+            _, (raw,) = run_pass(readers[name], table, [check])
+            got = contenders.as_numpy(raw)
             want = got if want is None else want
             ok = same_values(got, want, case.bin_size > 1)
             results[name][b] = Point(verdict="oracle" if name == contenders.ORACLE else "same" if ok else "WRONG")
