@@ -236,7 +236,8 @@ def run_lengths_cases(quick: bool) -> list[Case]:
     out = []
     for run in (1, 5, 20, 50):
         spec = corpus.TrackSpec(chroms=("chr21",), mean_run=run)
-        out.append(Case(f"runs{run}", f"1 kb windows, 4 tracks, mean run {run} bp", 2 if quick else 4, 1000, 1,
+        tracks = 2 if quick else 4
+        out.append(Case(f"runs{run}", f"1 kb windows, {tracks} tracks, mean run {run} bp", tracks, 1000, 1,
                         [64 if quick else 256], 64 if quick else 512, 1 if quick else 2, spec,
                         label=lambda b, run=run: f"run {run} bp, batch {b}"))
     return out
