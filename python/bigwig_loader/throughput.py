@@ -84,16 +84,19 @@ def check_device(device: str) -> None:
 
 def batch_loader(collection: BigWigCollection, *, window_size: int = 1, device: str = "cpu",
                  default_value: float = 0.0) -> Callable[[np.ndarray, np.ndarray, np.ndarray], Any]:
-    """get_batch with these settings, returning only when the values are ready. A device other
-    than "cpu" is passed as ``device=`` and needs a get_batch that takes it: ValueError otherwise."""
+    """get_batch with these settings, returning only when the values are ready. Where get_batch
+    takes ``device=`` it is always passed, "cpu" included (so that a default that picks a GPU
+    never turns a CPU measurement into a GPU one); where it does not, a device other than "cpu"
+    is a ValueError."""
     check_device(device)
     kwargs: dict[str, Any] = {"window_size": window_size, "default_value": default_value}
     synchronize: Callable[[], None] = lambda: None
-    if device != "cpu":
-        if "device" not in inspect.signature(collection.get_batch).parameters:
-            raise ValueError(f"device {device!r}: this build of bigwig-loader reads on the CPU only "
-                             "(BigWigCollection.get_batch takes no device argument)")
+    if "device" in inspect.signature(collection.get_batch).parameters:
         kwargs["device"] = device
+    elif device != "cpu":
+        raise ValueError(f"device {device!r}: this build of bigwig-loader reads on the CPU only "
+                         "(BigWigCollection.get_batch takes no device argument)")
+    if device != "cpu":
         import torch  # a CUDA batch is asynchronous: time it to completion
 
         synchronize = torch.cuda.synchronize
