@@ -2,13 +2,19 @@
 
 Tracks are written by pybigtools in the UCSC layout (about 1,024 bedGraph items per zlib block,
 as bedGraphToBigWig writes them) over a subset of the hg38 chromosome sizes: runs of
-geometric length (mean `mean_run` bp), log-normal values, a fraction of the genome left as gaps.
-The files are cached by their parameters, so a rerun writes nothing.
+geometric length (mean `mean_run` bp: 1, 5, 20 and 50 span base-resolution coverage to
+fold-change tracks), values from a chosen distribution, a fraction of the genome left as gaps,
+and NaN stored either in single items or in runs of consecutive items.
+The files are cached by their parameters under benchmarks/out/ (gitignored), so a rerun writes
+nothing; missing tracks are written on all CPUs at once.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,30 +28,75 @@ OUT_DIR = Path(__file__).resolve().parent / "out"
 REAL_ENCODE_TRACK = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "bbi-js" / "ENCFF826FLP.bw"
 
 
-def track_runs(size: int, mean_run: float, gap_fraction: float, nan_fraction: float, rng: np.random.Generator):
+# Value distributions of the tracks ENCODE serves: fold change over control and p-values are
+# skewed and positive (log-normal), read coverage is counts, log-ratio tracks are signed.
+DISTRIBUTIONS = {
+    "lognormal": lambda rng, n: rng.lognormal(0.0, 1.0, n),
+    "counts": lambda rng, n: rng.poisson(3.0, n),
+    "signed": lambda rng, n: rng.normal(0.0, 2.0, n),
+    "uniform": lambda rng, n: rng.random(n),
+}
+NAN_RUN_MEAN_ITEMS = 20  # consecutive NaN items in one NaN run, on average
+
+
+@dataclass(frozen=True)
+class TrackSpec:
+    """What one corpus track looks like; every track of a corpus shares it (seeds differ)."""
+
+    chroms: tuple[str, ...] = DEFAULT_CHROMS
+    mean_run: float = 50
+    gap_fraction: float = 0.1
+    nan_fraction: float = 0.0      # items stored as NaN, one by one
+    nan_run_fraction: float = 0.0  # items inside runs of consecutive NaN items
+    distribution: str = "lognormal"
+
+    def __post_init__(self) -> None:
+        if self.distribution not in DISTRIBUTIONS:
+            raise ValueError(f"distribution must be one of {sorted(DISTRIBUTIONS)}, got {self.distribution!r}")
+        unknown = [c for c in self.chroms if c not in HG38_SIZES]
+        if unknown:
+            raise ValueError(f"no hg38 size for {unknown}; known: {sorted(HG38_SIZES)}")
+
+    @property
+    def name(self) -> str:
+        """The cache directory's name; the parameters added later appear only when set, so that
+        corpora written before them keep their names."""
+        name = f"corpus_{'-'.join(self.chroms)}_run{self.mean_run:g}_gap{self.gap_fraction:g}_nan{self.nan_fraction:g}"
+        if self.nan_run_fraction:
+            name += f"_nanruns{self.nan_run_fraction:g}"
+        if self.distribution != "lognormal":
+            name += f"_{self.distribution}"
+        return name
+
+
+def track_runs(size: int, spec: TrackSpec, rng: np.random.Generator):
     """(starts, ends, values) of one chromosome: runs of geometric length with gaps between."""
+    mean_run = spec.mean_run
     n = int(size / mean_run * 1.05) + 16
     lengths = rng.geometric(1.0 / mean_run, n)
-    gaps = np.where(rng.random(n) < gap_fraction, rng.geometric(1.0 / (4 * mean_run), n), 0)
+    gaps = np.where(rng.random(n) < spec.gap_fraction, rng.geometric(1.0 / (4 * mean_run), n), 0)
     starts = np.cumsum(np.r_[0, (lengths + gaps)[:-1]])
     ends = starts + lengths
     keep = ends <= size
-    values = rng.lognormal(0.0, 1.0, n).astype(np.float32)
-    if nan_fraction:
-        values[rng.random(n) < nan_fraction] = np.nan
+    values = DISTRIBUTIONS[spec.distribution](rng, n).astype(np.float32)
+    if spec.nan_fraction:
+        values[rng.random(n) < spec.nan_fraction] = np.nan
+    if spec.nan_run_fraction:
+        run_starts = np.flatnonzero(rng.random(n) < spec.nan_run_fraction / NAN_RUN_MEAN_ITEMS)
+        for first, count in zip(run_starts, rng.geometric(1.0 / NAN_RUN_MEAN_ITEMS, len(run_starts))):
+            values[first : first + count] = np.nan
     return starts[keep], ends[keep], values[keep]
 
 
-def write_track(path: Path, chroms: Sequence[str], mean_run: float, seed: int, gap_fraction: float = 0.1,
-                nan_fraction: float = 0.0) -> Path:
+def write_track(path: Path, spec: TrackSpec, seed: int) -> Path:
     import pybigtools
 
     rng = np.random.default_rng(seed)
-    sizes = {c: HG38_SIZES[c] for c in chroms}
+    sizes = {c: HG38_SIZES[c] for c in spec.chroms}
 
     def items():
-        for chrom in chroms:
-            starts, ends, values = track_runs(sizes[chrom], mean_run, gap_fraction, nan_fraction, rng)
+        for chrom in spec.chroms:
+            starts, ends, values = track_runs(sizes[chrom], spec, rng)
             yield from zip([chrom] * len(starts), starts.tolist(), ends.tolist(), values.tolist())
 
     tmp = path.with_name(path.stem + ".partial.bw")  # pybigtools wants a bigWig extension
@@ -55,17 +106,17 @@ def write_track(path: Path, chroms: Sequence[str], mean_run: float, seed: int, g
     return path
 
 
-def ensure_corpus(n_tracks: int, chroms: Sequence[str] = DEFAULT_CHROMS, mean_run: float = 50,
-                  gap_fraction: float = 0.1, nan_fraction: float = 0.0, out_dir: Path = OUT_DIR) -> list[Path]:
-    """The paths of `n_tracks` tracks with these parameters, writing those not yet cached."""
-    directory = out_dir / f"corpus_{'-'.join(chroms)}_run{mean_run:g}_gap{gap_fraction:g}_nan{nan_fraction:g}"
+def ensure_corpus(n_tracks: int, spec: TrackSpec = TrackSpec(), out_dir: Path = OUT_DIR) -> list[Path]:
+    """The paths of `n_tracks` tracks of this spec (track i seeded with i), writing those not yet
+    cached, in parallel."""
+    directory = out_dir / spec.name
     directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(n_tracks):
-        path = directory / f"track{i:04d}.bw"
-        if not path.exists():
-            write_track(path, chroms, mean_run, seed=i, gap_fraction=gap_fraction, nan_fraction=nan_fraction)
-        paths.append(path)
+    paths = [directory / f"track{i:04d}.bw" for i in range(n_tracks)]
+    missing = [(i, p) for i, p in enumerate(paths) if not p.exists()]
+    if missing:
+        print(f"corpus: writing {len(missing)} tracks to {directory} ...", flush=True)
+        with ProcessPoolExecutor(max_workers=min(len(missing), os.cpu_count() or 1)) as pool:
+            list(pool.map(write_track, [p for _, p in missing], [spec] * len(missing), [i for i, _ in missing]))
     return paths
 
 

@@ -11,6 +11,7 @@
 #include "bindings/collection_bindings.hpp"
 #include "bindings/fasta_bindings.hpp"
 #include "bindings/loader_bindings.hpp"
+#include "bindings/survey_bindings.hpp"
 #include "bindings/tensor_bindings.hpp"
 #include "common/errors.hpp"
 #include "format/bigwig_file.hpp"
@@ -163,6 +164,7 @@ PYBIND11_MODULE(_core, m) {
   bwl::bindings::bind_collection(m);
   bwl::bindings::bind_fasta(m);
   bwl::bindings::bind_loader(m);
+  bwl::bindings::bind_survey(m);
 
 #ifdef BWL_HAVE_CUDA
   m.attr("built_with_cuda") = true;

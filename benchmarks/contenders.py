@@ -1,0 +1,185 @@
+"""The loaders a user would pick instead of this library, each as one batch reader.
+
+A reader takes a batch of windows (chromosomes, starts, ends; all of one length) and returns
+float32 values ``(batch, length // bin, tracks)`` with NaN where no data is stored, the layout
+of ``BigWigCollection.get_batch(..., default_value=nan)``. With ``bin > 1`` every cell is the
+mean of the covered bases of its ``bin`` bases (NaN when none is covered), which is what
+pyBigWig's ``stats(type="mean", exact=True)`` and the others' exact binned means compute.
+Readers return only when the values are ready, so a timer around one call times it all.
+Every reader is created, and every file opened, before any timing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+import bigwig_loader
+from bigwig_loader import throughput
+
+Reader = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+ORACLE = "pyBigWig loop"
+
+
+def ours(paths: Sequence[Path], bin_size: int, device: str = "cpu", threads: int | None = None) -> Reader:
+    """get_batch; its output stays where it was made (see as_numpy): a training step would use
+    a GPU batch in place, so the copy back is no part of the time."""
+    collection = bigwig_loader.BigWigCollection(paths, n_threads=threads)
+    return throughput.batch_loader(collection, window_size=bin_size, device=device, default_value=np.nan)
+
+
+def as_numpy(batch) -> np.ndarray:
+    """A contender's output on the host, for checking."""
+    if isinstance(batch, np.ndarray):
+        return batch
+    if batch.__dlpack_device__()[0] == 1:  # kDLCPU
+        return np.from_dlpack(batch)
+    import torch
+
+    return torch.from_dlpack(batch).cpu().numpy()
+
+
+class LoopReader:
+    """A Python loop over tracks and windows, as users write it, with every file opened once
+    beforehand by `open_all()`. With `reopen_each_pass`, before_pass() opens them afresh (untimed),
+    so that a reader that caches inflated blocks per handle starts each pass with an empty cache."""
+
+    def __init__(self, open_all: Callable[[], list], read_one: Callable[..., np.ndarray], bin_size: int,
+                 reopen_each_pass: bool = False):
+        self.open_all, self.read_one, self.bin_size, self.reopen_each_pass = open_all, read_one, bin_size, reopen_each_pass
+        self.handles = open_all()
+
+    def before_pass(self) -> None:
+        if self.reopen_each_pass:
+            self.handles = self.open_all()
+
+    def __call__(self, chroms, starts, ends) -> np.ndarray:
+        cells = int(ends[0] - starts[0]) // self.bin_size
+        out = np.empty((len(starts), cells, len(self.handles)), dtype=np.float32)
+        for k, h in enumerate(self.handles):
+            for w, (c, s, e) in enumerate(zip(chroms, starts.tolist(), ends.tolist())):
+                out[w, :, k] = self.read_one(h, str(c), s, s + cells * self.bin_size, cells)
+        return out
+
+
+def ours_single_file_loop(paths: Sequence[Path], bin_size: int) -> Reader:
+    """bigwig_loader.BigWig.values, one window and one file a call (base resolution only)."""
+    if bin_size != 1:
+        raise ValueError("BigWig.values reads single bases")
+    return LoopReader(lambda: [bigwig_loader.BigWig(p) for p in paths], lambda h, c, s, e, n: h.values(c, s, e), 1)
+
+
+def binned_mean(values: np.ndarray, bin_size: int) -> np.ndarray:
+    """Mean of the non-NaN values of each bin, NaN where a bin has none (float64)."""
+    bins = values.reshape(-1, bin_size)
+    covered = ~np.isnan(bins)
+    counts = covered.sum(axis=1)
+    sums = np.where(covered, bins, 0).sum(axis=1, dtype=np.float64)
+    return np.divide(sums, counts, out=np.full(len(counts), np.nan), where=counts > 0)
+
+
+def pybigwig_loop(paths: Sequence[Path], bin_size: int) -> Reader:
+    """pyBigWig's values, binned in numpy when bin > 1: exact, and far faster than its
+    stats(exact=True), which walks the intervals once per bin."""
+    import pyBigWig
+
+    def one(h, c, s, e, n):
+        values = h.values(c, s, e, numpy=True)
+        return values if bin_size == 1 else binned_mean(values, bin_size)
+    return LoopReader(lambda: [pyBigWig.open(str(p)) for p in paths], one, bin_size)
+
+
+def _exact_mean(bin_size: int, bins: int) -> dict:
+    """pybigtools' and pybbi's keywords for `bins` exact means; none at base resolution."""
+    return {} if bin_size == 1 else {"bins": bins, "summary": "mean", "exact": True}
+
+
+def pybigtools_loop(paths: Sequence[Path], bin_size: int, fresh_cache: bool = False) -> Reader:
+    """pybigtools keeps a cache of inflated blocks per open file; `fresh_cache` empties it before
+    every pass (a small corpus read many times otherwise serves most blocks from it)."""
+    import pybigtools
+
+    return LoopReader(lambda: [pybigtools.open(str(p)) for p in paths],
+                      lambda h, c, s, e, n: h.values(c, s, e, fillna=np.nan, **_exact_mean(bin_size, n)), bin_size,
+                      reopen_each_pass=fresh_cache)
+
+
+def pybbi_loop(paths: Sequence[Path], bin_size: int) -> Reader:
+    import bbi
+
+    return LoopReader(lambda: [bbi.open(str(p)) for p in paths],
+                      lambda h, c, s, e, n: h.fetch(c, s, e, missing=np.nan, **_exact_mean(bin_size, n)), bin_size)
+
+
+class WindowTable:
+    """Every window a case will ask for, fixed before any DataLoader forks its workers, so that
+    a batch is a list of row numbers and every contender reads identical windows."""
+
+    def __init__(self, batches: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
+        self.chroms = np.concatenate([b[0] for b in batches])
+        self.starts = np.concatenate([b[1] for b in batches])
+        self.ends = np.concatenate([b[2] for b in batches])
+        self.rows: list[list[int]] = []
+        at = 0
+        for b in batches:
+            self.rows.append(list(range(at, at + len(b[0]))))
+            at += len(b[0])
+
+
+class _PyBigWigWindows:
+    """A map-style torch Dataset: window i of the table, every track read with pyBigWig in the
+    worker (files opened lazily, once per worker process)."""
+
+    def __init__(self, table: WindowTable, paths: Sequence[Path], bin_size: int):
+        self.table, self.paths, self.bin_size = table, [str(p) for p in paths], bin_size
+        self._read: Reader | None = None
+
+    def __len__(self) -> int:
+        return len(self.table.starts)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        if self._read is None:
+            self._read = pybigwig_loop(self.paths, self.bin_size)
+        t = self.table
+        return self._read(t.chroms[i : i + 1], t.starts[i : i + 1], t.ends[i : i + 1])[0]
+
+
+class _RowBatches:
+    """The batch sampler: yields the rows of the batches set for the current pass, so one
+    DataLoader (and its persistent workers) serves every pass."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+
+    def __iter__(self):
+        return iter(self.batches)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
+class DataLoaderContender:
+    """pyBigWig in a torch DataLoader with `workers` worker processes. Timed as whole passes
+    (`run_pass`): per-batch timing would let the workers prefetch while other contenders are
+    being timed on the same cores."""
+
+    def __init__(self, table: WindowTable, paths: Sequence[Path], bin_size: int, workers: int):
+        import torch
+
+        self.sampler = _RowBatches()
+        self.loader = torch.utils.data.DataLoader(
+            _PyBigWigWindows(table, paths, bin_size), batch_sampler=self.sampler, num_workers=workers,
+            persistent_workers=True, collate_fn=lambda items: np.stack(items))
+        self.table = table
+
+    def run_pass(self, batch_numbers: Sequence[int]) -> list[np.ndarray]:
+        self.sampler.batches = [self.table.rows[b] for b in batch_numbers]
+        return list(self.loader)
+
+
+def dataloader_worker_counts() -> list[int]:
+    """1, 2 and all CPUs, each once (on a 2-CPU machine: 1 and 2)."""
+    return sorted({1, 2, os.cpu_count() or 1})

@@ -1,0 +1,282 @@
+"""The ``bigwig-loader`` command line (also ``python -m bigwig_loader``):
+
+    bigwig-loader info FILE...              what is in a file
+    bigwig-loader validate FILE_OR_DIR...   is every block intact
+    bigwig-loader bench FILE_OR_DIR...      how fast this library loads them here
+
+Exit status: 0 on success; 1 when a file is missing, not a bigWig, or (validate) damaged;
+2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import numpy as np
+
+import bigwig_loader
+from bigwig_loader import survey, throughput
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+CHROMS_SHOWN = 30
+
+
+class UsageError(Exception):
+    """A bad argument found after parsing (exit status 2)."""
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 1e6 else f"{n / 1e3:,.1f} kB" if n >= 1e3 else f"{n:,.0f} B"
+
+
+def _progress(enabled: bool | None, **kwargs: Any):
+    """A tqdm bar on stderr, shown when asked or, by default, only when stderr is a terminal."""
+    from tqdm import tqdm
+
+    show = sys.stderr.isatty() if enabled is None else enabled
+    return tqdm(disable=not show, file=sys.stderr, **kwargs)
+
+
+# --- info ----------------------------------------------------------------------------------
+
+
+def _print_facts(f: dict[str, Any], out: TextIO, show_blocks: bool) -> None:
+    w = out.write
+    w(f"{f['path']}\n")
+    w(f"  file: {_mb(f['file_bytes'])}; bigWig version {f['version']}; "
+      + (f"zlib-compressed blocks (uncompressBufSize {f['uncompress_buf_size']:,})\n" if f["compressed"]
+         else "uncompressed blocks\n"))
+    chroms = f["chromosomes"]
+    w(f"  chromosomes: {len(chroms)}, {sum(chroms.values()):,} bp\n")
+    for name, size in list(chroms.items())[:CHROMS_SHOWN]:
+        w(f"    {name:<24} {size:>13,}\n")
+    if len(chroms) > CHROMS_SHOWN:
+        w(f"    ... {len(chroms) - CHROMS_SHOWN} more (--json lists all)\n")
+    d = f["data"]
+    w(f"  data blocks: {d['blocks']:,}, {_mb(d['stored_bytes'])} stored, {_mb(d['inflated_bytes'])} inflated, "
+      f"{d['items']:,} items\n")
+    for label, key in (("items per block", "items_per_block"), ("stored bytes per block", "stored_bytes_per_block"),
+                       ("inflated bytes per block", "inflated_bytes_per_block")):
+        s = d[key]
+        w(f"    {label:<25} min {s['min']:,}  median {s['median']:,.0f}  max {s['max']:,}\n")
+    kinds = [f"{k} {v['sections']:,} ({v['items']:,} items)" for k, v in f["sections"].items() if v["sections"]]
+    w(f"  sections: {', '.join(kinds) if kinds else 'none'}\n")
+    w(f"  zoom levels: {len(f['zoom_levels'])}\n")
+    if f["zoom_levels"]:
+        w(f"    {'reduction':>10} {'blocks':>8} {'records':>10} {'stored':>12} {'inflated':>12}\n")
+        for z in f["zoom_levels"]:
+            w(f"    {z['reduction_level']:>10,} {z['blocks']:>8,} {z['records']:>10,} {_mb(z['stored_bytes']):>12} "
+              f"{_mb(z['inflated_bytes']):>12}\n")
+    if show_blocks:
+        w(f"    {'offset':>12} {'stored':>8} {'inflated':>9} {'sections':>8} {'items':>6}\n")
+        for b in f["blocks"]:
+            w(f"    {b['offset']:>12} {b['stored_bytes']:>8} {b['inflated_bytes']:>9} {b['sections']:>8} "
+              f"{b['items']:>6}{'' if b['intact'] else '  DAMAGED'}\n")
+    n = len(f["problems"])
+    w(f"  problems: {'none' if not n else f'{n} (bigwig-loader validate lists them)'}\n")
+
+
+def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
+    facts = [survey.file_facts(path, blocks=args.blocks) for path in args.files]
+    if args.json:
+        json.dump(facts, out, indent=2)
+        out.write("\n")
+    else:
+        for f in facts:
+            _print_facts(f, out, args.blocks)
+    return EXIT_OK
+
+
+# --- validate ------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    paths = survey.expand_paths(args.paths)
+    damaged = 0
+    with _progress(args.progress, total=len(paths), unit="file", desc="validate") as bar:
+        results = survey.validate(paths, threads=args.threads, on_file_done=lambda *_: bar.update())
+        for path, problems in results:
+            damaged += bool(problems)
+            for problem in problems:
+                out.write(f"{problem}\n")
+    out.write(f"{len(paths)} file{'s' if len(paths) != 1 else ''} checked: {len(paths) - damaged} intact, "
+              f"{damaged} with problems\n")
+    return EXIT_FAILED if damaged else EXIT_OK
+
+
+# --- bench ---------------------------------------------------------------------------------
+
+
+def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
+    if args.window_size > args.length:
+        raise UsageError(f"--window-size {args.window_size} is larger than --length {args.length}")
+    if args.plot:
+        throughput.require_matplotlib()
+    paths = survey.expand_paths(args.paths)
+    collection = bigwig_loader.BigWigCollection(paths, n_threads=args.threads)
+    load = throughput.batch_loader(collection, window_size=args.window_size, device=args.device)
+    if args.regions:
+        regions = throughput.Regions.from_bed(args.regions, collection.chromosomes)
+        where = f"regions of {args.regions} ({len(regions.chroms):,})"
+    else:
+        regions = throughput.Regions.whole_chromosomes(collection.chrom_sizes)
+        where = "every chromosome (choose with --regions BED)"
+    rng = np.random.default_rng(args.seed)
+
+    def run(batch_size: int, bar) -> throughput.Measurement:
+        return throughput.measure(load, regions, batch_size=batch_size, length=args.length, tracks=len(collection),
+                                  batches=args.batches, max_seconds=args.seconds, rng=rng, on_batch=bar.update)
+
+    with _progress(args.progress, total=args.batches, unit="batch", desc="bench") as bar:
+        m = run(args.batch_size, bar)
+    result = {
+        "files": len(collection), "device": args.device, "threads": collection.n_threads,
+        "batch_size": args.batch_size, "length": args.length, "window_size": args.window_size,
+        "batches_timed": m.batches, "median_batch_seconds": m.median_seconds,
+        "windows_per_second": m.windows_per_second, "megabytes_per_second": m.megabytes_per_second(args.window_size),
+    }
+    if args.plot:
+        sizes = [b for b in throughput.DEFAULT_SWEEP if b <= args.max_sweep]
+        points = []
+        with _progress(args.progress, total=len(sizes), unit="point", desc="sweep") as bar:
+            for b in sizes:
+                with _progress(False) as quiet:
+                    points.append((b, run(b, quiet).windows_per_second))
+                bar.update()
+        throughput.plot_sweep({f"bigwig-loader ({args.device})": points}, args.plot,
+                              f"{len(collection)} tracks, {args.length:,} bp windows")
+        result["sweep"] = [{"batch_size": b, "windows_per_second": w} for b, w in points]
+        result["plot"] = str(args.plot)
+
+    if args.json:
+        json.dump(result, out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    out.write(f"files: {len(collection)} ({collection.n_threads} threads, device {args.device}, "
+              f"bigwig-loader {bigwig_loader.__version__}, inflate {bigwig_loader.inflate_backend})\n")
+    out.write(f"windows: {args.batch_size:,} a batch of {args.length:,} bp (window size {args.window_size}), "
+              f"centres uniform over {where}\n")
+    out.write(f"batches timed: {m.batches} after 1 warm-up; median {m.median_seconds * 1e3:,.2f} ms a batch\n")
+    out.write(f"windows/s: {m.windows_per_second:,.0f}\n")
+    out.write(f"MB/s: {result['megabytes_per_second']:,.1f} (float32 values delivered)\n")
+    if args.plot:
+        out.write("sweep (batch size: windows/s): "
+                  + ", ".join(f"{p['batch_size']}: {p['windows_per_second']:,.0f}" for p in result["sweep"]) + "\n")
+        out.write(f"plot: {args.plot}\n")
+    return EXIT_OK
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def _device(text: str) -> str:
+    try:
+        throughput.check_device(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bigwig-loader", description="Inspect, validate and measure bigWig files with bigwig-loader.",
+        epilog="Exit status: 0 success; 1 a file missing, not a bigWig, or damaged; 2 bad arguments.")
+    parser.add_argument("--version", action="version", version=f"bigwig-loader {bigwig_loader.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    info = commands.add_parser("info", help="what is in a bigWig file",
+                               description="Header, chromosomes, zoom levels, sections and data blocks of each "
+                                           "file (every block is read to count them).")
+    info.add_argument("files", nargs="+", metavar="FILE")
+    info.add_argument("--json", action="store_true", help="one JSON list, an object per file")
+    info.add_argument("--blocks", action="store_true", help="also list every data block")
+    info.set_defaults(run=cmd_info)
+
+    progress = argparse.ArgumentParser(add_help=False)
+    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
+                          help="always show a progress bar (default: only when stderr is a terminal)")
+    progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show one")
+    progress.add_argument("--threads", type=_positive_int, default=None,
+                          help="CPU threads (default: the CPUs this process may use)")
+
+    validate = commands.add_parser("validate", parents=[progress], help="read every block; report each problem",
+                                   description="Reads, inflates and decodes every data and zoom block of every "
+                                               "file (directories are searched for .bw/.bigWig files) and reports "
+                                               "each problem with its file and byte offset. Exit status 0 only "
+                                               "when every file is intact.")
+    validate.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
+    validate.set_defaults(run=cmd_validate)
+
+    bench = commands.add_parser("bench", parents=[progress], help="windows/s of this library on your files",
+                                description="Times BigWigCollection.get_batch on random windows of the given "
+                                            "files (every file a track) after one warm-up batch, and prints "
+                                            "windows/s and MB/s.")
+    bench.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
+    bench.add_argument("--regions", metavar="BED", help="draw window centres from these regions")
+    bench.add_argument("--batch-size", type=_positive_int, default=256, help="windows a batch (default 256)")
+    bench.add_argument("--length", type=_positive_int, default=1000, help="bases a window (default 1000)")
+    bench.add_argument("--window-size", type=_positive_int, default=1,
+                       help="bases averaged into one output value (default 1)")
+    bench.add_argument("--batches", type=_positive_int, default=20, help="timed batches at most (default 20)")
+    bench.add_argument("--seconds", type=_positive_float, default=5.0, help="stop timing after this long (default 5)")
+    bench.add_argument("--device", type=_device, default="cpu", help="cpu (default), cuda or cuda:N")
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--plot", metavar="PNG", help="also sweep batch sizes 1..4096 and draw windows/s against them")
+    bench.add_argument("--max-sweep", type=_positive_int, default=4096, help="largest batch size of the sweep")
+    bench.add_argument("--json", action="store_true", help="print the result as JSON")
+    bench.set_defaults(run=cmd_bench, parser=bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Runs the command line on `argv` (default: sys.argv[1:]) and returns the exit status."""
+    out = out or sys.stdout
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, or an argparse error (already printed)
+        return int(e.code or 0)
+    try:
+        return args.run(args, out)
+    except UsageError as e:
+        args.parser.print_usage(sys.stderr)
+        print(f"bigwig-loader {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except (FileNotFoundError, bigwig_loader.BigWigError, ValueError, KeyError, ImportError, OSError, RuntimeError) as e:
+        message = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"bigwig-loader {args.command}: error: {message}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def console_main() -> None:
+    """The ``bigwig-loader`` console script."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console_main()
