@@ -9,6 +9,7 @@
 // Device code never throws: the stages return statuses, and the host turns a bad status into
 // one of these with the file and the byte offset.
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -25,9 +26,23 @@ class FileNotFound : public Error {
 };
 
 // The bytes of a file are not a valid bigWig: not BBI at all, a bigBed, truncated, or corrupt.
+// Made by format_error(), it also keeps its parts, so callers that collect problems (the
+// survey behind `validate`) need not parse the message.
 class FormatError : public Error {
  public:
   using Error::Error;
+  FormatError(const std::string& path, const std::string& detail, std::optional<uint64_t> offset)
+      : Error(path + ": " + detail + (offset ? " (at byte offset " + std::to_string(*offset) + ")" : "")),
+        path_(path), detail_(detail), offset_(offset) {}
+
+  const std::string& path() const { return path_; }      // empty unless made by format_error()
+  const std::string& detail() const { return detail_; }  // what is wrong, without path or offset
+  std::optional<uint64_t> offset() const { return offset_; }
+
+ private:
+  std::string path_;
+  std::string detail_;
+  std::optional<uint64_t> offset_;
 };
 
 class UnknownChromosome : public Error {
@@ -49,11 +64,11 @@ class DeviceError : public Error {
 
 // "path: what (at byte offset N)": the one shape of every FormatError message.
 inline FormatError format_error(const std::string& path, const std::string& what, uint64_t offset) {
-  return FormatError(path + ": " + what + " (at byte offset " + std::to_string(offset) + ")");
+  return FormatError(path, what, offset);
 }
 
 inline FormatError format_error(const std::string& path, const std::string& what) {
-  return FormatError(path + ": " + what);
+  return FormatError(path, what, std::nullopt);
 }
 
 }  // namespace bwl

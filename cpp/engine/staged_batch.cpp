@@ -62,12 +62,8 @@ void check_outcomes(const Collection& collection, const BatchPlan& plan, const s
     if (o.inflate_status == stages::InflateStatus::Ok && o.decode_status == stages::DecodeStatus::Ok) continue;
     const format::BigWigFile& file = collection.file(plan.blocks[i].file);
     const uint64_t offset = file.block_index().blocks()[plan.blocks[i].block].offset;
-    if (o.inflate_status != stages::InflateStatus::Ok) {
-      throw format_error(file.path(), std::string("corrupt data block: ") + stages::describe(o.inflate_status), offset);
-    }
-    throw format_error(file.path(),
-                       std::string("corrupt data block: ") + stages::describe(o.decode_status) + " (section at byte " +
-                           std::to_string(o.error_offset) + " of the block's data)",
+    if (o.inflate_status != stages::InflateStatus::Ok) throw format_error(file.path(), format::inflate_failure(o.inflate_status), offset);
+    throw format_error(file.path(), format::decode_failure(stages::DecodeResult{o.decode_status, o.runs, o.error_offset}),
                        offset);
   }
 }

@@ -2,6 +2,7 @@
 // Fetch, inflate and decode of a file's data blocks on the host: the stages 2-4 of the batch
 // pipeline for one file. Adjacent blocks are fetched with one read.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "common/errors.hpp"
@@ -30,6 +31,16 @@ BlockScratch& thread_block_scratch();
 
 // Largest number of bytes fetched in one read when merging adjacent blocks.
 constexpr uint64_t kMaxMergedReadBytes = 4u << 20;
+
+// The one wording of a data block that does not inflate or decode (a FormatError's detail),
+// whichever backend found it.
+inline std::string inflate_failure(stages::InflateStatus status) {
+  return std::string("corrupt data block: ") + stages::describe(status);
+}
+inline std::string decode_failure(const stages::DecodeResult& result) {
+  return std::string("corrupt data block: ") + stages::describe(result.status) + " (section at byte " +
+         std::to_string(result.error_offset) + " of the block's data)";
+}
 
 // The filter decode_blocks applies by default: every run of every block.
 struct KeepAllRunsOfEveryBlock {
@@ -69,7 +80,7 @@ void decode_blocks(const io::RandomAccessFile& file, const BbiHeader& header, co
         const stages::InflateStatus status =
             scratch.inflater.inflate_zlib(bytes, block.size, inflated, header.uncompress_buf_size, &n_bytes);
         if (status != stages::InflateStatus::Ok) {
-          throw format_error(file.path(), std::string("corrupt data block: ") + stages::describe(status), block.offset);
+          throw format_error(file.path(), inflate_failure(status), block.offset);
         }
         bytes = inflated;
       }
@@ -78,10 +89,7 @@ void decode_blocks(const io::RandomAccessFile& file, const BbiHeader& header, co
       stages::Run* runs = scratch.runs.reserve(capacity);
       const stages::DecodeResult result = stages::decode_block(bytes, size32, runs, capacity, keep_for(i));
       if (result.status != stages::DecodeStatus::Ok) {
-        throw format_error(file.path(),
-                           std::string("corrupt data block: ") + stages::describe(result.status) +
-                               " (section at byte " + std::to_string(result.error_offset) + " of the block's data)",
-                           block.offset);
+        throw format_error(file.path(), decode_failure(result), block.offset);
       }
       visit(static_cast<const stages::Run*>(runs), result.runs);
     }

@@ -6,6 +6,7 @@
 #include "common/errors.hpp"
 #include "common/little_endian.hpp"
 #include "common/scratch_buffer.hpp"
+#include "format/block_reader.hpp"
 #include "stages/host_inflate.hpp"
 #include "stages/section_decode.hpp"
 
@@ -15,22 +16,11 @@ namespace {
 // A zoom record: chromId, start, end, validCount (u32 each), min, max, sum, sumSquares (f32).
 constexpr uint64_t kZoomRecordBytes = 32;
 
-// Turns a FormatError into a Problem. Every FormatError is built by format_error() as
-// "path: what (at byte offset N)" or "path: what"; the survey reports the path once per file,
-// so it is taken off here and the offset kept as a number.
+// Turns a FormatError into a Problem: the survey names the path once per file, so a problem
+// of this file keeps only what is wrong and where.
 Problem problem_from(const FormatError& e, const std::string& path) {
-  std::string what = e.what();
-  if (what.rfind(path + ": ", 0) == 0) what.erase(0, path.size() + 2);
-  Problem p;
-  const std::string marker = " (at byte offset ";
-  const size_t at = what.rfind(marker);
-  if (at != std::string::npos && what.back() == ')') {
-    p.has_offset = true;
-    p.offset = std::stoull(what.substr(at + marker.size(), what.size() - 1 - at - marker.size()));
-    what.erase(at);
-  }
-  p.message = what;
-  return p;
+  if (e.path() != path) return Problem{false, 0, e.what()};
+  return Problem{e.offset().has_value(), e.offset().value_or(0), e.detail()};
 }
 
 Problem problem_at(uint64_t offset, std::string message) { return Problem{true, offset, std::move(message)}; }
@@ -106,9 +96,7 @@ class Surveyor {
     tally_sections(bytes, result.status == stages::DecodeStatus::Ok ? size32 : result.error_offset, facts);
     if (result.status != stages::DecodeStatus::Ok) {
       facts.intact = false;
-      out_.problems.push_back(problem_at(block.offset, std::string("corrupt data block: ") +
-                                                           stages::describe(result.status) + " (section at byte " +
-                                                           std::to_string(result.error_offset) + " of the block's data)"));
+      out_.problems.push_back(problem_at(block.offset, decode_failure(result)));
       return facts;
     }
     // One problem per block is enough to point at it; the first bad item is named.

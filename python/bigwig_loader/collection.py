@@ -13,6 +13,13 @@ from bigwig_loader.device import CPU, resolve_device
 from bigwig_loader.intervals import collection_intervals
 from bigwig_loader.paths import DEFAULT_EXTENSIONS, PathLike, find_bigwig_files, match_scale_factors
 
+def check_value_dtype(dtype: str) -> str:
+    """The dtypes track values come in; ValueError for any other, before any thread starts."""
+    if dtype not in ("float32", "bfloat16"):
+        raise ValueError(f'dtype must be "float32" or "bfloat16", got {dtype!r}')
+    return dtype
+
+
 # The reference's "standard" set.
 STANDARD_CHROMOSOMES = tuple([f"chr{i}" for i in range(1, 23)] + ["chrX", "chrY", "chrM"])
 

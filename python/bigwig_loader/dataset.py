@@ -12,7 +12,7 @@ import numpy as np
 
 from bigwig_loader import _core
 from bigwig_loader.batch import Batch
-from bigwig_loader.collection import BigWigCollection
+from bigwig_loader.collection import BigWigCollection, check_value_dtype
 from bigwig_loader.device import CPU, device_name, resolve_device
 from bigwig_loader.distributed import rank_and_world_size
 from bigwig_loader.genome import ReferenceGenome
@@ -124,9 +124,7 @@ class BigWigDataset:
         if sequence_encoder not in ("onehot", None) and not callable(sequence_encoder):
             raise ValueError(f'sequence_encoder must be "onehot", None or a callable, got {sequence_encoder!r}')
         self.sequence_encoder = sequence_encoder
-        if dtype not in ("float32", "bfloat16"):
-            raise ValueError(f'dtype must be "float32" or "bfloat16", got {dtype!r}')
-        self.dtype = dtype
+        self.dtype = check_value_dtype(dtype)
         self.default_value = default_value
         self.maximum_unknown_bases_fraction = maximum_unknown_bases_fraction
         self.position_sampler_buffer_size = position_sampler_buffer_size

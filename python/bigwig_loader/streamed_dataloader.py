@@ -9,7 +9,7 @@ from typing import Any
 
 from bigwig_loader import _core
 from bigwig_loader.batch import Batch
-from bigwig_loader.collection import BigWigCollection
+from bigwig_loader.collection import BigWigCollection, check_value_dtype
 from bigwig_loader.device import device_name, resolve_device
 
 # How long one wait lasts before Python gets control back (to notice Ctrl-C and close()).
@@ -64,13 +64,11 @@ class StreamedDataloader:
     ) -> None:
         if slice_size is not None and slice_size < 1:
             raise ValueError(f"slice_size must be at least 1, got {slice_size}")
-        if dtype not in ("float32", "bfloat16"):
-            raise ValueError(f'dtype must be "float32" or "bfloat16", got {dtype!r}')
         self.collection = collection
         self.slice_size = slice_size
         self.window_size = window_size
         self.default_value = default_value
-        self.dtype = dtype
+        self.dtype = check_value_dtype(dtype)
         ordinal = resolve_device(device)
         self.device = device_name(ordinal)
         self._core = _core.StreamedLoader(collection._collection, int(num_threads), int(queue_size), 1, ordinal)
