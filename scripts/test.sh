@@ -5,6 +5,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 
+# The real bigWig files live in the project's shared/ beside the checkout. A clone made
+# elsewhere (git clone . /tmp/x) finds them beside the checkout it was cloned from.
+if [ -z "${BWL_REAL_DATA:-}" ]; then
+  real="$PWD/../shared/data/real"
+  origin=$(git config --get remote.origin.url 2>/dev/null || true)
+  if [ ! -d "$real" ] && [ -n "$origin" ] && [ -d "$origin/../shared/data/real" ]; then
+    real="$(cd "$origin/../shared/data/real" && pwd)"
+  fi
+  export BWL_REAL_DATA="$real"
+fi
+
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S . -B build/cpp-tests "${generator[@]}" -DBWL_BUILD_TESTS=ON -DBWL_BUILD_PYTHON=OFF >/dev/null

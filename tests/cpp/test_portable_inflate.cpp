@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "deflate_writer.hpp"
+#include "real_data.hpp"
 #include "format/bigwig_file.hpp"
 #include "stages/portable_inflate.hpp"
 
@@ -197,7 +198,7 @@ TEST(PortableInflate, DynamicBlocksAreExercised) {
 
 TEST(PortableInflate, EveryBlockOfTheRealBigWigFilesInflatesAsZlibDoes) {
   size_t compressed_files = 0, blocks = 0;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(BWL_REAL_DATA_DIR)) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(bwl::test::real_data_dir())) {
     if (entry.path().extension() != ".bw") continue;
     std::unique_ptr<bwl::format::BigWigFile> file;
     try {

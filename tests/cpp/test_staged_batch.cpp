@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bbi_builder.hpp"
+#include "real_data.hpp"
 #include "common/errors.hpp"
 #include "cpu/cpu_batch_processor.hpp"
 #include "engine/batch_plan.hpp"
@@ -215,7 +216,7 @@ TEST(StagedBatch, MatchesTheCpuBackendOnGeneratedFiles) {
 
 TEST(StagedBatch, MatchesTheCpuBackendOnTheRealFiles) {
   std::vector<std::string> paths;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(BWL_REAL_DATA_DIR)) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(bwl::test::real_data_dir())) {
     if (entry.path().extension() != ".bw") continue;
     try {
       bwl::format::BigWigFile probe(entry.path().string());
