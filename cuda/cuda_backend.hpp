@@ -11,7 +11,8 @@ namespace bwl::cuda {
 
 class CudaBackend : public engine::BatchBackend {
  public:
-  CudaBackend(int device, size_t read_threads) : processor_(device, read_threads) {}
+  CudaBackend(int device, size_t read_threads, size_t staging_bytes = 0)
+      : processor_(device, read_threads, staging_bytes) {}
 
   std::shared_ptr<Tensor> load(const engine::Collection& collection, const engine::BatchRequest& request) override {
     return load_device(collection, request);

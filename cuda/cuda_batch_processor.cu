@@ -9,7 +9,8 @@
 
 namespace bwl::cuda {
 
-CudaBatchProcessor::CudaBatchProcessor(int device, size_t read_threads) : device_(device), pool_(read_threads) {
+CudaBatchProcessor::CudaBatchProcessor(int device, size_t read_threads, size_t staging_bytes)
+    : device_(device), pool_(read_threads) {
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess) {
     cudaGetLastError();
@@ -23,6 +24,7 @@ CudaBatchProcessor::CudaBatchProcessor(int device, size_t read_threads) : device
   reserve_kernel_stack();
   BWL_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   BWL_CUDA_CHECK(cudaEventCreateWithFlags(&offsets_uploaded_, cudaEventDisableTiming));
+  if (staging_bytes > 0) bank_.reserve(staging_bytes);
 }
 
 CudaBatchProcessor::~CudaBatchProcessor() {

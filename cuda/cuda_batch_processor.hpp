@@ -29,8 +29,9 @@ namespace bwl::cuda {
 class CudaBatchProcessor : public engine::BatchProcessor {
  public:
   // `device`: a CUDA device ordinal (DeviceError if there is no such device); `read_threads`
-  // host threads read blocks (0: the CPUs this process may use).
-  CudaBatchProcessor(int device, size_t read_threads);
+  // host threads read blocks (0: the CPUs this process may use); `staging_bytes` of pinned host
+  // and device staging are allocated up front (0: on the first batch; it grows as batches need).
+  CudaBatchProcessor(int device, size_t read_threads, size_t staging_bytes = 0);
   ~CudaBatchProcessor() override;
   CudaBatchProcessor(const CudaBatchProcessor&) = delete;
   CudaBatchProcessor& operator=(const CudaBatchProcessor&) = delete;

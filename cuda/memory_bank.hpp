@@ -36,6 +36,12 @@ class MemoryBank {
     return slot;
   }
 
+  // Sizes both regions for `bytes` up front (a batch that needs more still grows them).
+  void reserve(size_t bytes) {
+    host_base_ = static_cast<uint8_t*>(host_.reserve(bytes > 0 ? bytes : 1));
+    device_base_ = static_cast<uint8_t*>(device_.reserve(bytes > 0 ? bytes : 1));
+  }
+
   // Makes both regions at least as large as what was taken since reset().
   void commit() {
     host_base_ = static_cast<uint8_t*>(host_.reserve(used_ > 0 ? used_ : 1));

@@ -124,8 +124,8 @@ void bind_cuda(py::module_& m) {
 
   py::class_<cuda::CudaBackend>(m, "CudaBackend",
                                 "The CUDA batch processor of one device: its own stream, pinned staging and scratch.")
-      .def(py::init<int, size_t>(), py::arg("device"), py::arg("read_threads") = 0,
-           py::call_guard<py::gil_scoped_release>())
+      .def(py::init<int, size_t, size_t>(), py::arg("device"), py::arg("read_threads") = 0,
+           py::arg("staging_bytes") = 0, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("device", &cuda::CudaBackend::device)
       .def(
           "get_batch",

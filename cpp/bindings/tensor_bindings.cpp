@@ -121,6 +121,16 @@ void bind_tensor(py::module_& m) {
             return dtype.is_none() ? py::object(view) : view.attr("astype")(dtype);
           },
           py::arg("dtype") = py::none(), py::kw_only(), py::arg("copy") = py::none())
+      // bigwig-loader 0.3 handed bfloat16 batches out as uint16 arrays (CuPy has no bfloat16);
+      // this is that view on the host, so numpy users keep the same code.
+      .def(
+          "uint16_view",
+          [](const std::shared_ptr<HostTensor>& t) -> py::object {
+            if (t->dtype() != DType::BFloat16) throw py::type_error("uint16_view is for bfloat16 tensors");
+            return py::array(py::dtype::of<uint16_t>(), t->shape(), t->data(), py::cast(t));
+          },
+          "The bfloat16 bit patterns as a writable numpy uint16 array sharing this tensor's memory\n"
+          "(torch.from_numpy(a).view(torch.bfloat16) reinterprets it without a copy).")
       .def("__len__", [](const HostTensor& t) { return t.shape().empty() ? 0 : t.shape()[0]; })
       .def(
           "__getitem__",
