@@ -9,8 +9,10 @@ from typing import Any
 import numpy as np
 
 from bigwig_loader import _core
+from bigwig_loader.arrays import user_array
 from bigwig_loader.device import CPU, resolve_device
 from bigwig_loader.intervals import collection_intervals
+from bigwig_loader.path import interpret_path  # noqa: F401 - 0.3's bigwig_loader.collection.interpret_path
 from bigwig_loader.paths import DEFAULT_EXTENSIONS, PathLike, find_bigwig_files, match_scale_factors
 
 def check_value_dtype(dtype: str) -> str:
@@ -38,6 +40,8 @@ class BigWigCollection:
         first_n_files: keep only the first n files (after sorting).
         n_threads: CPU threads for opening files and for each ``get_batch`` (default: the CPUs
             this process may use).
+        pinned_memory_size: bytes of pinned host (and device) staging each GPU backend of this
+            collection allocates up front; it grows when a batch needs more (0.3's parameter).
 
     Opening reads only headers and indexes; no data block is inflated until a batch needs it.
     """
@@ -50,6 +54,7 @@ class BigWigCollection:
         scale: Mapping[str, float] | None = None,
         first_n_files: int | None = None,
         n_threads: int | None = None,
+        pinned_memory_size: int = 10_000,
     ) -> None:
         paths = find_bigwig_files(bigwig_path, file_extensions, crawl)
         if first_n_files is not None:
@@ -58,6 +63,10 @@ class BigWigCollection:
             paths = paths[:first_n_files]
         if n_threads is not None and n_threads < 1:
             raise ValueError(f"n_threads must be at least 1, got {n_threads}")
+        if isinstance(pinned_memory_size, bool) or not isinstance(pinned_memory_size, (int, np.integer)) \
+                or pinned_memory_size < 0:
+            raise ValueError(f"pinned_memory_size must be a number of bytes >= 0, got {pinned_memory_size!r}")
+        self.pinned_memory_size = int(pinned_memory_size)
         threads = n_threads or 0
         self.bigwig_paths: list[Path] = paths
         self.scaling_factors = np.asarray(match_scale_factors(paths, scale), dtype=np.float32)
@@ -65,11 +74,35 @@ class BigWigCollection:
         self._backend = _core.CpuBackend(threads)
         self._threads = threads
         self._cuda_backends: dict[int, Any] = {}  # CUDA device -> its backend, made on first use
+        self._bigwigs: list[Any] | None = None  # `bigwigs`, opened on first use
         self._chromosomes: list[str] = list(self._collection.chrom_names)
         self._chrom_ids = {name: i for i, name in enumerate(self._chromosomes)}
 
     def __len__(self) -> int:
         return len(self.bigwig_paths)
+
+    @property
+    def bigwigs(self) -> list[Any]:
+        """One :class:`bigwig_loader.BigWig` per track, in track order (as in 0.3), each with
+        ``path``, ``id`` (its track index) and ``scale`` (its scale factor). Opened on first use."""
+        if self._bigwigs is None:
+            from bigwig_loader.bigwig import BigWig
+
+            bigwigs = []
+            for i, (path, factor) in enumerate(zip(self.bigwig_paths, self.scaling_factors)):
+                bigwig = BigWig(path)
+                bigwig.id, bigwig.scale = i, float(factor)
+                bigwigs.append(bigwig)
+            self._bigwigs = bigwigs
+        return self._bigwigs
+
+    def reset_gpu(self) -> None:
+        """Releases this collection's GPU backends: their device memory, pinned staging and
+        CUDA streams (recreated on the current device at the next GPU batch), e.g. before the
+        process moves to another GPU. Arrays already handed out stay valid. With no GPU backend
+        in use (the CPU only) there is nothing to release and it does nothing."""
+        backends, self._cuda_backends = self._cuda_backends, {}
+        backends.clear()  # the last references: each backend frees its memory and stream now
 
     @property
     def track_names(self) -> list[str]:
@@ -105,20 +138,25 @@ class BigWigCollection:
     def get_batch(
         self,
         chromosomes: Sequence[str] | np.ndarray,
-        starts: Sequence[int] | np.ndarray,
-        ends: Sequence[int] | np.ndarray,
-        *,
+        start: Sequence[int] | np.ndarray,
+        end: Sequence[int] | np.ndarray,
         window_size: int = 1,
         default_value: float = 0.0,
+        out: Any = None,
+        *,
         dtype: str = "float32",
         track_indices: Sequence[int] | np.ndarray | None = None,
         scale: bool = True,
-        out: Any = None,
         device: Any = None,
     ) -> Any:
         """Values of every track over a batch of windows: ``(batch, (end - start) // window_size,
-        n_tracks)``, C-contiguous, as a :class:`bigwig_loader.Tensor` (DLPack: take it with
-        ``numpy.from_dlpack`` or ``torch.from_dlpack``, no copy) or written into ``out``.
+        n_tracks)``, C-contiguous. The first six arguments are bigwig-loader 0.3's, in its order.
+
+        Returns, without a copy and never overwritten by a later call: on the CPU a numpy array
+        (for bfloat16 a ``uint16`` array of the bit patterns, since numpy has no bfloat16:
+        ``torch.from_numpy(a).view(torch.bfloat16)`` reinterprets it); on a GPU a CuPy array
+        when CuPy is installed (``uint16`` for bfloat16, as in 0.3), else a
+        :class:`bigwig_loader.CudaTensor`. Each speaks DLPack. With ``out``, ``out`` itself.
 
         Coordinates are 0-based, half-open, and every window has the same length. Bases outside
         ``[0, size of the chromosome in that file)``, and every base of a chromosome a file
@@ -134,12 +172,11 @@ class BigWigCollection:
             dtype: "float32" or "bfloat16" (rounded to nearest even).
             track_indices: which tracks, in which order (default: all, in file order).
             out: a writable C-contiguous DLPack array (numpy, torch, ...) of the right shape
-                and dtype, filled in place and returned (CPU only). Otherwise a new tensor is
-                returned, never overwritten by a later call.
+                and dtype (bfloat16: torch's), filled in place and returned (CPU only).
             device: "cpu", "cuda" or "cuda:N" (default: "cuda" when a GPU is available, else
-                "cpu"). On a GPU the result is a :class:`bigwig_loader.CudaTensor` in device
-                memory, the same values bit for bit; ``torch.from_dlpack`` / ``cupy.from_dlpack``
-                take it without a copy, their stream waiting for the batch's kernels.
+                "cpu"). On a GPU the values are the same bit for bit; ``torch.from_dlpack`` /
+                ``cupy.from_dlpack`` take them without a copy, their stream waiting for the
+                batch's kernels.
 
         Raises KeyError for a chromosome no file has, ValueError for unequal or empty windows
         or mismatched argument lengths, TypeError for non-integer coordinates, DeviceError when
@@ -147,24 +184,26 @@ class BigWigCollection:
         """
         ordinal = resolve_device(device)
         chrom_ids, starts_a, length, tracks, scales = self._request_arrays(
-            chromosomes, starts, ends, window_size, track_indices, scale
+            chromosomes, start, end, window_size, track_indices, scale
         )
         if ordinal == CPU:
-            return self._backend.get_batch(
+            return user_array(self._backend.get_batch(
                 self._collection, chrom_ids, starts_a, length, int(window_size), float(default_value), str(dtype),
                 tracks, scales, out,
-            )
+            ))
         if out is not None:
-            raise ValueError("out= is for device='cpu'; on a GPU get_batch returns a new CudaTensor")
-        return self._cuda_backend(ordinal).get_batch(
+            raise ValueError("out= is for device='cpu'; on a GPU get_batch returns a new array")
+        return user_array(self._cuda_backend(ordinal).get_batch(
             self._collection, chrom_ids, starts_a, length, int(window_size), float(default_value), str(dtype),
             tracks, scales,
-        )
+        ))
 
     def _cuda_backend(self, ordinal: int) -> Any:
         backend = self._cuda_backends.get(ordinal)
         if backend is None:
-            backend = self._cuda_backends.setdefault(ordinal, _core.CudaBackend(ordinal, self._threads))
+            backend = self._cuda_backends.setdefault(
+                ordinal, _core.CudaBackend(ordinal, self._threads, self.pinned_memory_size)
+            )
         return backend
 
     def _request_arrays(self, chromosomes, starts, ends, window_size, track_indices, scale):
@@ -202,15 +241,22 @@ class BigWigCollection:
         blacklist_buffer: int = 0,
         padding: int = 0,
         merge: bool = False,
-        threshold: float | None = None,
+        threshold: float | None = 0.0,
         merge_allow_gap: int = 0,
+        batch_size: int = 4096,
     ):
-        """The stored intervals of every file as a pandas DataFrame ``chrom, start, end, value``,
-        to build regions of interest. See :func:`bigwig_loader.intervals.collection_intervals`."""
+        """The stored intervals of every file as a pandas DataFrame ``chrom, start, end, value``
+        (values scaled by the collection's ``scale``), to build regions of interest. See
+        :func:`bigwig_loader.intervals.collection_intervals`. ``batch_size`` is 0.3's number of
+        intervals decoded per GPU step; it is accepted and checked for compatibility, and does
+        not change the result (here each file's intervals are read per chromosome)."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         chroms = _select_chromosomes(self._chromosomes, include_chromosomes, exclude_chromosomes)
         return collection_intervals(
             self._collection, chroms, self.chrom_sizes, blacklist=blacklist, blacklist_buffer=blacklist_buffer,
             padding=padding, merge=merge, threshold=threshold, merge_allow_gap=merge_allow_gap,
+            scaling_factors=self.scaling_factors,
         )
 
     def __repr__(self) -> str:

@@ -17,19 +17,25 @@ def collection_intervals(
     blacklist_buffer: int = 0,
     padding: int = 0,
     merge: bool = False,
-    threshold: float | None = None,
+    threshold: float | None = 0.0,
     merge_allow_gap: int = 0,
+    scaling_factors: Sequence[float] | np.ndarray | None = None,
 ):
     """Every stored interval of every file on `chromosomes`, as a DataFrame
-    ``chrom, start, end, value``, in chromosome-table order and by start within one.
+    ``chrom, start, end, value``, in chromosome-table order and by start within one, as
+    bigwig-loader 0.3 computes it (less its defects).
 
     Steps, in order:
-    1. ``threshold``: keep intervals whose value is strictly greater (NaN never is).
-    2. ``blacklist`` (a DataFrame with ``chrom, start, end``; never modified): drop intervals
-       overlapping a blacklisted region widened by ``blacklist_buffer`` on each side.
-    3. ``padding``: widen each interval on both sides, clipped to the chromosome.
-    4. ``merge``: join intervals that overlap or lie at most ``merge_allow_gap`` apart; a merged
+    1. ``scaling_factors`` (one per file): each file's values are multiplied by its factor.
+    2. ``threshold``: keep intervals whose scaled value is strictly greater (NaN never is).
+       As in 0.3, ``0.0`` (the default) and ``None`` mean no threshold: zeros are kept.
+    3. ``blacklist`` (a DataFrame with ``chrom, start, end``; never modified), each region
+       widened by ``blacklist_buffer`` on both sides: its bases are subtracted, so an interval
+       is cut to the parts outside it ([4, 22) minus [4, 20) is [20, 22)).
+    4. ``padding``: widen each interval on both sides, clipped to the chromosome.
+    5. ``merge``: join intervals that overlap or lie at most ``merge_allow_gap`` apart; a merged
        interval keeps the largest value.
+    6. ``blacklist`` again: padding and merging never reach back into a blacklisted base.
 
     A chromosome missing from one file contributes nothing from that file.
     """
@@ -41,25 +47,25 @@ def collection_intervals(
     blocked = _blacklist_by_chrom(blacklist, blacklist_buffer)
     presence = core_collection.presence()
     chrom_index = {name: i for i, name in enumerate(core_collection.chrom_names)}
+    n_files = len(core_collection)
+    factors = np.ones(n_files, np.float32) if scaling_factors is None else np.asarray(scaling_factors, np.float32)
+    if factors.shape != (n_files,):
+        raise ValueError(f"scaling_factors needs one factor per file ({n_files}), got {factors.shape}")
 
     frames = []
     for chrom in chromosomes:
-        pieces = [
-            core_collection.file_intervals(f, chrom)
-            for f in range(len(core_collection))
-            if presence[f, chrom_index[chrom]]
-        ]
+        files = [f for f in range(n_files) if presence[f, chrom_index[chrom]]]
+        pieces = [core_collection.file_intervals(f, chrom) for f in files]
         if not pieces:
             continue
         starts = np.concatenate([p[0] for p in pieces])
         ends = np.concatenate([p[1] for p in pieces])
-        values = np.concatenate([p[2] for p in pieces])
-        if threshold is not None:
+        values = np.concatenate([p[2] * factors[f] for f, p in zip(files, pieces)]).astype(np.float32, copy=False)
+        if threshold:  # 0.3's reading: 0.0 and None are no threshold
             keep = values > threshold
             starts, ends, values = starts[keep], ends[keep], values[keep]
         if chrom in blocked:
-            keep = ~_overlaps_any(starts, ends, *blocked[chrom])
-            starts, ends, values = starts[keep], ends[keep], values[keep]
+            starts, ends, values = _subtract(starts, ends, values, *blocked[chrom])
         if padding:
             starts = np.maximum(starts - padding, 0)
             ends = np.minimum(ends + padding, chrom_sizes[chrom])
@@ -67,6 +73,8 @@ def collection_intervals(
         starts, ends, values = starts[order], ends[order], values[order]
         if merge and len(starts):
             starts, ends, values = _merge(starts, ends, values, merge_allow_gap)
+        if chrom in blocked and (padding or merge):
+            starts, ends, values = _subtract(starts, ends, values, *blocked[chrom])
         if len(starts):
             frames.append(pd.DataFrame({"chrom": chrom, "start": starts, "end": ends, "value": values}))
     if not frames:
@@ -94,14 +102,23 @@ def _blacklist_by_chrom(blacklist: Any, buffer: int) -> dict[str, tuple[np.ndarr
     return out
 
 
-def _overlaps_any(starts: np.ndarray, ends: np.ndarray, region_starts: np.ndarray, region_ends: np.ndarray) -> np.ndarray:
-    """For each [start, end): does it overlap a region? Regions are sorted and disjoint."""
-    # The last region starting before `end` is the only one that can overlap.
-    i = np.searchsorted(region_starts, ends, side="left") - 1
-    valid = i >= 0
-    hit = np.zeros(len(starts), dtype=bool)
-    hit[valid] = region_ends[i[valid]] > starts[valid]
-    return hit
+def _subtract(starts: np.ndarray, ends: np.ndarray, values: np.ndarray, region_starts: np.ndarray,
+              region_ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each [start, end) minus the regions (sorted, disjoint, not touching): the parts left,
+    each keeping its interval's value, in input order (an interval's parts by start)."""
+    # The gaps between regions: gap k is [region_ends[k-1], region_starts[k]), with open ends.
+    gap_starts = np.r_[np.iinfo(np.int64).min, region_ends]
+    gap_ends = np.r_[region_starts, np.iinfo(np.int64).max]
+    # An interval meets the gaps first..last: those ending after its start and starting before its end.
+    first = np.searchsorted(gap_ends, starts, side="right")
+    last = np.searchsorted(gap_starts, ends, side="left") - 1
+    counts = np.maximum(last - first + 1, 0)
+    owner = np.repeat(np.arange(len(starts)), counts)
+    gap = np.repeat(first, counts) + (np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts))
+    new_starts = np.maximum(starts[owner], gap_starts[gap])
+    new_ends = np.minimum(ends[owner], gap_ends[gap])
+    keep = new_ends > new_starts
+    return new_starts[keep], new_ends[keep], values[owner][keep]
 
 
 def _merge(starts: np.ndarray, ends: np.ndarray, values: np.ndarray, allow_gap: int):

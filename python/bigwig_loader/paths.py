@@ -7,7 +7,9 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-DEFAULT_EXTENSIONS = (".bigWig", ".bw", ".bigwig")
+# 0.3's defaults. ".bigwig" is found only when asked for (file_extensions=(".bigWig", ".bw",
+# ".bigwig")): adding it by default would shift the track indices of an existing directory.
+DEFAULT_EXTENSIONS = (".bigWig", ".bw")
 
 PathLike = str | os.PathLike[str]
 
