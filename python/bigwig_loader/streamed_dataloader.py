@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from bigwig_loader import _core
+from bigwig_loader.arrays import user_array
 from bigwig_loader.batch import Batch
 from bigwig_loader.collection import BigWigCollection, check_value_dtype
 from bigwig_loader.device import device_name, resolve_device
@@ -28,9 +29,10 @@ _END = object()
 
 class StreamedDataloader:
     """Loads the values of each query batch from `input_generator` on `num_threads` C++ worker
-    threads, ahead of the consumer, and yields the batches in input order with ``values`` set
-    (a :class:`bigwig_loader.Tensor`, or a :class:`bigwig_loader.CudaTensor` on a GPU;
-    DLPack-capable, never overwritten by a later batch).
+    threads, ahead of the consumer, and yields the batches in input order with ``values`` set,
+    as ``BigWigCollection.get_batch`` returns them (numpy on the CPU, ``uint16`` for bfloat16;
+    CuPy on a GPU when installed, else a :class:`bigwig_loader.CudaTensor`; never overwritten
+    by a later batch).
 
     Args:
         input_generator: yields :class:`Batch` objects, ``(chromosomes, starts, ends)`` tuples
@@ -39,15 +41,18 @@ class StreamedDataloader:
         num_threads: worker threads, each with its own WorkerContext.
         queue_size: batches loaded ahead at most (bounds memory).
         slice_size: when set, each loaded batch is cut into slices of this many windows
-            (the remainder dropped): load big super-batches, train on small ones.
+            (the remainder dropped): load big super-batches, train on small ones. A batch
+            smaller than slice_size is yielded whole, as in 0.3.
         window_size, default_value, dtype, device: as in ``BigWigCollection.get_batch``. On a
             GPU every worker has its own CUDA stream, pinned staging and device scratch.
 
     The order of batches never depends on thread timing. An exception raised by the input
     generator, or while loading a batch, is raised by the iteration that reaches it, with its
     own type and message. Leaving a ``with`` block, ``close()``, ``break`` out of the
-    iteration, deleting the loader, or KeyboardInterrupt stop every thread. A loader is
-    iterated once.
+    iteration, deleting the loader, or KeyboardInterrupt stop every thread. As in 0.3 a
+    stopped loader starts again in a new ``with`` block (or a new iteration): it reads on from
+    ``iter(input_generator)``, so a generator carries on where it was and a list starts over;
+    batches loaded ahead but not taken by the last run are dropped.
     """
 
     def __init__(
@@ -69,23 +74,40 @@ class StreamedDataloader:
         self.window_size = window_size
         self.default_value = default_value
         self.dtype = check_value_dtype(dtype)
+        self.input_generator = input_generator
+        self.num_threads = num_threads
+        self.queue_size = queue_size
         ordinal = resolve_device(device)
         self.device = device_name(ordinal)
-        self._core = _core.StreamedLoader(collection._collection, int(num_threads), int(queue_size), 1, ordinal)
+        self._ordinal = ordinal
+        # BigWigDataset takes the loader's own tensors (its transforms work on them in place).
+        self._user_arrays = True
+        self._start()
+
+    def _start(self) -> None:
+        """Starts a run: a fresh C++ loader and feeder thread over ``iter(input_generator)``."""
+        previous = getattr(self, "_feeder", None)
+        if previous is not None and previous.is_alive() and previous is not threading.current_thread():
+            previous.join()  # it stops after its current item: two threads never share one generator
+        self._core = _core.StreamedLoader(
+            self.collection._collection, int(self.num_threads), int(self.queue_size), 1, self._ordinal
+        )
         self._pending: queue.Queue = queue.Queue()
         self._stop = threading.Event()
         self._iterated = False
         # The feeder holds no reference to `self`, so that dropping the loader closes it.
         self._feeder = threading.Thread(
             target=_feed,
-            args=(iter(input_generator), collection, self._core, self._pending, self._stop,
-                  window_size, default_value, dtype),
+            args=(iter(self.input_generator), self.collection, self._core, self._pending, self._stop,
+                  self.window_size, self.default_value, self.dtype),
             name="bigwig-loader-feeder",
             daemon=True,
         )
         self._feeder.start()
 
     def __enter__(self) -> StreamedDataloader:
+        if self._stop.is_set():  # the previous run was closed: start again, as 0.3 does
+            self._start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -105,28 +127,35 @@ class StreamedDataloader:
             self._feeder.join(timeout=1.0)
 
     def __iter__(self) -> Iterator[Batch]:
-        if self._iterated:
-            raise RuntimeError("a StreamedDataloader is iterated once; make a new one")
+        if self._stop.is_set():
+            self._start()
+        elif self._iterated:
+            raise RuntimeError("this StreamedDataloader is already being iterated; close() it first")
         self._iterated = True
         return self._batches()
 
     def _batches(self) -> Iterator[Batch]:
+        run = self._stop  # this iteration's run; a later run (after a restart) is not its to read or close
         try:
             while True:
+                if self._stop is not run:
+                    return
                 item = self._take_pending()
                 if item is _END:
                     return
                 if isinstance(item, _Failure):
                     raise item.error
                 batch: Batch = item
-                batch.values = self._take_values()
-                if self.slice_size is None:
+                values = self._take_values()
+                batch.values = user_array(values) if self._user_arrays else values
+                if self.slice_size is None or self.slice_size >= len(batch):
                     yield batch
                 else:
                     for start in range(0, len(batch) - self.slice_size + 1, self.slice_size):
                         yield batch[start : start + self.slice_size]
         finally:
-            self.close()
+            if self._stop is run:
+                self.close()
 
     def _take_pending(self) -> Any:
         while True:
