@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from bigwig_loader import _core
+from bigwig_loader.arrays import user_array
 from bigwig_loader.batch import Batch
 from bigwig_loader.collection import BigWigCollection, check_value_dtype
 from bigwig_loader.device import CPU, device_name, resolve_device
@@ -50,19 +51,23 @@ class BigWigDataset:
         n_threads: loader worker threads.
         device: "cpu", "cuda" or "cuda:N" (default: "cuda" when a GPU is available, else
             "cpu"): where values are read and batches are handed out.
+        sequence_dtype: "float32" (the default, as in 0.3) or "bfloat16": the one-hot
+            sequences' dtype. ``dtype`` applies to the values only.
 
     ``batches_per_epoch`` counts the batches each rank yields; by default
     (total bases of the regions) // sequence_length // batch_size // world_size, and a
-    ValueError when that is 0. ``set_epoch(n)`` changes the stream of the next epoch.
+    ValueError when that is 0. Each iteration is an epoch and draws new windows: the first is
+    epoch 0 and each new iteration advances by one, unless ``set_epoch(n)`` pins the next
+    iteration to epoch n (the same windows for the same seed and n, as DDP needs).
 
     Yields ``(sequences, values)``, or ``(sequences, values, track_indices, track_names)`` when
-    tracks are sub-sampled, or :class:`Batch` objects with ``return_batch_objects``. On the CPU,
-    sequences ``(batch, sequence_length, 4)`` and values ``(batch, center_bin_to_predict //
-    window_size, n_tracks)`` are numpy float32 arrays (``bigwig_loader.Tensor`` when dtype is
-    "bfloat16": take it with ``torch.from_dlpack``). On a GPU they are CuPy arrays in device
-    memory, as bigwig-loader 0.3 yields them (``pip install bigwig-loader[cupy]``;
-    ``bigwig_loader.CudaTensor`` for bfloat16, which CuPy lacks). No array is overwritten by a
-    later batch.
+    tracks are sub-sampled, or :class:`Batch` objects with ``return_batch_objects``;
+    ``track_names`` are the tracks' paths (all of them when tracks are not sub-sampled). On the
+    CPU, sequences ``(batch, sequence_length, 4)`` and values ``(batch, center_bin_to_predict
+    // window_size, n_tracks)`` are numpy arrays (bfloat16 as ``uint16`` bit patterns, numpy
+    having no bfloat16). On a GPU they are CuPy arrays in device memory, as bigwig-loader 0.3
+    yields them (``pip install bigwig-loader[cupy]``; bfloat16 as ``uint16``, as in 0.3). No
+    array is overwritten by a later batch.
     """
 
     def __init__(
@@ -100,6 +105,7 @@ class BigWigDataset:
         world_size: int | None = None,
         queue_size: int = 4,
         device: Any = None,
+        sequence_dtype: str = "float32",
     ) -> None:
         if isinstance(collection, BigWigCollection):
             self.collection = collection
@@ -125,6 +131,9 @@ class BigWigDataset:
             raise ValueError(f'sequence_encoder must be "onehot", None or a callable, got {sequence_encoder!r}')
         self.sequence_encoder = sequence_encoder
         self.dtype = check_value_dtype(dtype)
+        if sequence_dtype not in ("float32", "bfloat16"):
+            raise ValueError(f'sequence_dtype must be "float32" or "bfloat16", got {sequence_dtype!r}')
+        self.sequence_dtype = sequence_dtype
         self.default_value = default_value
         self.maximum_unknown_bases_fraction = maximum_unknown_bases_fraction
         self.position_sampler_buffer_size = position_sampler_buffer_size
@@ -143,12 +152,12 @@ class BigWigDataset:
                 raise ValueError(f"strand pair ({i}, {j}) names a track outside the collection")
         self._ordinal = resolve_device(device)
         self.device = device_name(self._ordinal)
-        # How device batches are handed out: CuPy arrays, or the DLPack tensors themselves
+        # How batches are handed out: numpy / CuPy arrays, or the DLPack tensors themselves
         # (PytorchBigWigDataset takes those with torch.from_dlpack and needs no CuPy).
         self._device_arrays = "cupy"
         self.rank, self.world_size = rank_and_world_size(rank, world_size)
         self.seed = int(np.random.SeedSequence(seed).entropy) if seed is None else int(seed)
-        self.epoch = 0
+        self.epoch = 0  # the epoch of the next iteration
 
         if sub_sample_tracks is not None and not 1 <= sub_sample_tracks <= len(self.collection):
             raise ValueError(f"sub_sample_tracks must lie in [1, {len(self.collection)}], got {sub_sample_tracks}")
@@ -167,55 +176,76 @@ class BigWigDataset:
         self.batches_per_epoch = _positive(batches_per_epoch, "batches_per_epoch")
 
     def set_epoch(self, epoch: int) -> None:
-        """Selects the stream of windows of the next iteration (as DistributedSampler does)."""
+        """Pins the next iteration to epoch `epoch` (as DistributedSampler does); the ones after
+        it carry on from there."""
         self.epoch = int(epoch)
+
+    @property
+    def bigwig_collection(self) -> BigWigCollection:
+        """The collection read (0.3's name for it)."""
+        return self.collection
+
+    def reset_gpu(self) -> None:
+        """Releases the collection's GPU memory and streams (see BigWigCollection.reset_gpu);
+        each iteration's loader has its own, released when the iteration ends. Nothing to do
+        on the CPU."""
+        self.collection.reset_gpu()
 
     def __len__(self) -> int:
         return self.batches_per_epoch
 
     def __iter__(self) -> Iterator[Any]:
-        queries = self._super_batches()
+        # The epoch is taken when iteration is asked for, not at the first batch, so that
+        # `set_epoch(n); it = iter(ds); set_epoch(m)` still runs epoch n.
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        if self._ordinal != CPU and self._device_arrays == "cupy":
+            _import_cupy()
+        return self._epoch_batches(epoch)
+
+    def _epoch_batches(self, epoch: int) -> Iterator[Any]:
+        queries = self._super_batches(epoch)
         loader = StreamedDataloader(
             queries, self.collection, num_threads=self.n_threads, queue_size=self.queue_size,
             slice_size=self.batch_size, window_size=self.window_size, default_value=self.default_value,
             dtype=self.dtype, device=self.device,
         )
-        if self._ordinal != CPU and self._device_arrays == "cupy":
-            _import_cupy()
+        loader._user_arrays = False  # _finish transforms the tensors in place, then hands them out
         with loader:
             for batch in itertools.islice(loader, self.batches_per_epoch):
                 yield self._finish(batch)
 
     # --- building the epoch's queries ------------------------------------------------------
 
-    def _seed_for(self, purpose: str, *extra: int) -> np.random.Generator:
-        """A generator for one purpose of this epoch: deterministic from (seed, purpose, epoch, ...)."""
-        words = [self.seed, sum(purpose.encode()), self.epoch, *extra]
+    def _seed_for(self, purpose: str, epoch: int, *extra: int) -> np.random.Generator:
+        """A generator for one purpose of one epoch: deterministic from (seed, purpose, epoch, ...)."""
+        words = [self.seed, sum(purpose.encode()), epoch, *extra]
         return np.random.default_rng(np.random.SeedSequence(words))
 
-    def _positions(self) -> Iterator[tuple[str, int]]:
+    def _positions(self, epoch: int) -> Iterator[tuple[str, int]]:
         """This rank's share of the epoch's shared stream of centres."""
         if self.custom_position_sampler is not None:
             shared: Iterable[tuple[str, int]] = self.custom_position_sampler
         else:
             shared = RandomPositionSampler(
                 self.regions_of_interest, buffer_size=self.position_sampler_buffer_size,
-                repeat_same=self.repeat_same_positions, seed=self._seed_for("positions"),
+                repeat_same=self.repeat_same_positions, seed=self._seed_for("positions", epoch),
             )
         return itertools.islice(iter(shared), self.rank, None, self.world_size)
 
-    def _super_batches(self) -> Iterator[Batch]:
+    def _super_batches(self, epoch: int) -> Iterator[Batch]:
         """Query batches of super_batch_size windows whose sequence lies inside its chromosome
         with few enough unknown bases; sequences are fetched here, in one C++ call per draw."""
-        positions = self._positions()
+        positions = self._positions(epoch)
         if self.custom_track_sampler is not None:
             track_sampler: Iterator[list[int]] | None = iter(self.custom_track_sampler)
         elif self.sub_sample_tracks is not None:
-            track_sampler = TrackSampler(len(self.collection), self.sub_sample_tracks, seed=self._seed_for("tracks"))
+            track_sampler = TrackSampler(
+                len(self.collection), self.sub_sample_tracks, seed=self._seed_for("tracks", epoch)
+            )
         else:
             track_sampler = None
-        jitter_rng = self._seed_for("jitter", self.rank)
-        strand_rng = self._seed_for("strand", self.rank)
+        jitter_rng = self._seed_for("jitter", epoch, self.rank)
+        strand_rng = self._seed_for("strand", epoch, self.rank)
         half_sequence = self.sequence_length // 2
         half_target = self.center_bin_to_predict // 2
         n = self.super_batch_size
@@ -266,15 +296,12 @@ class BigWigDataset:
         if flip.any():
             _core.flip_rows(values, flip.astype(np.uint8).tolist(), self._strand_permutation(tracks))
         sequences = self._encode(batch.sequences, flip)
-        if self._ordinal == CPU:
-            batch.values = np.asarray(values) if self.dtype == "float32" else values
-        else:
-            batch.values = self._device_array(values)
-            if self.sequence_encoder == "onehot":
-                sequences = self._device_array(_core.to_device(sequences, self._ordinal))
-        batch.sequences = sequences
-        if batch.track_indices is not None and batch.track_names is None:
-            batch.track_names = [self.collection.track_names[i] for i in tracks]
+        if self._ordinal != CPU and self.sequence_encoder == "onehot":
+            sequences = _core.to_device(sequences, self._ordinal)
+        batch.values = self._hand_out(values)
+        batch.sequences = self._hand_out(sequences) if self.sequence_encoder == "onehot" else sequences
+        # As in 0.3: the tracks' paths, all of them when tracks are not sub-sampled.
+        batch.track_names = [self.collection.bigwig_paths[i] for i in tracks]
         if self.return_batch_objects:
             return batch
         if batch.track_indices is not None:
@@ -283,24 +310,20 @@ class BigWigDataset:
 
     def _encode(self, bases: np.ndarray, flip: np.ndarray) -> Any:
         if self.sequence_encoder == "onehot":
-            encoded = _core.one_hot(bases, self.dtype)
+            encoded = _core.one_hot(bases, self.sequence_dtype)
             if flip.any():
                 _core.flip_rows(encoded, flip.astype(np.uint8).tolist(), _COMPLEMENT)
-            if self._ordinal != CPU:
-                return encoded  # moved to the device by _finish
-            return np.asarray(encoded) if self.dtype == "float32" else encoded
+            return encoded  # handed out (or moved to the device) by _finish
         flipped = bases.copy()
         if flip.any():
             flipped[flip] = _COMPLEMENT_BYTES[flipped[flip][:, ::-1]]
         strings = [row.tobytes().decode("ascii") for row in flipped]
         return strings if self.sequence_encoder is None else self.sequence_encoder(strings)
 
-    def _device_array(self, tensor: Any) -> Any:
-        """A device batch as handed out: a CuPy array without a copy (CuPy's stream waits for
-        the batch's kernels), or the CudaTensor itself for bfloat16 and for PyTorch."""
-        if self._device_arrays != "cupy" or self.dtype == "bfloat16":
-            return tensor
-        return _import_cupy().from_dlpack(tensor)
+    def _hand_out(self, tensor: Any) -> Any:
+        """A loaded tensor as yielded: numpy / CuPy arrays without a copy (bigwig_loader.arrays),
+        or the tensor itself for PytorchBigWigDataset, which takes it with torch.from_dlpack."""
+        return tensor if self._device_arrays == "dlpack" else user_array(tensor)
 
     def _strand_permutation(self, tracks: list[int]) -> list[int]:
         """Column permutation of a flipped window: each track takes its strand partner's column

@@ -20,12 +20,84 @@ def _to_torch(x: Any) -> Any:
     return x
 
 
+class PytorchBatch:
+    """bigwig-loader 0.3's ``PytorchBatch``: a :class:`Batch` whose arrays are torch tensors
+    (what ``PytorchBigWigDataset(return_batch_objects=True)`` yields). ``starts``, ``ends``,
+    ``track_indices`` (when set), ``sequences`` (one-hot) and ``values`` are tensors, without
+    a copy where the memory allows; ``chromosomes``, ``track_names`` and ``other`` are as in
+    the Batch; each item of ``other_batched`` that is an array becomes a tensor."""
+
+    def __init__(
+        self,
+        chromosomes: Any,
+        starts: Any,
+        ends: Any,
+        values: Any,
+        track_indices: Any,
+        sequences: Any,
+        other_batched: Any,
+        other: Any,
+        track_names: Any = None,
+    ) -> None:
+        self.chromosomes = chromosomes
+        self.starts = starts
+        self.ends = ends
+        self.values = values
+        self.track_indices = track_indices
+        self.sequences = sequences
+        self.other_batched = other_batched
+        self.other = other
+        self.track_names = track_names
+
+    @classmethod
+    def from_batch(cls, batch: Batch, dtype: str = "float32") -> PytorchBatch:
+        """The batch's arrays as torch tensors. ``dtype`` is that of the values: a ``uint16``
+        array of bfloat16 bit patterns (how numpy and CuPy hold bfloat16) is viewed as
+        torch.bfloat16, as 0.3 does."""
+        track_indices = batch.track_indices
+        if track_indices is not None and not isinstance(track_indices, torch.Tensor):
+            track_indices = torch.as_tensor(np.asarray(track_indices, dtype=np.int64))
+        return cls(
+            chromosomes=batch.chromosomes,
+            starts=_as_torch(batch.starts),
+            ends=_as_torch(batch.ends),
+            values=_values_as_torch(batch.values, dtype),
+            track_indices=track_indices,
+            sequences=_as_torch(batch.sequences),
+            other_batched=None if batch.other_batched is None else [_as_torch(x) for x in batch.other_batched],
+            other=batch.other,
+            track_names=batch.track_names,
+        )
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def _as_torch(x: Any) -> Any:
+    """Arrays (numpy, CuPy, DLPack) as torch tensors; lists of strings and other objects as they are."""
+    if isinstance(x, torch.Tensor) or x is None:
+        return x
+    if isinstance(x, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(x)) if x.dtype != object else x
+    if hasattr(x, "__dlpack__"):
+        return torch.from_dlpack(x)
+    return x
+
+
+def _values_as_torch(x: Any, dtype: str) -> Any:
+    tensor = _as_torch(x)
+    if dtype == "bfloat16" and isinstance(tensor, torch.Tensor) and tensor.dtype == torch.uint16:
+        return tensor.view(torch.bfloat16)
+    return tensor
+
+
 class PytorchBigWigDataset(torch.utils.data.IterableDataset):
     """A ``torch.utils.data.IterableDataset`` over :class:`BigWigDataset` (same parameters),
-    yielding torch tensors without a copy (bfloat16 when ``dtype="bfloat16"``), on the GPU when
-    ``device`` is one (``torch.from_dlpack`` makes torch's current stream wait for the batch).
-    Use it with ``DataLoader(dataset, batch_size=None, num_workers=0)``: batching and threads
-    are its own."""
+    yielding torch tensors without a copy (bfloat16 when ``dtype="bfloat16"``, and for the
+    sequences when ``sequence_dtype="bfloat16"``), on the GPU when ``device`` is one
+    (``torch.from_dlpack`` makes torch's current stream wait for the batch). With
+    ``return_batch_objects`` it yields :class:`PytorchBatch` objects, as 0.3 does. Use it with
+    ``DataLoader(dataset, batch_size=None, num_workers=0)``: batching and threads are its own."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
@@ -35,6 +107,14 @@ class PytorchBigWigDataset(torch.utils.data.IterableDataset):
     def set_epoch(self, epoch: int) -> None:
         self.dataset.set_epoch(epoch)
 
+    @property
+    def bigwig_collection(self) -> Any:
+        return self.dataset.collection
+
+    def reset_gpu(self) -> None:
+        """See BigWigDataset.reset_gpu."""
+        self.dataset.reset_gpu()
+
     def __len__(self) -> int:
         return len(self.dataset)
 
@@ -43,6 +123,6 @@ class PytorchBigWigDataset(torch.utils.data.IterableDataset):
             if isinstance(item, Batch):
                 item.sequences = _to_torch(item.sequences)
                 item.values = _to_torch(item.values)
-                yield item
+                yield PytorchBatch.from_batch(item, self.dataset.dtype)
             else:
                 yield tuple(_to_torch(x) if i < 2 else x for i, x in enumerate(item))
