@@ -30,16 +30,31 @@ def gpu() -> None:
     )
 
 
-def bits(tensor) -> torch.Tensor:
-    """The raw bits of a float32 or bfloat16 batch, on the host: NaN payloads compare too."""
-    t = torch.from_dlpack(tensor).cpu()
+def bits(values) -> torch.Tensor:
+    """The raw bits of a float32 or bfloat16 batch (numpy or CuPy array, or a bigwig_loader
+    tensor), on the host: NaN payloads compare too. bfloat16 arrays are uint16 bit patterns."""
+    import cupy
+
+    if isinstance(values, cupy.ndarray):
+        values = cupy.asnumpy(values)
+    if isinstance(values, np.ndarray):
+        return torch.from_numpy(values.view(np.int32) if values.itemsize == 4 else values.view(np.int16))
+    t = torch.from_dlpack(values).cpu()
     return t.view(torch.int32) if t.dtype == torch.float32 else t.view(torch.int16)
 
 
+@pytest.fixture
+def without_cupy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """get_batch and the loader hand out what they do when CuPy is not installed: CudaTensors."""
+    monkeypatch.setattr(bigwig_loader.arrays, "_cupy", False)
+
+
 def assert_gpu_equals_cpu(collection: BigWigCollection, chroms, starts, ends, **kwargs) -> None:
+    import cupy
+
     cpu = collection.get_batch(chroms, starts, ends, device="cpu", **kwargs)
     gpu = collection.get_batch(chroms, starts, ends, device="cuda", **kwargs)
-    assert isinstance(gpu, bigwig_loader.CudaTensor) and gpu.device == "cuda:0"
+    assert isinstance(gpu, cupy.ndarray) and gpu.device.id == 0
     assert gpu.shape == cpu.shape and gpu.dtype == cpu.dtype
     assert torch.equal(bits(gpu), bits(cpu)), kwargs
 
@@ -67,12 +82,13 @@ def test_generated_collection_bit_identical(collection_dir: Path, generated_bigw
     assert_gpu_equals_cpu(collection, chroms, starts, ends, track_indices=[3, 0, 0, 2], window_size=2)
 
 
-def test_zero_copy_and_stream_order() -> None:
+def test_zero_copy_and_stream_order(without_cupy) -> None:
     collection = BigWigCollection(real_file("bbi-js/ENCFF826FLP.bw"))
     rng = np.random.default_rng(9)
     chroms, starts, ends = random_windows(rng, collection.chrom_sizes, 512, 1_000)
     expected = torch.from_dlpack(collection.get_batch(chroms, starts, ends, device="cpu"))
     batch = collection.get_batch(chroms, starts, ends, device="cuda")
+    assert isinstance(batch, bigwig_loader.CudaTensor) and batch.device == "cuda:0"
     stream = torch.cuda.Stream()
     with torch.cuda.stream(stream):  # a consumer on its own stream waits for the batch's kernels
         values = torch.from_dlpack(batch)
@@ -86,7 +102,7 @@ def test_zero_copy_and_stream_order() -> None:
     np.testing.assert_array_equal(torch.from_dlpack(rows).cpu().numpy(), expected.numpy()[100:164])
 
 
-def test_cupy_takes_it_without_a_copy() -> None:
+def test_cupy_takes_it_without_a_copy(without_cupy) -> None:
     import cupy
 
     collection = BigWigCollection(real_file("bbi-js/volvox.bw"))
@@ -127,7 +143,7 @@ def test_threads_share_a_collection() -> None:
         assert torch.equal(got, want)
 
 
-def test_streamed_dataloader_on_the_gpu(collection_dir: Path) -> None:
+def test_streamed_dataloader_on_the_gpu(collection_dir: Path, without_cupy) -> None:
     collection = BigWigCollection(collection_dir)
     rng = np.random.default_rng(11)
     queries = [random_windows(rng, collection.chrom_sizes, 16, 512) for _ in range(20)]
@@ -162,3 +178,147 @@ def test_datasets_on_the_gpu_equal_the_cpu() -> None:
     ):
         assert gpu_seq.is_cuda and gpu_val.is_cuda and gpu_val.dtype == torch.bfloat16
         assert torch.equal(gpu_seq.cpu(), cpu_seq) and torch.equal(gpu_val.cpu().view(torch.int16), cpu_val.view(torch.int16))
+
+
+# --- bigwig-loader 0.3 compatibility on the GPU (the CPU side is test_compat03.py) ---------------
+
+
+def encode_windows(n: int = 16, length: int = 1_000, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(16_000_000, 51_000_000, n)
+    return ["chr22"] * n, starts, starts + length
+
+
+def test_get_batch_returns_a_cupy_array_as_0_3_does() -> None:
+    import cupy
+
+    collection = BigWigCollection(real_file("bbi-js/ENCFF826FLP.bw"))
+    chroms, starts, ends = encode_windows()
+    values = collection.get_batch(chroms, starts, ends, 1, 0.0, device="cuda")  # 0.3's positional call
+    want = collection.get_batch(chroms, starts, ends, device="cpu")
+    assert isinstance(values, cupy.ndarray) and values.dtype == cupy.float32 and values.shape == (16, 1_000, 1)
+    head = values[:, :100, :]
+    np.testing.assert_array_equal(cupy.asnumpy(head * 2 + 1), want[:, :100] * 2 + 1)
+    np.testing.assert_array_equal(cupy.asnumpy(values.reshape(16, 1_000)), want.reshape(16, 1_000))
+    assert torch.from_dlpack(values).data_ptr() == values.data.ptr  # still DLPack, no copy
+    # The array keeps the batch's memory alive after every other reference is gone.
+    view = values[3:5]
+    del values, head
+    import gc
+
+    gc.collect()
+    for _ in range(5):
+        collection.get_batch(*encode_windows(seed=1), device="cuda")
+    np.testing.assert_array_equal(cupy.asnumpy(view), want[3:5])
+
+
+def test_bfloat16_on_the_gpu_is_a_cupy_uint16_view_for_torch_and_numpy() -> None:
+    import cupy
+
+    collection = BigWigCollection(real_file("bbi-js/ENCFF826FLP.bw"))
+    chroms, starts, ends = encode_windows(8, 700, seed=2)
+    half = collection.get_batch(chroms, starts, ends, window_size=7, dtype="bfloat16", device="cuda")
+    host_half = collection.get_batch(chroms, starts, ends, window_size=7, dtype="bfloat16", device="cpu")
+    full = collection.get_batch(chroms, starts, ends, window_size=7, device="cpu")
+    assert isinstance(half, cupy.ndarray) and half.dtype == cupy.uint16 and half.shape == full.shape
+    np.testing.assert_array_equal(cupy.asnumpy(half), host_half)
+    # torch, as 0.3's README says: as_tensor(...).view(torch.bfloat16), no copy.
+    tensor = torch.as_tensor(half, device="cuda").view(torch.bfloat16)
+    assert tensor.dtype == torch.bfloat16 and tensor.data_ptr() == half.data.ptr
+    assert torch.equal(tensor.cpu(), torch.from_numpy(full).to(torch.bfloat16))
+    # numpy / CuPy arithmetic on the bit patterns.
+    widened = (half.astype(cupy.uint32) << 16).view(cupy.float32)
+    np.testing.assert_array_equal(cupy.asnumpy(widened), torch.from_numpy(full).to(torch.bfloat16).float().numpy())
+
+
+def test_without_cupy_get_batch_returns_the_cuda_tensor(without_cupy) -> None:
+    collection = BigWigCollection(real_file("bbi-js/volvox.bw"))
+    chrom = collection.chromosomes[0]
+    for dtype in ("float32", "bfloat16"):
+        batch = collection.get_batch([chrom] * 2, [0, 10], [100, 110], device="cuda", dtype=dtype)
+        assert isinstance(batch, bigwig_loader.CudaTensor) and batch.dtype == dtype
+
+
+def test_streamed_values_on_the_gpu_are_cupy_arrays(collection_dir: Path) -> None:
+    import cupy
+
+    collection = BigWigCollection(collection_dir)
+    rng = np.random.default_rng(12)
+    queries = [random_windows(rng, collection.chrom_sizes, 12, 256) for _ in range(4)]
+    for dtype, kind in (("float32", cupy.float32), ("bfloat16", cupy.uint16)):
+        with StreamedDataloader(iter(queries), collection, num_threads=2, device="cuda", dtype=dtype,
+                                slice_size=50) as loader:
+            got = list(loader)
+        assert len(got) == 4, "a slice_size larger than the batch yields the whole batch"
+        for batch, query in zip(got, queries):
+            assert isinstance(batch.values, cupy.ndarray) and batch.values.dtype == kind
+            want = collection.get_batch(*query, dtype=dtype, device="cpu")
+            assert torch.equal(bits(batch.values), bits(want))
+
+
+def test_streamed_dataloader_restarts_on_the_gpu(collection_dir: Path) -> None:
+    collection = BigWigCollection(collection_dir)
+    rng = np.random.default_rng(13)
+    queries = [random_windows(rng, collection.chrom_sizes, 6, 128) for _ in range(3)]
+    loader = StreamedDataloader(queries, collection, num_threads=2, device="cuda")
+    runs = []
+    for _ in range(2):
+        with loader:
+            runs.append([bits(b.values) for b in loader])
+    assert len(runs[0]) == len(runs[1]) == 3
+    assert all(torch.equal(a, b) for a, b in zip(*runs))
+
+
+def test_dataset_dtype_is_the_values_only_on_the_gpu() -> None:
+    import cupy
+
+    for (cpu_seq, cpu_val), (gpu_seq, gpu_val) in zip(phix("cpu", dtype="bfloat16"), phix("cuda", dtype="bfloat16")):
+        assert gpu_seq.dtype == cupy.float32 and gpu_val.dtype == cupy.uint16
+        np.testing.assert_array_equal(cupy.asnumpy(gpu_seq), cpu_seq)
+        np.testing.assert_array_equal(cupy.asnumpy(gpu_val), cpu_val)
+    seq, _ = next(iter(phix("cuda", sequence_dtype="bfloat16")))
+    cpu_seq, _ = next(iter(phix("cpu", sequence_dtype="bfloat16")))
+    assert seq.dtype == cupy.uint16 and np.array_equal(cupy.asnumpy(seq), cpu_seq)
+
+
+def test_dataset_epochs_advance_on_the_gpu() -> None:
+    ds = phix("cuda", return_batch_objects=True)
+    first = [np.asarray(b.starts).copy() for b in ds]
+    second = [np.asarray(b.starts).copy() for b in ds]
+    assert not any(np.array_equal(a, b) for a, b in zip(first, second))
+    cpu = phix("cpu", return_batch_objects=True)
+    cpu.set_epoch(1)
+    assert all(np.array_equal(a, np.asarray(b.starts)) for a, b in zip(second, cpu))
+
+
+def test_pytorch_batch_objects_on_the_gpu() -> None:
+    from bigwig_loader.pytorch import PytorchBatch
+
+    for batch in phix("cuda", bigwig_loader.PytorchBigWigDataset, return_batch_objects=True, dtype="bfloat16"):
+        assert isinstance(batch, PytorchBatch)
+        assert batch.values.is_cuda and batch.values.dtype == torch.bfloat16
+        assert batch.sequences.is_cuda and batch.sequences.dtype == torch.float32
+        assert isinstance(batch.starts, torch.Tensor) and isinstance(batch.ends, torch.Tensor)
+        assert batch.track_names == [real_file("deeptools/bamCoverage_result4.bw")]
+
+
+def test_reset_gpu_releases_device_memory_and_keeps_working() -> None:
+    torch.cuda.init()
+    staging = 512 << 20
+    collection = BigWigCollection(real_file("bbi-js/ENCFF826FLP.bw"), pinned_memory_size=staging)
+    chroms, starts, ends = encode_windows(8, 500, seed=4)
+    want = collection.get_batch(chroms, starts, ends, device="cpu")
+    torch.cuda.synchronize()
+    free_before, _ = torch.cuda.mem_get_info()
+    kept = collection.get_batch(chroms, starts, ends, device="cuda")
+    free_loaded, _ = torch.cuda.mem_get_info()
+    assert free_before - free_loaded >= staging, "pinned_memory_size sizes the device staging up front"
+    collection.reset_gpu()
+    free_after, _ = torch.cuda.mem_get_info()
+    assert free_after - free_loaded >= staging, "reset_gpu frees the backend's device memory"
+    assert torch.equal(bits(kept), bits(want)), "arrays handed out before stay valid"
+    assert torch.equal(bits(collection.get_batch(chroms, starts, ends, device="cuda")), bits(want))
+    collection.reset_gpu()
+    for ds in (phix("cuda"), phix("cuda", bigwig_loader.PytorchBigWigDataset)):
+        ds.reset_gpu()
+        assert len(list(ds)) == 5
