@@ -1,16 +1,19 @@
 #include "cuda_batch_processor.hpp"
 
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "cuda_check.hpp"
 #include "engine/staged_batch.hpp"
+#include "stages/inflate_chunks.hpp"
 #include "staged_kernels.hpp"
 
 namespace bwl::cuda {
+namespace {
 
-CudaBatchProcessor::CudaBatchProcessor(int device, size_t read_threads, size_t staging_bytes)
-    : device_(device), pool_(read_threads) {
+int checked_device(int device) {
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess) {
     cudaGetLastError();
@@ -20,25 +23,47 @@ CudaBatchProcessor::CudaBatchProcessor(int device, size_t read_threads, size_t s
     throw DeviceError("CUDA device " + std::to_string(device) + " does not exist (" + std::to_string(count) +
                       " visible)");
   }
+  return device;
+}
+
+}  // namespace
+
+CudaBatchProcessor::CudaBatchProcessor(int device, size_t read_threads, size_t staging_bytes, size_t inflate_cap)
+    : device_(checked_device(device)),
+      inflate_cap_(inflate_cap > 0 ? inflate_cap : 1),
+      stream_(std::make_shared<OwnedStream>(device_)),
+      pool_(read_threads) {
   DeviceGuard guard(device_);
   reserve_kernel_stack();
-  BWL_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   BWL_CUDA_CHECK(cudaEventCreateWithFlags(&offsets_uploaded_, cudaEventDisableTiming));
-  if (staging_bytes > 0) bank_.reserve(staging_bytes);
+  if (staging_bytes > 0) bank_.reserve(staging_bytes, device_, stream_->get());
 }
 
 CudaBatchProcessor::~CudaBatchProcessor() {
-  if (stream_ == nullptr) return;
-  cudaSetDevice(device_);
-  cudaStreamSynchronize(stream_);
-  cudaEventDestroy(offsets_uploaded_);
-  cudaStreamDestroy(stream_);
+  DeviceGuard guard(device_, std::nothrow);
+  if (!guard.ok()) return;
+  // The pinned buffers are freed with the processor: the copies that use them must be done.
+  discard(cudaStreamSynchronize(stream_->get()));
+  discard(cudaEventDestroy(offsets_uploaded_));
+}
+
+void CudaBatchProcessor::time_stages(bool on) {
+  std::lock_guard<std::mutex> lock(run_mutex_);
+  DeviceGuard guard(device_);
+  clock_.enable(on);
+  clock_.times = StageTimes{};
+}
+
+StageTimes CudaBatchProcessor::stage_times() {
+  std::lock_guard<std::mutex> lock(run_mutex_);
+  return clock_.times;
 }
 
 void CudaBatchProcessor::run(const engine::Collection& collection, const engine::BatchRequest& request,
                              const engine::BatchPlan& plan, void* out) {
   std::lock_guard<std::mutex> lock(run_mutex_);
   DeviceGuard guard(device_);
+  const cudaStream_t stream = stream_->get();
   // The previous batch's last host-to-device copy read pinned offsets_host_: wait for it
   // before this batch rewrites host memory (the bank's own copy finished at its sync).
   BWL_CUDA_CHECK(cudaEventSynchronize(offsets_uploaded_));
@@ -49,6 +74,7 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   const uint64_t elements = uint64_t{n_columns} * plan.cells;
 
   // Host -> device, in one copy: stored bytes and the plan's flat arrays.
+  const auto read_began = std::chrono::steady_clock::now();
   bank_.reset();
   const auto staged = bank_.take<uint8_t>(layout.staged_bytes);
   const auto blocks = bank_.take<stages::StagedBlock>(n_blocks);
@@ -56,7 +82,7 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   const auto column_begin = bank_.take<uint32_t>(plan.column_begin.size());
   const auto column_blocks = bank_.take<uint32_t>(plan.column_blocks.size());
   const auto scales = bank_.take<float>(request.scales.size());
-  bank_.commit();
+  bank_.commit(device_, stream);
   engine::read_staged_bytes(collection, plan, layout, bank_.host(staged), pool_);
   auto copy = [](void* dst, const void* src, size_t bytes) {
     if (bytes > 0) std::memcpy(dst, src, bytes);
@@ -66,14 +92,23 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   copy(bank_.host(column_begin), plan.column_begin.data(), plan.column_begin.size() * sizeof(uint32_t));
   copy(bank_.host(column_blocks), plan.column_blocks.data(), plan.column_blocks.size() * sizeof(uint32_t));
   copy(bank_.host(scales), request.scales.data(), request.scales.size() * sizeof(float));
-  bank_.upload(stream_);
+  if (clock_.enabled()) clock_.times.read_ms += ms_since(read_began);
+  clock_.start(stream);
+  bank_.upload(stream);
+  clock_.stop(stream, clock_.times.copy_ms);
+
+  // The inflate arena holds one chunk of blocks at a time (at most inflate_cap_ bytes).
+  const std::vector<stages::BlockChunk> chunks =
+      stages::plan_inflate_chunks(layout.blocks.data(), static_cast<uint32_t>(n_blocks), inflate_cap_);
+  const uint64_t arena_bytes = stages::largest_chunk_bytes(chunks);
 
   stages::StagedBatchView v{};
   v.blocks = bank_.device(blocks);
   v.n_blocks = static_cast<uint32_t>(n_blocks);
   v.staged = bank_.device(staged);
-  v.inflated = static_cast<uint8_t*>(inflated_.reserve(layout.inflated_bytes > 0 ? layout.inflated_bytes : 1));
-  v.outcomes = outcomes_.reserve_as<stages::BlockOutcome>(n_blocks > 0 ? n_blocks : 1);
+  v.inflated = static_cast<uint8_t*>(inflated_.reserve(arena_bytes > 0 ? arena_bytes : 1, device_, stream));
+  v.outcomes = outcomes_.reserve_as<stages::BlockOutcome>(n_blocks > 0 ? n_blocks : 1, device_, stream);
+  v.run_offsets = offsets_.reserve_as<uint64_t>(n_blocks > 0 ? n_blocks : 1, device_, stream);
   v.columns = bank_.device(columns);
   v.column_begin = bank_.device(column_begin);
   v.column_blocks = bank_.device(column_blocks);
@@ -86,38 +121,53 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   v.bfloat16 = request.dtype == DType::BFloat16;
   v.out = out;
 
-  launch_inflate_blocks(v, stream_);
-  launch_count_runs(v, stream_);
-
-  // The batch's one synchronization: the host learns each block's status and kept runs.
+  // Host copies of the outcomes, zeroed: blocks of later chunks read as Ok until counted.
   auto* outcomes = outcomes_host_.reserve_as<stages::BlockOutcome>(n_blocks > 0 ? n_blocks : 1);
-  if (n_blocks > 0) {
-    BWL_CUDA_CHECK(cudaMemcpyAsync(outcomes, v.outcomes, n_blocks * sizeof(stages::BlockOutcome),
-                                   cudaMemcpyDeviceToHost, stream_));
-  }
-  BWL_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  engine::check_outcomes(collection, plan, outcomes);
-
+  std::memset(static_cast<void*>(outcomes), 0, n_blocks * sizeof(stages::BlockOutcome));
   auto* offsets = offsets_host_.reserve_as<uint64_t>(n_blocks > 0 ? n_blocks : 1);
-  const uint64_t total_runs = engine::scan_run_offsets(outcomes, n_blocks, offsets);
-  v.run_offsets = offsets_.reserve_as<uint64_t>(n_blocks > 0 ? n_blocks : 1);
-  v.runs = runs_.reserve_as<stages::Run>(total_runs > 0 ? total_runs : 1);
-  if (n_blocks > 0) {
-    BWL_CUDA_CHECK(cudaMemcpyAsync(const_cast<uint64_t*>(v.run_offsets), offsets, n_blocks * sizeof(uint64_t),
-                                   cudaMemcpyHostToDevice, stream_));
-  }
-  BWL_CUDA_CHECK(cudaEventRecord(offsets_uploaded_, stream_));
-  launch_write_runs(v, stream_);
+  uint64_t total_runs = 0;
+  for (const stages::BlockChunk& chunk : chunks) {
+    stages::StagedBatchView cv = stages::chunk_view(v, chunk);
+    clock_.start(stream);
+    launch_inflate_blocks(cv, stream);
+    clock_.stop(stream, clock_.times.inflate_ms);
+    clock_.start(stream);
+    launch_count_runs(cv, stream);
+    clock_.stop(stream, clock_.times.decode_ms);
 
-  if (request.window_size == 1) {
-    launch_prefill(v, elements, stream_);
-  } else {
-    v.sums = sums_.reserve_as<double>(elements > 0 ? elements : 1);
-    v.covered = covered_.reserve_as<uint32_t>(elements > 0 ? elements : 1);
-    BWL_CUDA_CHECK(cudaMemsetAsync(v.sums, 0, elements * sizeof(double), stream_));
-    BWL_CUDA_CHECK(cudaMemsetAsync(v.covered, 0, elements * sizeof(uint32_t), stream_));
+    // The chunk's synchronization: the host learns each block's status and kept runs.
+    BWL_CUDA_CHECK(cudaMemcpyAsync(outcomes + chunk.first, cv.outcomes, chunk.count * sizeof(stages::BlockOutcome),
+                                   cudaMemcpyDeviceToHost, stream));
+    BWL_CUDA_CHECK(cudaStreamSynchronize(stream));
+    engine::check_outcomes(collection, plan, outcomes);
+
+    const uint64_t runs_before = total_runs;
+    total_runs = stages::scan_chunk_run_offsets(outcomes, chunk, runs_before, offsets);
+    // Earlier chunks' runs are kept when the arena grows; this chunk's are written below.
+    v.runs = static_cast<stages::Run*>(runs_.reserve_keeping((total_runs > 0 ? total_runs : 1) * sizeof(stages::Run),
+                                                             runs_before * sizeof(stages::Run), device_, stream));
+    cv.runs = v.runs;
+    BWL_CUDA_CHECK(cudaMemcpyAsync(const_cast<uint64_t*>(cv.run_offsets), offsets + chunk.first,
+                                   chunk.count * sizeof(uint64_t), cudaMemcpyHostToDevice, stream));
+    clock_.start(stream);
+    launch_write_runs(cv, stream);
+    clock_.stop(stream, clock_.times.decode_ms);
   }
-  launch_fill_columns(v, stream_);
+  if (v.runs == nullptr) v.runs = runs_.reserve_as<stages::Run>(1, device_, stream);  // no blocks
+  BWL_CUDA_CHECK(cudaEventRecord(offsets_uploaded_, stream));
+
+  clock_.start(stream);
+  if (request.window_size == 1) {
+    launch_prefill(v, elements, stream);
+  } else {
+    v.sums = sums_.reserve_as<double>(elements > 0 ? elements : 1, device_, stream);
+    v.covered = covered_.reserve_as<uint32_t>(elements > 0 ? elements : 1, device_, stream);
+    BWL_CUDA_CHECK(cudaMemsetAsync(v.sums, 0, elements * sizeof(double), stream));
+    BWL_CUDA_CHECK(cudaMemsetAsync(v.covered, 0, elements * sizeof(uint32_t), stream));
+  }
+  launch_fill_columns(v, stream);
+  clock_.stop(stream, clock_.times.fill_ms);
+  if (clock_.enabled()) ++clock_.times.batches;
 }
 
 }  // namespace bwl::cuda

@@ -4,10 +4,17 @@
 //
 //   host:   plan (engine) -> stored bytes of the planned blocks read into the MemoryBank
 //           (pinned), with the flat plan arrays -> one host-to-device copy
-//   device: inflate (one thread per block) -> count kept runs
-//   host:   learns the counts and statuses (the batch's one synchronization: the run arena's
-//           size and any error depend on them), throws for a corrupt block, scans offsets
-//   device: write runs -> prefill (window 1) or zero sums -> fill (one thread per column)
+//   per chunk of blocks (stages/inflate_chunks.hpp; one chunk unless the batch's inflate
+//   arena would pass the cap):
+//     device: inflate (one thread per block) -> count kept runs
+//     host:   learns the chunk's counts and statuses (a synchronization: the run arena's size
+//             and any error depend on them), throws for a corrupt block, scans offsets
+//     device: write the chunk's runs (before the next chunk reuses the arena)
+//   device: prefill (window 1) or zero sums -> fill (one thread per column)
+//
+// Device scratch: the inflate arena is bounded by `inflate_cap` bytes per processor (one per
+// loader worker); kept runs, sums and the staged bytes are sized by the batch. All device
+// memory is stream-ordered (stream_memory.hpp): no call waits for the whole device.
 //
 // run() returns once the last kernel is queued; the caller records when `out` is ready.
 // Thread contract: run() may be called from several threads; calls take turns (a loader worker
@@ -16,37 +23,57 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 
 #include "common/thread_pool.hpp"
 #include "device_memory.hpp"
 #include "engine/batch_processor.hpp"
 #include "memory_bank.hpp"
+#include "stage_clock.hpp"
 #include "stages/staged_batch.hpp"
+#include "stream_memory.hpp"
 
 namespace bwl::cuda {
+
+// The default cap of a processor's inflate arena: 256 MiB, about 8,000 blocks of bigWig's
+// usual 32 KiB uncompressBufSize per chunk (an Enformer-size batch of 64 windows x 64 tracks
+// plans tens of thousands, several GB uncapped).
+constexpr size_t kDefaultInflateCap = size_t{256} << 20;
 
 class CudaBatchProcessor : public engine::BatchProcessor {
  public:
   // `device`: a CUDA device ordinal (DeviceError if there is no such device); `read_threads`
-  // host threads read blocks (0: the CPUs this process may use); `staging_bytes` of pinned host
-  // and device staging are allocated up front (0: on the first batch; it grows as batches need).
-  CudaBatchProcessor(int device, size_t read_threads, size_t staging_bytes = 0);
+  // host threads read blocks (0: the CPUs this process may use); `inflate_cap`: the inflate
+  // arena's cap in bytes (a block larger than the cap is inflated alone); `staging_bytes` of
+  // pinned host and device staging are allocated up front (0: on the first batch; it grows as
+  // batches need).
+  CudaBatchProcessor(int device, size_t read_threads, size_t staging_bytes = 0,
+                     size_t inflate_cap = kDefaultInflateCap);
   ~CudaBatchProcessor() override;
   CudaBatchProcessor(const CudaBatchProcessor&) = delete;
   CudaBatchProcessor& operator=(const CudaBatchProcessor&) = delete;
 
-  // `out` is device memory on this processor's device, plan.output_shape() of request.dtype.
+  // `out` is device memory on this processor's device, plan.output_shape() of request.dtype,
+  // usable on stream() (allocated there or on a stream it waited for).
   void run(const engine::Collection& collection, const engine::BatchRequest& request, const engine::BatchPlan& plan,
            void* out) override;
 
   int device() const { return device_; }
-  cudaStream_t stream() const { return stream_; }
+  cudaStream_t stream() const { return stream_->get(); }
+  const std::shared_ptr<OwnedStream>& owned_stream() const { return stream_; }
+  size_t inflate_cap() const { return inflate_cap_; }
+
+  // Stage times (stage_clock.hpp): off by default; turning it on or off resets the sums.
+  void time_stages(bool on);
+  StageTimes stage_times();
 
  private:
   std::mutex run_mutex_;
   int device_;
-  cudaStream_t stream_ = nullptr;
+  size_t inflate_cap_;
+  // Declared first, destroyed last: the buffers below free their memory on it.
+  std::shared_ptr<OwnedStream> stream_;
   cudaEvent_t offsets_uploaded_ = nullptr;  // the pinned run offsets may be rewritten after this
   ThreadPool pool_;
   MemoryBank bank_;
@@ -58,6 +85,7 @@ class CudaBatchProcessor : public engine::BatchProcessor {
   DeviceBuffer runs_;
   DeviceBuffer sums_;
   DeviceBuffer covered_;
+  StageClock clock_;
 };
 
 }  // namespace bwl::cuda

@@ -1,5 +1,7 @@
 #include "device_transforms.hpp"
 
+#include <map>
+
 #include "cuda_check.hpp"
 #include "device_memory.hpp"
 #include "tensor/transforms.hpp"
@@ -33,57 +35,75 @@ __global__ void moving_average_kernel(void* data, double* prefix, uint64_t batch
 
 unsigned blocks_for(uint64_t items) { return static_cast<unsigned>((items + kThreads - 1) / kThreads); }
 
+// The transforms' scratch, per worker (a calling thread) and device, grown and kept: a warm
+// worker allocates nothing per call. Used only on this thread's per-thread default stream, in
+// call order, so a call may reuse it while the previous call's kernels are still queued.
+struct TransformScratch {
+  DeviceBuffer copy;    // flip: the tensor's contents before the flip
+  DeviceBuffer args;    // flip: flags and permutation
+  DeviceBuffer prefix;  // moving average: per-column prefix sums
+};
+
+TransformScratch& scratch_for(int device) {
+  thread_local std::map<int, TransformScratch> per_device;
+  return per_device[device];
+}
+
 }  // namespace
 
 void flip_rows(DeviceTensor& t, const std::vector<uint8_t>& flip, const std::vector<int64_t>& permutation) {
   check_flip_rows(t, flip, permutation);
   DeviceGuard guard(t.device());
   const cudaStream_t stream = cudaStreamPerThread;
-  t.make_stream_wait(stream);
+  t.order_after_ready(stream);
+  TransformScratch& scratch = scratch_for(t.device());
   const size_t bytes = t.nbytes();
-  DeviceBuffer copy, args;  // this call's scratch, freed once the stream is done with it
-  void* source = copy.reserve(bytes);
-  auto* flags = static_cast<uint8_t*>(args.reserve(flip.size() + 8 * permutation.size() + 8));
+  void* source = scratch.copy.reserve(bytes, t.device(), stream);
+  auto* flags = static_cast<uint8_t*>(scratch.args.reserve(flip.size() + 8 * permutation.size() + 8, t.device(), stream));
   auto* perm = reinterpret_cast<int64_t*>(flags + (flip.size() + 7) / 8 * 8);
   BWL_CUDA_CHECK(cudaMemcpyAsync(source, t.data(), bytes, cudaMemcpyDeviceToDevice, stream));
+  // From pageable host memory: the copies have taken the vectors' bytes when they return.
   BWL_CUDA_CHECK(cudaMemcpyAsync(flags, flip.data(), flip.size(), cudaMemcpyHostToDevice, stream));
   BWL_CUDA_CHECK(cudaMemcpyAsync(perm, permutation.data(), permutation.size() * 8, cudaMemcpyHostToDevice, stream));
   const uint64_t elements = t.size();
   if (elements > 0) {
-    flip_kernel<<<blocks_for(elements), kThreads, 0, stream>>>(
-        static_cast<const uint8_t*>(source), static_cast<uint8_t*>(t.data()), flags, perm, t.shape()[0], t.shape()[1],
-        t.shape()[2], static_cast<uint32_t>(dtype_bytes(t.dtype())));
-    check(cudaGetLastError(), "flip_kernel");
+    launch_checked("flip_kernel", [&] {
+      flip_kernel<<<blocks_for(elements), kThreads, 0, stream>>>(
+          static_cast<const uint8_t*>(source), static_cast<uint8_t*>(t.data()), flags, perm, t.shape()[0],
+          t.shape()[1], t.shape()[2], static_cast<uint32_t>(dtype_bytes(t.dtype())));
+    });
   }
   t.record_ready(stream);
-  // The scratch is freed as the function returns: wait for the stream to be done with it (the
-  // host copies above read pageable vectors, which also must outlive them).
-  BWL_CUDA_CHECK(cudaStreamSynchronize(stream));
 }
 
 void moving_average_rows(DeviceTensor& t, int64_t width) {
   if (!check_moving_average_rows(t, width)) return;
   DeviceGuard guard(t.device());
   const cudaStream_t stream = cudaStreamPerThread;
-  t.make_stream_wait(stream);
+  t.order_after_ready(stream);
   const uint64_t batch = t.shape()[0], channels = t.shape()[2];
   const int64_t length = t.shape()[1];
-  DeviceBuffer prefix;  // this call's scratch, freed once the stream is done with it
-  auto* sums = prefix.reserve_as<double>(batch * channels * static_cast<uint64_t>(length + 1) + 1);
+  auto* sums = scratch_for(t.device())
+                   .prefix.reserve_as<double>(batch * channels * static_cast<uint64_t>(length + 1) + 1, t.device(), stream);
   if (batch * channels > 0) {
-    moving_average_kernel<<<blocks_for(batch * channels), kThreads, 0, stream>>>(t.data(), sums, batch, length,
-                                                                                 channels, t.dtype(), width);
-    check(cudaGetLastError(), "moving_average_kernel");
+    launch_checked("moving_average_kernel", [&] {
+      moving_average_kernel<<<blocks_for(batch * channels), kThreads, 0, stream>>>(t.data(), sums, batch, length,
+                                                                                   channels, t.dtype(), width);
+    });
   }
   t.record_ready(stream);
-  BWL_CUDA_CHECK(cudaStreamSynchronize(stream));
 }
 
 std::shared_ptr<DeviceTensor> to_device(const HostTensor& host, int device) {
-  auto out = std::make_shared<DeviceTensor>(device, host.shape(), host.dtype());
+  const std::shared_ptr<OwnedStream> stream = upload_stream(device);
+  auto out = std::make_shared<DeviceTensor>(stream, host.shape(), host.dtype());
   DeviceGuard guard(device);
-  if (host.nbytes() > 0) BWL_CUDA_CHECK(cudaMemcpy(out->data(), host.data(), host.nbytes(), cudaMemcpyHostToDevice));
-  out->record_ready(cudaStreamPerThread);
+  if (host.nbytes() > 0) {
+    BWL_CUDA_CHECK(cudaMemcpyAsync(out->data(), host.data(), host.nbytes(), cudaMemcpyHostToDevice, stream->get()));
+  }
+  out->record_ready(stream->get());
+  // Synchronous with respect to `host`'s memory, as promised: waits for this one stream only.
+  BWL_CUDA_CHECK(cudaStreamSynchronize(stream->get()));
   return out;
 }
 

@@ -36,16 +36,18 @@ class MemoryBank {
     return slot;
   }
 
-  // Sizes both regions for `bytes` up front (a batch that needs more still grows them).
-  void reserve(size_t bytes) {
+  // Sizes both regions for `bytes` up front (a batch that needs more still grows them); the
+  // device region is used on `stream`.
+  void reserve(size_t bytes, int device, cudaStream_t stream) {
     host_base_ = static_cast<uint8_t*>(host_.reserve(bytes > 0 ? bytes : 1));
-    device_base_ = static_cast<uint8_t*>(device_.reserve(bytes > 0 ? bytes : 1));
+    device_base_ = static_cast<uint8_t*>(device_.reserve(bytes > 0 ? bytes : 1, device, stream));
   }
 
-  // Makes both regions at least as large as what was taken since reset().
-  void commit() {
+  // Makes both regions at least as large as what was taken since reset(); the device region is
+  // used on `stream`.
+  void commit(int device, cudaStream_t stream) {
     host_base_ = static_cast<uint8_t*>(host_.reserve(used_ > 0 ? used_ : 1));
-    device_base_ = static_cast<uint8_t*>(device_.reserve(used_ > 0 ? used_ : 1));
+    device_base_ = static_cast<uint8_t*>(device_.reserve(used_ > 0 ? used_ : 1, device, stream));
   }
 
   template <typename T>

@@ -39,8 +39,6 @@ __global__ void fill_columns_kernel(stages::StagedBatchView view) {
   if (c < view.n_columns) stages::fill_column(view, c);
 }
 
-void check_launch(const char* kernel) { check(cudaGetLastError(), kernel); }
-
 }  // namespace
 
 void reserve_kernel_stack() {
@@ -54,32 +52,27 @@ void reserve_kernel_stack() {
 
 void launch_inflate_blocks(const stages::StagedBatchView& view, cudaStream_t stream) {
   if (view.n_blocks == 0) return;
-  inflate_blocks_kernel<<<blocks_for(view.n_blocks), kThreads, 0, stream>>>(view);
-  check_launch("inflate_blocks_kernel");
+  launch_checked("inflate_blocks_kernel", [&] { inflate_blocks_kernel<<<blocks_for(view.n_blocks), kThreads, 0, stream>>>(view); });
 }
 
 void launch_count_runs(const stages::StagedBatchView& view, cudaStream_t stream) {
   if (view.n_blocks == 0) return;
-  count_runs_kernel<<<blocks_for(view.n_blocks), kThreads, 0, stream>>>(view);
-  check_launch("count_runs_kernel");
+  launch_checked("count_runs_kernel", [&] { count_runs_kernel<<<blocks_for(view.n_blocks), kThreads, 0, stream>>>(view); });
 }
 
 void launch_write_runs(const stages::StagedBatchView& view, cudaStream_t stream) {
   if (view.n_blocks == 0) return;
-  write_runs_kernel<<<blocks_for(view.n_blocks), kThreads, 0, stream>>>(view);
-  check_launch("write_runs_kernel");
+  launch_checked("write_runs_kernel", [&] { write_runs_kernel<<<blocks_for(view.n_blocks), kThreads, 0, stream>>>(view); });
 }
 
 void launch_prefill(const stages::StagedBatchView& view, uint64_t elements, cudaStream_t stream) {
   if (elements == 0) return;
-  prefill_kernel<<<blocks_for(elements), kThreads, 0, stream>>>(view, elements);
-  check_launch("prefill_kernel");
+  launch_checked("prefill_kernel", [&] { prefill_kernel<<<blocks_for(elements), kThreads, 0, stream>>>(view, elements); });
 }
 
 void launch_fill_columns(const stages::StagedBatchView& view, cudaStream_t stream) {
   if (view.n_columns == 0 || view.cells == 0) return;
-  fill_columns_kernel<<<blocks_for(view.n_columns), kThreads, 0, stream>>>(view);
-  check_launch("fill_columns_kernel");
+  launch_checked("fill_columns_kernel", [&] { fill_columns_kernel<<<blocks_for(view.n_columns), kThreads, 0, stream>>>(view); });
 }
 
 }  // namespace bwl::cuda

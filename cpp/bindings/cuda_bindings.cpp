@@ -122,11 +122,46 @@ void bind_cuda(py::module_& m) {
       },
       py::arg("tensor"), py::arg("device"), "A CudaTensor copy of a host Tensor on CUDA device `device`.");
 
+  m.def(
+      "_cuda_leave_stale_error",
+      []() {
+        // For the tests: a failed runtime call whose error nobody takes (cudaSetDevice(-1) is
+        // non-sticky), as another library on this thread might leave. The next launch must
+        // not be blamed for it.
+        return static_cast<int>(cudaSetDevice(-1));
+      },
+      "Tests only: leaves a stale CUDA error on this thread; returns its code.");
+
   py::class_<cuda::CudaBackend>(m, "CudaBackend",
                                 "The CUDA batch processor of one device: its own stream, pinned staging and scratch.")
-      .def(py::init<int, size_t, size_t>(), py::arg("device"), py::arg("read_threads") = 0,
-           py::arg("staging_bytes") = 0, py::call_guard<py::gil_scoped_release>())
+      .def(py::init<int, size_t, size_t, size_t>(), py::arg("device"), py::arg("read_threads") = 0,
+           py::arg("staging_bytes") = 0, py::arg("inflate_cap") = cuda::kDefaultInflateCap,
+           py::call_guard<py::gil_scoped_release>(),
+           "inflate_cap: bytes of device scratch for inflated blocks (default 256 MiB); a batch whose "
+           "blocks need more is inflated in chunks.")
       .def_property_readonly("device", &cuda::CudaBackend::device)
+      .def_property_readonly("inflate_cap", [](cuda::CudaBackend& b) { return b.processor().inflate_cap(); })
+      .def(
+          "time_stages",
+          [](cuda::CudaBackend& b, bool on) { b.processor().time_stages(on); }, py::arg("on"),
+          py::call_guard<py::gil_scoped_release>(),
+          "Turns stage timing (CUDA events) on or off and resets the sums. For benchmarks: while on, "
+          "each stage's end is waited for.")
+      .def(
+          "stage_times",
+          [](cuda::CudaBackend& b) {
+            const cuda::StageTimes t = b.processor().stage_times();
+            py::dict d;
+            d["read_ms"] = t.read_ms;
+            d["copy_ms"] = t.copy_ms;
+            d["inflate_ms"] = t.inflate_ms;
+            d["decode_ms"] = t.decode_ms;
+            d["fill_ms"] = t.fill_ms;
+            d["batches"] = t.batches;
+            return d;
+          },
+          "Milliseconds per stage (read, copy, inflate, decode, fill) summed over the batches run "
+          "since time_stages(True).")
       .def(
           "get_batch",
           [](cuda::CudaBackend& backend, const engine::Collection& collection, const U32Array& chroms,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "stages/output_store.hpp"
 #include "stages/window_fill.hpp"
 
 namespace bwl::cpu {
@@ -13,14 +14,10 @@ constexpr size_t kBlocksPerTask = 8;
 
 void store_column(const float* cells, uint32_t n_cells, DType dtype, size_t n_tracks, size_t w, size_t k,
                   void* out) {
+  // The output store the CUDA kernels use too (canonical NaN: stages/output_store.hpp).
   const size_t base = w * n_cells * n_tracks + k;
-  if (dtype == DType::Float32) {
-    float* dst = static_cast<float*>(out) + base;
-    for (uint32_t i = 0; i < n_cells; ++i) dst[i * n_tracks] = cells[i];
-  } else {
-    uint16_t* dst = static_cast<uint16_t*>(out) + base;
-    for (uint32_t i = 0; i < n_cells; ++i) dst[i * n_tracks] = stages::to_bfloat16(cells[i]);
-  }
+  const bool bfloat16 = dtype == DType::BFloat16;
+  for (uint32_t i = 0; i < n_cells; ++i) stages::store_output(out, base + i * n_tracks, bfloat16, cells[i]);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "common/hd.hpp"
 #include "stages/inflate_status.hpp"
+#include "stages/output_store.hpp"
 #include "stages/portable_inflate.hpp"
 #include "stages/run.hpp"
 #include "stages/section_decode.hpp"
@@ -50,7 +51,8 @@ struct StagedBatchView {
   const StagedBlock* blocks;
   uint32_t n_blocks;
   const uint8_t* staged;
-  uint8_t* inflated;
+  uint8_t* inflated;         // the arena: block i inflates to inflated + out_offset - inflated_origin
+  uint64_t inflated_origin;  // out_offset of the arena's first byte (a chunk of the batch's blocks)
   BlockOutcome* outcomes;
   const uint64_t* run_offsets;  // exclusive scan of outcomes[].runs
   Run* runs;
@@ -76,7 +78,7 @@ BWL_HD inline const uint8_t* block_data(const StagedBatchView& v, uint32_t i, ui
   const StagedBlock& b = v.blocks[i];
   if (b.compressed) {
     size = v.outcomes[i].inflated_bytes;
-    return v.inflated + b.out_offset;
+    return v.inflated + (b.out_offset - v.inflated_origin);
   }
   size = b.in_size;
   return v.staged + b.in_offset;
@@ -93,7 +95,8 @@ BWL_HD inline void inflate_staged_block(const StagedBatchView& v, uint32_t i, In
     o.inflate_status = InflateStatus::Ok;
     return;
   }
-  const InflateResult r = inflate_zlib_portable(v.staged + b.in_offset, b.in_size, v.inflated + b.out_offset,
+  const InflateResult r = inflate_zlib_portable(v.staged + b.in_offset, b.in_size,
+                                                v.inflated + (b.out_offset - v.inflated_origin),
                                                 b.out_capacity, tables);
   o.inflate_status = r.status;
   o.inflated_bytes = r.written;
@@ -119,11 +122,7 @@ BWL_HD inline void write_block_runs(const StagedBatchView& v, uint32_t i) {
 // Output element e (of batch * cells * n_tracks) gets the default value (window_size 1 only:
 // the fill then stores covered bases over it).
 BWL_HD inline void prefill_output(const StagedBatchView& v, uint64_t e) {
-  if (v.bfloat16) {
-    static_cast<uint16_t*>(v.out)[e] = to_bfloat16(v.default_value);
-  } else {
-    static_cast<float*>(v.out)[e] = v.default_value;
-  }
+  store_output(v.out, e, v.bfloat16, v.default_value);
 }
 
 BWL_HD inline void fill_column(const StagedBatchView& v, uint32_t c) {
@@ -139,13 +138,11 @@ BWL_HD inline void fill_column(const StagedBatchView& v, uint32_t c) {
       const uint32_t b = v.column_blocks[j];
       const Run* runs = v.runs + v.run_offsets[b];
       const uint32_t n = v.outcomes[b].runs;
-      if (v.bfloat16) {
-        uint16_t* out = static_cast<uint16_t*>(v.out) + base;
-        fill_single_base(runs, n, q, scale, [out, stride](int64_t cell, float x) { out[cell * stride] = to_bfloat16(x); });
-      } else {
-        float* out = static_cast<float*>(v.out) + base;
-        fill_single_base(runs, n, q, scale, [out, stride](int64_t cell, float x) { out[cell * stride] = x; });
-      }
+      void* out = v.out;
+      const bool bf16 = v.bfloat16;
+      fill_single_base(runs, n, q, scale, [out, base, stride, bf16](int64_t cell, float x) {
+        store_output(out, base + static_cast<uint64_t>(cell) * stride, bf16, x);
+      });
     }
     return;
   }
@@ -163,11 +160,7 @@ BWL_HD inline void fill_column(const StagedBatchView& v, uint32_t c) {
   for (uint32_t i = 0; i < v.cells; ++i) {
     const float x = finalize_window_cell(sums[i * cell_stride], covered[i * cell_stride], v.window_size, scale,
                                          v.default_value);
-    if (v.bfloat16) {
-      static_cast<uint16_t*>(v.out)[base + i * stride] = to_bfloat16(x);
-    } else {
-      static_cast<float*>(v.out)[base + i * stride] = x;
-    }
+    store_output(v.out, base + i * stride, v.bfloat16, x);
   }
 }
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "common/hd.hpp"
-#include "stages/window_fill.hpp"
+#include "stages/output_store.hpp"
 #include "tensor/tensor.hpp"
 
 namespace bwl {
@@ -25,12 +25,9 @@ BWL_HD inline float load_as_float(const void* base, size_t i, DType d) {
   return f;
 }
 
+// Through the batches' output store: a transformed NaN is the canonical NaN too.
 BWL_HD inline void store_from_float(void* base, size_t i, DType d, float v) {
-  if (d == DType::Float32) {
-    static_cast<float*>(base)[i] = v;
-  } else {
-    static_cast<uint16_t*>(base)[i] = stages::to_bfloat16(v);
-  }
+  stages::store_output(base, i, d == DType::BFloat16, v);
 }
 
 // The moving average of one column (elements base + i * stride, i < length) in place, with

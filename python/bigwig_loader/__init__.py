@@ -9,7 +9,7 @@ from bigwig_loader.batch import Batch
 from bigwig_loader.bigwig import BigWig
 from bigwig_loader.collection import BigWigCollection
 from bigwig_loader.dataset import BigWigDataset
-from bigwig_loader.device import DeviceError, cuda_available
+from bigwig_loader.device import DeviceError, cuda_available, default_device, set_default_device
 from bigwig_loader.genome import ReferenceGenome, one_hot
 from bigwig_loader.input_generator import QueryBatchGenerator
 from bigwig_loader.sampler import GenomicSequenceSampler, RandomPositionSampler, TrackSampler
@@ -32,8 +32,10 @@ __all__ = [
     "TrackSampler",
     "__version__",
     "cuda_available",
+    "default_device",
     "inflate_backend",
     "one_hot",
+    "set_default_device",
 ]
 
 

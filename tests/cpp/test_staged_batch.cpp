@@ -21,6 +21,7 @@
 #include "engine/batch_plan.hpp"
 #include "engine/collection.hpp"
 #include "engine/staged_batch.hpp"
+#include "stages/inflate_chunks.hpp"
 #include "tensor/tensor.hpp"
 
 using namespace bwl::test;
@@ -32,13 +33,18 @@ namespace {
 size_t element_bytes(bwl::DType dtype) { return dtype == bwl::DType::BFloat16 ? 2 : 4; }
 
 // The device pipeline on the host: the same layout, the same per-item functions, loops for grids.
-std::vector<uint8_t> run_staged_on_host(const Collection& collection, const BatchRequest& request) {
+// `inflate_cap`: the inflate arena's cap, the blocks taken in chunks as the CUDA backend does
+// (cuda/cuda_batch_processor.cu); the default holds any test batch in one chunk.
+std::vector<uint8_t> run_staged_on_host(const Collection& collection, const BatchRequest& request,
+                                        uint64_t inflate_cap = uint64_t{1} << 40) {
   const bwl::engine::BatchPlan plan = bwl::engine::plan_batch(collection, request);
   const bwl::engine::StagedLayout layout = bwl::engine::stage_layout(collection, plan);
   bwl::ThreadPool pool(2);
   std::vector<uint8_t> staged(layout.staged_bytes);
   bwl::engine::read_staged_bytes(collection, plan, layout, staged.data(), pool);
-  std::vector<uint8_t> inflated(layout.inflated_bytes);
+  const std::vector<bwl::stages::BlockChunk> chunks =
+      bwl::stages::plan_inflate_chunks(layout.blocks.data(), static_cast<uint32_t>(layout.blocks.size()), inflate_cap);
+  std::vector<uint8_t> inflated(bwl::stages::largest_chunk_bytes(chunks));
   std::vector<bwl::stages::BlockOutcome> outcomes(plan.blocks.size());
   std::vector<uint64_t> run_offsets(plan.blocks.size());
   const size_t n_columns = plan.batch * plan.n_tracks;
@@ -68,13 +74,22 @@ std::vector<uint8_t> run_staged_on_host(const Collection& collection, const Batc
   v.sums = sums.data();
   v.covered = covered.data();
 
+  // Per chunk: inflate and count, learn the counts, write the runs (before the next chunk
+  // reuses the arena). Runs grow keeping what earlier chunks wrote, as on the device.
   auto tables = std::make_unique<bwl::stages::InflateTables>();
-  for (uint32_t i = 0; i < v.n_blocks; ++i) bwl::stages::inflate_staged_block(v, i, *tables);
-  for (uint32_t i = 0; i < v.n_blocks; ++i) bwl::stages::count_block_runs(v, i);
-  bwl::engine::check_outcomes(collection, plan, outcomes.data());
-  std::vector<bwl::stages::Run> runs(bwl::engine::scan_run_offsets(outcomes.data(), outcomes.size(), run_offsets.data()));
-  v.runs = runs.data();
-  for (uint32_t i = 0; i < v.n_blocks; ++i) bwl::stages::write_block_runs(v, i);
+  std::vector<bwl::stages::Run> runs;
+  uint64_t total_runs = 0;
+  for (const bwl::stages::BlockChunk& chunk : chunks) {
+    bwl::stages::StagedBatchView cv = bwl::stages::chunk_view(v, chunk);
+    for (uint32_t i = 0; i < cv.n_blocks; ++i) bwl::stages::inflate_staged_block(cv, i, *tables);
+    for (uint32_t i = 0; i < cv.n_blocks; ++i) bwl::stages::count_block_runs(cv, i);
+    bwl::engine::check_outcomes(collection, plan, outcomes.data());  // later chunks: still zero, Ok
+    total_runs = bwl::stages::scan_chunk_run_offsets(outcomes.data(), chunk, total_runs, run_offsets.data());
+    runs.resize(total_runs);
+    v.runs = runs.data();
+    cv.runs = runs.data();
+    for (uint32_t i = 0; i < cv.n_blocks; ++i) bwl::stages::write_block_runs(cv, i);
+  }
   if (request.window_size == 1) {
     for (uint64_t e = 0; e < n_out; ++e) bwl::stages::prefill_output(v, e);
   }
@@ -108,9 +123,10 @@ BatchRequest random_request(const Collection& c, std::mt19937& rng, size_t batch
   return r;
 }
 
-void expect_same_bytes(const Collection& collection, const BatchRequest& request, const std::string& what) {
+void expect_same_bytes(const Collection& collection, const BatchRequest& request, const std::string& what,
+                       uint64_t inflate_cap = uint64_t{1} << 40) {
   const std::vector<uint8_t> want = run_cpu(collection, request);
-  const std::vector<uint8_t> got = run_staged_on_host(collection, request);
+  const std::vector<uint8_t> got = run_staged_on_host(collection, request, inflate_cap);
   ASSERT_EQ(got.size(), want.size()) << what;
   const size_t eb = element_bytes(request.dtype);
   for (size_t i = 0; i < want.size(); i += eb) {
@@ -120,7 +136,8 @@ void expect_same_bytes(const Collection& collection, const BatchRequest& request
   }
 }
 
-void sweep(const Collection& collection, const std::string& name, int64_t length, uint32_t seed) {
+void sweep(const Collection& collection, const std::string& name, int64_t length, uint32_t seed,
+           uint64_t inflate_cap = uint64_t{1} << 40) {
   std::mt19937 rng(seed);
   for (uint32_t window : {1u, 2u, 11u, 128u}) {
     for (float default_value : {0.0f, NAN, 5.6f}) {
@@ -135,7 +152,8 @@ void sweep(const Collection& collection, const std::string& name, int64_t length
         }
         expect_same_bytes(collection, r,
                           name + " window " + std::to_string(window) + " default " + std::to_string(default_value) +
-                              (dtype == bwl::DType::BFloat16 ? " bf16" : " f32"));
+                              (dtype == bwl::DType::BFloat16 ? " bf16" : " f32"),
+                          inflate_cap);
       }
     }
   }
@@ -256,4 +274,85 @@ TEST(StagedBatch, ACorruptBlockNamesTheFileAndOffset) {
     EXPECT_NE(msg.find("byte offset " + std::to_string(layout.block_offsets[1])), std::string::npos) << msg;
   }
   EXPECT_THROW(run_cpu(collection, r), bwl::FormatError);
+}
+
+TEST(StagedBatch, ChunkedInflateMatchesTheCpuBackend) {
+  // Caps far below a batch's arena: every block alone (cap 1, below any block's capacity), and
+  // a few blocks a chunk; the uncompressed file's blocks need no arena at all.
+  TempFile a(build_bigwig(generated_spec(5, true)));
+  TempFile raw(build_bigwig(generated_spec(6, false)));
+  Collection collection({a.path(), raw.path()}, 1);
+  const uint32_t capacity = collection.file(0).header().uncompress_buf_size;
+  ASSERT_GT(capacity, 0u);
+  sweep(collection, "every block its own chunk", 1000, 12, 1);
+  sweep(collection, "three blocks a chunk", 7 * 128, 13, 3 * uint64_t{capacity});
+}
+
+float float_from_bits(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+TEST(StagedBatch, StoredNanPayloadsComeOutAsTheCanonicalNan) {
+  // NaN as files may store it: negative, with payloads, signalling. Both backends' output store
+  // writes 0x7FC00000 (float32) / 0x7FC0 (bfloat16) for each, alone or inside a window's mean,
+  // scaled or not; a NaN default with a payload too.
+  const uint32_t payloads[] = {0x7FC00000u, 0xFFC00000u, 0x7FC12345u, 0xFFFFFFFFu, 0x7F800001u, 0x7FBFFFFFu};
+  std::vector<BedGraphItem> items;
+  uint32_t pos = 10;
+  for (int repeat = 0; repeat < 20; ++repeat) {
+    for (uint32_t bits : payloads) {
+      items.push_back({pos, pos + 3, float_from_bits(bits)});
+      items.push_back({pos + 3, pos + 5, 1.5f});
+      pos += 9;
+    }
+  }
+  FileSpec spec;
+  spec.chroms = {{"chr1", 5000}};
+  Block block{};
+  block.start_chrom = block.end_chrom = 0;
+  block.start_base = items.front().start;
+  block.end_base = items.back().end;
+  block.data = bedgraph_section(0, items);
+  spec.blocks.push_back(block);
+  TempFile file(build_bigwig(spec));
+  Collection collection({file.path()}, 1);
+  for (uint32_t window : {1u, 4u}) {
+    for (float default_value : {0.0f, float_from_bits(0xFFC0BEEFu)}) {
+      for (bwl::DType dtype : {bwl::DType::Float32, bwl::DType::BFloat16}) {
+        BatchRequest r;
+        r.chroms = {0, 0};
+        r.starts = {0, 400};
+        r.length = 1200;
+        r.tracks = {0};
+        r.scales = {window == 4 ? 2.0f : 1.0f};
+        r.window_size = window;
+        r.default_value = default_value;
+        r.dtype = dtype;
+        const std::string what = "window " + std::to_string(window) + (dtype == bwl::DType::BFloat16 ? " bf16" : " f32");
+        const std::vector<uint8_t> out = run_cpu(collection, r);
+        size_t nans = 0;
+        for (size_t i = 0; i < out.size(); i += element_bytes(dtype)) {
+          if (dtype == bwl::DType::Float32) {
+            uint32_t bits;
+            std::memcpy(&bits, out.data() + i, 4);
+            if (std::isnan(float_from_bits(bits))) {
+              ++nans;
+              ASSERT_EQ(bits, 0x7FC00000u) << what << " element " << i / 4;
+            }
+          } else {
+            uint16_t bits;
+            std::memcpy(&bits, out.data() + i, 2);
+            if ((bits & 0x7FFFu) > 0x7F80u) {
+              ++nans;
+              ASSERT_EQ(bits, 0x7FC0u) << what << " element " << i / 2;
+            }
+          }
+        }
+        EXPECT_GT(nans, 100u) << what;
+        expect_same_bytes(collection, r, what);  // the device pipeline's store, run on the host
+      }
+    }
+  }
 }

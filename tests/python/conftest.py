@@ -31,6 +31,27 @@ def real_file(relative: str) -> Path:
     return path
 
 
+# --- which device device=None means in a test ---------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _cpu_unless_marked_gpu(request: pytest.FixtureRequest):
+    """Tests that omit device= mean the CPU unless marked gpu: on a machine with a GPU the
+    automatic default would otherwise move them there (numpy cannot take a CUDA capsule, out=
+    is refused). Uses the user-facing bigwig_loader.set_default_device; tests of the automatic
+    default itself call set_default_device(None) inside."""
+    import bigwig_loader
+
+    if request.node.get_closest_marker("gpu") is not None:
+        yield
+        return
+    bigwig_loader.set_default_device("cpu")
+    try:
+        yield
+    finally:
+        bigwig_loader.set_default_device(None)
+
+
 # --- files the tests write with pyBigWig -------------------------------------------------
 
 GENERATED_CHROMS = [("chr1", 200_000), ("chr2", 150_000), ("chr3", 120_000), ("chrM", 16_569), ("chrEmpty", 5_000)]
