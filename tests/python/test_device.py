@@ -16,7 +16,7 @@ import torch
 import bigwig_loader
 from bigwig_loader import BigWigCollection, BigWigDataset, DeviceError, StreamedDataloader, cuda_available
 from bigwig_loader import _core
-from bigwig_loader.device import CPU, device_name, resolve_device
+from bigwig_loader.device import CPU, automatic_ordinal, device_name, resolve_device
 from conftest import real_file
 
 UNUSABLE = "cuda:999" if cuda_available() else "cuda"
@@ -25,7 +25,7 @@ UNUSABLE = "cuda:999" if cuda_available() else "cuda"
 def test_device_names_resolve_to_ordinals() -> None:
     assert resolve_device("cpu") == CPU == -1
     assert resolve_device(torch.device("cpu")) == CPU
-    assert resolve_device(None) == (0 if cuda_available() else CPU)
+    assert resolve_device(None) == CPU  # conftest: tests not marked gpu mean the CPU
     assert device_name(CPU) == "cpu" and device_name(3) == "cuda:3"
     for bad in ("gpu", "tpu", "cuda:x", "cuda:-1", "CUDA", "cuda:0:1", ""):
         with pytest.raises(ValueError, match="device must be"):
@@ -49,8 +49,7 @@ def test_get_batch_on_an_unusable_gpu_raises_and_cpu_is_untouched() -> None:
         collection.get_batch([chrom], [0], [100], device=UNUSABLE)
     cpu = np.asarray(collection.get_batch([chrom], [0], [100], device="cpu"))
     default = collection.get_batch([chrom], [0], [100])
-    if not cuda_available():
-        np.testing.assert_array_equal(np.asarray(default), cpu)  # the default is the CPU here
+    np.testing.assert_array_equal(np.asarray(default), cpu)  # the default is the CPU in these tests
     assert cpu.shape == (1, 100, 1)
 
 
@@ -92,3 +91,46 @@ def test_the_cuda_types_exist_in_a_cuda_build() -> None:
     else:
         with pytest.raises(AttributeError, match="no CUDA backend"):
             bigwig_loader.CudaTensor  # noqa: B018
+
+
+def test_the_automatic_default_follows_the_process_cuda_device() -> None:
+    # No usable GPU: the CPU, whatever torch or torchrun say.
+    assert automatic_ordinal(0, None, None) == CPU
+    assert automatic_ordinal(0, 3, "5") == CPU
+    # torch's current device, once torch has initialised CUDA, wins over LOCAL_RANK.
+    assert automatic_ordinal(8, 3, "5") == 3
+    # Else torchrun's LOCAL_RANK: each rank its own GPU; a rank that sees one GPU takes it.
+    assert automatic_ordinal(8, None, "5") == 5
+    assert automatic_ordinal(1, None, "5") == 0
+    assert automatic_ordinal(4, None, "6") == 2
+    # Else device 0.
+    assert automatic_ordinal(2, None, None) == 0
+    assert automatic_ordinal(2, None, "") == 0
+    for bad in ("x", "-1", "1.5"):
+        with pytest.raises(ValueError, match="LOCAL_RANK"):
+            automatic_ordinal(2, None, bad)
+
+
+def test_set_default_device_is_what_none_means(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert bigwig_loader.default_device() == "cpu"  # conftest set it for this test
+    bigwig_loader.set_default_device(None)  # automatic
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    assert bigwig_loader.default_device() == ("cuda:0" if cuda_available() else "cpu")
+    with pytest.raises(ValueError, match="device must be"):
+        bigwig_loader.set_default_device("gpu")
+    with pytest.raises(DeviceError):
+        bigwig_loader.set_default_device(UNUSABLE)
+    assert resolve_device(None) == (0 if cuda_available() else CPU)  # unchanged by the refusals
+    bigwig_loader.set_default_device(torch.device("cpu"))
+    assert resolve_device(None) == CPU and bigwig_loader.default_device() == "cpu"
+    collection = BigWigCollection(real_file("bbi-js/volvox.bw"))
+    chrom = collection.chromosomes[0]
+    assert isinstance(collection.get_batch([chrom], [0], [10]), np.ndarray)
+
+
+def test_the_automatic_default_never_initialises_cuda_in_torch() -> None:
+    # Asking for the default must not create a CUDA context on device 0 through torch.
+    bigwig_loader.set_default_device(None)
+    initialised = torch.cuda.is_initialized()
+    bigwig_loader.default_device()
+    assert torch.cuda.is_initialized() == initialised

@@ -322,3 +322,125 @@ def test_reset_gpu_releases_device_memory_and_keeps_working() -> None:
     for ds in (phix("cuda"), phix("cuda", bigwig_loader.PytorchBigWigDataset)):
         ds.reset_gpu()
         assert len(list(ds)) == 5
+
+
+# --- issue 10: the GPU path's fixes -----------------------------------------------------------
+
+
+def raw_batch(collection: BigWigCollection, chroms, starts, ends, backend=None, window_size: int = 1,
+              default_value: float = 0.0, dtype: str = "float32"):
+    """The backend's own CudaTensor (what get_batch wraps as a CuPy array), to test its DLPack
+    export and transforms directly."""
+    backend = backend or collection._cuda_backend(0)
+    ids, starts_a, length, tracks, scales = collection._request_arrays(chroms, starts, ends, window_size, None, True)
+    return backend.get_batch(collection._collection, ids, starts_a, length, window_size, default_value, dtype,
+                             tracks, scales)
+
+
+def test_nan_payloads_come_out_canonical_and_identical(tmp_path: Path) -> None:
+    from test_nan_bits import CANONICAL_BF16, CANONICAL_F32, nan_bits, write_nan_payloads
+
+    collection = BigWigCollection(write_nan_payloads(tmp_path / "nan_payloads.bw"))
+    weird_nan = float(np.array(0xFFC0BEEF, dtype=np.uint32).view(np.float32))
+    for window_size in (1, 4):
+        for default in (0.0, weird_nan):
+            for dtype in ("float32", "bfloat16"):
+                kwargs = dict(window_size=window_size, default_value=default, dtype=dtype)
+                assert_gpu_equals_cpu(collection, ["chr1", "chr1"], [0, 400], [1_200, 1_600], **kwargs)
+                gpu = collection.get_batch(["chr1"], [0], [1_200], device="cuda", **kwargs)
+                got = nan_bits(bits(gpu).numpy(), dtype)
+                assert len(got) > 100
+                assert set(got.tolist()) == {CANONICAL_F32 if dtype == "float32" else CANONICAL_BF16}
+
+
+def test_the_default_device_follows_torch_current_device() -> None:
+    import cupy
+
+    bigwig_loader.set_default_device(None)
+    torch.cuda.set_device(0)
+    assert torch.cuda.is_initialized()
+    assert bigwig_loader.default_device() == "cuda:0"
+    collection = BigWigCollection(real_file("bbi-js/volvox.bw"))
+    chrom = collection.chromosomes[0]
+    assert isinstance(collection.get_batch([chrom], [0], [100]), cupy.ndarray)
+    bigwig_loader.set_default_device("cpu")
+    try:
+        assert isinstance(collection.get_batch([chrom], [0], [100]), np.ndarray)
+    finally:
+        bigwig_loader.set_default_device(None)
+
+
+def test_dlpack_stream_zero_is_the_legacy_stream() -> None:
+    collection = BigWigCollection(real_file("bbi-js/volvox.bw"))
+    chrom = collection.chromosomes[0]
+    batch = raw_batch(collection, [chrom] * 4, [0, 10, 20, 30], [500, 510, 520, 530])
+    batch.__dlpack__(stream=0)  # older torch passes 0; CuPy reads it as the legacy stream
+    batch.__dlpack__(stream=1)
+    batch.__dlpack__(stream=-1)
+    with pytest.raises(ValueError, match="stream"):
+        batch.__dlpack__(stream=-5)
+    np.testing.assert_array_equal(torch.from_dlpack(batch).cpu().numpy(), np.asarray(batch.to_host()))
+
+
+def test_a_stale_cuda_error_is_not_blamed_on_the_next_launch() -> None:
+    collection = BigWigCollection(real_file("bbi-js/ENCFF826FLP.bw"))
+    chroms, starts, ends = random_windows(np.random.default_rng(12), collection.chrom_sizes, 16, 1_000)
+    want = bits(collection.get_batch(chroms, starts, ends, device="cpu"))
+    assert bigwig_loader._core._cuda_leave_stale_error() != 0
+    got = raw_batch(collection, chroms, starts, ends)
+    assert torch.equal(bits(got), want)
+    assert bigwig_loader._core._cuda_leave_stale_error() != 0
+    bigwig_loader._core.moving_average_rows(got, 3)  # a transform's launch too
+    bigwig_loader._core.flip_rows(got, [1] * 16, [0])
+
+
+@pytest.mark.parametrize("cap", [1, 64 * 1024, 1 << 20])
+def test_inflate_in_chunks_under_a_cap_is_bit_identical(cap: int, collection_dir: Path, generated_bigwig: Path) -> None:
+    collection = BigWigCollection([collection_dir, generated_bigwig])
+    backend = bigwig_loader._core.CudaBackend(0, 2, inflate_cap=cap)
+    assert backend.inflate_cap == cap
+    rng = np.random.default_rng(13)
+    chroms, starts, ends = random_windows(rng, collection.chrom_sizes, 96, 2_048, overhang=500)
+    for window_size, default, dtype in ((1, 0.0, "float32"), (16, float("nan"), "bfloat16"), (2, 3.5, "float32")):
+        got = raw_batch(collection, chroms, starts, ends, backend, window_size, default, dtype)
+        want = collection.get_batch(chroms, starts, ends, window_size=window_size, default_value=default, dtype=dtype,
+                                    device="cpu")
+        assert torch.equal(bits(got), bits(want)), (cap, window_size)
+
+
+def test_stage_times_from_cuda_events() -> None:
+    collection = BigWigCollection(real_file("bbi-js/ENCFF826FLP.bw"))
+    backend = bigwig_loader._core.CudaBackend(0, 2)
+    rng = np.random.default_rng(14)
+    backend.time_stages(True)
+    for _ in range(3):
+        raw_batch(collection, *random_windows(rng, collection.chrom_sizes, 64, 1_000), backend)
+    times = backend.stage_times()
+    assert times["batches"] == 3
+    for stage in ("read_ms", "copy_ms", "inflate_ms", "decode_ms", "fill_ms"):
+        assert times[stage] > 0, stage
+    backend.time_stages(False)
+    assert backend.stage_times()["batches"] == 0
+
+
+def test_a_batch_freed_while_a_consumer_reads_it_stays_valid_until_then() -> None:
+    """Stream-ordered free: dropping the last reference while the consumer's stream (the one
+    named at export) still has queued work on the memory frees it after that work, and later
+    batches reusing the memory cannot change what the consumer computes."""
+    collection = BigWigCollection(real_file("bbi-js/ENCFF826FLP.bw"))
+    rng = np.random.default_rng(15)
+    chroms, starts, ends = random_windows(rng, collection.chrom_sizes, 256, 1_000)
+    expected = bits(collection.get_batch(chroms, starts, ends, device="cpu")).view(torch.float32).double()
+    expected = expected.nan_to_num().sum()
+    stream = torch.cuda.Stream()
+    batch = raw_batch(collection, chroms, starts, ends)
+    with torch.cuda.stream(stream):
+        torch.cuda._sleep(200_000_000)  # the consumer's stream is busy for a while
+        values = torch.from_dlpack(batch)
+        total = values.double().nan_to_num().sum()
+    del values, batch
+    for _ in range(8):  # new batches on the same backend, which may reuse the freed memory
+        other = raw_batch(collection, *random_windows(rng, collection.chrom_sizes, 256, 1_000))
+        torch.from_dlpack(other).fill_(12345.0)
+    stream.synchronize()
+    assert total.item() == pytest.approx(expected.item(), rel=1e-12)
