@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# The one-call device check (issue 10): everything a GPU machine needs to prove the CUDA path.
+#
+# HOW IT IS INVOKED
+#   1. Here, once per session (downloads and copies into git-ignored folders):
+#        bash scripts/gpu_check.sh --prepare
+#      .whl/         pyBigWig, pybigtools, nvidia-libnvcomp-cu13 wheels (cp312, manylinux x86-64)
+#      .realdata/    a copy of ../shared/data/real (the tests' real bigWigs), which does not travel
+#      .gpu_include/ dlpack/dlpack.h (the build needs DLPack's header; the GPU image may lack it)
+#      Together about 40 MB of the tool's 64 MiB.
+#   2. On the GPU machine, through the device tool, from the repository root:
+#        run(command="bash scripts/gpu_check.sh", carry=[".whl", ".realdata", ".gpu_include"], timeout_s=540)
+#   3. Without a GPU (or with --dry-run), every step that needs one is reported "dry-run" and the
+#      rest runs:  bash scripts/gpu_check.sh --dry-run [OUTDIR]
+#
+# Argument: the output folder (default $OUT, else build/gpu-check). Full logs go there (at most 8
+# files: what the device tool brings back); a short table is printed last. The whole check stops
+# by a deadline well inside 8 minutes: each step runs under what is left, and a step that no
+# longer fits is reported "not run (time)".
+#
+# Steps: env; wheels (pip --target, no index); build + install from this tree (CUDA arch 90,
+# says which CPU inflate it uses: libdeflate, else zlib); C++ tests (only if GoogleTest is
+# found); the whole pytest suite with the GPU tests (no -x); compute-sanitizer memcheck, then
+# racecheck, over tests/python/test_gpu_core.py (torch-free, short); the GPU benchmark
+# (benchmarks/bench_gpu.py: 1,024 x 1 kb x 64 tracks and Enformer-size, GPU vs CPU backend, CUDA
+# stage times); the inflate kernel alone against nvCOMP's batched Deflate on the same blocks
+# (benchmarks/inflate_vs_nvcomp.cu, compiled here with nvcc against the nvCOMP wheel).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+DRY=0
+PREPARE=0
+OUTDIR=""
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run) DRY=1 ;;
+    --prepare) PREPARE=1 ;;
+    -h|--help) sed -n 2,29p "$0"; exit 0 ;;
+    *) OUTDIR="$arg" ;;
+  esac
+done
+
+if [ "$PREPARE" = 1 ]; then
+  set -e
+  mkdir -p .whl .gpu_include/dlpack
+  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
+    --platform manylinux2014_x86_64 --platform manylinux1_x86_64 -d .whl \
+    "pyBigWig==0.3.29" "pybigtools==0.3.0" "nvidia-libnvcomp-cu13==6.0.0.12"
+  real=${BWL_REAL_DATA:-../shared/data/real}
+  origin=$(git config --get remote.origin.url 2>/dev/null || true)
+  if [ ! -d "$real" ] && [ -n "$origin" ] && [ -d "$origin/../shared/data/real" ]; then real="$origin/../shared/data/real"; fi
+  rm -rf .realdata && cp -r "$real" .realdata
+  cp /usr/include/dlpack/dlpack.h .gpu_include/dlpack/dlpack.h
+  for d in .whl .realdata .gpu_include; do
+    grep -qx "/$d/" .gitignore || echo "/$d/" >> .gitignore
+  done
+  du -sh .whl .realdata .gpu_include
+  echo "prepare: done; the tree that travels: $(git ls-files -z | du -ch --files0-from=- | tail -1 | cut -f1) tracked"
+  exit 0
+fi
+
+OUTDIR=${OUTDIR:-${OUT:-$ROOT/build/gpu-check}}
+mkdir -p "$OUTDIR"
+OUTDIR=$(cd "$OUTDIR" && pwd)
+WORK=$(mktemp -d /tmp/gpu-check.XXXXXX)
+PY=${PYTHON:-python3}
+export PYTHONUNBUFFERED=1
+START=$(date +%s)
+DEADLINE=$((START + ${GPU_CHECK_SECONDS:-450}))
+export BWL_REAL_DATA=${BWL_REAL_DATA:-$ROOT/.realdata}
+[ -d "$BWL_REAL_DATA" ] || BWL_REAL_DATA=$ROOT/../shared/data/real
+
+if [ "$DRY" = 0 ] && ! nvidia-smi -L >/dev/null 2>&1; then
+  echo "gpu_check: no GPU visible (nvidia-smi -L failed): dry run"
+  DRY=1
+fi
+
+ROWS=()
+row() { ROWS+=("$(printf '| %-10s | %-9s | %5s | %s' "$1" "$2" "$3" "$4")"); }
+
+# run_step NAME BUDGET_SECONDS LOG COMMAND...: runs under min(budget, time left), appends to LOG.
+STEP_RC=0
+STEP_SECONDS=0
+run_step() {
+  local name=$1 budget=$2 log=$3
+  shift 3
+  local left=$((DEADLINE - $(date +%s)))
+  [ "$budget" -gt "$left" ] && budget=$left
+  if [ "$budget" -lt 10 ]; then
+    STEP_RC=124
+    STEP_SECONDS=0
+    echo "=== $name: not run (time)" >>"$log"
+    return 124
+  fi
+  echo "=== $name (limit ${budget}s): $*" >>"$log"
+  local t0
+  t0=$(date +%s)
+  timeout --kill-after=5 "$budget" "$@" >>"$log" 2>&1
+  STEP_RC=$?
+  STEP_SECONDS=$(($(date +%s) - t0))
+  echo "=== $name: exit $STEP_RC after ${STEP_SECONDS}s" >>"$log"
+  return $STEP_RC
+}
+
+status_of() {  # exit code -> table word
+  case "$1" in 0) echo ok ;; 124|137) echo "TIMEOUT" ;; *) echo "FAIL($1)" ;; esac
+}
+
+# --- env -----------------------------------------------------------------------------------
+ENV_LOG=$OUTDIR/env.log
+{
+  echo "date: $(date -u)"; echo "host: $(uname -a)"; echo "cpus: $(nproc)"
+  nvidia-smi 2>&1 | head -20 || true
+  nvcc --version 2>&1 | tail -2 || true
+  compute-sanitizer --version 2>&1 | head -2 || true
+  "$PY" -c 'import sys; print("python", sys.version)'
+  "$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())' 2>&1
+  "$PY" -c 'import cupy; print("cupy", cupy.__version__)' 2>&1
+  pkg-config --modversion libdeflate 2>&1 | sed 's/^/libdeflate (pkg-config): /'
+  ls /usr/include/zlib.h /usr/include/dlpack/dlpack.h 2>&1
+} >"$ENV_LOG" 2>&1
+row env ok 0 "$(grep -m1 -o 'NVIDIA [A-Z0-9]*[^|]*' "$ENV_LOG" | head -1 | sed 's/ *$//')${DRY:+}"
+
+# --- wheels --------------------------------------------------------------------------------
+SITE=$WORK/site
+BUILD_LOG=$OUTDIR/build.log
+: >"$BUILD_LOG"
+if ls .whl/*.whl >/dev/null 2>&1; then
+  if run_step wheels 60 "$BUILD_LOG" "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+      --upgrade --target "$SITE" .whl/*.whl; then
+    row wheels ok "$STEP_SECONDS" "$(ls .whl/*.whl | wc -l) wheels -> $SITE"
+  else
+    # Wheels of another Python (a dry run here): install what fits one by one.
+    for w in .whl/*.whl; do "$PY" -m pip install -q --no-index --no-deps --target "$SITE" "$w" >>"$BUILD_LOG" 2>&1 || true; done
+    row wheels partial "$STEP_SECONDS" "some wheels do not fit $("$PY" -c 'import sys; print(sys.version.split()[0])') (see build.log)"
+  fi
+else
+  row wheels skipped 0 "no .whl/ (run --prepare here, carry .whl)"
+fi
+export PYTHONPATH=$WORK/bwl:$SITE${PYTHONPATH:+:$PYTHONPATH}
+
+# --- build + install -----------------------------------------------------------------------
+DEFINES=(--config-settings=cmake.define.CMAKE_CUDA_ARCHITECTURES=90 --config-settings=build-dir=build/gpu-check-wheel)
+if [ -f .gpu_include/dlpack/dlpack.h ] && [ ! -f /usr/include/dlpack/dlpack.h ]; then
+  DEFINES+=(--config-settings=cmake.define.DLPACK_INCLUDE_DIR="$ROOT/.gpu_include")
+fi
+export CMAKE_BUILD_PARALLEL_LEVEL=$(nproc)
+if run_step build 300 "$BUILD_LOG" "$PY" -m pip install -v --no-build-isolation --no-deps --no-index \
+    --target "$WORK/bwl" "${DEFINES[@]}" .; then
+  INFLATE=$("$PY" -c 'import bigwig_loader as b; print(b.inflate_backend, "cuda" if b._core.built_with_cuda else "NO-CUDA")' 2>>"$BUILD_LOG")
+  row build ok "$STEP_SECONDS" "CPU inflate: $INFLATE ($(grep -m1 -o 'CPU inflate uses [^;]*' "$BUILD_LOG"))"
+  BUILT=1
+else
+  row build "$(status_of $STEP_RC)" "$STEP_SECONDS" "see build.log: $(grep -m1 -iE 'error|not found' "$BUILD_LOG" | cut -c1-80)"
+  BUILT=0
+fi
+
+# --- C++ tests (GoogleTest) ----------------------------------------------------------------
+if [ "$BUILT" = 1 ]; then
+  if cmake -S . -B build/gpu-check-ctest -DBWL_BUILD_TESTS=ON -DBWL_BUILD_PYTHON=OFF -DCMAKE_CUDA_ARCHITECTURES=90 \
+      ${DEFINES[2]:+-DDLPACK_INCLUDE_DIR=$ROOT/.gpu_include} >>"$BUILD_LOG" 2>&1; then
+    if run_step ctest 120 "$BUILD_LOG" bash -c "cmake --build build/gpu-check-ctest --parallel $(nproc) --target bwl_cpp_tests && ctest --test-dir build/gpu-check-ctest --parallel $(nproc)"; then
+      row ctest ok "$STEP_SECONDS" "$(grep -m1 'tests passed' "$BUILD_LOG")"
+    else
+      row ctest "$(status_of $STEP_RC)" "$STEP_SECONDS" "$(grep -m1 'tests passed\|tests failed' "$BUILD_LOG")"
+    fi
+  else
+    row ctest skipped 0 "no GoogleTest here (cmake configure failed: see build.log)"
+  fi
+fi
+
+# --- pytest: the whole suite, GPU tests included ----------------------------------------------
+PYTEST_LOG=$OUTDIR/pytest.log
+: >"$PYTEST_LOG"
+if [ "$BUILT" = 1 ]; then
+  MARK=()
+  [ "$DRY" = 1 ] && MARK=(-m "not gpu")
+  run_step pytest 180 "$PYTEST_LOG" "$PY" -m pytest tests/python -p no:cacheprovider -q -rfE "${MARK[@]}"
+  SUMMARY=$(grep -E '^(=+ )?[0-9]+ (passed|failed)|[0-9]+ (passed|failed|error)' "$PYTEST_LOG" | tail -1 | tr -d '=')
+  if [ "$DRY" = 1 ]; then
+    row pytest "$(status_of $STEP_RC)" "$STEP_SECONDS" "dry-run: gpu tests deselected; $SUMMARY"
+  else
+    row pytest "$(status_of $STEP_RC)" "$STEP_SECONDS" "$SUMMARY"
+  fi
+fi
+
+# --- compute-sanitizer: memcheck, then racecheck ---------------------------------------------
+SAN_LOG=$OUTDIR/sanitizer.log
+: >"$SAN_LOG"
+for tool in memcheck racecheck; do
+  if [ "$DRY" = 1 ] || [ "$BUILT" = 0 ]; then
+    row "$tool" dry-run 0 "compute-sanitizer --tool $tool over tests/python/test_gpu_core.py (needs a GPU)"
+    continue
+  fi
+  run_step "$tool" 90 "$SAN_LOG" compute-sanitizer --tool "$tool" --error-exitcode 99 --print-limit 50 \
+    "$PY" -m pytest tests/python/test_gpu_core.py -p no:cacheprovider -q
+  row "$tool" "$(status_of $STEP_RC)" "$STEP_SECONDS" "$(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$SAN_LOG" | tail -1)"
+done
+
+# --- GPU benchmark ------------------------------------------------------------------------------
+BENCH_LOG=$OUTDIR/bench.log
+: >"$BENCH_LOG"
+BLOCKS=$WORK/blocks
+if [ "$DRY" = 1 ] || [ "$BUILT" = 0 ]; then
+  row bench dry-run 0 "bench_gpu.py --case kb enformer (needs a GPU)"
+  # What runs without a GPU: the block dump the nvCOMP comparison reads, on one corpus track.
+  "$PY" - "$BLOCKS" >>"$BENCH_LOG" 2>&1 <<'EOF'
+import sys
+from pathlib import Path
+sys.path.insert(0, "benchmarks")
+import bench_gpu, corpus
+bench_gpu.dump_blocks(corpus.ensure_corpus(1), Path(sys.argv[1]), 2_000)
+EOF
+else
+  run_step bench 150 "$BENCH_LOG" "$PY" benchmarks/bench_gpu.py --case kb enformer --tracks 64 --batches 10 \
+    --json "$OUTDIR/bench.json" --dump-blocks "$BLOCKS" --dump-limit 50000
+  row bench "$(status_of $STEP_RC)" "$STEP_SECONDS" "$(grep -m2 'CUDA backend get_batch' "$BENCH_LOG" | awk -F'|' '{printf "%s ms (%s) ", $3, $5}')"
+fi
+
+# --- inflate kernel alone vs nvCOMP batched Deflate ---------------------------------------------
+NV_LOG=$OUTDIR/nvcomp.log
+: >"$NV_LOG"
+NVCOMP=$(ls -d "$SITE"/nvidia/libnvcomp 2>/dev/null || true)
+NVFLAGS=()
+if [ -n "$NVCOMP" ] && [ -f "$NVCOMP/include/nvcomp/deflate.h" ]; then
+  mkdir -p "$WORK/nvlib" && ln -sf "$(ls "$NVCOMP"/lib64/libnvcomp.so.* | head -1)" "$WORK/nvlib/libnvcomp.so"
+  NVFLAGS=(-DBWL_HAVE_NVCOMP -I "$NVCOMP/include" -L "$WORK/nvlib" -lnvcomp -Xlinker "-rpath=$NVCOMP/lib64")
+fi
+if run_step nvcc 90 "$NV_LOG" nvcc -O3 -std=c++17 --fmad=false -arch=sm_90 -I cpp benchmarks/inflate_vs_nvcomp.cu \
+    -o "$WORK/inflate_vs_nvcomp" "${NVFLAGS[@]}"; then
+  NOTE="compiled $([ ${#NVFLAGS[@]} -gt 0 ] && echo 'with nvCOMP' || echo 'WITHOUT nvCOMP (no wheel): nvCOMP side not run')"
+  if [ "$DRY" = 1 ] || [ ! -f "$BLOCKS/blocks.idx" ]; then
+    row nvcomp dry-run "$STEP_SECONDS" "$NOTE; not run (needs a GPU$([ -f "$BLOCKS/blocks.idx" ] || echo ' and the dumped blocks'))"
+  else
+    run_step nvcomp 60 "$NV_LOG" "$WORK/inflate_vs_nvcomp" "$BLOCKS/blocks.bin" "$BLOCKS/blocks.idx" 10
+    row nvcomp "$(status_of $STEP_RC)" "$STEP_SECONDS" "$(grep -E 'GB/s' "$NV_LOG" | awk '{printf "%s %s: %s GB/s; ", $1, $2, $(NF-1)}')"
+  fi
+else
+  row nvcomp "$(status_of $STEP_RC)" "$STEP_SECONDS" "nvcc failed: see nvcomp.log"
+fi
+
+# --- the table ------------------------------------------------------------------------------------
+{
+  echo
+  echo "gpu_check $([ "$DRY" = 1 ] && echo '(DRY RUN: no GPU steps)') $(date -u '+%F %T UTC'), $(($(date +%s) - START)) s, logs in $OUTDIR"
+  echo "| step       | status    |     s | note"
+  echo "|------------|-----------|-------|-----"
+  printf '%s\n' "${ROWS[@]}"
+} | tee "$OUTDIR/summary.txt"
+rm -rf "$WORK"
