@@ -22,7 +22,11 @@ inline size_t grown_capacity(size_t capacity, size_t bytes) {
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
-  ~DeviceBuffer() { free_async(data_, stream_); }
+  ~DeviceBuffer() {
+    if (data_ == nullptr) return;
+    DeviceGuard guard(device_, std::nothrow);  // its stream's device, whatever is current
+    if (guard.ok()) free_async(data_, stream_);
+  }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 
@@ -45,6 +49,7 @@ class DeviceBuffer {
     data_ = fresh;
     capacity_ = grown;
     stream_ = stream;
+    device_ = device;
     return data_;
   }
   template <typename T>
@@ -58,6 +63,7 @@ class DeviceBuffer {
   void* data_ = nullptr;
   size_t capacity_ = 0;
   cudaStream_t stream_ = nullptr;  // where the memory was last ordered: freed there
+  int device_ = 0;
 };
 
 // Pinned host staging. Precondition of a grow: no queued copy reads or writes the old memory

@@ -173,8 +173,8 @@ class BigWigCollection:
             track_indices: which tracks, in which order (default: all, in file order).
             out: a writable C-contiguous DLPack array (numpy, torch, ...) of the right shape
                 and dtype (bfloat16: torch's), filled in place and returned (CPU only).
-            device: "cpu", "cuda" or "cuda:N" (default: "cuda" when a GPU is available, else
-                "cpu"). On a GPU the values are the same bit for bit; ``torch.from_dlpack`` /
+            device: "cpu", "cuda" or "cuda:N" (default: bigwig_loader.default_device(): the
+                process's CUDA device when a GPU is available, else "cpu"). On a GPU the values are the same bit for bit; ``torch.from_dlpack`` /
                 ``cupy.from_dlpack`` take them without a copy, their stream waiting for the
                 batch's kernels.
 

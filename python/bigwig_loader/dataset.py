@@ -49,7 +49,8 @@ class BigWigDataset:
             initialised, else 0 and 1. Ranks draw disjoint windows: rank r takes every
             world_size-th centre of the epoch's shared stream, starting at r.
         n_threads: loader worker threads.
-        device: "cpu", "cuda" or "cuda:N" (default: "cuda" when a GPU is available, else
+        device: "cpu", "cuda" or "cuda:N" (default: bigwig_loader.default_device(): the process's
+            CUDA device when a GPU is available, else
             "cpu"): where values are read and batches are handed out.
         sequence_dtype: "float32" (the default, as in 0.3) or "bfloat16": the one-hot
             sequences' dtype. ``dtype`` applies to the values only.
