@@ -45,6 +45,12 @@ CudaBatchProcessor::~CudaBatchProcessor() {
   // The pinned buffers are freed with the processor: the copies that use them must be done.
   discard(cudaStreamSynchronize(stream_->get()));
   discard(cudaEventDestroy(offsets_uploaded_));
+  // Give the device memory back to the driver (reset_gpu() promises it), not only to the
+  // pool: release the scratch, let the frees run, trim what no live tensor holds.
+  for (DeviceBuffer* b : {&inflated_, &outcomes_, &offsets_, &runs_, &sums_, &covered_}) b->release();
+  bank_.release_device();
+  discard(cudaStreamSynchronize(stream_->get()));
+  discard(cudaMemPoolTrimTo(device_pool(device_), 0));
 }
 
 void CudaBatchProcessor::time_stages(bool on) {

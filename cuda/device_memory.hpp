@@ -22,10 +22,15 @@ inline size_t grown_capacity(size_t capacity, size_t bytes) {
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
-  ~DeviceBuffer() {
+  ~DeviceBuffer() { release(); }
+
+  // Returns the memory to the pool (stream-ordered); the buffer is empty after.
+  void release() noexcept {
     if (data_ == nullptr) return;
     DeviceGuard guard(device_, std::nothrow);  // its stream's device, whatever is current
     if (guard.ok()) free_async(data_, stream_);
+    data_ = nullptr;
+    capacity_ = 0;
   }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;

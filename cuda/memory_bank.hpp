@@ -67,6 +67,9 @@ class MemoryBank {
 
   size_t bytes() const { return used_; }
 
+  // Returns the device region to its pool (the host region goes with the bank).
+  void release_device() noexcept { device_.release(); }
+
  private:
   PinnedBuffer host_;
   DeviceBuffer device_;

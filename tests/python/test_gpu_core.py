@@ -24,10 +24,24 @@ def gpu() -> None:
     )
 
 
-def host_bits(tensor) -> np.ndarray:
-    """float32 bits on the host (bfloat16 needs torch to view: test_gpu.py covers it)."""
-    host = tensor.to_host() if isinstance(tensor, bigwig_loader.CudaTensor) else tensor
-    return np.from_dlpack(host).view(np.uint32)
+def host_bits(values) -> np.ndarray:
+    """float32 bits on the host, from a CudaTensor or a host Tensor / numpy array."""
+    if isinstance(values, bigwig_loader.CudaTensor):
+        values = values.to_host()
+    return np.asarray(values).view(np.uint32)
+
+
+def raw_batch(collection: BigWigCollection, chroms, starts, ends, backend=None, window_size: int = 1,
+              default_value: float = 0.0, device: str = "cuda"):
+    """The backend's own tensor (what get_batch wraps for users): a CudaTensor, or with
+    device="cpu" a host Tensor, which the transforms take too."""
+    ids, starts_a, length, tracks, scales = collection._request_arrays(chroms, starts, ends, window_size, None, True)
+    if device == "cpu":
+        return collection._backend.get_batch(collection._collection, ids, starts_a, length, window_size,
+                                             default_value, "float32", tracks, scales, None)
+    backend = backend or collection._cuda_backend(0)
+    return backend.get_batch(collection._collection, ids, starts_a, length, window_size, default_value, "float32",
+                             tracks, scales)
 
 
 def test_batches_equal_the_cpu_backend(collection_dir: Path, generated_bigwig: Path) -> None:
@@ -36,7 +50,7 @@ def test_batches_equal_the_cpu_backend(collection_dir: Path, generated_bigwig: P
     for window_size, default, dtype in ((1, 0.0, "float32"), (4, float("nan"), "float32"), (16, 1.5, "float32")):
         chroms, starts, ends = random_windows(rng, collection.chrom_sizes, 48, 1_024, overhang=300)
         kwargs = dict(window_size=window_size, default_value=default, dtype=dtype)
-        gpu = collection.get_batch(chroms, starts, ends, device="cuda", **kwargs)
+        gpu = raw_batch(collection, chroms, starts, ends, window_size=window_size, default_value=default)
         cpu = collection.get_batch(chroms, starts, ends, device="cpu", **kwargs)
         np.testing.assert_array_equal(host_bits(gpu), host_bits(cpu))
 
@@ -46,9 +60,8 @@ def test_chunked_inflate_and_transforms(collection_dir: Path) -> None:
     backend = bigwig_loader._core.CudaBackend(0, 2, inflate_cap=1)  # every block its own chunk
     rng = np.random.default_rng(22)
     chroms, starts, ends = random_windows(rng, collection.chrom_sizes, 24, 512)
-    ids, starts_a, length, tracks, scales = collection._request_arrays(chroms, starts, ends, 1, None, True)
-    gpu = backend.get_batch(collection._collection, ids, starts_a, length, 1, 0.0, "float32", tracks, scales)
-    cpu = collection.get_batch(chroms, starts, ends, device="cpu")
+    gpu = raw_batch(collection, chroms, starts, ends, backend)
+    cpu = raw_batch(collection, chroms, starts, ends, device="cpu")
     np.testing.assert_array_equal(host_bits(gpu), host_bits(cpu))
     flip = [i % 2 for i in range(24)]
     permutation = list(range(len(collection)))[::-1]
@@ -65,7 +78,7 @@ def test_a_stale_error_and_rows_views() -> None:
     collection = BigWigCollection(real_file("bbi-js/ENCFF826FLP.bw"))
     chroms, starts, ends = random_windows(np.random.default_rng(23), collection.chrom_sizes, 32, 1_000)
     assert bigwig_loader._core._cuda_leave_stale_error() != 0
-    gpu = collection.get_batch(chroms, starts, ends, device="cuda")
+    gpu = raw_batch(collection, chroms, starts, ends)
     cpu = collection.get_batch(chroms, starts, ends, device="cpu")
     rows = gpu[8:16]
     del gpu  # the view keeps the memory
