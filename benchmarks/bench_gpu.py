@@ -141,6 +141,8 @@ def main() -> None:
                f"Python {platform.python_version()}, bigwig-loader {bigwig_loader.__version__}, "
                f"inflate {bigwig_loader.inflate_backend}")
     print(f"corpus: {args.tracks} tracks, {spec.chroms}, UCSC layout; machine: {machine}")
+    if args.dump_blocks:  # first: the nvCOMP comparison needs the blocks even if a case runs long
+        dump_blocks(paths, args.dump_blocks, args.dump_limit)
     results = [run_case(collection, c, *CASES[c], args.batches, args.workers) for c in args.case]
     for r in results:
         print()
@@ -157,8 +159,6 @@ def main() -> None:
             f"{k} {v:,.2f} ({v / total:.0%})" for k, v in stages.items()) + f"; bottleneck: {max(stages, key=stages.get)}")
     if args.json:
         args.json.write_text(json.dumps({"machine": machine, "tracks": args.tracks, "results": results}, indent=1))
-    if args.dump_blocks:
-        dump_blocks(paths, args.dump_blocks, args.dump_limit)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,10 @@
 #   3. Without a GPU (or with --dry-run), every step that needs one is reported "dry-run" and the
 #      rest runs:  bash scripts/gpu_check.sh --dry-run [OUTDIR]
 #
+# GPU_CHECK_STEPS="bench nvcomp" (say) runs only those of pytest, memcheck, racecheck, bench,
+# nvcomp, ctest (the build always runs): a second run that finishes what the first ran out of
+# time for. GPU_CHECK_SECONDS moves the deadline (default 450).
+#
 # Argument: the output folder (default $OUT, else build/gpu-check). Full logs go there (at most 8
 # files: what the device tool brings back); a short table is printed last. The whole check stops
 # by a deadline well inside 8 minutes: each step runs under what is left, and a step that no
@@ -77,6 +81,8 @@ if [ "$DRY" = 0 ] && ! nvidia-smi -L >/dev/null 2>&1; then
   echo "gpu_check: no GPU visible (nvidia-smi -L failed): dry run"
   DRY=1
 fi
+
+wanted() { [ -z "${GPU_CHECK_STEPS:-}" ] || [[ " $GPU_CHECK_STEPS " == *" $1 "* ]]; }
 
 ROWS=()
 row() { ROWS+=("$(printf '| %-10s | %-9s | %5s | %s' "$1" "$2" "$3" "$4")"); }
@@ -161,7 +167,9 @@ fi
 # --- pytest: the whole suite, GPU tests included ----------------------------------------------
 PYTEST_LOG=$OUTDIR/pytest.log
 : >"$PYTEST_LOG"
-if [ "$BUILT" = 1 ]; then
+if [ "$BUILT" = 1 ] && ! wanted pytest; then
+  row pytest skipped 0 "not in GPU_CHECK_STEPS"
+elif [ "$BUILT" = 1 ]; then
   MARK=()
   [ "$DRY" = 1 ] && MARK=(-m "not gpu")
   run_step pytest 150 "$PYTEST_LOG" "$PY" -m pytest tests/python -p no:cacheprovider -q -rfE "${MARK[@]}"
@@ -177,6 +185,10 @@ fi
 SAN_LOG=$OUTDIR/sanitizer.log
 : >"$SAN_LOG"
 for tool in memcheck racecheck; do
+  if ! wanted "$tool"; then
+    row "$tool" skipped 0 "not in GPU_CHECK_STEPS"
+    continue
+  fi
   if [ "$DRY" = 1 ] || [ "$BUILT" = 0 ]; then
     row "$tool" dry-run 0 "compute-sanitizer --tool $tool over tests/python/test_gpu_core.py (needs a GPU)"
     continue
@@ -191,7 +203,9 @@ done
 BENCH_LOG=$OUTDIR/bench.log
 : >"$BENCH_LOG"
 BLOCKS=$WORK/blocks
-if [ "$DRY" = 1 ] || [ "$BUILT" = 0 ]; then
+if ! wanted bench && ! wanted nvcomp; then
+  row bench skipped 0 "not in GPU_CHECK_STEPS"
+elif [ "$DRY" = 1 ] || [ "$BUILT" = 0 ]; then
   row bench dry-run 0 "bench_gpu.py --case kb enformer (needs a GPU)"
   # What runs without a GPU: the block dump the nvCOMP comparison reads, on one corpus track.
   "$PY" - "$BLOCKS" >>"$BENCH_LOG" 2>&1 <<'EOF'
@@ -201,6 +215,9 @@ sys.path.insert(0, "benchmarks")
 import bench_gpu, corpus
 bench_gpu.dump_blocks(corpus.ensure_corpus(1), Path(sys.argv[1]), 2_000)
 EOF
+elif ! wanted bench; then  # the nvCOMP comparison alone still needs the blocks
+  run_step dump 60 "$BENCH_LOG" "$PY" benchmarks/bench_gpu.py --case kb --batches 1 --dump-blocks "$BLOCKS"
+  row bench skipped "$STEP_SECONDS" "not in GPU_CHECK_STEPS (blocks dumped for nvcomp)"
 else
   run_step bench 100 "$BENCH_LOG" "$PY" benchmarks/bench_gpu.py --case kb enformer --tracks 64 --batches 10 \
     --json "$OUTDIR/bench.json" --dump-blocks "$BLOCKS" --dump-limit 50000
@@ -216,7 +233,9 @@ if [ -n "$NVCOMP" ] && [ -f "$NVCOMP/include/nvcomp/deflate.h" ]; then
   mkdir -p "$WORK/nvlib" && ln -sf "$(ls "$NVCOMP"/lib64/libnvcomp.so.* | head -1)" "$WORK/nvlib/libnvcomp.so"
   NVFLAGS=(-DBWL_HAVE_NVCOMP -I "$NVCOMP/include" -L "$WORK/nvlib" -lnvcomp -Xlinker "-rpath=$NVCOMP/lib64")
 fi
-if run_step nvcc 90 "$NV_LOG" nvcc -O3 -std=c++17 --fmad=false -arch=sm_90 -I cpp benchmarks/inflate_vs_nvcomp.cu \
+if ! wanted nvcomp; then
+  row nvcomp skipped 0 "not in GPU_CHECK_STEPS"
+elif run_step nvcc 90 "$NV_LOG" nvcc -O3 -std=c++17 --fmad=false -arch=sm_90 -I cpp benchmarks/inflate_vs_nvcomp.cu \
     -o "$WORK/inflate_vs_nvcomp" "${NVFLAGS[@]}"; then
   NOTE="compiled $([ ${#NVFLAGS[@]} -gt 0 ] && echo 'with nvCOMP' || echo 'WITHOUT nvCOMP (no wheel): nvCOMP side not run')"
   if [ "$DRY" = 1 ] || [ ! -f "$BLOCKS/blocks.idx" ]; then
@@ -230,7 +249,9 @@ else
 fi
 
 # --- C++ tests (GoogleTest), last: the Python suite runs the same code; only if time is left ---
-if [ "$BUILT" = 1 ]; then
+if [ "$BUILT" = 1 ] && ! wanted ctest; then
+  row ctest skipped 0 "not in GPU_CHECK_STEPS"
+elif [ "$BUILT" = 1 ]; then
   if cmake -S . -B build/gpu-check-ctest -DBWL_BUILD_TESTS=ON -DBWL_BUILD_PYTHON=OFF -DCMAKE_CUDA_ARCHITECTURES=90 \
       ${DEFINES[2]:+-DDLPACK_INCLUDE_DIR=$ROOT/.gpu_include} >>"$BUILD_LOG" 2>&1; then
     if run_step ctest 150 "$BUILD_LOG" bash -c "cmake --build build/gpu-check-ctest --parallel $(nproc) --target bwl_cpp_tests && ctest --test-dir build/gpu-check-ctest --parallel $(nproc)"; then
