@@ -155,8 +155,8 @@ def main() -> None:
             print(f"| {label} | {ms:,.1f} | {r['batch'] / ms * 1e3:,.0f} | {base / ms:,.1f}x |")
         stages = r["stage_ms_per_batch"]
         total = sum(stages.values())
-        print("CUDA stage ms / batch (timed pass): " + ", ".join(
-            f"{k} {v:,.2f} ({v / total:.0%})" for k, v in stages.items()) + f"; bottleneck: {max(stages, key=stages.get)}")
+        shares = ", ".join(f"{k} {v:,.2f} ({v / total:.0%})" for k, v in stages.items())
+        print(f"CUDA stage ms / batch (timed pass): {shares}; bottleneck: {max(stages, key=stages.get)}")
     if args.json:
         args.json.write_text(json.dumps({"machine": machine, "tracks": args.tracks, "results": results}, indent=1))
 

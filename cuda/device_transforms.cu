@@ -59,7 +59,8 @@ void flip_rows(DeviceTensor& t, const std::vector<uint8_t>& flip, const std::vec
   TransformScratch& scratch = scratch_for(t.device());
   const size_t bytes = t.nbytes();
   void* source = scratch.copy.reserve(bytes, t.device(), stream);
-  auto* flags = static_cast<uint8_t*>(scratch.args.reserve(flip.size() + 8 * permutation.size() + 8, t.device(), stream));
+  const size_t arg_bytes = flip.size() + 8 * permutation.size() + 8;
+  auto* flags = static_cast<uint8_t*>(scratch.args.reserve(arg_bytes, t.device(), stream));
   auto* perm = reinterpret_cast<int64_t*>(flags + (flip.size() + 7) / 8 * 8);
   BWL_CUDA_CHECK(cudaMemcpyAsync(source, t.data(), bytes, cudaMemcpyDeviceToDevice, stream));
   // From pageable host memory: the copies have taken the vectors' bytes when they return.
@@ -83,8 +84,8 @@ void moving_average_rows(DeviceTensor& t, int64_t width) {
   t.order_after_ready(stream);
   const uint64_t batch = t.shape()[0], channels = t.shape()[2];
   const int64_t length = t.shape()[1];
-  auto* sums = scratch_for(t.device())
-                   .prefix.reserve_as<double>(batch * channels * static_cast<uint64_t>(length + 1) + 1, t.device(), stream);
+  const uint64_t prefix_count = batch * channels * static_cast<uint64_t>(length + 1) + 1;
+  auto* sums = scratch_for(t.device()).prefix.reserve_as<double>(prefix_count, t.device(), stream);
   if (batch * channels > 0) {
     launch_checked("moving_average_kernel", [&] {
       moving_average_kernel<<<blocks_for(batch * channels), kThreads, 0, stream>>>(t.data(), sums, batch, length,

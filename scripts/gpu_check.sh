@@ -23,8 +23,8 @@
 # longer fits is reported "not run (time)".
 #
 # Steps: env; wheels (pip --target, no index); build + install from this tree (CUDA arch 90,
-# says which CPU inflate it uses: libdeflate, else zlib); the whole pytest suite with the GPU tests (no -x); compute-sanitizer memcheck, then
-# racecheck, over tests/python/test_gpu_core.py (torch-free, short); the GPU benchmark
+# says which CPU inflate it uses: libdeflate, else zlib); the whole pytest suite with the GPU
+# tests (no -x); compute-sanitizer memcheck, then racecheck, over tests/python/test_gpu_core.py (torch-free, short); the GPU benchmark
 # (benchmarks/bench_gpu.py: 1,024 x 1 kb x 64 tracks and Enformer-size, GPU vs CPU backend, CUDA
 # stage times); the inflate kernel alone against nvCOMP's batched Deflate on the same blocks
 # (benchmarks/inflate_vs_nvcomp.cu, compiled there with nvcc against the nvCOMP wheel; without

@@ -174,9 +174,9 @@ class BigWigCollection:
             out: a writable C-contiguous DLPack array (numpy, torch, ...) of the right shape
                 and dtype (bfloat16: torch's), filled in place and returned (CPU only).
             device: "cpu", "cuda" or "cuda:N" (default: bigwig_loader.default_device(): the
-                process's CUDA device when a GPU is available, else "cpu"). On a GPU the values are the same bit for bit; ``torch.from_dlpack`` /
-                ``cupy.from_dlpack`` take them without a copy, their stream waiting for the
-                batch's kernels.
+                process's CUDA device when a GPU is available, else "cpu"). On a GPU the values
+                are the same bit for bit; ``torch.from_dlpack`` / ``cupy.from_dlpack`` take them
+                without a copy, their stream waiting for the batch's kernels.
 
         Raises KeyError for a chromosome no file has, ValueError for unequal or empty windows
         or mismatched argument lengths, TypeError for non-integer coordinates, DeviceError when
