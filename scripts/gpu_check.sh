@@ -2,7 +2,8 @@
 # The one-call device check (issue 10): everything a GPU machine needs to prove the CUDA path.
 #
 # HOW IT IS INVOKED
-#   1. Here, once per session (downloads and copies into git-ignored folders):
+#   1. Here, once, in the checkout the device tool sends (downloads and copies into git-ignored
+#      folders of that checkout):
 #        bash scripts/gpu_check.sh --prepare
 #      .whl/         pyBigWig, pybigtools, nvidia-libnvcomp-cu13 wheels (cp312, manylinux x86-64)
 #      .realdata/    a copy of ../shared/data/real (the tests' real bigWigs), which does not travel
@@ -24,8 +25,8 @@
 #
 # Steps: env; wheels (pip --target, no index); build + install from this tree (CUDA arch 90,
 # says which CPU inflate it uses: libdeflate, else zlib); the whole pytest suite with the GPU
-# tests (no -x); compute-sanitizer memcheck, then racecheck, over tests/python/test_gpu_core.py (torch-free, short); the GPU benchmark
-# (benchmarks/bench_gpu.py: 1,024 x 1 kb x 64 tracks and Enformer-size, GPU vs CPU backend, CUDA
+# tests (no -x; BWL_REAL_DATA=.realdata); compute-sanitizer memcheck, then racecheck, over
+# tests/python/test_gpu_core.py (torch-free, short); the GPU benchmark (benchmarks/bench_gpu.py: 1,024 x 1 kb x 64 tracks and Enformer-size, GPU vs CPU backend, CUDA
 # stage times); the inflate kernel alone against nvCOMP's batched Deflate on the same blocks
 # (benchmarks/inflate_vs_nvcomp.cu, compiled there with nvcc against the nvCOMP wheel; without
 # the wheel only our kernel runs, and the table says nvCOMP was not run); last, the C++ tests,
@@ -41,7 +42,7 @@ for arg in "$@"; do
   case "$arg" in
     --dry-run) DRY=1 ;;
     --prepare) PREPARE=1 ;;
-    -h|--help) sed -n 2,29p "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 0 ;;
     *) OUTDIR="$arg" ;;
   esac
 done
