@@ -74,7 +74,10 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   // before this batch rewrites host memory (the bank's own copy finished at its sync).
   BWL_CUDA_CHECK(cudaEventSynchronize(offsets_uploaded_));
 
-  const engine::StagedLayout layout = engine::stage_layout(collection, plan);
+  // Blocks the host cache holds go up as their runs (no device inflate or decode); held until
+  // they are copied into the bank below.
+  const std::vector<engine::CachedBlock> hits = engine::find_cached_blocks(collection, plan);
+  const engine::StagedLayout layout = engine::stage_layout(collection, plan, hits);
   const size_t n_blocks = plan.blocks.size();
   const size_t n_columns = plan.batch * plan.n_tracks;
   const uint64_t elements = uint64_t{n_columns} * plan.cells;
@@ -90,6 +93,7 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   const auto scales = bank_.take<float>(request.scales.size());
   bank_.commit(device_, stream);
   engine::read_staged_bytes(collection, plan, layout, bank_.host(staged), pool_);
+  engine::stage_cached_runs(hits, layout, bank_.host(staged));
   auto copy = [](void* dst, const void* src, size_t bytes) {
     if (bytes > 0) std::memcpy(dst, src, bytes);
   };

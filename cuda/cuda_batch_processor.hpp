@@ -3,7 +3,11 @@
 // on one device, on this processor's own stream.
 //
 //   host:   plan (engine) -> stored bytes of the planned blocks read into the MemoryBank
-//           (pinned), with the flat plan arrays -> one host-to-device copy
+//           (pinned), the runs of blocks the collection's host cache holds copied beside them,
+//           with the flat plan arrays -> one host-to-device copy. Hits are not inflated or
+//           decoded on the device and take no inflate arena; misses are not inserted into the
+//           cache (the device keeps only the runs the batch needs, and copying every run back
+//           would cost a transfer and a sync): the CPU backend and preload() fill it.
 //   per chunk of blocks (stages/inflate_chunks.hpp; one chunk unless the batch's inflate
 //   arena would pass the cap):
 //     device: inflate (one thread per block) -> count kept runs

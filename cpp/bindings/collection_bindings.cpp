@@ -13,6 +13,7 @@
 #include "cpu/cpu_batch_processor.hpp"
 #include "cpu/inflate_floor.hpp"
 #include "engine/batch_plan.hpp"
+#include "engine/block_preload.hpp"
 #include "engine/collection.hpp"
 #include "format/block_reader.hpp"
 
@@ -83,8 +84,37 @@ py::object get_batch(cpu::CpuBatchProcessor& backend, const Collection& collecti
 
 void bind_collection(py::module_& m) {
   py::class_<Collection>(m, "Collection", "Many bigWig files opened together (the C++ engine).")
-      .def(py::init<const std::vector<std::string>&, size_t>(), py::arg("paths"), py::arg("n_threads") = 0,
-           py::call_guard<py::gil_scoped_release>())
+      .def(py::init<const std::vector<std::string>&, size_t, uint64_t>(), py::arg("paths"), py::arg("n_threads") = 0,
+           py::arg("cache_bytes") = 0, py::call_guard<py::gil_scoped_release>())
+      .def(
+          "cache_info",
+          [](const Collection& c) {
+            const engine::CacheInfo i = c.cache().info();
+            return py::make_tuple(i.hits, i.misses, i.evictions, i.blocks, i.bytes, i.max_bytes);
+          },
+          "(hits, misses, evictions, blocks, bytes, max_bytes) of the cache of decoded blocks")
+      .def(
+          "set_cache_bytes", [](const Collection& c, uint64_t bytes) { c.cache().set_max_bytes(bytes); },
+          py::arg("bytes"), py::call_guard<py::gil_scoped_release>(),
+          "A new bound for the cache (0: off); evicts down to it at once")
+      .def(
+          "cache_clear", [](const Collection& c) { c.cache().clear(); }, py::call_guard<py::gil_scoped_release>())
+      .def(
+          "preload",
+          [](const Collection& c, const U32Array& chroms, const I64Array& starts, const I64Array& ends,
+             size_t n_threads) {
+            const std::vector<uint32_t> ch = to_vector(chroms);
+            const std::vector<int64_t> st = to_vector(starts), en = to_vector(ends);
+            engine::PreloadResult r;
+            {
+              py::gil_scoped_release release;
+              ThreadPool pool(n_threads);
+              r = engine::preload_blocks(c, ch, st, en, pool);
+            }
+            return py::make_tuple(r.blocks, r.cached, r.full);
+          },
+          py::arg("chroms"), py::arg("starts"), py::arg("ends"), py::arg("n_threads") = 0,
+          "Decodes the blocks under the regions into the cache, never evicting; returns (blocks, cached, full)")
       .def("__len__", &Collection::n_files)
       .def_property_readonly("chrom_names", &Collection::chrom_names)
       .def_property_readonly("chrom_sizes", &Collection::chrom_sizes)

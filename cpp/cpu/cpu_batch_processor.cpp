@@ -26,24 +26,37 @@ CpuBatchProcessor::CpuBatchProcessor(size_t n_threads) : pool_(n_threads), scrat
 
 void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collection, const engine::BatchPlan& plan,
                                               size_t first, size_t last, WorkerScratch& scratch, size_t worker) {
-  const format::BigWigFile& file = collection.file(plan.blocks[first].file);
+  const uint32_t f = plan.blocks[misses_[first]].file;
+  const format::BigWigFile& file = collection.file(f);
   std::vector<uint32_t>& numbers = scratch.block_numbers;
   numbers.clear();
-  for (size_t p = first; p < last; ++p) numbers.push_back(plan.blocks[p].block);
+  for (size_t m = first; m < last; ++m) numbers.push_back(plan.blocks[misses_[m]].block);
+  size_t m = first;
+  engine::BlockCache& cache = collection.cache();
+  if (cache.enabled()) {
+    // Every run of the block, so that the entry serves any later window.
+    format::decode_blocks(file.file(), file.header(), file.block_index(), numbers, scratch.blocks,
+                          [&](const stages::Run* runs, uint32_t n) {
+                            const uint32_t p = misses_[m++];
+                            auto entry = std::make_shared<engine::CachedRuns>();
+                            entry->runs.assign(runs, runs + n);
+                            held_[p] = entry;
+                            cache.insert(f, plan.blocks[p].block, std::move(entry));
+                          });
+    return;
+  }
   // Each block keeps only the runs its windows need (the plan's bounding range), decoded and
   // filtered in one pass.
   auto keep_for = [&](size_t i) {
-    const engine::PlannedBlock& pb = plan.blocks[first + i];
+    const engine::PlannedBlock& pb = plan.blocks[misses_[first + i]];
     return stages::KeepNeededRuns{pb.mixed_chroms, pb.chrom_id, pb.need_lo, pb.need_hi};
   };
-  size_t p = first;
   format::decode_blocks(
       file.file(), file.header(), file.block_index(), numbers, scratch.blocks,
       [&](const stages::Run* runs, uint32_t n) {
         const size_t offset = scratch.arena.size();
         scratch.arena.insert(scratch.arena.end(), runs, runs + n);
-        spans_[p] = RunSpan{static_cast<uint32_t>(worker), n, offset};
-        ++p;
+        spans_[misses_[m++]] = RunSpan{static_cast<uint32_t>(worker), n, offset};
       },
       keep_for);
 }
@@ -60,16 +73,16 @@ void CpuBatchProcessor::fill_column(const engine::BatchRequest& request, const e
   if (request.window_size == 1) {
     std::fill(cells, cells + n_cells, request.default_value);
     for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {
-      const RunSpan& span = spans_[plan.column_blocks[i]];
-      stages::fill_single_base_cells(scratch_[span.worker].arena.data() + span.offset, span.count, q, scale, cells);
+      const BlockRuns& b = block_runs_[plan.column_blocks[i]];
+      stages::fill_single_base_cells(b.runs, b.count, q, scale, cells);
     }
   } else {
     scratch.sums.assign(n_cells, 0.0);
     scratch.covered.assign(n_cells, 0);
     for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {
-      const RunSpan& span = spans_[plan.column_blocks[i]];
-      stages::accumulate_window_cells(scratch_[span.worker].arena.data() + span.offset, span.count, q,
-                                      request.window_size, scratch.sums.data(), scratch.covered.data());
+      const BlockRuns& b = block_runs_[plan.column_blocks[i]];
+      stages::accumulate_window_cells(b.runs, b.count, q, request.window_size, scratch.sums.data(),
+                                      scratch.covered.data());
     }
     for (uint32_t c = 0; c < n_cells; ++c) {
       cells[c] = stages::finalize_window_cell(scratch.sums[c], scratch.covered[c], request.window_size, scale,
@@ -82,20 +95,49 @@ void CpuBatchProcessor::fill_column(const engine::BatchRequest& request, const e
 void CpuBatchProcessor::run(const engine::Collection& collection, const engine::BatchRequest& request,
                             const engine::BatchPlan& plan, void* out) {
   std::lock_guard<std::mutex> lock(run_mutex_);
+  // This batch's cache entries are released when run() returns, error or not; held_ keeps its
+  // capacity.
+  struct ReleaseHeld {
+    std::vector<engine::CachedBlock>& held;
+    ~ReleaseHeld() { std::fill(held.begin(), held.end(), nullptr); }
+  } release{held_};
   for (WorkerScratch& s : scratch_) s.arena.clear();
-  spans_.assign(plan.blocks.size(), RunSpan{0, 0, 0});
+  const size_t n_blocks = plan.blocks.size();
+  spans_.assign(n_blocks, RunSpan{0, 0, 0});
+  held_.assign(n_blocks, nullptr);
+  misses_.clear();
 
-  // Phase 1: tasks of up to kBlocksPerTask planned blocks, never crossing a file.
+  // Phase 0: cache hits.
+  engine::BlockCache& cache = collection.cache();
+  const bool cached = cache.enabled();
+  for (size_t p = 0; p < n_blocks; ++p) {
+    if (cached) held_[p] = cache.find(plan.blocks[p].file, plan.blocks[p].block);
+    if (!held_[p]) misses_.push_back(static_cast<uint32_t>(p));
+  }
+
+  // Phase 1: tasks of up to kBlocksPerTask missed blocks, never crossing a file.
   std::vector<size_t> task_start;
-  for (size_t p = 0; p < plan.blocks.size(); ++p) {
-    if (task_start.empty() || p - task_start.back() == kBlocksPerTask || plan.blocks[p].file != plan.blocks[p - 1].file) {
-      task_start.push_back(p);
+  for (size_t m = 0; m < misses_.size(); ++m) {
+    if (task_start.empty() || m - task_start.back() == kBlocksPerTask ||
+        plan.blocks[misses_[m]].file != plan.blocks[misses_[m - 1]].file) {
+      task_start.push_back(m);
     }
   }
-  task_start.push_back(plan.blocks.size());
+  task_start.push_back(misses_.size());
   pool_.parallel_for(task_start.size() - 1, [&](size_t t, size_t worker) {
     decode_planned_blocks(collection, plan, task_start[t], task_start[t + 1], scratch_[worker], worker);
   });
+
+  // The arenas no longer grow: every planned block's runs can be pointed at.
+  block_runs_.resize(n_blocks);
+  for (size_t p = 0; p < n_blocks; ++p) {
+    if (held_[p]) {
+      block_runs_[p] = BlockRuns{held_[p]->runs.data(), static_cast<uint32_t>(held_[p]->runs.size())};
+    } else {
+      const RunSpan& span = spans_[p];
+      block_runs_[p] = BlockRuns{scratch_[span.worker].arena.data() + span.offset, span.count};
+    }
+  }
 
   // Phase 2: one task per window and slice of tracks, so that even a batch of one window with
   // many tracks spreads over the pool.

@@ -1,9 +1,13 @@
 #pragma once
 // The CPU backend: stages 2-5 of a planned batch on a pool of host threads.
 //
-//   phase 1, per task of up to kBlocksPerTask planned blocks of one file: fetch (adjacent
-//     blocks in one pread), inflate (libdeflate), decode, and keep the runs the batch needs
-//     in the worker's arena. Each planned block is decoded exactly once.
+//   phase 0, when the collection's block cache is on: look every planned block up; a hit's runs
+//     are used as they are (held by this batch until its fill is done), and skip phase 1.
+//   phase 1, per task of up to kBlocksPerTask missed planned blocks of one file: fetch
+//     (adjacent blocks in one pread), inflate (libdeflate), decode. Cache off: keep the runs the
+//     batch needs in the worker's arena. Cache on: keep every run of the block in a new cache
+//     entry, held by this batch and inserted into the cache. Each planned block is decoded at
+//     most once.
 //   phase 2, per task of one window x a slice of tracks: fill each output column from the
 //     runs of its blocks, finalize windows, scale, convert, store. Output columns are disjoint,
 //     so no two tasks write the same memory.
@@ -17,6 +21,7 @@
 
 #include "common/thread_pool.hpp"
 #include "engine/batch_processor.hpp"
+#include "engine/block_cache.hpp"
 #include "format/block_reader.hpp"
 
 namespace bwl::cpu {
@@ -40,13 +45,19 @@ class CpuBatchProcessor : public engine::BatchProcessor {
     std::vector<double> sums;
     std::vector<uint32_t> covered;
   };
-  // Where phase 1 left a planned block's runs.
+  // Where phase 1 left a planned block's runs (cache off: in a worker's arena).
   struct RunSpan {
     uint32_t worker;
     uint32_t count;
     size_t offset;
   };
+  // A planned block's runs as the fill reads them: in an arena, or in a cache entry in held_.
+  struct BlockRuns {
+    const stages::Run* runs;
+    uint32_t count;
+  };
 
+  // Decodes the planned blocks misses_[first, last) (all of one file).
   void decode_planned_blocks(const engine::Collection& collection, const engine::BatchPlan& plan, size_t first,
                              size_t last, WorkerScratch& scratch, size_t worker);
   void fill_column(const engine::BatchRequest& request, const engine::BatchPlan& plan, size_t column,
@@ -56,6 +67,9 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   ThreadPool pool_;
   std::vector<WorkerScratch> scratch_;
   std::vector<RunSpan> spans_;
+  std::vector<engine::CachedBlock> held_;  // per planned block, cache on: its entry, kept alive until run() returns
+  std::vector<uint32_t> misses_;           // planned blocks phase 1 decodes
+  std::vector<BlockRuns> block_runs_;      // per planned block, after phase 1
 };
 
 }  // namespace bwl::cpu

@@ -7,7 +7,8 @@
 
 namespace bwl::engine {
 
-Collection::Collection(const std::vector<std::string>& paths, size_t n_threads) {
+Collection::Collection(const std::vector<std::string>& paths, size_t n_threads, uint64_t cache_bytes)
+    : cache_(std::make_unique<BlockCache>(cache_bytes, BlockCache::shards_for(cache_bytes))) {
   files_.resize(paths.size());
   ThreadPool pool(std::min(n_threads == 0 ? ThreadPool::available_cpus() : n_threads, std::max<size_t>(paths.size(), 1)));
   pool.parallel_for(paths.size(), [&](size_t i, size_t) { files_[i] = std::make_unique<format::BigWigFile>(paths[i]); });

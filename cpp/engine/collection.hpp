@@ -3,13 +3,18 @@
 // file has, in chrom_order.hpp's order, each with the largest size any file gives it) and, per
 // file, the map from global chromosome ids to that file's own chromosome positions.
 //
-// Thread contract: immutable after construction; any number of threads may plan and read at once.
+// It also owns the collection's cache of decoded blocks (block_cache.hpp), which every batch,
+// loader worker and epoch reading this collection shares.
+//
+// Thread contract: immutable after construction, except the cache, which is internally
+// synchronized; any number of threads may plan and read at once.
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "engine/block_cache.hpp"
 #include "format/bigwig_file.hpp"
 
 namespace bwl::engine {
@@ -19,8 +24,9 @@ constexpr int32_t kAbsent = -1;
 class Collection {
  public:
   // Opens every file (headers and indexes only; no block is inflated), `n_threads` at a time
-  // (0: the CPUs this process may use). Throws what opening a file throws, naming that file.
-  explicit Collection(const std::vector<std::string>& paths, size_t n_threads = 0);
+  // (0: the CPUs this process may use), with a cache of decoded blocks bounded by `cache_bytes`
+  // (0: no cache). Throws what opening a file throws, naming that file.
+  explicit Collection(const std::vector<std::string>& paths, size_t n_threads = 0, uint64_t cache_bytes = 0);
 
   size_t n_files() const { return files_.size(); }
   const format::BigWigFile& file(size_t i) const { return *files_[i]; }
@@ -32,12 +38,17 @@ class Collection {
   // Position of global chromosome `chrom` in file `f`'s own table, or kAbsent.
   int32_t local_chrom(size_t f, uint32_t chrom) const { return local_[f][chrom]; }
 
+  // The shared cache of decoded blocks. Mutable through a const collection: it changes what is
+  // fast, never what is read.
+  BlockCache& cache() const { return *cache_; }
+
  private:
   std::vector<std::unique_ptr<format::BigWigFile>> files_;
   std::vector<std::string> chrom_names_;
   std::vector<uint32_t> chrom_sizes_;
   std::unordered_map<std::string, int32_t> chrom_ids_;
   std::vector<std::vector<int32_t>> local_;  // [file][global chrom]
+  std::unique_ptr<BlockCache> cache_;
 };
 
 }  // namespace bwl::engine

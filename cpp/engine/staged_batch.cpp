@@ -1,5 +1,6 @@
 #include "engine/staged_batch.hpp"
 
+#include <cstring>
 #include <string>
 
 #include "common/errors.hpp"
@@ -7,16 +8,33 @@
 
 namespace bwl::engine {
 
-StagedLayout stage_layout(const Collection& collection, const BatchPlan& plan) {
+std::vector<CachedBlock> find_cached_blocks(const Collection& collection, const BatchPlan& plan) {
+  std::vector<CachedBlock> hits(plan.blocks.size());
+  BlockCache& cache = collection.cache();
+  if (!cache.enabled()) return hits;
+  for (size_t i = 0; i < plan.blocks.size(); ++i) hits[i] = cache.find(plan.blocks[i].file, plan.blocks[i].block);
+  return hits;
+}
+
+StagedLayout stage_layout(const Collection& collection, const BatchPlan& plan, const std::vector<CachedBlock>& hits) {
   StagedLayout layout;
   layout.blocks.reserve(plan.blocks.size());
-  for (const PlannedBlock& pb : plan.blocks) {
+  for (size_t i = 0; i < plan.blocks.size(); ++i) {
+    const PlannedBlock& pb = plan.blocks[i];
     const format::BigWigFile& file = collection.file(pb.file);
     const format::DataBlock& block = file.block_index().blocks()[pb.block];
+    const CachedRuns* hit = hits.empty() ? nullptr : hits[i].get();
     stages::StagedBlock s{};
+    if (hit != nullptr) {
+      constexpr uint64_t align = alignof(stages::Run);
+      layout.staged_bytes = (layout.staged_bytes + align - 1) / align * align;
+      s.in_size = static_cast<uint32_t>(hit->runs.size() * sizeof(stages::Run));
+      s.cached = 1;
+    } else {
+      s.in_size = static_cast<uint32_t>(block.size);  // the index caps blocks far below 4 GiB
+      s.compressed = file.header().compressed() ? 1u : 0u;
+    }
     s.in_offset = layout.staged_bytes;
-    s.in_size = static_cast<uint32_t>(block.size);  // the index caps blocks far below 4 GiB
-    s.compressed = file.header().compressed() ? 1u : 0u;
     s.out_offset = layout.inflated_bytes;
     s.out_capacity = s.compressed ? file.header().uncompress_buf_size : 0;
     s.keep = stages::KeepNeededRuns{pb.mixed_chroms, pb.chrom_id, pb.need_lo, pb.need_hi};
@@ -33,7 +51,12 @@ void read_staged_bytes(const Collection& collection, const BatchPlan& plan, cons
   std::vector<size_t> group_start;
   uint64_t group_bytes = 0;
   for (size_t i = 0; i < plan.blocks.size(); ++i) {
-    bool starts_group = i == 0 || plan.blocks[i].file != plan.blocks[i - 1].file;
+    if (layout.blocks[i].cached) {  // staged from the cache; ends any group before it
+      group_start.push_back(i);
+      group_bytes = 0;
+      continue;
+    }
+    bool starts_group = i == 0 || plan.blocks[i].file != plan.blocks[i - 1].file || layout.blocks[i - 1].cached;
     if (!starts_group) {
       const auto& blocks = collection.file(plan.blocks[i].file).block_index().blocks();
       const format::DataBlock& prev = blocks[plan.blocks[i - 1].block];
@@ -49,11 +72,20 @@ void read_staged_bytes(const Collection& collection, const BatchPlan& plan, cons
   group_start.push_back(plan.blocks.size());
   pool.parallel_for(group_start.size() - 1, [&](size_t g, size_t) {
     const size_t first = group_start[g], last = group_start[g + 1];
+    if (layout.blocks[first].cached) return;  // a group of one hit
     const format::BigWigFile& file = collection.file(plan.blocks[first].file);
     const uint64_t offset = file.block_index().blocks()[plan.blocks[first].block].offset;
     const uint64_t bytes = layout.blocks[last - 1].in_offset + layout.blocks[last - 1].in_size - layout.blocks[first].in_offset;
     file.file().read_exact(offset, bytes, staged + layout.blocks[first].in_offset, "data blocks");
   });
+}
+
+void stage_cached_runs(const std::vector<CachedBlock>& hits, const StagedLayout& layout, uint8_t* staged) {
+  for (size_t i = 0; i < hits.size(); ++i) {
+    if (!hits[i]) continue;
+    const stages::StagedBlock& s = layout.blocks[i];
+    if (s.in_size > 0) std::memcpy(staged + s.in_offset, hits[i]->runs.data(), s.in_size);
+  }
 }
 
 void check_outcomes(const Collection& collection, const BatchPlan& plan, const stages::BlockOutcome* outcomes) {

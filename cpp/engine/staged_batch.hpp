@@ -3,9 +3,15 @@
 // arrays, reads the planned blocks' stored bytes into one staging buffer (pinned memory in the
 // CUDA backend, so one host-to-device copy moves them all), and turns what the device reports
 // per block into errors and run offsets. The device half is stages/staged_batch.hpp.
+//
+// Blocks the collection's cache holds (hits) are staged as their decoded runs instead of their
+// stored bytes: they go up with the same copy and the device neither inflates nor decodes them.
+// The split is made here, on the host, so a device-resident cache can later replace "stage the
+// runs" with "point at the device copy" without touching the kernels' callers.
 #include <cstdint>
 #include <vector>
 
+#include "engine/block_cache.hpp"
 #include "common/thread_pool.hpp"
 #include "engine/batch_plan.hpp"
 #include "engine/collection.hpp"
@@ -19,12 +25,20 @@ struct StagedLayout {
   uint64_t inflated_bytes = 0;              // inflate capacity of the compressed blocks
 };
 
+// Per planned block, the cache's entry for it or null (all null when the cache is off).
+std::vector<CachedBlock> find_cached_blocks(const Collection& collection, const BatchPlan& plan);
+
 // Offsets of every planned block in the staging buffer (plan order, which is disk order within
 // a file, so blocks adjacent on disk are adjacent in staging) and in the inflated arena.
-StagedLayout stage_layout(const Collection& collection, const BatchPlan& plan);
+// `hits` (empty, or one per planned block): non-null entries are staged as their runs.
+StagedLayout stage_layout(const Collection& collection, const BatchPlan& plan,
+                          const std::vector<CachedBlock>& hits = {});
 
-// Reads every planned block's stored bytes to staged + blocks[i].in_offset, on the pool, one
-// read per run of blocks adjacent on disk. Throws FormatError for a truncated file.
+// Copies each hit's runs to staged + blocks[i].in_offset.
+void stage_cached_runs(const std::vector<CachedBlock>& hits, const StagedLayout& layout, uint8_t* staged);
+
+// Reads every planned block's stored bytes (hits excepted) to staged + blocks[i].in_offset, on
+// the pool, one read per run of blocks adjacent on disk. Throws FormatError for a truncated file.
 void read_staged_bytes(const Collection& collection, const BatchPlan& plan, const StagedLayout& layout,
                        uint8_t* staged, ThreadPool& pool);
 

@@ -33,8 +33,17 @@ struct StagedBlock {
   uint32_t in_size;
   uint32_t out_capacity;  // the file's uncompressBufSize
   uint32_t compressed;    // 0: the file stores blocks uncompressed; decode reads the staged bytes
+  // 1: a hit of the host's block cache: the staged bytes are the block's decoded runs
+  // (in_size / sizeof(Run) of them, at an in_offset aligned for Run); no inflate, no decode.
+  uint32_t cached;
   KeepNeededRuns keep;
 };
+
+// A cached block's runs, as staged.
+BWL_HD inline const Run* staged_runs(const uint8_t* staged, const StagedBlock& b, uint32_t& n) {
+  n = b.in_size / static_cast<uint32_t>(sizeof(Run));
+  return reinterpret_cast<const Run*>(staged + b.in_offset);
+}
 
 // What the device reports back per block.
 struct BlockOutcome {
@@ -90,7 +99,7 @@ BWL_HD inline void inflate_staged_block(const StagedBatchView& v, uint32_t i, In
   o.runs = 0;
   o.error_offset = 0;
   o.decode_status = DecodeStatus::Ok;
-  if (!b.compressed) {
+  if (b.cached || !b.compressed) {
     o.inflated_bytes = b.in_size;
     o.inflate_status = InflateStatus::Ok;
     return;
@@ -105,6 +114,15 @@ BWL_HD inline void inflate_staged_block(const StagedBatchView& v, uint32_t i, In
 BWL_HD inline void count_block_runs(const StagedBatchView& v, uint32_t i) {
   BlockOutcome& o = v.outcomes[i];
   if (o.inflate_status != InflateStatus::Ok) return;
+  const StagedBlock& b = v.blocks[i];
+  if (b.cached) {
+    uint32_t n;
+    const Run* runs = staged_runs(v.staged, b, n);
+    uint32_t kept = 0;
+    for (uint32_t r = 0; r < n; ++r) kept += b.keep(runs[r]) ? 1u : 0u;
+    o.runs = kept;
+    return;
+  }
   uint32_t size;
   const uint8_t* data = block_data(v, i, size);
   const DecodeResult r = count_kept_runs(data, size, v.blocks[i].keep);
@@ -114,6 +132,16 @@ BWL_HD inline void count_block_runs(const StagedBatchView& v, uint32_t i) {
 }
 
 BWL_HD inline void write_block_runs(const StagedBatchView& v, uint32_t i) {
+  const StagedBlock& b = v.blocks[i];
+  if (b.cached) {  // the kept runs, in order, as count_block_runs counted them
+    uint32_t n;
+    const Run* runs = staged_runs(v.staged, b, n);
+    Run* out = v.runs + v.run_offsets[i];
+    for (uint32_t r = 0; r < n; ++r) {
+      if (b.keep(runs[r])) *out++ = runs[r];
+    }
+    return;
+  }
   uint32_t size;
   const uint8_t* data = block_data(v, i, size);
   decode_block(data, size, v.runs + v.run_offsets[i], v.outcomes[i].runs, v.blocks[i].keep);

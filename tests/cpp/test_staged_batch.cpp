@@ -34,14 +34,17 @@ size_t element_bytes(bwl::DType dtype) { return dtype == bwl::DType::BFloat16 ? 
 
 // The device pipeline on the host: the same layout, the same per-item functions, loops for grids.
 // `inflate_cap`: the inflate arena's cap, the blocks taken in chunks as the CUDA backend does
-// (cuda/cuda_batch_processor.cu); the default holds any test batch in one chunk.
+// (cuda/cuda_batch_processor.cu); the default holds any test batch in one chunk. Blocks the
+// collection's cache holds are staged as their runs, as the CUDA backend stages them.
 std::vector<uint8_t> run_staged_on_host(const Collection& collection, const BatchRequest& request,
                                         uint64_t inflate_cap = uint64_t{1} << 40) {
   const bwl::engine::BatchPlan plan = bwl::engine::plan_batch(collection, request);
-  const bwl::engine::StagedLayout layout = bwl::engine::stage_layout(collection, plan);
+  const std::vector<bwl::engine::CachedBlock> hits = bwl::engine::find_cached_blocks(collection, plan);
+  const bwl::engine::StagedLayout layout = bwl::engine::stage_layout(collection, plan, hits);
   bwl::ThreadPool pool(2);
   std::vector<uint8_t> staged(layout.staged_bytes);
   bwl::engine::read_staged_bytes(collection, plan, layout, staged.data(), pool);
+  bwl::engine::stage_cached_runs(hits, layout, staged.data());
   const std::vector<bwl::stages::BlockChunk> chunks =
       bwl::stages::plan_inflate_chunks(layout.blocks.data(), static_cast<uint32_t>(layout.blocks.size()), inflate_cap);
   std::vector<uint8_t> inflated(bwl::stages::largest_chunk_bytes(chunks));
@@ -230,6 +233,38 @@ TEST(StagedBatch, MatchesTheCpuBackendOnGeneratedFiles) {
   Collection collection({a.path(), b.path(), raw.path()}, 1);
   sweep(collection, "generated", 1000, 7);
   sweep(collection, "generated long", 7 * 128, 8);
+}
+
+// The CPU run of each comparison fills the cache first, so the staged run finds hits: every
+// block with a large cache, some with a cache smaller than a batch.
+TEST(StagedBatch, ServesHostCacheHitsAsStagedRuns) {
+  TempFile a(build_bigwig(generated_spec(1, true)));
+  TempFile raw(build_bigwig(generated_spec(3, false)));
+  for (uint64_t cache_bytes : {uint64_t{1} << 30, uint64_t{40} << 10}) {
+    Collection collection({a.path(), raw.path()}, 1, cache_bytes);
+    sweep(collection, "cached " + std::to_string(cache_bytes), 1000, 17);
+    const bwl::engine::CacheInfo info = collection.cache().info();
+    EXPECT_GT(info.hits, 0u);
+    if (cache_bytes > (1u << 20)) EXPECT_EQ(info.evictions, 0u);
+    BatchRequest r;
+    r.chroms = {static_cast<uint32_t>(collection.find_chrom("chr1"))};
+    r.starts = {100};
+    r.length = 5000;
+    r.tracks = {0, 1};
+    r.scales = {1.0f, 2.0f};
+    run_cpu(collection, r);
+    const bwl::engine::BatchPlan plan = bwl::engine::plan_batch(collection, r);
+    const auto hits = bwl::engine::find_cached_blocks(collection, plan);
+    const auto layout = bwl::engine::stage_layout(collection, plan, hits);
+    for (size_t i = 0; i < plan.blocks.size(); ++i) {
+      if (!hits[i]) continue;
+      EXPECT_EQ(layout.blocks[i].cached, 1u);
+      EXPECT_EQ(layout.blocks[i].out_capacity, 0u);  // no inflate space for a hit
+      EXPECT_EQ(layout.blocks[i].in_offset % alignof(bwl::stages::Run), 0u);
+      EXPECT_EQ(layout.blocks[i].in_size, hits[i]->runs.size() * sizeof(bwl::stages::Run));
+    }
+    expect_same_bytes(collection, r, "cached chr1");
+  }
 }
 
 TEST(StagedBatch, MatchesTheCpuBackendOnTheRealFiles) {

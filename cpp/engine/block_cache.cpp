@@ -1,0 +1,113 @@
+#include "engine/block_cache.hpp"
+
+#include "common/errors.hpp"
+
+namespace bwl::engine {
+
+BlockCache::BlockCache(uint64_t max_bytes, size_t n_shards) : max_bytes_(0), shards_(n_shards) {
+  if (n_shards == 0) throw InvalidArgument("a block cache needs at least one shard");
+  set_max_bytes(max_bytes);
+}
+
+BlockCache::Shard& BlockCache::shard_of(Key k) const {
+  // Fibonacci hashing: consecutive block numbers of one file land on different shards.
+  const uint64_t h = (k * 0x9E3779B97F4A7C15ull) >> 32;
+  return shards_[h % shards_.size()];
+}
+
+CachedBlock BlockCache::find(uint32_t file, uint32_t block) {
+  if (!enabled()) return nullptr;
+  const Key k = key(file, block);
+  Shard& s = shard_of(k);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  auto it = s.map.find(k);
+  if (it == s.map.end()) {
+    ++s.misses;
+    return nullptr;
+  }
+  ++s.hits;
+  s.lru.splice(s.lru.begin(), s.lru, it->second);
+  return it->second->second;
+}
+
+bool BlockCache::contains(uint32_t file, uint32_t block) const {
+  const Key k = key(file, block);
+  Shard& s = shard_of(k);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.map.count(k) != 0;
+}
+
+void BlockCache::evict_to(Shard& s, uint64_t limit) {
+  while (s.bytes > limit && !s.lru.empty()) {
+    auto& victim = s.lru.back();
+    s.bytes -= entry_bytes(victim.second->runs.size());
+    s.map.erase(victim.first);
+    s.lru.pop_back();
+    ++s.evictions;
+  }
+}
+
+bool BlockCache::insert_locked(Shard& s, Key k, CachedBlock runs, bool may_evict) {
+  if (s.map.count(k) != 0) return true;
+  const uint64_t bytes = entry_bytes(runs->runs.size());
+  if (bytes > s.max_bytes) return false;
+  if (s.bytes + bytes > s.max_bytes) {
+    if (!may_evict) return false;
+    evict_to(s, s.max_bytes - bytes);
+  }
+  s.lru.emplace_front(k, std::move(runs));
+  s.map.emplace(k, s.lru.begin());
+  s.bytes += bytes;
+  return true;
+}
+
+void BlockCache::insert(uint32_t file, uint32_t block, CachedBlock runs) {
+  if (!enabled() || !runs) return;
+  const Key k = key(file, block);
+  Shard& s = shard_of(k);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  insert_locked(s, k, std::move(runs), true);
+}
+
+bool BlockCache::insert_if_room(uint32_t file, uint32_t block, CachedBlock runs) {
+  if (!enabled() || !runs) return false;
+  const Key k = key(file, block);
+  Shard& s = shard_of(k);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return insert_locked(s, k, std::move(runs), false);
+}
+
+void BlockCache::set_max_bytes(uint64_t max_bytes) {
+  max_bytes_.store(max_bytes, std::memory_order_relaxed);
+  const uint64_t share = max_bytes / shards_.size();
+  for (Shard& s : shards_) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.max_bytes = share;
+    evict_to(s, share);
+  }
+}
+
+void BlockCache::clear() {
+  for (Shard& s : shards_) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.lru.clear();
+    s.map.clear();
+    s.bytes = 0;
+  }
+}
+
+CacheInfo BlockCache::info() const {
+  CacheInfo info;
+  info.max_bytes = max_bytes();
+  for (const Shard& s : shards_) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    info.hits += s.hits;
+    info.misses += s.misses;
+    info.evictions += s.evictions;
+    info.blocks += s.map.size();
+    info.bytes += s.bytes;
+  }
+  return info;
+}
+
+}  // namespace bwl::engine

@@ -1,0 +1,123 @@
+#pragma once
+// A bounded cache of decoded blocks: the runs of one data block of one file, keyed by
+// (file, block number), shared by every batch, loader worker and epoch that reads the same
+// collection. A block found here is neither read, inflated nor decoded again; the fill reads
+// its runs directly.
+//
+// What an entry holds: every run of the block (decoded with stages::KeepAllRuns), in block
+// order, never the subset one batch kept, so any later window can be filled from it. The fill
+// functions skip runs outside their window, so filling from all runs gives the same bytes as
+// filling from the kept ones (run order, and with it "later runs win", is unchanged).
+//
+// Bound: the bytes of the runs plus kEntryOverheadBytes per entry (the map node, the LRU link,
+// the shared_ptr control block), summed over entries, never exceed max_bytes. The least
+// recently used entry goes first.
+//
+// Threads: the cache is split into shards (shards_for(max_bytes) of them in a collection) by a hash of the key; each shard has its own mutex,
+// its own LRU list and its own share (max_bytes / n_shards) of the bound, so threads touching
+// different shards never wait on each other and a lookup holds one shard's lock for a map probe
+// and a list splice. Entries are held by shared_ptr<const CachedRuns>: a batch that found or
+// inserted a block keeps its pointer until its fill is done, so an eviction by another thread
+// only drops the cache's reference and never frees runs a fill is reading. Entries are never
+// modified after insertion (a "refresh" would be a new entry).
+//
+// A block that fails to inflate or decode is never inserted (the error is raised before the
+// runs exist), so a corrupt block raises every time it is read.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "stages/run.hpp"
+
+namespace bwl::engine {
+
+struct CachedRuns {
+  std::vector<stages::Run> runs;
+};
+using CachedBlock = std::shared_ptr<const CachedRuns>;
+
+// The counters of cache_info(), the shape of functools.lru_cache's.
+struct CacheInfo {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t evictions = 0;
+  uint64_t blocks = 0;     // entries held now
+  uint64_t bytes = 0;      // bytes held now (as counted against the bound)
+  uint64_t max_bytes = 0;  // the bound
+};
+
+class BlockCache {
+ public:
+  // Per entry, on top of its runs: what the map node, list node and control block cost.
+  static constexpr uint64_t kEntryOverheadBytes = 128;
+  static constexpr size_t kMaxShards = 16;
+  // Each shard's share is at least this much (when the bound allows one shard): a small cache is
+  // one shard, whose LRU order and bound are then exact for the whole cache; a large cache has
+  // kMaxShards, whose shares are large enough that hashing evens them out.
+  static constexpr uint64_t kMinShardBytes = 16u << 20;
+  static size_t shards_for(uint64_t max_bytes) {
+    const uint64_t n = max_bytes / kMinShardBytes;
+    return n < 1 ? 1 : (n > kMaxShards ? kMaxShards : static_cast<size_t>(n));
+  }
+
+  // max_bytes == 0: the cache is off (lookups miss without counting, inserts are dropped).
+  // n_shards >= 1; each shard may hold max_bytes / n_shards.
+  explicit BlockCache(uint64_t max_bytes = 0, size_t n_shards = 1);
+  BlockCache(const BlockCache&) = delete;
+  BlockCache& operator=(const BlockCache&) = delete;
+
+  // The bytes an entry of n_runs runs counts against the bound.
+  static uint64_t entry_bytes(size_t n_runs) { return n_runs * sizeof(stages::Run) + kEntryOverheadBytes; }
+
+  bool enabled() const { return max_bytes_.load(std::memory_order_relaxed) > 0; }
+  uint64_t max_bytes() const { return max_bytes_.load(std::memory_order_relaxed); }
+
+  // The entry for (file, block), made most recently used, or null. Counts a hit or a miss.
+  CachedBlock find(uint32_t file, uint32_t block);
+
+  // Whether (file, block) is held, without counting or reordering anything.
+  bool contains(uint32_t file, uint32_t block) const;
+
+  // Stores `runs` for (file, block) as most recently used, evicting least recently used entries
+  // of its shard until the shard is within its share. An entry larger than the share is not
+  // stored. A key already present keeps its entry (both hold the same block's runs).
+  void insert(uint32_t file, uint32_t block, CachedBlock runs);
+
+  // As insert, but never evicts: returns false, storing nothing, when the entry does not fit in
+  // its shard's free share. preload() fills the cache with this and stops at the first false.
+  // Returns true when the key is (now or already) present.
+  bool insert_if_room(uint32_t file, uint32_t block, CachedBlock runs);
+
+  // A new bound (0 turns the cache off); shards evict down to their new share at once.
+  void set_max_bytes(uint64_t max_bytes);
+  // Drops every entry; the counters stay.
+  void clear();
+
+  CacheInfo info() const;
+
+ private:
+  using Key = uint64_t;
+  struct Shard {
+    mutable std::mutex mutex;
+    std::list<std::pair<Key, CachedBlock>> lru;  // front: most recently used
+    std::unordered_map<Key, std::list<std::pair<Key, CachedBlock>>::iterator> map;
+    uint64_t bytes = 0;
+    uint64_t max_bytes = 0;
+    uint64_t hits = 0, misses = 0, evictions = 0;
+  };
+  static Key key(uint32_t file, uint32_t block) { return (uint64_t{file} << 32) | block; }
+  Shard& shard_of(Key k) const;
+  // Evicts from the back until the shard holds at most `limit` bytes. Caller holds the lock.
+  static void evict_to(Shard& s, uint64_t limit);
+  bool insert_locked(Shard& s, Key k, CachedBlock runs, bool may_evict);
+
+  std::atomic<uint64_t> max_bytes_;
+  mutable std::vector<Shard> shards_;
+};
+
+}  // namespace bwl::engine
