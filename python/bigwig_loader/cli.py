@@ -118,7 +118,7 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
     if args.plot:
         throughput.require_matplotlib()
     paths = survey.expand_paths(args.paths)
-    collection = bigwig_loader.BigWigCollection(paths, n_threads=args.threads)
+    collection = bigwig_loader.BigWigCollection(paths, n_threads=args.threads, cache_bytes=args.cache_bytes)
     load = throughput.batch_loader(collection, window_size=args.window_size, device=args.device)
     if args.regions:
         regions = throughput.Regions.from_bed(args.regions, collection.chromosomes)
@@ -139,6 +139,7 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
         "batch_size": args.batch_size, "length": args.length, "window_size": args.window_size,
         "batches_timed": m.batches, "median_batch_seconds": m.median_seconds,
         "windows_per_second": m.windows_per_second, "megabytes_per_second": m.megabytes_per_second(args.window_size),
+        "cache": collection.cache_info()._asdict(),
     }
     if args.plot:
         sizes = [b for b in throughput.DEFAULT_SWEEP if b <= args.max_sweep]
@@ -164,6 +165,9 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
     out.write(f"batches timed: {m.batches} after 1 warm-up; median {m.median_seconds * 1e3:,.2f} ms a batch\n")
     out.write(f"windows/s: {m.windows_per_second:,.0f}\n")
     out.write(f"MB/s: {result['megabytes_per_second']:,.1f} (float32 values delivered)\n")
+    cache = collection.cache_info()
+    out.write(f"block cache: {_mb(cache.max_bytes)} bound, {cache.hits:,} hits, {cache.misses:,} misses, "
+              f"{_mb(cache.bytes)} held\n" if cache.max_bytes else "block cache: off\n")
     if args.plot:
         out.write("sweep (batch size: windows/s): "
                   + ", ".join(f"{p['batch_size']}: {p['windows_per_second']:,.0f}" for p in result["sweep"]) + "\n")
@@ -181,6 +185,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
     return value
 
 
@@ -248,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--plot", metavar="PNG", help="also sweep batch sizes 1..4096 and draw windows/s against them")
     bench.add_argument("--max-sweep", type=_positive_int, default=4096, help="largest batch size of the sweep")
+    bench.add_argument("--cache-bytes", type=_non_negative_int, default=None,
+                       help="bound of the cache of decoded blocks (default: the library's; 0: off)")
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
     bench.set_defaults(run=cmd_bench, parser=bench)
     return parser

@@ -10,6 +10,8 @@ import numpy as np
 
 from bigwig_loader import _core
 from bigwig_loader.arrays import user_array
+from bigwig_loader.cache import CacheInfo, check_cache_bytes
+from bigwig_loader.cache import preload as _preload
 from bigwig_loader.device import CPU, resolve_device
 from bigwig_loader.intervals import collection_intervals
 from bigwig_loader.path import interpret_path  # noqa: F401 - 0.3's bigwig_loader.collection.interpret_path
@@ -42,6 +44,9 @@ class BigWigCollection:
             this process may use).
         pinned_memory_size: bytes of pinned host (and device) staging each GPU backend of this
             collection allocates up front; it grows when a batch needs more (0.3's parameter).
+        cache_bytes: bound of the cache of decoded blocks, shared by every ``get_batch``, loader
+            worker and epoch (default: an eighth of memory, at most 4 GiB; 0: no cache). See
+            :meth:`cache_info` and :meth:`preload`.
 
     Opening reads only headers and indexes; no data block is inflated until a batch needs it.
     """
@@ -55,6 +60,7 @@ class BigWigCollection:
         first_n_files: int | None = None,
         n_threads: int | None = None,
         pinned_memory_size: int = 10_000,
+        cache_bytes: int | None = None,
     ) -> None:
         paths = find_bigwig_files(bigwig_path, file_extensions, crawl)
         if first_n_files is not None:
@@ -70,7 +76,7 @@ class BigWigCollection:
         threads = n_threads or 0
         self.bigwig_paths: list[Path] = paths
         self.scaling_factors = np.asarray(match_scale_factors(paths, scale), dtype=np.float32)
-        self._collection = _core.Collection([str(p) for p in paths], threads)
+        self._collection = _core.Collection([str(p) for p in paths], threads, check_cache_bytes(cache_bytes))
         self._backend = _core.CpuBackend(threads)
         self._threads = threads
         self._cuda_backends: dict[int, Any] = {}  # CUDA device -> its backend, made on first use
@@ -123,6 +129,30 @@ class BigWigCollection:
     @property
     def n_threads(self) -> int:
         return int(self._backend.n_threads)
+
+    @property
+    def cache_bytes(self) -> int:
+        """The bound of the cache of decoded blocks (0: off). Setting it evicts down to it."""
+        return int(self._collection.cache_info()[5])
+
+    @cache_bytes.setter
+    def cache_bytes(self, value: int | None) -> None:
+        self._collection.set_cache_bytes(check_cache_bytes(value))
+
+    def cache_info(self) -> CacheInfo:
+        """(hits, misses, evictions, blocks, bytes, max_bytes) of the cache of decoded blocks."""
+        return CacheInfo(*(int(x) for x in self._collection.cache_info()))
+
+    def cache_clear(self) -> None:
+        """Drops every cached block (the counters stay)."""
+        self._collection.cache_clear()
+
+    def preload(self, regions: Any, progress: bool = True) -> CacheInfo:
+        """Decodes every block of every track under ``regions`` (a DataFrame with columns
+        ``chrom``, ``start``, ``end``) into the cache up front, on ``n_threads`` threads, with a
+        progress bar. Stops at the cache's bound (never evicting) with a warning that says how
+        much of the regions fit. Returns :meth:`cache_info`."""
+        return _preload(self, regions, progress=progress)
 
     def get_chromosomes_present_in_all_files(
         self,

@@ -54,6 +54,9 @@ class BigWigDataset:
             "cpu"): where values are read and batches are handed out.
         sequence_dtype: "float32" (the default, as in 0.3) or "bfloat16": the one-hot
             sequences' dtype. ``dtype`` applies to the values only.
+        cache_bytes: bound of the collection's cache of decoded blocks (see
+            ``BigWigCollection``); None keeps a given collection's bound, or gives a new one the
+            default; 0 turns it off. From the second epoch on, regions that fit are read from it.
 
     ``batches_per_epoch`` counts the batches each rank yields; by default
     (total bases of the regions) // sequence_length // batch_size // world_size, and a
@@ -107,12 +110,16 @@ class BigWigDataset:
         queue_size: int = 4,
         device: Any = None,
         sequence_dtype: str = "float32",
+        cache_bytes: int | None = None,
     ) -> None:
         if isinstance(collection, BigWigCollection):
             self.collection = collection
+            if cache_bytes is not None:
+                self.collection.cache_bytes = cache_bytes
         else:
             self.collection = BigWigCollection(
-                collection, file_extensions=file_extensions, crawl=crawl, scale=scale, first_n_files=first_n_files
+                collection, file_extensions=file_extensions, crawl=crawl, scale=scale, first_n_files=first_n_files,
+                cache_bytes=cache_bytes,
             )
         self.genome = ReferenceGenome(reference_genome_path)
         self.regions_of_interest = regions_of_interest.copy()

@@ -45,6 +45,8 @@ class StreamedDataloader:
             smaller than slice_size is yielded whole, as in 0.3.
         window_size, default_value, dtype, device: as in ``BigWigCollection.get_batch``. On a
             GPU every worker has its own CUDA stream, pinned staging and device scratch.
+        cache_bytes: when given, the new bound of the collection's cache of decoded blocks,
+            which every worker shares (0 turns it off); None keeps the collection's.
 
     The order of batches never depends on thread timing. An exception raised by the input
     generator, or while loading a batch, is raised by the iteration that reaches it, with its
@@ -66,9 +68,12 @@ class StreamedDataloader:
         default_value: float = 0.0,
         dtype: str = "float32",
         device: Any = None,
+        cache_bytes: int | None = None,
     ) -> None:
         if slice_size is not None and slice_size < 1:
             raise ValueError(f"slice_size must be at least 1, got {slice_size}")
+        if cache_bytes is not None:
+            collection.cache_bytes = cache_bytes
         self.collection = collection
         self.slice_size = slice_size
         self.window_size = window_size
