@@ -24,10 +24,12 @@ Reader = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 ORACLE = "pyBigWig loop"
 
 
-def ours(paths: Sequence[Path], bin_size: int, device: str = "cpu", threads: int | None = None) -> Reader:
+def ours(paths: Sequence[Path], bin_size: int, device: str = "cpu", threads: int | None = None,
+         cache_bytes: int | None = None) -> Reader:
     """get_batch; its output stays where it was made (see as_numpy): a training step would use
-    a GPU batch in place, so the copy back is no part of the time."""
-    collection = bigwig_loader.BigWigCollection(paths, n_threads=threads)
+    a GPU batch in place, so the copy back is no part of the time. cache_bytes as
+    BigWigCollection's (None: the default bound; 0: no block cache)."""
+    collection = bigwig_loader.BigWigCollection(paths, n_threads=threads, cache_bytes=cache_bytes)
     return throughput.batch_loader(collection, window_size=bin_size, device=device, default_value=np.nan)
 
 

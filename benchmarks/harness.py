@@ -11,6 +11,8 @@ Cases (all by default; pick with --case):
   enformer  114,688 bp windows averaged into 128 bp bins (Enformer's target), 16 tracks
   dataset   end to end: one-hot sequence + values, PytorchBigWigDataset vs pyfaidx + pyBigWig
   runs      1 kb windows, batch 256, 4 tracks at mean run lengths 1, 5, 20 and 50 bp
+  chrombpnet  30,000 peaks, 2,114 bp inputs, 1 kb targets, jitter 500, five epochs, 4 and 16
+            tracks: the block cache on and off (benchmarks/epochs.py)
 
 Contenders: bigwig_loader get_batch (CPU; CUDA too when this build's get_batch takes a device
 and a GPU is visible), bigwig_loader BigWig.values, pyBigWig, pybigtools and pybbi looping over
@@ -46,6 +48,7 @@ import bigwig_loader  # noqa: E402
 import contenders  # noqa: E402
 import corpus  # noqa: E402
 import end_to_end  # noqa: E402
+import epochs  # noqa: E402
 from bigwig_loader import throughput  # noqa: E402
 
 OURS = "bigwig_loader get_batch"
@@ -96,7 +99,8 @@ def same_values(got: np.ndarray, want: np.ndarray, binned: bool) -> bool:
 
 
 def build_readers(case: Case, paths: list[Path], table: contenders.WindowTable, device: str):
-    readers: dict[str, object] = {OURS + " (cpu)": contenders.ours(paths, case.bin_size)}
+    readers: dict[str, object] = {OURS + " (cpu)": contenders.ours(paths, case.bin_size),
+                                  OURS + " (cpu, cache_bytes=0)": contenders.ours(paths, case.bin_size, cache_bytes=0)}
     if device != "cpu":
         readers[f"{OURS} ({device})"] = contenders.ours(paths, case.bin_size, device=device)
     if case.bin_size == 1:
@@ -246,7 +250,7 @@ def run_lengths_cases(quick: bool) -> list[Case]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test in under a minute")
-    ap.add_argument("--case", nargs="+", choices=["sweep", "tracks", "enformer", "dataset", "runs"],
+    ap.add_argument("--case", nargs="+", choices=["sweep", "tracks", "enformer", "dataset", "runs", "chrombpnet"],
                     default=["sweep", "tracks", "enformer", "dataset"])
     ap.add_argument("--device", default="cpu", help="also run bigwig_loader on this device (cuda, cuda:N)")
     ap.add_argument("--plot", type=Path, help="PNG of windows/s against batch size (sweep case)")
@@ -271,7 +275,7 @@ def main() -> None:
     emit(f"Command: `{command}`  ", f"Date: {datetime.date.today().isoformat()}  ", f"Machine: {machine()}", "")
     all_cases = cases(args.quick)
     selected: list[Case] = []
-    for name in args.case:
+    for name in [n for n in args.case if n != "chrombpnet"]:  # chrombpnet runs on its own, below
         selected += run_lengths_cases(args.quick) if name == "runs" else [all_cases[name]] if all_cases[name] else []
     sweep_results = None
     for case in selected:
@@ -292,6 +296,11 @@ def main() -> None:
         emit("### End to end: sequence + values for training", "", what, "",
              "| contender | samples/s | vs num_workers=0 | output |", "|---|---:|---:|---|",
              *[f"| {n} | {s:,.0f} | {s / base:.1f}x | {v} |" for n, s, v in rows], "")
+    if "chrombpnet" in args.case:
+        emit("### ChromBPNet-shaped: five epochs over 30,000 peaks, the block cache on and off", "",
+             "samples/s (one-hot 2,114 bp sequence + the 1,000 bp centre of every track, batch 64)", "")
+        for tracks in (2,) if args.quick else (4, 16):
+            emit(*epochs.run(tracks, rng, 1_000 if args.quick else epochs.PEAKS))
     emit(f"Total time: {time.perf_counter() - started:.0f} s")
     if args.report:
         args.report.write_text("\n".join(report) + "\n")

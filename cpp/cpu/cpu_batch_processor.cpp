@@ -20,6 +20,15 @@ void store_column(const float* cells, uint32_t n_cells, DType dtype, size_t n_tr
   for (uint32_t i = 0; i < n_cells; ++i) stages::store_output(out, base + i * n_tracks, bfloat16, cells[i]);
 }
 
+// The runs of a block that column q's fill reads: a cached block holds every run of the block,
+// so when they are ordered only the stretch under the window is passed (the rest would be
+// skipped one by one); the arena holds only the runs the batch kept.
+template <typename BlockRuns>
+std::pair<const stages::Run*, uint32_t> column_runs(const BlockRuns& b, const stages::ColumnQuery& q) {
+  if (!b.ordered) return {b.runs, b.count};
+  return engine::CachedRuns::window_stretch(b.runs, b.count, q.chrom_id, q.lo, q.hi);
+}
+
 }  // namespace
 
 CpuBatchProcessor::CpuBatchProcessor(size_t n_threads) : pool_(n_threads), scratch_(pool_.size()) {}
@@ -38,8 +47,7 @@ void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collecti
     format::decode_blocks(file.file(), file.header(), file.block_index(), numbers, scratch.blocks,
                           [&](const stages::Run* runs, uint32_t n) {
                             const uint32_t p = misses_[m++];
-                            auto entry = std::make_shared<engine::CachedRuns>();
-                            entry->runs.assign(runs, runs + n);
+                            engine::CachedBlock entry = engine::CachedRuns::make(runs, n);
                             held_[p] = entry;
                             cache.insert(f, plan.blocks[p].block, std::move(entry));
                           });
@@ -73,16 +81,15 @@ void CpuBatchProcessor::fill_column(const engine::BatchRequest& request, const e
   if (request.window_size == 1) {
     std::fill(cells, cells + n_cells, request.default_value);
     for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {
-      const BlockRuns& b = block_runs_[plan.column_blocks[i]];
-      stages::fill_single_base_cells(b.runs, b.count, q, scale, cells);
+      const auto [runs, n] = column_runs(block_runs_[plan.column_blocks[i]], q);
+      stages::fill_single_base_cells(runs, n, q, scale, cells);
     }
   } else {
     scratch.sums.assign(n_cells, 0.0);
     scratch.covered.assign(n_cells, 0);
     for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {
-      const BlockRuns& b = block_runs_[plan.column_blocks[i]];
-      stages::accumulate_window_cells(b.runs, b.count, q, request.window_size, scratch.sums.data(),
-                                      scratch.covered.data());
+      const auto [runs, n] = column_runs(block_runs_[plan.column_blocks[i]], q);
+      stages::accumulate_window_cells(runs, n, q, request.window_size, scratch.sums.data(), scratch.covered.data());
     }
     for (uint32_t c = 0; c < n_cells; ++c) {
       cells[c] = stages::finalize_window_cell(scratch.sums[c], scratch.covered[c], request.window_size, scale,
@@ -132,10 +139,10 @@ void CpuBatchProcessor::run(const engine::Collection& collection, const engine::
   block_runs_.resize(n_blocks);
   for (size_t p = 0; p < n_blocks; ++p) {
     if (held_[p]) {
-      block_runs_[p] = BlockRuns{held_[p]->runs.data(), static_cast<uint32_t>(held_[p]->runs.size())};
+      block_runs_[p] = BlockRuns{held_[p]->runs.data(), static_cast<uint32_t>(held_[p]->runs.size()), held_[p]->ordered};
     } else {
       const RunSpan& span = spans_[p];
-      block_runs_[p] = BlockRuns{scratch_[span.worker].arena.data() + span.offset, span.count};
+      block_runs_[p] = BlockRuns{scratch_[span.worker].arena.data() + span.offset, span.count, false};
     }
   }
 

@@ -55,6 +55,7 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   struct BlockRuns {
     const stages::Run* runs;
     uint32_t count;
+    bool ordered;  // a cache entry's CachedRuns::ordered: the fill may search the runs
   };
 
   // Decodes the planned blocks misses_[first, last) (all of one file).

@@ -1,8 +1,37 @@
 #include "engine/block_cache.hpp"
 
+#include <algorithm>
+
 #include "common/errors.hpp"
 
 namespace bwl::engine {
+
+std::shared_ptr<CachedRuns> CachedRuns::make(const stages::Run* runs, uint32_t n) {
+  auto entry = std::make_shared<CachedRuns>();
+  entry->runs.assign(runs, runs + n);
+  bool ordered = true;
+  for (uint32_t i = 0; i < n && ordered; ++i) {
+    ordered = runs[i].start < runs[i].end &&
+              (i == 0 || runs[i - 1].chrom_id < runs[i].chrom_id ||
+               (runs[i - 1].chrom_id == runs[i].chrom_id && runs[i - 1].end <= runs[i].start));
+  }
+  entry->ordered = ordered;
+  return entry;
+}
+
+std::pair<const stages::Run*, uint32_t> CachedRuns::window_stretch(const stages::Run* first, uint32_t n, uint32_t chrom,
+                                                                   uint32_t lo, uint32_t hi) {
+  // Both predicates are true for a prefix of ordered runs: chromosomes ascend, and within one
+  // chromosome starts and ends ascend.
+  const stages::Run* end = first + n;
+  const stages::Run* begin = std::partition_point(first, end, [&](const stages::Run& r) {
+    return r.chrom_id < chrom || (r.chrom_id == chrom && r.end <= lo);
+  });
+  const stages::Run* stop = std::partition_point(begin, end, [&](const stages::Run& r) {
+    return r.chrom_id < chrom || (r.chrom_id == chrom && r.start < hi);
+  });
+  return {begin, static_cast<uint32_t>(stop - begin)};
+}
 
 BlockCache::BlockCache(uint64_t max_bytes, size_t n_shards) : max_bytes_(0), shards_(n_shards) {
   if (n_shards == 0) throw InvalidArgument("a block cache needs at least one shard");

@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "stages/run.hpp"
@@ -38,6 +39,20 @@ namespace bwl::engine {
 
 struct CachedRuns {
   std::vector<stages::Run> runs;
+  // The runs are in (chromosome, start) order, each non-empty and none overlapping the next, as
+  // valid files store them: the runs a window can use are then one stretch, found by binary
+  // search (window_stretch) instead of a scan of the whole block. Checked when the entry is made;
+  // a block that breaks it is still cached, and filled from all its runs.
+  bool ordered = false;
+
+  // A new entry holding runs[0, n), with `ordered` found.
+  static std::shared_ptr<CachedRuns> make(const stages::Run* runs, uint32_t n);
+
+  // Of ordered runs [first, first + n): the stretch that can overlap bases [lo, hi) of
+  // chromosome `chrom`, as (first run, count). Every run outside it ends before lo, starts at
+  // or after hi, or is on another chromosome: filling from the stretch equals filling from all.
+  static std::pair<const stages::Run*, uint32_t> window_stretch(const stages::Run* first, uint32_t n, uint32_t chrom,
+                                                                uint32_t lo, uint32_t hi);
 };
 using CachedBlock = std::shared_ptr<const CachedRuns>;
 

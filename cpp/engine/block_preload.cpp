@@ -88,9 +88,7 @@ PreloadResult preload_blocks(const Collection& collection, const std::vector<uin
                           [&](const stages::Run* runs, uint32_t n) {
                             const uint32_t block = blocks[i++];
                             if (full.load(std::memory_order_relaxed)) return;
-                            auto entry = std::make_shared<CachedRuns>();
-                            entry->runs.assign(runs, runs + n);
-                            if (cache.insert_if_room(f, block, std::move(entry))) {
+                            if (cache.insert_if_room(f, block, CachedRuns::make(runs, n))) {
                               cached.fetch_add(1, std::memory_order_relaxed);
                             } else {
                               full.store(true, std::memory_order_relaxed);

@@ -424,3 +424,26 @@ TEST(Preload, StopsAtTheBoundWithoutEvicting) {
   EXPECT_TRUE(none.full);
   EXPECT_EQ(off.cache().info().blocks, 0u);
 }
+
+TEST(CachedRuns, OrderedRunsAreSearchedForAWindowsStretch) {
+  using bwl::stages::Run;
+  const std::vector<Run> runs{{0, 10, 20, 1}, {0, 20, 30, 2}, {0, 40, 50, 3}, {1, 0, 5, 4}, {1, 5, 9, 5}};
+  const auto entry = CachedRuns::make(runs.data(), static_cast<uint32_t>(runs.size()));
+  ASSERT_TRUE(entry->ordered);
+  auto stretch = [&](uint32_t chrom, uint32_t lo, uint32_t hi) {
+    const auto [first, n] = CachedRuns::window_stretch(entry->runs.data(), 5, chrom, lo, hi);
+    return std::make_pair(static_cast<int>(first - entry->runs.data()), n);
+  };
+  EXPECT_EQ(stretch(0, 15, 41), std::make_pair(0, 3u));
+  EXPECT_EQ(stretch(0, 20, 40), std::make_pair(1, 1u));  // [10, 20) ends at lo; [40, 50) starts at hi
+  EXPECT_EQ(stretch(0, 30, 40).second, 0u);              // the gap between runs
+  EXPECT_EQ(stretch(1, 4, 6), std::make_pair(3, 2u));
+  EXPECT_EQ(stretch(2, 0, 100).second, 0u);
+  // Overlapping, unsorted or empty runs: not ordered, so the fill reads them all.
+  for (const std::vector<Run>& bad : {std::vector<Run>{{0, 10, 20, 1}, {0, 15, 30, 2}},
+                                      std::vector<Run>{{0, 20, 30, 1}, {0, 0, 10, 2}},
+                                      std::vector<Run>{{1, 0, 10, 1}, {0, 20, 30, 2}},
+                                      std::vector<Run>{{0, 10, 10, 1}}}) {
+    EXPECT_FALSE(CachedRuns::make(bad.data(), static_cast<uint32_t>(bad.size()))->ordered);
+  }
+}
