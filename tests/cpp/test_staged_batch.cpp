@@ -243,6 +243,7 @@ TEST(StagedBatch, ServesHostCacheHitsAsStagedRuns) {
   for (uint64_t cache_bytes : {uint64_t{1} << 30, uint64_t{40} << 10}) {
     Collection collection({a.path(), raw.path()}, 1, cache_bytes);
     sweep(collection, "cached " + std::to_string(cache_bytes), 1000, 17);
+    sweep(collection, "cached, inflate in chunks " + std::to_string(cache_bytes), 1000, 19, 64u << 10);
     const bwl::engine::CacheInfo info = collection.cache().info();
     EXPECT_GT(info.hits, 0u);
     if (cache_bytes > (1u << 20)) EXPECT_EQ(info.evictions, 0u);
