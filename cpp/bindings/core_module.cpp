@@ -13,6 +13,7 @@
 #include "bindings/loader_bindings.hpp"
 #include "bindings/survey_bindings.hpp"
 #include "bindings/tensor_bindings.hpp"
+#include "bindings/writer_bindings.hpp"
 #include "common/errors.hpp"
 #include "format/bigwig_file.hpp"
 #include "stages/host_inflate.hpp"
@@ -165,6 +166,7 @@ PYBIND11_MODULE(_core, m) {
   bwl::bindings::bind_fasta(m);
   bwl::bindings::bind_loader(m);
   bwl::bindings::bind_survey(m);
+  bwl::bindings::bind_writer(m);
 
 #ifdef BWL_HAVE_CUDA
   m.attr("built_with_cuda") = true;

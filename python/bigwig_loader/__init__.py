@@ -14,6 +14,7 @@ from bigwig_loader.genome import ReferenceGenome, one_hot
 from bigwig_loader.input_generator import QueryBatchGenerator
 from bigwig_loader.sampler import GenomicSequenceSampler, RandomPositionSampler, TrackSampler
 from bigwig_loader.streamed_dataloader import StreamedDataloader
+from bigwig_loader.writer import BigWigWriter, write_bigwig
 
 __all__ = [
     "Batch",
@@ -22,6 +23,7 @@ __all__ = [
     "BigWigDataset",
     "PytorchBigWigDataset",
     "BigWigError",
+    "BigWigWriter",
     "DeviceError",
     "GenomicSequenceSampler",
     "QueryBatchGenerator",
@@ -36,6 +38,7 @@ __all__ = [
     "inflate_backend",
     "one_hot",
     "set_default_device",
+    "write_bigwig",
 ]
 
 
