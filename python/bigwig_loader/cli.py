@@ -3,6 +3,7 @@
     bigwig-loader info FILE...              what is in a file
     bigwig-loader validate FILE_OR_DIR...   is every block intact
     bigwig-loader bench FILE_OR_DIR...      how fast this library loads them here
+    bigwig-loader convert IN.bedGraph OUT.bw --chrom-sizes SIZES   write a bigWig
 
 Exit status: 0 on success; 1 when a file is missing, not a bigWig, or (validate) damaged;
 2 for bad arguments.
@@ -178,6 +179,21 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
 # --- parsing -------------------------------------------------------------------------------
 
 
+# --- convert -------------------------------------------------------------------------------
+
+
+def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
+    from bigwig_loader.bedgraph import convert_bedgraph
+
+    with _progress(args.progress, total=os.path.getsize(args.bedgraph), unit="B", unit_scale=True,
+                   desc="convert") as bar:
+        result = convert_bedgraph(args.bedgraph, args.bigwig, args.chrom_sizes, keep_nan=args.keep_nan,
+                                  compression_level=args.level, on_progress=bar.update)
+    out.write(f"{args.bigwig}: {result.intervals:,} intervals read, on {result.chromosomes} chromosome"
+              f"{'s' if result.chromosomes != 1 else ''}, {_mb(os.path.getsize(args.bigwig))}\n")
+    return EXIT_OK
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -266,6 +282,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="bound of the cache of decoded blocks (default: the library's; 0: off)")
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
     bench.set_defaults(run=cmd_bench, parser=bench)
+
+    convert = commands.add_parser("convert", help="write a bigWig from a bedGraph (bedGraphToBigWig)",
+                                  description="Writes OUT.bw from a bedGraph (chrom start end value; sorted, "
+                                              "not overlapping; .gz read through gzip) as UCSC's bedGraphToBigWig "
+                                              "does. A bad line is reported with its line number (exit status 1) "
+                                              "and no output is created.")
+    convert.add_argument("bedgraph", metavar="IN.bedGraph")
+    convert.add_argument("bigwig", metavar="OUT.bw")
+    convert.add_argument("--chrom-sizes", required=True, metavar="SIZES",
+                         help="chrom.sizes file: name and size per line")
+    convert.add_argument("--keep-nan", action="store_true", help="store NaN values (default: skip them)")
+    convert.add_argument("--level", type=_positive_int, default=6, help="compression level 1-12 (default 6)")
+    convert.add_argument("--progress", dest="progress", action="store_true", default=None,
+                         help="always show a progress bar (default: only when stderr is a terminal)")
+    convert.add_argument("--no-progress", dest="progress", action="store_false", help="never show one")
+    convert.set_defaults(run=cmd_convert, parser=convert)
     return parser
 
 

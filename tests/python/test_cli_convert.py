@@ -1,0 +1,150 @@
+"""`bigwig-loader convert IN.bedGraph OUT.bw --chrom-sizes SIZES`: the bigWig read back equals
+the bedGraph in three readers and passes validate; each kind of bad line is reported with its
+line number, exit status 1, and no output file."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bigwig_loader import bedgraph, cli
+from writer_checks import assert_reads_back
+
+SIZES = {"chr1": 50_000, "chr2": 30_000, "chrM": 16_569}
+
+
+def run(*argv: object) -> tuple[int, str]:
+    out = io.StringIO()
+    code = cli.main([str(a) for a in argv], out=out)
+    return code, out.getvalue()
+
+
+def write_sizes(tmp_path: Path) -> Path:
+    path = tmp_path / "genome.sizes"
+    path.write_text("".join(f"{c}\t{n}\n" for c, n in SIZES.items()))
+    return path
+
+
+def generated_bedgraph(seed: int = 0):
+    """Runs on chr1 and chrM (chr2 left empty), integer-ish values, some NaN, as text with a
+    track line, a browser line, comments and blank lines."""
+    rng = np.random.default_rng(seed)
+    expected, lines = {}, ["track type=bedGraph name=x", "browser position chr1:1-100", "# a comment", ""]
+    for chrom in ("chr1", "chrM"):
+        lengths = rng.integers(1, 30, 3000)
+        starts = np.cumsum(np.r_[0, lengths[:-1] + rng.integers(0, 5, 2999)])
+        ends = starts + lengths
+        keep = ends <= SIZES[chrom]
+        starts, ends = starts[keep], ends[keep]
+        values = (rng.integers(-400, 400, len(starts)) / 4).astype(np.float32)
+        values[rng.random(len(starts)) < 0.01] = np.nan
+        for s, e, v in zip(starts, ends, values):
+            lines.append(f"{chrom}\t{s}\t{e}\t{'nan' if np.isnan(v) else repr(float(v))}")
+        lines.append("")
+        ok = ~np.isnan(values)
+        expected[chrom] = (starts[ok], ends[ok], values[ok])
+    return "\n".join(lines) + "\n", expected
+
+
+@pytest.mark.parametrize("batch_bytes", [bedgraph.BATCH_BYTES, 4096])
+def test_convert_reads_back_equal_to_the_bedgraph(tmp_path: Path, monkeypatch, batch_bytes: int) -> None:
+    monkeypatch.setattr(bedgraph, "BATCH_BYTES", batch_bytes)  # small: many batches
+    text, expected = generated_bedgraph()
+    src = tmp_path / "in.bedGraph"
+    src.write_text(text)
+    out = tmp_path / "out.bw"
+    code, printed = run("convert", src, out, "--chrom-sizes", write_sizes(tmp_path), "--no-progress")
+    assert code == 0, printed
+    assert "intervals read, on 2 chromosomes" in printed
+    assert_reads_back(out, SIZES, expected)
+    assert run("validate", out)[0] == 0
+
+
+def test_convert_gzip_input_with_progress_bar(tmp_path: Path, capsys) -> None:
+    text, expected = generated_bedgraph(1)
+    src = tmp_path / "in.bedGraph.gz"
+    with gzip.open(src, "wt") as f:
+        f.write(text)
+    out = tmp_path / "out.bw"
+    code, _ = run("convert", src, out, "--chrom-sizes", write_sizes(tmp_path), "--progress")
+    assert code == 0
+    assert "convert: 100%" in capsys.readouterr().err
+    assert_reads_back(out, SIZES, expected)
+
+
+GOOD = "chr1\t0\t10\t1\nchr1\t10\t20\t2\n"
+
+
+@pytest.mark.parametrize(
+    ("bad", "line", "message"),
+    [
+        ("chr1\t20\t30\n", 3, "expected 4 fields"),
+        ("chr1\t20\t30\t1\textra\n", 3, "expected 4 fields"),
+        ("chr1\tx\t30\t1\n", 3, "start and end must be whole numbers"),
+        ("chr1\t20\t30\tabc\n", 3, "value 'abc' is not a number"),
+        ("chrZ\t20\t30\t1\n", 3, "chromosome chrZ is not in the chromosome sizes"),
+        ("chr1\t20\t50001\t1\n", 3, "end is past the chromosome's end: chr1 20 50001 \\(size 50000\\)"),
+        ("chr1\t15\t30\t1\n", 3, "starts before the previous interval ends"),
+        ("chr1\t5\t8\t1\n", 3, "starts before the previous interval ends"),
+        ("chr1\t30\t30\t1\n", 3, "end is not after start"),
+        ("chr2\t0\t5\t1\nchr1\t40\t50\t1\n", 4, "chromosome chr1 appears again after other chromosomes"),
+    ],
+)
+def test_bad_line_is_reported_with_its_number(tmp_path: Path, capsys, bad: str, line: int, message: str) -> None:
+    src = tmp_path / "bad.bedGraph"
+    src.write_text(GOOD + bad + "chr2\t100\t200\t1\n")
+    out = tmp_path / "out.bw"
+    code, _ = run("convert", src, out, "--chrom-sizes", write_sizes(tmp_path), "--no-progress")
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"bad.bedGraph, line {line}: " in err
+    assert re.search(message, err), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.bedGraph", "genome.sizes"]
+
+
+def test_bad_line_in_a_later_batch_keeps_its_line_number(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(bedgraph, "BATCH_BYTES", 64)
+    src = tmp_path / "bad.bedGraph"
+    body = "".join(f"chr1\t{10 * i}\t{10 * i + 5}\t{i}\n" for i in range(100))
+    src.write_text("# header\n" + body + "chr1\t3\t4\t1\n")
+    code, _ = run("convert", src, tmp_path / "out.bw", "--chrom-sizes", write_sizes(tmp_path), "--no-progress")
+    assert code == 1
+    assert "bad.bedGraph, line 102: starts before the previous interval ends" in capsys.readouterr().err
+
+
+def test_convert_leaves_an_existing_output_alone_on_error(tmp_path: Path) -> None:
+    src = tmp_path / "bad.bedGraph"
+    src.write_text(GOOD + "chr1\t5\t8\t1\n")
+    out = tmp_path / "out.bw"
+    out.write_bytes(b"keep me")
+    assert run("convert", src, out, "--chrom-sizes", write_sizes(tmp_path), "--no-progress")[0] == 1
+    assert out.read_bytes() == b"keep me"
+
+
+def test_convert_argument_errors(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "in.bedGraph"
+    src.write_text(GOOD)
+    assert run("convert", src, tmp_path / "o.bw")[0] == 2  # --chrom-sizes is required
+    assert run("convert", tmp_path / "missing.bedGraph", tmp_path / "o.bw", "--chrom-sizes",
+               write_sizes(tmp_path))[0] == 1
+    sizes = tmp_path / "bad.sizes"
+    sizes.write_text("chr1\tlong\n")
+    assert run("convert", src, tmp_path / "o.bw", "--chrom-sizes", sizes)[0] == 1
+    assert "bad.sizes, line 1: expected 'name size'" in capsys.readouterr().err
+
+
+def test_python_dash_m_convert(tmp_path: Path) -> None:
+    src = tmp_path / "in.bedGraph"
+    src.write_text(GOOD)
+    out = tmp_path / "o.bw"
+    r = subprocess.run([sys.executable, "-m", "bigwig_loader", "convert", str(src), str(out), "--chrom-sizes",
+                        str(write_sizes(tmp_path))], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert_reads_back(out, SIZES, {"chr1": (np.array([0, 10]), np.array([10, 20]), np.array([1, 2], np.float32))})
