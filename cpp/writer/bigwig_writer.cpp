@@ -220,8 +220,10 @@ void BigWigWriter::flush_section() {
   put_u8(raw_, fixed ? kFixedStepType : kBedGraphType);
   put_u8(raw_, 0);
   put_u16(raw_, count);
+  uint32_t resolution = fixed ? fixed_step_ : UINT32_MAX;
   for (size_t i = 0; i < values_.size(); ++i) {
     const uint32_t bases = fixed ? fixed_span_ : ends_[i] - starts_[i];
+    if (!fixed) resolution = std::min(resolution, bases);
     if (!fixed) {
       put_u32(raw_, starts_[i]);
       put_u32(raw_, ends_[i]);
@@ -240,6 +242,10 @@ void BigWigWriter::flush_section() {
     sum_ += v * bases;
     sum_squares_ += v * v * bases;
   }
+  raw_bytes_ += raw_.size();
+  resolution_sum_ += resolution;
+  ++sections_;
+  has_fixed_step_ |= fixed;
   write_block(start, end);
   starts_.clear();
   ends_.clear();
@@ -303,10 +309,22 @@ std::vector<IndexedBlock> BigWigWriter::write_zoom_records(const std::vector<Sum
 
 void BigWigWriter::write_zoom_levels(uint64_t data_bytes) {
   if (items_ == 0) return;  // nothing to summarise: no zoom levels
-  const ReductionCandidates candidates = reduction_candidates(bases_, items_);
-  ResolutionCounter counter(candidates);
-  for_each_item([&](const stages::Run& r) { counter.add(r.chrom_id, r.start, r.end); });
-  const uint32_t reduction = candidates.scale[choose_initial_reduction(candidates, counter, data_bytes)];
+  uint32_t reduction;
+  if (has_fixed_step_) {
+    reduction = wig_initial_reduction(resolution_sum_ / sections_, raw_bytes_, [&](uint32_t r) {
+      ReductionCandidates one;
+      one.scale[0] = r;
+      one.count = 1;
+      ResolutionCounter counter(one);
+      for_each_item([&](const stages::Run& run) { counter.add(run.chrom_id, run.start, run.end); });
+      return counter.count(0);
+    });
+  } else {
+    const ReductionCandidates candidates = reduction_candidates(bases_, items_);
+    ResolutionCounter counter(candidates);
+    for_each_item([&](const stages::Run& r) { counter.add(r.chrom_id, r.start, r.end); });
+    reduction = candidates.scale[choose_initial_reduction(candidates, counter, data_bytes)];
+  }
 
   std::vector<uint32_t> sizes_by_id(chroms_.size());
   for (const Chrom& c : chroms_)

@@ -116,8 +116,12 @@ class BigWigWriter {
   std::vector<IndexedBlock> blocks_;
   uint32_t max_block_raw_ = 0;
 
-  // Total summary (over every base written) and the average item length's inputs.
+  // Total summary (over every base written) and the inputs of the zoom reduction choice:
+  // item count (average item length), and for wigToBigWig's rule the uncompressed data size and
+  // the sum of section resolutions (a fixedStep section's step, a bedGraph section's shortest item).
   uint64_t bases_ = 0, items_ = 0;
+  uint64_t raw_bytes_ = 0, resolution_sum_ = 0, sections_ = 0;
+  bool has_fixed_step_ = false;
   double min_ = 0, max_ = 0, sum_ = 0, sum_squares_ = 0;
 
   struct ZoomLevel {

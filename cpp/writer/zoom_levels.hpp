@@ -9,12 +9,16 @@
 //     grid follows the data, not base 0).
 //  3. The first level is the first candidate whose summaries would take at most half the
 //     bytes of the data (compressed summaries counted at half size), or r0 if none does.
+//     A file with fixedStep sections picks it as wigToBigWig does instead (wig_initial_reduction);
+//     bedGraphToBigWig's rule would give per-base fixedStep data a 10-base first level about
+//     half as large as the data itself.
 //  4. Level 0 is made from the items (Level0Summarizer); each further level merges the one
 //     below, reduction x4 (reduce_summaries), while that still shrinks the count, up to 10.
 //
 // A summary covers [start, end) of one chromosome with validCount bases of data and min, max,
 // sum and sum of squares of their values (weighted by bases). Sums are accumulated in double
 // and stored as float32, as the format requires.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -59,6 +63,28 @@ class ResolutionCounter {
 
 // Index into `c` of the first zoom level (step 3 above).
 int choose_initial_reduction(const ReductionCandidates& c, const ResolutionCounter& counts, uint64_t data_bytes);
+
+// The first zoom level as UCSC's wigToBigWig (the tool that writes fixedStep sections) picks it,
+// used instead of step 3 when a file holds fixedStep sections: start at 10 x the average
+// section resolution, and while the summaries (counted at 64 bytes each: 32 on disk, doubled
+// because they compress worse than the data) take half the uncompressed data or more, grow the
+// reduction by the factor it missed by, plus 10%, and at least 2x. `count(r)` returns how
+// many summaries reduction r makes.
+template <typename Count>
+uint32_t wig_initial_reduction(uint64_t average_resolution, uint64_t uncompressed_data_bytes, Count&& count) {
+  const uint64_t max_reduced = uncompressed_data_bytes / 2;
+  uint64_t r = 10 * std::max<uint64_t>(1, average_resolution);
+  uint64_t last = 0;
+  for (int round = 0; round < 64 && r <= 1000000000; ++round) {
+    const uint64_t size = count(static_cast<uint32_t>(r)) * kZoomRecordBytes * 2;
+    if (size < max_reduced || size == last) break;
+    last = size;
+    const auto scaled = static_cast<uint64_t>(1.1 * static_cast<double>(r) * static_cast<double>(size) /
+                                              static_cast<double>(std::max<uint64_t>(1, max_reduced)));
+    r = std::max(2 * r, scaled);
+  }
+  return static_cast<uint32_t>(std::min<uint64_t>(r, UINT32_MAX));
+}
 
 // Turns items (in file order) into level-0 summaries of `reduction` bases, each clipped to its
 // chromosome's end, handing each finished one to `emit`.
