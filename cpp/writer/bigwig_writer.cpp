@@ -64,6 +64,7 @@ BigWigWriter::BigWigWriter(const std::string& path, const std::vector<std::pair<
 BigWigWriter::~BigWigWriter() { abort(); }
 
 void BigWigWriter::abort() noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
   if (file_) file_->abort();
   finished_ = true;
 }
@@ -107,6 +108,7 @@ void BigWigWriter::switch_to(size_t chrom) {
 
 void BigWigWriter::add_intervals(const std::string& chrom, const int64_t* starts, const int64_t* ends,
                                  const float* values, size_t n) {
+  std::lock_guard<std::mutex> lock(mutex_);
   check_open();
   const size_t idx = enter_chromosome(chrom);
   const Chrom& c = chroms_[idx];
@@ -136,6 +138,7 @@ void BigWigWriter::add_intervals(const std::string& chrom, const int64_t* starts
 
 void BigWigWriter::add_values(const std::string& chrom, int64_t start, const float* values, size_t n, uint32_t span,
                               uint32_t step, bool fixed_step) {
+  std::lock_guard<std::mutex> lock(mutex_);
   check_open();
   const size_t idx = enter_chromosome(chrom);
   const Chrom& c = chroms_[idx];
@@ -375,6 +378,7 @@ void BigWigWriter::write_zoom_levels(uint64_t data_bytes) {
 }
 
 void BigWigWriter::close() {
+  std::unique_lock<std::mutex> lock(mutex_);
   if (finished_) return;
   try {
     flush_section();
@@ -422,6 +426,7 @@ void BigWigWriter::close() {
     file_->commit();
     finished_ = true;
   } catch (...) {
+    lock.unlock();
     abort();
     throw;
   }

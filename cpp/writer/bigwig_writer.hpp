@@ -12,8 +12,9 @@
 // Flow: add_* calls validate their input, append items to the pending section of the current
 // chromosome, and compress and append each section as it fills (or as the chromosome, the
 // section type or a fixedStep run ends). close() writes the data index, then computes the zoom
-// levels by reading the data blocks back from the file (two passes: one to count candidate
-// reductions, one to summarise; UCSC reads its input twice for the same reason), then patches
+// levels by reading the data blocks back from the file (a pass to count the summaries of
+// candidate reductions, a few with fixedStep data, then one to summarise; UCSC's tools read
+// their input again for the same reason), then patches
 // header, summary and chromosome tree, and renames the file into place (StagedFile).
 //
 // Chromosome ids follow the order in which chromosomes first receive data (as UCSC's tool
@@ -22,10 +23,14 @@
 // and not overlapping; anything else is refused with InvalidArgument naming the chromosome,
 // and an unknown chromosome with UnknownChromosome. A refused call adds nothing.
 //
-// Thread contract: not thread-safe; one caller at a time. Any exception thrown by close(),
-// and the destructor of a writer never closed, remove the temporary file.
+// Thread contract: calls are serialised by a mutex (the binding releases the GIL, so two Python
+// threads may call at once: their data is then added in some order, never interleaved within a
+// call). Any exception thrown by close(), and the destructor of a writer never closed, remove
+// the temporary file.
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -67,7 +72,7 @@ class BigWigWriter {
 
   void close();
   void abort() noexcept;  // drop everything; the temporary file is removed
-  bool closed() const { return finished_; }
+  bool closed() const { return finished_.load(); }
   const std::string& path() const { return path_; }
 
  private:
@@ -93,6 +98,7 @@ class BigWigWriter {
   void for_each_item(F&& f);
   std::vector<ChromEntry> chrom_entries() const;
 
+  std::mutex mutex_;  // held by every public call
   std::string path_;
   WriterOptions options_;
   std::vector<Chrom> chroms_;
@@ -129,7 +135,7 @@ class BigWigWriter {
     uint64_t data_offset, index_offset;
   };
   std::vector<ZoomLevel> zooms_;
-  bool finished_ = false;
+  std::atomic<bool> finished_{false};
 };
 
 }  // namespace bwl::writer

@@ -1,6 +1,6 @@
 #pragma once
 // The file a writer produces, staged under a temporary name in the destination's directory
-// (".NAME.XXXXXX.tmp") and renamed onto the real name only by commit(). So a crash, an
+// (".NAME.XXXXXX", XXXXXX random) and renamed onto the real name only by commit(). So a crash, an
 // exception or an abort() never leaves a half-written file under the real name, and a file
 // already there stays untouched until the new one is complete. The rename is atomic on POSIX
 // filesystems because both names are in one directory.
