@@ -96,6 +96,20 @@ size_t BigWigWriter::enter_chromosome(const std::string& name) {
   return idx;
 }
 
+// Runs the part of a call that changes state and writes, after its input was checked. A
+// failure there (a full disk, an unwritable directory) leaves the state half changed, so the
+// writer gives up: the temporary file is removed and every later call is refused.
+template <typename F>
+void BigWigWriter::writing(F&& f) {
+  try {
+    f();
+  } catch (...) {
+    if (file_) file_->abort();
+    finished_ = true;
+    throw;
+  }
+}
+
 // Makes `chrom` the one receiving data: the previous one is finished for good.
 void BigWigWriter::switch_to(size_t chrom) {
   if (chrom == current_) return;
@@ -128,12 +142,14 @@ void BigWigWriter::add_intervals(const std::string& chrom, const int64_t* starts
     prev_end = e;
   }
   if (n == 0) return;
-  switch_to(idx);
-  for (size_t i = 0; i < n; ++i) {
-    if (!options_.keep_nan && std::isnan(values[i])) continue;
-    push_bedgraph(static_cast<uint32_t>(starts[i]), static_cast<uint32_t>(ends[i]), values[i], false);
-  }
-  last_end_ = static_cast<uint64_t>(prev_end);
+  writing([&] {
+    switch_to(idx);
+    for (size_t i = 0; i < n; ++i) {
+      if (!options_.keep_nan && std::isnan(values[i])) continue;
+      push_bedgraph(static_cast<uint32_t>(starts[i]), static_cast<uint32_t>(ends[i]), values[i], false);
+    }
+    last_end_ = static_cast<uint64_t>(prev_end);
+  });
 }
 
 void BigWigWriter::add_values(const std::string& chrom, int64_t start, const float* values, size_t n, uint32_t span,
@@ -156,18 +172,20 @@ void BigWigWriter::add_values(const std::string& chrom, int64_t start, const flo
   if (idx == current_ && static_cast<uint64_t>(start) < last_end_)
     refuse(chrom + ": values start at " + std::to_string(start) + ", before the end of the previous data (" +
            std::to_string(last_end_) + "); data must be sorted by start and must not overlap");
-  switch_to(idx);
-  const bool keep_nan = options_.keep_nan;
-  uint64_t pos = static_cast<uint64_t>(start);
-  if (fixed_step) {
-    for (size_t i = 0; i < n; ++i, pos += step)
-      if (keep_nan || !std::isnan(values[i])) push_fixed(static_cast<uint32_t>(pos), values[i], span, step);
-  } else {
-    for (size_t i = 0; i < n; ++i, pos += step)
-      if (keep_nan || !std::isnan(values[i]))
-        push_bedgraph(static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + span), values[i], true);
-  }
-  last_end_ = end;
+  writing([&] {
+    switch_to(idx);
+    const bool keep_nan = options_.keep_nan;
+    uint64_t pos = static_cast<uint64_t>(start);
+    if (fixed_step) {
+      for (size_t i = 0; i < n; ++i, pos += step)
+        if (keep_nan || !std::isnan(values[i])) push_fixed(static_cast<uint32_t>(pos), values[i], span, step);
+    } else {
+      for (size_t i = 0; i < n; ++i, pos += step)
+        if (keep_nan || !std::isnan(values[i]))
+          push_bedgraph(static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + span), values[i], true);
+    }
+    last_end_ = end;
+  });
 }
 
 // Appends one bedGraph item; with `merge`, an item that touches the previous one and has the

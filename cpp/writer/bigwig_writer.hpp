@@ -21,7 +21,8 @@
 // numbers them), then the chromosomes that received none, in the order given; every given
 // chromosome is in the file. Each chromosome's data must come in one stretch, sorted by start
 // and not overlapping; anything else is refused with InvalidArgument naming the chromosome,
-// and an unknown chromosome with UnknownChromosome. A refused call adds nothing.
+// and an unknown chromosome with UnknownChromosome. A refused call adds nothing. A failure
+// while writing (Error: disk full, ...) removes the temporary file and closes the writer.
 //
 // Thread contract: calls are serialised by a mutex (the binding releases the GIL, so two Python
 // threads may call at once: their data is then added in some order, never interleaved within a
@@ -87,6 +88,8 @@ class BigWigWriter {
   size_t enter_chromosome(const std::string& name);  // index into chroms_
   void check_open() const;
   [[noreturn]] void refuse(const std::string& what) const;
+  template <typename F>
+  void writing(F&& f);
   void switch_to(size_t chrom);
   void push_bedgraph(uint32_t start, uint32_t end, float value, bool merge);
   void push_fixed(uint32_t start, float value, uint32_t span, uint32_t step);
