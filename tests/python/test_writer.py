@@ -196,6 +196,7 @@ def test_pybigwig_stats_from_zoom_levels_match_exact_stats(tmp_path: Path) -> No
     assert pb.stats("chr1", type="coverage")[0] == pytest.approx(st["bases"] / sizes["chr1"], rel=1e-12)
     assert pb.stats("chr1", type="mean")[0] == pytest.approx(st["sum"] / st["bases"], rel=1e-6)
     pb.close()
+    assert_intact(path)
 
 
 def test_pybigwig_binned_stats_from_zoom_levels_are_exact_where_records_align(tmp_path: Path) -> None:
@@ -221,6 +222,7 @@ def test_pybigwig_binned_stats_from_zoom_levels_are_exact_where_records_align(tm
         exact = np.array(pb.stats("chr1", 0, size, type=kind, nBins=n_bins, exact=True), float)
         np.testing.assert_allclose(zoom, exact, rtol=1e-6, atol=1e-9, err_msg=kind)
     pb.close()
+    assert_intact(path)
 
 
 def test_reencodes_a_real_encode_file_identically(tmp_path: Path) -> None:
@@ -304,6 +306,8 @@ def test_keep_nan_writes_nan_values(tmp_path: Path) -> None:
         w.add_intervals("chr1", s, e, v)
     with bigwig_loader.BigWig(tmp_path / "skip.bw") as b:
         np.testing.assert_array_equal(b.intervals("chr1")[0], [0, 20])
+    assert_intact(path)
+    assert_intact(tmp_path / "skip.bw")
 
 
 # --- write_bigwig, chrom_sizes forms, empty and order -----------------------------------------
