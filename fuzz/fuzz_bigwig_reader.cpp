@@ -61,9 +61,10 @@ void read_file(const std::string& path) {
 }
 
 // One batch of windows at both ends of every chromosome (reaching past them), read as single
-// bases and as averages of 7 bases: each average must be the mean of the bases it covers, as
-// the single-base read shows them (NaN default: uncovered bases are NaN and left out).
-void load_batch(const std::string& path) {
+// bases and as averages of 7 bases: in a file the survey calls intact each average must be the
+// mean of the bases it covers, as the single-base read shows them (NaN default: uncovered bases
+// are NaN and left out).
+void load_batch(const std::string& path, bool intact) {
   bwl::engine::Collection collection({path}, 1);
   if (collection.chrom_names().empty()) return;
   static bwl::cpu::CpuBatchProcessor processor(1);
@@ -88,6 +89,9 @@ void load_batch(const std::string& path) {
     processor.run(collection, r, plan, out[pass].data());
   }
   check(out[0].size() == out[1].size() * kWindow, "batch shapes");
+  // A file validate calls damaged may hold items that overlap across blocks, which the batch
+  // path cannot see (stages/section_decode.hpp): there the two reads may differ, boundedly.
+  if (!intact) return;
   for (size_t cell = 0; cell < out[1].size(); ++cell) {
     double sum = 0;
     uint32_t covered = 0;
@@ -120,13 +124,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     read_file(path);
   } catch (const bwl::Error&) {
   }
+  bool intact = false;
   try {
-    load_batch(path);
+    intact = bwl::format::survey_file(path).intact();
   } catch (const bwl::Error&) {
   }
   try {
-    const bwl::format::FileSurvey survey = bwl::format::survey_file(path);
-    (void)survey.intact();
+    load_batch(path, intact);
   } catch (const bwl::Error&) {
   }
   return 0;

@@ -105,8 +105,6 @@ BlockIndex BlockIndex::read(const io::RandomAccessFile& file, uint64_t index_off
   std::sort(id_to_index.begin(), id_to_index.end());
 
   BlockIndex index;
-  std::vector<uint64_t> leaf_offsets;  // per block number, for error messages
-  leaf_offsets.reserve(leaves.size());
   index.per_chrom_.resize(chroms.size());
   index.blocks_.reserve(leaves.size());
   for (const Leaf& leaf : leaves) {
@@ -115,7 +113,6 @@ BlockIndex BlockIndex::read(const io::RandomAccessFile& file, uint64_t index_off
     }
     const auto block_number = static_cast<uint32_t>(index.blocks_.size());
     index.blocks_.push_back(leaf.block);
-    leaf_offsets.push_back(leaf.item_offset);
     auto it = std::lower_bound(id_to_index.begin(), id_to_index.end(), std::make_pair(leaf.start_chrom_id, uint32_t{0}));
     if (it == id_to_index.end() || it->first != leaf.start_chrom_id) {
       throw format_error(path, "corrupt R-tree index: leaf names chromosome id " + std::to_string(leaf.start_chrom_id) +
@@ -127,22 +124,12 @@ BlockIndex BlockIndex::read(const io::RandomAccessFile& file, uint64_t index_off
       index.per_chrom_[it->second].extents.push_back(Extent{start, end, block_number});
     }
   }
-  for (size_t c = 0; c < index.per_chrom_.size(); ++c) {
-    ChromBlocks& cb = index.per_chrom_[c];
+  for (ChromBlocks& cb : index.per_chrom_) {
     std::stable_sort(cb.extents.begin(), cb.extents.end(),
                      [](const Extent& a, const Extent& b) { return a.start < b.start; });
     cb.max_end_so_far.resize(cb.extents.size());
     uint32_t running = 0;
     for (size_t i = 0; i < cb.extents.size(); ++i) {
-      // Blocks of one chromosome cover disjoint ranges in every valid file; overlapping ones
-      // would hold overlapping items, which no path can answer consistently
-      // (stages/section_decode.hpp).
-      if (i > 0 && cb.extents[i].start < running) {
-        throw format_error(path, "corrupt R-tree index: data blocks overlap on chromosome '" + chroms[c].name +
-                                     "' (a block claims bases from " + std::to_string(cb.extents[i].start) +
-                                     ", before the end of an earlier block at " + std::to_string(running) + ")",
-                           leaf_offsets[cb.extents[i].block]);
-      }
       running = std::max(running, cb.extents[i].end);
       cb.max_end_so_far[i] = running;
     }

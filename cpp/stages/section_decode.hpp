@@ -27,8 +27,11 @@
 // OverlappingItems, so that every path (single bases, window averages, CPU and GPU, the survey
 // behind `validate`) refuses it alike rather than answering differently: pyBigWig would let the
 // later item win per base, and window averages over overlapping items have no stored meaning.
-// Checked within a block here; blocks that claim overlapping ranges are refused by the index
-// (format/block_index.cpp).
+// Checked within a block here. Items of different blocks that overlap are found by the survey
+// behind `validate` (format/block_survey.cpp), which walks every block in order; the batch path
+// reads only the blocks a window needs and does not see them (R-tree extents cannot be trusted
+// to find them: libBigWig writes extents that overlap for items that do not), so there the
+// window average clamps its covered-base count (stages/window_fill.hpp) and stays bounded.
 #include <cstddef>
 #include <cstdint>
 
