@@ -62,7 +62,11 @@ def coordinates(values: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be 1-dimensional, got {array.ndim} dimensions")
     if array.size == 0:
         return array.astype(np.int64)
-    if array.dtype.kind == "O":  # Python ints past 64 bits, or things that are not integers
+    if not isinstance(values, np.ndarray) and array.dtype.kind in "fO":
+        # From a list: floats, or Python ints numpy could not hold (2**64 makes an object
+        # array; 0 next to 2**63 a float64 one, rounded): judge each item as given.
+        array = np.asarray(values, dtype=object)
+    if array.dtype.kind == "O":
         for i, v in enumerate(array.tolist()):
             coordinate(v, f"{name}[{i}]")
         return np.array(array.tolist(), dtype=np.int64)

@@ -35,7 +35,9 @@ def no_pybind_dump(error: pytest.ExceptionInfo) -> None:
         ([0], [2**70], ValueError, r"end\[0\] must satisfy .* got 1180591620717411303424"),
         ([-(2**63)], [0], ValueError, r"start\[0\] is -9223372036854775808"),
         (np.array([2**62 + 1], dtype=np.uint64), np.array([2**62 + 2], dtype=np.uint64), ValueError, r"start\[0\]"),
-        ([0.5], [10], TypeError, r"start must be integers, got an array of float64"),
+        ([0, 1], [10, 2**63], ValueError, r"end\[1\] must satisfy .* got 9223372036854775808"),
+        ([0.5], [10], TypeError, r"start\[0\] must be an integer, got 0.5 \(float\)"),
+        (np.array([0.5]), [10], TypeError, r"start must be integers, got an array of float64"),
         (["0"], [10], TypeError, r"start must be integers"),
     ],
 )
