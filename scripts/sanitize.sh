@@ -20,11 +20,11 @@ if [ -z "${BWL_REAL_DATA:-}" ]; then
   export BWL_REAL_DATA="$real"
 fi
 
-build() {  # build DIR FLAGS
+build() {  # build DIR FLAGS TARGET...
   cmake -S . -B "$1" "${cmake_generator[@]}" -DCMAKE_CXX_COMPILER="$CLANG_CXX" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS="$2 -fno-omit-frame-pointer" -DBWL_BUILD_TESTS=ON -DBWL_BUILD_PYTHON=OFF \
     -DBWL_ENABLE_CUDA=OFF >/dev/null
-  cmake --build "$1" --parallel --target bwl_cpp_tests bwl_allocation_tests
+  cmake --build "$1" --parallel --target "${@:3}"
 }
 
 parts=("$@")
@@ -32,7 +32,7 @@ parts=("$@")
 for part in "${parts[@]}"; do
   case "$part" in
     asan)
-      build build/asan "-fsanitize=address,undefined -fno-sanitize-recover=all"
+      build build/asan "-fsanitize=address,undefined -fno-sanitize-recover=all" bwl_cpp_tests bwl_allocation_tests
       echo "sanitize: C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer"
       ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1" \
       UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
@@ -41,7 +41,8 @@ for part in "${parts[@]}"; do
         build/asan/tests/cpp/bwl_allocation_tests --gtest_brief=1
       ;;
     tsan)
-      build build/tsan "-fsanitize=thread"
+      # (not bwl_allocation_tests: it replaces operator new, which ThreadSanitizer's runtime owns)
+      build build/tsan "-fsanitize=thread" bwl_cpp_tests
       echo "sanitize: thread pool, thread start, loader and CPU backend tests under ThreadSanitizer"
       TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
         build/tsan/tests/cpp/bwl_cpp_tests --gtest_brief=1 \

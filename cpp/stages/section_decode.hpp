@@ -23,10 +23,11 @@
 //
 // Overlapping items: writers store items in (chromosome id, base) order, each starting at or
 // after the previous one's end; no valid writer makes items that overlap (fixedStep with a span
-// longer than its step included) or returns to an earlier chromosome within a block. Such a file is corrupt and decoding it fails with
-// OverlappingItems, so that every path (single bases, window averages, CPU and GPU, the survey
-// behind `validate`) refuses it alike rather than answering differently: pyBigWig would let the
-// later item win per base, and window averages over overlapping items have no stored meaning.
+// longer than its step included) or returns to an earlier chromosome within a block. Such a
+// block is corrupt and decoding it fails with OverlappingItems, so that every path (single
+// bases, window averages, CPU and GPU, the survey behind `validate`) refuses it alike rather
+// than answering differently: pyBigWig would let the later item win per base, and a window
+// average over overlapping items has no stored meaning.
 // Checked within a block here. Items of different blocks that overlap are found by the survey
 // behind `validate` (format/block_survey.cpp), which walks every block in order; the batch path
 // reads only the blocks a window needs and does not see them (R-tree extents cannot be trusted
@@ -54,7 +55,7 @@ enum class DecodeStatus : uint8_t {
   BadSectionType,    // type byte is not 1, 2 or 3
   BadInterval,       // an item ends before it starts, or past 2^32
   OutputOverflow,    // more runs than `capacity`
-  OverlappingItems,  // an item starts before the previous item of its chromosome ends, or on an earlier chromosome
+  OverlappingItems,  // an item starts before the previous one (same chromosome) ends, or on an earlier chromosome
 };
 
 BWL_HD inline const char* describe(DecodeStatus status) {
@@ -64,7 +65,8 @@ BWL_HD inline const char* describe(DecodeStatus status) {
     case DecodeStatus::BadSectionType: return "unknown data section type";
     case DecodeStatus::BadInterval: return "data item ends before it starts or past 2^32";
     case DecodeStatus::OutputOverflow: return "more items than the block can hold";
-    case DecodeStatus::OverlappingItems: return "data items overlap or are out of order (an item starts before the previous one ends)";
+    case DecodeStatus::OverlappingItems:
+      return "data items overlap or are out of order (an item starts before the previous one ends)";
   }
   return "unknown decode status";
 }
