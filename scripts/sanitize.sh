@@ -36,16 +36,16 @@ for part in "${parts[@]}"; do
       echo "sanitize: C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer"
       ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1" \
       UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
-        build/asan/tests/cpp/bwl_cpp_tests --gtest_brief=1
+        build/asan/tests/cpp/bwl_cpp_tests
       ASAN_OPTIONS="halt_on_error=1:detect_leaks=1" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
-        build/asan/tests/cpp/bwl_allocation_tests --gtest_brief=1
+        build/asan/tests/cpp/bwl_allocation_tests
       ;;
     tsan)
       # (not bwl_allocation_tests: it replaces operator new, which ThreadSanitizer's runtime owns)
       build build/tsan "-fsanitize=thread" bwl_cpp_tests
       echo "sanitize: thread pool, thread start, loader and CPU backend tests under ThreadSanitizer"
       TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
-        build/tsan/tests/cpp/bwl_cpp_tests --gtest_brief=1 \
+        build/tsan/tests/cpp/bwl_cpp_tests \
         --gtest_filter='ThreadPool*:ThreadStart*:StreamedDataloader*:CpuBatchProcessor*:StagedBatch*'
       ;;
     *) echo "sanitize: unknown part '$part' (asan or tsan)" >&2; exit 2 ;;
