@@ -37,10 +37,10 @@ def integer(value: Any, name: str, low: int | None = None, high: int | None = No
         number = operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an integer, got {_describe(value)}") from None
-    if (low is not None and number < low) or (high is not None and number > high):
-        lo = "" if low is None else f"{low} <= "
-        hi = "" if high is None else f" <= {high}"
-        raise ValueError(f"{name} must satisfy {lo}{name}{hi}, got {number}")
+    if low is not None and number < low:
+        raise ValueError(f"{name} must be at least {low}, got {number}")
+    if high is not None and number > high:
+        raise ValueError(f"{name} must be at most {high}, got {number}")
     return number
 
 
@@ -102,14 +102,14 @@ def chromosome_names(values: Any, name: str = "chromosomes") -> Any:
     if isinstance(values, (str, bytes)):
         raise TypeError(f"{name} must be a sequence of chromosome names, got a single {type(values).__name__}")
     if isinstance(values, np.ndarray):
-        if values.size == 0 or values.dtype.kind == "U":
-            if values.size and np.any(np.char.find(values, "\x00") >= 0):
-                bad = values[np.char.find(values, "\x00") >= 0].reshape(-1)[0]
-                raise ValueError(f"{name} holds {str(bad)!r}, which contains a NUL character")
+        if values.size == 0:
             return values
-        if values.dtype.kind != "O":
-            raise TypeError(f"{name} must be chromosome names (str), got an array of {values.dtype}")
-        distinct = values.reshape(-1).tolist()
+        if values.dtype.kind == "U":  # strings already: only a NUL inside one can be wrong
+            distinct = np.unique(values).tolist()
+        elif values.dtype.kind == "O":
+            distinct = values.reshape(-1).tolist()
+        else:
+            raise TypeError(f"{name} must be names (str), got an array of {values.dtype}")
     else:
         try:
             distinct = list(values)
@@ -119,6 +119,8 @@ def chromosome_names(values: Any, name: str = "chromosomes") -> Any:
     for v in distinct:
         if isinstance(v, str) and v in seen:
             continue
+        if not isinstance(v, (str, np.str_)):
+            raise TypeError(f"{name} must be names (str), got {_describe(v)}")
         chromosome_name(v, f"{name} item")
         seen.add(v)
     return values

@@ -32,10 +32,10 @@ def no_pybind_dump(error: pytest.ExceptionInfo) -> None:
     [
         ([0], [2**63], ValueError, r"end\[0\] is 9223372036854775808"),
         ([2**63 - 10], [2**63], ValueError, r"start\[0\] is 9223372036854775798"),
-        ([0], [2**70], ValueError, r"end\[0\] must satisfy .* got 1180591620717411303424"),
+        ([0], [2**70], ValueError, r"end\[0\] must be at most 4611686018427387904, got 1180591620717411303424"),
         ([-(2**63)], [0], ValueError, r"start\[0\] is -9223372036854775808"),
         (np.array([2**62 + 1], dtype=np.uint64), np.array([2**62 + 2], dtype=np.uint64), ValueError, r"start\[0\]"),
-        ([0, 1], [10, 2**63], ValueError, r"end\[1\] must satisfy .* got 9223372036854775808"),
+        ([0, 1], [10, 2**63], ValueError, r"end\[1\] must be at most 4611686018427387904, got 9223372036854775808"),
         ([0.5], [10], TypeError, r"start\[0\] must be an integer, got 0.5 \(float\)"),
         (np.array([0.5]), [10], TypeError, r"start must be integers, got an array of float64"),
         (["0"], [10], TypeError, r"start must be integers"),
@@ -47,6 +47,11 @@ def test_coordinates_that_do_not_fit_are_named(collection, starts, ends, error, 
     no_pybind_dump(caught)
 
 
+def test_numpy_arrays_of_names_pass_the_check(collection) -> None:
+    got = np.from_dlpack(collection.get_batch(np.array(["chr22", "chr22"]), [0, 10], [10, 20], device="cpu"))
+    assert got.shape == (2, 10, 1)
+
+
 def test_coordinates_far_outside_the_chromosome_still_read_as_default(collection) -> None:
     start = 2**62 - 100
     got = np.from_dlpack(collection.get_batch(["chr22"], [start], [start + 10], default_value=3.0, device="cpu"))
@@ -55,8 +60,8 @@ def test_coordinates_far_outside_the_chromosome_still_read_as_default(collection
 
 @pytest.mark.parametrize(
     "window_size, error, match",
-    [(2**32, ValueError, r"window_size must satisfy 1 <= window_size <= 4294967295, got 4294967296"),
-     (0, ValueError, r"window_size .* got 0"),
+    [(2**32, ValueError, r"window_size must be at most 4294967295, got 4294967296"),
+     (0, ValueError, r"window_size must be at least 1, got 0"),
      (2.0, TypeError, r"window_size must be an integer, got 2.0 \(float\)"),
      (True, TypeError, r"window_size must be an integer, got True \(bool\)")],
 )
@@ -68,14 +73,14 @@ def test_window_size_out_of_range(collection, window_size, error, match) -> None
 
 @pytest.mark.parametrize(
     "chromosomes, error, match",
-    [([1], TypeError, r"chromosomes item must be a chromosome name \(str\), got 1 \(int\)"),
+    [([1], TypeError, r"chromosomes must be names \(str\), got 1 \(int\)"),
      ([None], TypeError, r"got None \(NoneType\)"),
      (["chr22", b"chr22"], TypeError, r"got b'chr22' \(bytes\)"),
      (["chr22\x00"], ValueError, r"NUL"),
      (["chr\x0022"], ValueError, r"NUL"),
      (np.array(["chr\x0022"]), ValueError, r"NUL"),
      ("chr22", TypeError, r"sequence of chromosome names, got a single str"),
-     (np.array([1, 2]), TypeError, r"chromosome names \(str\), got an array of int64")],
+     (np.array([1, 2]), TypeError, r"chromosomes must be names \(str\), got an array of int64")],
 )
 def test_chromosome_names_are_strings_without_nul(collection, chromosomes, error, match) -> None:
     n = len(chromosomes) if not isinstance(chromosomes, str) else 1
@@ -86,8 +91,8 @@ def test_chromosome_names_are_strings_without_nul(collection, chromosomes, error
 
 @pytest.mark.parametrize(
     "chrom, start, end, error, match",
-    [("chr22", 2**70, 2**70 + 1, ValueError, r"start must satisfy .* got 1180591620717411303424"),
-     ("chr22", 0, 2**64, ValueError, r"end must satisfy"),
+    [("chr22", 2**70, 2**70 + 1, ValueError, r"start must be at most 4611686018427387904, got 1180591620717411303424"),
+     ("chr22", 0, 2**64, ValueError, r"end must be at most 4611686018427387904, got 18446744073709551616"),
      (22, 0, 10, TypeError, r"chrom must be a chromosome name \(str\), got 22 \(int\)"),
      (None, 0, 10, TypeError, r"chrom must be a chromosome name \(str\), got None \(NoneType\)"),
      ("chr22\x00", 0, 10, ValueError, r"chrom 'chr22\\x00' contains a NUL"),

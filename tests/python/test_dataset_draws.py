@@ -98,6 +98,8 @@ def test_closing_stops_the_feeder_drawing(fasta, monkeypatch) -> None:
     """The feeder draws in its own thread. After the first batch every draw is made fruitless
     (and the give-up limit out of reach): breaking out of the iteration must still stop it
     drawing. Before, it drew on for ever after the loader was closed."""
+    from bigwig_loader import _dataset_checks
+
     monkeypatch.setattr(_dataset_checks.FruitlessDraws.__init__, "__defaults__", (10**12,))
     ds = dataset(fasta, regions("phiX174", 3_100, 5_300))
     real_fetch = ds.genome.fetch_usable

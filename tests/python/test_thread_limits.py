@@ -49,7 +49,7 @@ def test_collection_thread_pool_refused_part_way(refuse_after) -> None:
     refuse_after(2)
     with pytest.raises(OSError, match=r"could not start worker thread 3 of 7 of a thread pool.*limit"):
         BigWigCollection(real_file(ENCODE), n_threads=8)
-    assert settled_threads(before) == before
+    assert settled_threads(before) <= before  # nothing left running (another test's thread may end meanwhile)
     refuse_after(-1)
     assert BigWigCollection(real_file(ENCODE), n_threads=8).n_threads == 8
 
@@ -60,7 +60,7 @@ def test_loader_worker_refused_part_way(refuse_after) -> None:
     refuse_after(3)
     with pytest.raises(OSError, match=r"could not start loader worker 4 of 6"):
         StreamedDataloader(iter([]), collection, num_threads=6)
-    assert settled_threads(before) == before
+    assert settled_threads(before) <= before
 
 
 REAL_LIMIT_SCRIPT = textwrap.dedent(
