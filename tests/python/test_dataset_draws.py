@@ -75,9 +75,9 @@ def test_every_window_over_the_unknown_limit_gives_up_saying_why(fasta, monkeypa
         next(iter(ds))
     assert time.monotonic() - started < 60
     deadline = time.monotonic() + 2
-    while time.monotonic() < deadline and native_threads() != before:
+    while time.monotonic() < deadline and native_threads() > before:
         time.sleep(0.01)
-    assert native_threads() == before
+    assert native_threads() <= before
 
 
 def test_the_default_limit_is_bounded_and_usable_windows_reset_it() -> None:
@@ -119,9 +119,9 @@ def test_closing_stops_the_feeder_drawing(fasta, monkeypatch) -> None:
     time.sleep(0.5)
     assert len(calls) <= n + 1, f"the feeder went on drawing after close ({len(calls) - n} more draws)"
     deadline = time.monotonic() + 2
-    while time.monotonic() < deadline and native_threads() != before:
+    while time.monotonic() < deadline and native_threads() > before:
         time.sleep(0.01)
-    assert native_threads() == before
+    assert native_threads() <= before
 
 
 def test_usable_regions_next_to_hopeless_ones_still_load(fasta) -> None:

@@ -33,7 +33,7 @@ def native_threads() -> int:
 
 def wait_for_threads(before: int) -> int:
     deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline and native_threads() != before:
+    while time.monotonic() < deadline and native_threads() > before:
         time.sleep(0.01)
     return native_threads()
 
@@ -73,7 +73,7 @@ def test_close_from_many_threads_at_once(encode) -> None:
         run_all([close] * 4)
         with pytest.raises(RuntimeError, match="closed"):
             next(iterator)
-    assert wait_for_threads(before) == before
+    assert wait_for_threads(before) <= before  # none left running (an earlier test's may end meanwhile)
 
 
 def test_close_while_another_thread_breaks_out_of_iterating(encode) -> None:
@@ -96,4 +96,4 @@ def test_close_while_another_thread_breaks_out_of_iterating(encode) -> None:
             loader.close()
 
         run_all([consume, close, close])
-    assert wait_for_threads(before) == before
+    assert wait_for_threads(before) <= before  # none left running (an earlier test's may end meanwhile)
