@@ -23,6 +23,7 @@ if [ -n "${BWL_FUZZ_RUNS:-}" ]; then budget=(-runs="$BWL_FUZZ_RUNS"); else budge
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 # The FASTA target's scratch file: on a tmpfs where there is one (much faster than a disk).
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; else export TMPDIR="$PWD/build/fuzz/tmp"; fi
+trap 'rm -f "$TMPDIR"/bwl_fuzz_fasta_*' EXIT  # the FASTA target's scratch files
 for t in "${targets[@]}"; do
   echo "fuzz: $t (${budget[*]})"
   start=$(date +%s)
