@@ -15,6 +15,7 @@
 #include "bindings/tensor_bindings.hpp"
 #include "bindings/writer_bindings.hpp"
 #include "common/errors.hpp"
+#include "common/thread_start.hpp"
 #include "format/bigwig_file.hpp"
 #include "stages/host_inflate.hpp"
 
@@ -167,6 +168,9 @@ PYBIND11_MODULE(_core, m) {
   bwl::bindings::bind_loader(m);
   bwl::bindings::bind_survey(m);
   bwl::bindings::bind_writer(m);
+  m.def("_fail_thread_starts_after", &bwl::testing::fail_thread_starts_after, py::arg("n"),
+        "Test hook: the next n thread starts succeed, later ones fail as if the system refused them; n < 0 "
+        "turns this off.");
 
 #ifdef BWL_HAVE_CUDA
   m.attr("built_with_cuda") = true;

@@ -2,6 +2,10 @@
 
 #include <sched.h>
 
+#include <string>
+
+#include "common/thread_start.hpp"
+
 namespace bwl {
 
 size_t ThreadPool::available_cpus() {
@@ -17,10 +21,21 @@ size_t ThreadPool::available_cpus() {
 ThreadPool::ThreadPool(size_t n_threads) {
   if (n_threads == 0) n_threads = available_cpus();
   workers_.reserve(n_threads - 1);
-  for (size_t w = 1; w < n_threads; ++w) workers_.emplace_back([this, w] { worker_loop(w); });
+  try {
+    for (size_t w = 1; w < n_threads; ++w) {
+      workers_.push_back(start_thread([this, w] { worker_loop(w); }, "worker thread " + std::to_string(w) + " of " +
+                                                                        std::to_string(n_threads - 1) +
+                                                                        " of a thread pool"));
+    }
+  } catch (...) {
+    stop_and_join();  // the destructor does not run for a constructor that throws
+    throw;
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_and_join(); }
+
+void ThreadPool::stop_and_join() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;

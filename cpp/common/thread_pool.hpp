@@ -3,6 +3,9 @@
 // for every i in [0, n) and returns when all are done. `worker` (0..size()-1) names the thread,
 // so each task can use that worker's own scratch without locks.
 //
+// Construction starts size() - 1 threads; when the system refuses one it stops the ones started
+// and throws ThreadStartError (common/thread_start.hpp): nothing is left running.
+//
 // Thread contract: one parallel_for at a time per pool (callers serialise); the first exception
 // thrown by a task is rethrown to the caller after every task has stopped.
 #include <condition_variable>
@@ -32,6 +35,7 @@ class ThreadPool {
 
  private:
   void worker_loop(size_t worker);
+  void stop_and_join();
   void run_tasks(size_t worker, std::unique_lock<std::mutex>& lock);
 
   std::vector<std::thread> workers_;

@@ -21,6 +21,12 @@ void check_request(const Collection& collection, const BatchRequest& r) {
                           std::to_string(r.length));
   }
   if (r.length > (int64_t{1} << 32)) throw InvalidArgument("windows longer than 2^32 bases are not supported");
+  for (size_t w = 0; w < r.starts.size(); ++w) {
+    if (r.starts[w] < -kMaxCoordinate || r.starts[w] > kMaxCoordinate) {
+      throw InvalidArgument("window " + std::to_string(w) + " starts at " + std::to_string(r.starts[w]) +
+                            ", outside the coordinates the engine takes [-2^62, 2^62]");
+    }
+  }
   if (r.scales.size() != r.tracks.size()) throw InvalidArgument("one scale factor per track is needed");
   for (uint32_t t : r.tracks) {
     if (t >= collection.n_files()) {

@@ -14,6 +14,11 @@ namespace bwl::engine {
 
 // One get_batch call, as the engine sees it. Windows may start below 0 or end past a
 // chromosome: those bases read as the default value.
+// Window starts lie in [-kMaxCoordinate, kMaxCoordinate] and lengths are at most 2^32, so that
+// start + length and every offset the plan and the fill compute fit int64 (checked by
+// plan_batch; bigwig_loader/_arguments.py refuses the same in Python, naming the argument).
+constexpr int64_t kMaxCoordinate = int64_t{1} << 62;
+
 struct BatchRequest {
   std::vector<uint32_t> chroms;   // global chromosome ids, one per window
   std::vector<int64_t> starts;    // one per window

@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -25,7 +28,7 @@ class IndexBuilder {
     if (n > 0 && text[0] == '>') {
       finish_record();
       size_t end = 1;
-      while (end < n && text[end] != ' ' && text[end] != '\t') ++end;
+      while (end < n && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;  // the name ends at whitespace
       current_ = FastaRecord{};
       current_.name.assign(text + 1, end - 1);
       if (current_.name.empty()) fail("a header line with no name");
@@ -42,6 +45,9 @@ class IndexBuilder {
       seen_short_line_ = true;
       return;
     }
+    // A carriage return is a line ending only before '\n': a lone one (old Mac line endings,
+    // or a damaged file) would otherwise be read as a base.
+    if (std::memchr(text, '\r', n) != nullptr) fail("a carriage return inside a line (only \\n and \\r\\n end lines)");
     if (seen_short_line_) fail("record '" + current_.name + "' has lines of different widths (only the last may be shorter)");
     if (current_.line_bases == 0) {
       current_.line_bases = n;
@@ -106,7 +112,7 @@ bool is_newer_or_same(const std::string& a, const std::string& b) {
 std::vector<FastaRecord> build_fai(const io::RandomAccessFile& fasta) {
   IndexBuilder builder(fasta.path());
   std::string pending;  // the part of a line that continues into the next chunk
-  std::vector<char> chunk(kScanChunk);
+  std::vector<char> chunk(static_cast<size_t>(std::min<uint64_t>(kScanChunk, fasta.size())));  // small files: small buffer
   uint64_t pos = 0;
   uint64_t line_start = 0;
   while (pos < fasta.size()) {

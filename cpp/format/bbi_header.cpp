@@ -79,7 +79,9 @@ BbiHeader read_bbi_header(const io::RandomAccessFile& file) {
   }
 
   if (h.zoom_levels > 0) {
-    std::vector<uint8_t> zoom_bytes(size_t{h.zoom_levels} * kZoomHeaderBytes);
+    const uint64_t zoom_header_bytes = uint64_t{h.zoom_levels} * kZoomHeaderBytes;
+    file.check_range(kBbiHeaderBytes, zoom_header_bytes, "zoom headers");  // before allocating
+    std::vector<uint8_t> zoom_bytes(zoom_header_bytes);
     file.read_exact(kBbiHeaderBytes, zoom_bytes.size(), zoom_bytes.data(), "zoom headers");
     ByteCursor zin(zoom_bytes, kBbiHeaderBytes, path, "zoom headers");
     h.zooms.resize(h.zoom_levels);

@@ -37,7 +37,9 @@ class RTreeReader {
     file_.read_exact(node_offset, kNodeHeaderBytes, head.data(), "R-tree node");
     const bool is_leaf = head[0] != 0;
     const uint16_t count = load_u16le(head.data() + 2);
-    std::vector<uint8_t> items(size_t{count} * (is_leaf ? kLeafItemBytes : kInnerItemBytes));
+    const uint64_t items_bytes = uint64_t{count} * (is_leaf ? kLeafItemBytes : kInnerItemBytes);
+    file_.check_range(node_offset + kNodeHeaderBytes, items_bytes, "R-tree node items");  // before allocating
+    std::vector<uint8_t> items(items_bytes);
     file_.read_exact(node_offset + kNodeHeaderBytes, items.size(), items.data(), "R-tree node items");
     ByteCursor in(items, node_offset + kNodeHeaderBytes, path, "R-tree node");
     for (uint16_t i = 0; i < count; ++i) {

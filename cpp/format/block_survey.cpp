@@ -99,6 +99,26 @@ class Surveyor {
       out_.problems.push_back(problem_at(block.offset, decode_failure(result)));
       return facts;
     }
+    // Items of consecutive blocks must not overlap either (decode checks within a block).
+    if (result.runs > 0) {
+      const stages::Run& first = runs[0];
+      if (have_previous_ && (first.chrom_id < previous_chrom_ ||
+                             (first.chrom_id == previous_chrom_ && first.start < previous_end_))) {
+        facts.intact = false;
+        out_.problems.push_back(problem_at(
+            block.offset, "corrupt data block: data items overlap or are out of order: its first item (chromosome id " +
+                              std::to_string(first.chrom_id) + ", bases " + std::to_string(first.start) + "-" +
+                              std::to_string(first.end) + ") starts before the previous block's items end (" +
+                              std::to_string(previous_end_) + ")"));
+      }
+      const stages::Run& last = runs[result.runs - 1];
+      if (!have_previous_ || last.chrom_id != previous_chrom_) previous_end_ = 0;
+      have_previous_ = true;
+      previous_chrom_ = last.chrom_id;
+      for (uint32_t r = 0; r < result.runs; ++r) {
+        if (runs[r].chrom_id == last.chrom_id && runs[r].end > previous_end_) previous_end_ = runs[r].end;
+      }
+    }
     // One problem per block is enough to point at it; the first bad item is named.
     for (uint32_t r = 0; r < result.runs; ++r) {
       const std::string bad = check_item(runs[r].chrom_id, runs[r].end);
@@ -165,6 +185,10 @@ class Surveyor {
   const BigWigFile& file_;
   FileSurvey& out_;
   std::unordered_map<uint32_t, uint32_t> size_by_id_;
+  // The last decoded block's last chromosome and the furthest end of its items on it.
+  bool have_previous_ = false;
+  uint32_t previous_chrom_ = 0;
+  uint32_t previous_end_ = 0;
   ScratchBuffer<uint8_t> fetched_;
   ScratchBuffer<uint8_t> inflated_;
   ScratchBuffer<stages::Run> runs_;

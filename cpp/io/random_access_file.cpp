@@ -26,13 +26,17 @@ RandomAccessFile::~RandomAccessFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void RandomAccessFile::read_exact(uint64_t offset, size_t length, void* dst, const char* what) const {
+void RandomAccessFile::check_range(uint64_t offset, uint64_t length, const char* what) const {
   if (offset > size_ || length > size_ - offset) {
     throw format_error(path_,
                        std::string("truncated: ") + what + " of " + std::to_string(length) +
                            " bytes runs past the end of the file (" + std::to_string(size_) + " bytes)",
                        offset);
   }
+}
+
+void RandomAccessFile::read_exact(uint64_t offset, size_t length, void* dst, const char* what) const {
+  check_range(offset, length, what);
   auto* out = static_cast<unsigned char*>(dst);
   size_t done = 0;
   while (done < length) {

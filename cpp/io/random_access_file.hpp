@@ -24,6 +24,11 @@ class RandomAccessFile {
   // read is of something an index or header promised, so a short file means a truncated one.
   void read_exact(uint64_t offset, size_t length, void* dst, const char* what) const;
 
+  // Throws what read_exact throws for a range past the end of the file, without reading. Called
+  // before allocating a buffer whose size a file field gives, so that no file makes the reader
+  // allocate more than the bytes it actually has.
+  void check_range(uint64_t offset, uint64_t length, const char* what) const;
+
  private:
   std::string path_;
   int fd_ = -1;

@@ -1,6 +1,9 @@
 #include "loader/streamed_dataloader.hpp"
 
+#include <string>
+
 #include "common/errors.hpp"
+#include "common/thread_start.hpp"
 
 namespace bwl::loader {
 
@@ -10,7 +13,17 @@ StreamedDataloader::StreamedDataloader(const engine::Collection& collection,
   if (backends.empty()) throw InvalidArgument("num_threads must be at least 1");
   if (queue_size == 0) throw InvalidArgument("queue_size must be at least 1");
   for (auto& backend : backends) contexts_.push_back(std::make_unique<WorkerContext>(std::move(backend)));
-  for (size_t i = 0; i < contexts_.size(); ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  try {
+    for (size_t i = 0; i < contexts_.size(); ++i) {
+      std::thread t = start_thread([this, i] { worker_loop(i); }, "loader worker " + std::to_string(i + 1) + " of " +
+                                                                      std::to_string(contexts_.size()));
+      std::lock_guard<std::mutex> lock(mutex_);
+      workers_.push_back(std::move(t));
+    }
+  } catch (...) {
+    close();  // the destructor does not run for a constructor that throws
+    throw;
+  }
 }
 
 StreamedDataloader::~StreamedDataloader() { close(); }
@@ -18,19 +31,34 @@ StreamedDataloader::~StreamedDataloader() { close(); }
 void StreamedDataloader::close() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (closed_ && workers_.empty()) return;
     closed_ = true;
     jobs_.clear();
   }
   work_ready_.notify_all();
   result_ready_.notify_all();
   room_ready_.notify_all();
-  for (auto& w : workers_) {
-    if (w.joinable() && w.get_id() != std::this_thread::get_id()) w.join();
+  // One closer joins; a concurrent close() waits here until the workers are gone, so every
+  // close() returns with nothing running, and no thread is joined twice.
+  std::lock_guard<std::mutex> joining(join_mutex_);
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    workers.swap(workers_);
+  }
+  for (auto& w : workers) {
+    if (w.get_id() == std::this_thread::get_id()) {
+      w.detach();  // close() from a worker's own call chain: it returns to worker_loop, which sees closed_
+    } else {
+      w.join();
+    }
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  workers_.clear();
   results_.clear();
+}
+
+size_t StreamedDataloader::num_workers() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return workers_.size();
 }
 
 bool StreamedDataloader::closed() const {

@@ -9,7 +9,10 @@
 // Errors: an exception while loading a batch is kept with that batch and rethrown by the next()
 // that reaches it, with its type and message. Nothing ends silently and nothing times out.
 // Shutdown: close() (also from the destructor) wakes every waiter and joins every worker; a
-// batch being loaded finishes first (one batch's time at most).
+// batch being loaded finishes first (one batch's time at most). Any number of threads may call
+// close() at once: each returns once every worker has stopped.
+// Start: when the system refuses to start a worker thread the constructor stops the ones it
+// started and throws ThreadStartError; nothing is left running.
 //
 // Thread contract: submit() from one producer thread, next() from one consumer thread, close()
 // from any thread; the collection must outlive the loader.
@@ -51,7 +54,7 @@ class StreamedDataloader {
 
   void close();
   bool closed() const;
-  size_t num_workers() const { return workers_.size(); }
+  size_t num_workers() const;  // running workers: 0 once closed
 
  private:
   struct Job {
@@ -77,7 +80,8 @@ class StreamedDataloader {
   uint64_t taken_ = 0;
   bool closed_ = false;
   std::vector<std::unique_ptr<WorkerContext>> contexts_;
-  std::vector<std::thread> workers_;
+  std::vector<std::thread> workers_;  // guarded by mutex_; joined under join_mutex_
+  std::mutex join_mutex_;              // held by the close() that joins the workers
 };
 
 }  // namespace bwl::loader

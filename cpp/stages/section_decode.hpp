@@ -20,6 +20,19 @@
 //                                                         end = start + itemSpan
 // All little-endian. Nothing else in the block is trusted: item counts are checked against the
 // bytes present, and the file's data-count field is never read.
+//
+// Overlapping items: writers store items in (chromosome id, base) order, each starting at or
+// after the previous one's end; no valid writer makes items that overlap (fixedStep with a span
+// longer than its step included) or returns to an earlier chromosome within a block. Such a
+// block is corrupt and decoding it fails with OverlappingItems, so that every path (single
+// bases, window averages, CPU and GPU, the survey behind `validate`) refuses it alike rather
+// than answering differently: pyBigWig would let the later item win per base, and a window
+// average over overlapping items has no stored meaning.
+// Checked within a block here. Items of different blocks that overlap are found by the survey
+// behind `validate` (format/block_survey.cpp), which walks every block in order; the batch path
+// reads only the blocks a window needs and does not see them (R-tree extents cannot be trusted
+// to find them: libBigWig writes extents that overlap for items that do not), so there the
+// window average clamps its covered-base count (stages/window_fill.hpp) and stays bounded.
 #include <cstddef>
 #include <cstdint>
 
@@ -42,6 +55,7 @@ enum class DecodeStatus : uint8_t {
   BadSectionType,    // type byte is not 1, 2 or 3
   BadInterval,       // an item ends before it starts, or past 2^32
   OutputOverflow,    // more runs than `capacity`
+  OverlappingItems,  // an item starts before the previous one (same chromosome) ends, or on an earlier chromosome
 };
 
 BWL_HD inline const char* describe(DecodeStatus status) {
@@ -51,6 +65,8 @@ BWL_HD inline const char* describe(DecodeStatus status) {
     case DecodeStatus::BadSectionType: return "unknown data section type";
     case DecodeStatus::BadInterval: return "data item ends before it starts or past 2^32";
     case DecodeStatus::OutputOverflow: return "more items than the block can hold";
+    case DecodeStatus::OverlappingItems:
+      return "data items overlap or are out of order (an item starts before the previous one ends)";
   }
   return "unknown decode status";
 }
@@ -89,6 +105,10 @@ template <typename Keep, typename Emit>
 BWL_HD inline DecodeResult decode_sections(const uint8_t* data, uint32_t size, Keep keep, Emit&& emit) {
   uint32_t pos = 0;
   uint32_t emitted = 0;
+  // The previous item's chromosome and the furthest end on it so far (items in base order).
+  bool have_previous = false;
+  uint32_t previous_chrom = 0;
+  uint32_t previous_end = 0;
   while (pos < size) {
     const uint32_t section_offset = pos;
     if (size - pos < kSectionHeaderBytes) return {DecodeStatus::TruncatedSection, emitted, section_offset};
@@ -111,8 +131,23 @@ BWL_HD inline DecodeResult decode_sections(const uint8_t* data, uint32_t size, K
     if (count > (size - pos) / item_bytes) return {DecodeStatus::TruncatedSection, emitted, section_offset};
     const uint8_t* item = data + pos;
     bool overflow = false;
+    bool overlap = false;
+    // Every item passes here, kept or not; returns false when it overlaps the previous one.
+    auto in_order = [&](uint32_t start, uint32_t end) {
+      if (have_previous && chrom_id < previous_chrom) return false;  // back to an earlier chromosome
+      if (have_previous && chrom_id == previous_chrom) {
+        if (start < previous_end) return false;
+      } else {
+        have_previous = true;
+        previous_chrom = chrom_id;
+        previous_end = 0;
+      }
+      if (end > previous_end) previous_end = end;
+      return true;
+    };
     auto offer = [&](const Run& run) {
-      if (!keep(run) || overflow) return;
+      if (!in_order(run.start, run.end)) overlap = true;
+      if (!keep(run) || overflow || overlap) return;
       if (emit(run)) {
         ++emitted;
       } else {
@@ -128,6 +163,7 @@ BWL_HD inline DecodeResult decode_sections(const uint8_t* data, uint32_t size, K
           const uint32_t end = load_u32le(item + 4);
           if (end < start) return {DecodeStatus::BadInterval, emitted, section_offset};
           offer(Run{chrom_id, start, end, load_f32le(item + 8)});
+          if (overlap) return {DecodeStatus::OverlappingItems, emitted, section_offset};
         }
         break;
       case SectionType::VariableStep:
@@ -136,6 +172,7 @@ BWL_HD inline DecodeResult decode_sections(const uint8_t* data, uint32_t size, K
           const uint64_t end = uint64_t{start} + span;
           if (end > 0xFFFFFFFFull) return {DecodeStatus::BadInterval, emitted, section_offset};
           offer(Run{chrom_id, start, static_cast<uint32_t>(end), load_f32le(item + 4)});
+          if (overlap) return {DecodeStatus::OverlappingItems, emitted, section_offset};
         }
         break;
       case SectionType::FixedStep:
@@ -144,6 +181,7 @@ BWL_HD inline DecodeResult decode_sections(const uint8_t* data, uint32_t size, K
           const uint64_t end = start + span;
           if (end > 0xFFFFFFFFull) return {DecodeStatus::BadInterval, emitted, section_offset};
           offer(Run{chrom_id, static_cast<uint32_t>(start), static_cast<uint32_t>(end), load_f32le(item)});
+          if (overlap) return {DecodeStatus::OverlappingItems, emitted, section_offset};
         }
         break;
     }

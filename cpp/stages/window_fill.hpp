@@ -81,6 +81,9 @@ BWL_HD inline void accumulate_window_cells(const Run* runs, uint32_t n_runs, con
 
 BWL_HD inline float finalize_window_cell(double sum, uint32_t covered, uint32_t window_size, float scale,
                                          float default_value) {
+  // Only items that overlap (a corrupt file, across blocks: see stages/section_decode.hpp) can
+  // count a base twice; the clamp keeps the default's weight from wrapping to ~4e9.
+  if (covered > window_size) covered = window_size;
   if (default_value != default_value) {  // NaN default: mean of the covered bases
     return covered == 0 ? default_value : static_cast<float>(sum * scale / covered);
   }

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from bigwig_loader import _core
+from bigwig_loader import _arguments, _core
 
 
 class BigWig:
@@ -52,7 +52,10 @@ class BigWig:
         Bases with no data read as ``default``; values stored as NaN stay NaN. With the default
         ``default=nan`` the result equals pyBigWig's ``values(chrom, start, end, numpy=True)``.
         """
-        return self._open_file().values(chrom, _as_int(start, "start"), _as_int(end, "end"), float(default))
+        return self._open_file().values(
+            _arguments.chromosome_name(chrom), _arguments.coordinate(start, "start"), _arguments.coordinate(end, "end"),
+            float(default),
+        )
 
     def intervals(
         self, chrom: str, start: int = 0, end: int | None = None
@@ -61,11 +64,12 @@ class BigWig:
         unclipped and in file order, as ``(starts, ends, values)`` arrays (int64, int64,
         float32): the same intervals pyBigWig's ``intervals()`` returns."""
         f = self._open_file()
+        chrom = _arguments.chromosome_name(chrom)
         if end is None:
             if chrom not in self._chroms:
                 raise KeyError(f"chromosome {chrom!r} is not in {self._path}")
             end = self._chroms[chrom]
-        return f.intervals(chrom, _as_int(start, "start"), _as_int(end, "end"))
+        return f.intervals(chrom, _arguments.coordinate(start, "start"), _arguments.coordinate(end, "end"))
 
     def close(self) -> None:
         """Releases the file. Reads still running in other threads finish first."""
@@ -87,9 +91,3 @@ class BigWig:
             raise ValueError(f"I/O operation on closed BigWig {self._path}")
         return f
 
-
-def _as_int(value: object, name: str) -> int:
-    """Accepts Python and numpy integers; refuses floats and bools, which are mistakes here."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    return int(value)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from bigwig_loader import _core
+from bigwig_loader import _arguments, _core
 from bigwig_loader.arrays import user_array
 from bigwig_loader.cache import CacheInfo, check_cache_bytes
 from bigwig_loader.cache import preload as _preload
@@ -67,13 +67,11 @@ class BigWigCollection:
             if first_n_files < 1:
                 raise ValueError(f"first_n_files must be at least 1, got {first_n_files}")
             paths = paths[:first_n_files]
-        if n_threads is not None and n_threads < 1:
-            raise ValueError(f"n_threads must be at least 1, got {n_threads}")
         if isinstance(pinned_memory_size, bool) or not isinstance(pinned_memory_size, (int, np.integer)) \
                 or pinned_memory_size < 0:
             raise ValueError(f"pinned_memory_size must be a number of bytes >= 0, got {pinned_memory_size!r}")
         self.pinned_memory_size = int(pinned_memory_size)
-        threads = n_threads or 0
+        threads = 0 if n_threads is None else _arguments.count(n_threads, "n_threads")
         self.bigwig_paths: list[Path] = paths
         self.scaling_factors = np.asarray(match_scale_factors(paths, scale), dtype=np.float32)
         self._collection = _core.Collection([str(p) for p in paths], threads, check_cache_bytes(cache_bytes))
@@ -239,8 +237,10 @@ class BigWigCollection:
     def _request_arrays(self, chromosomes, starts, ends, window_size, track_indices, scale):
         """Checks get_batch's arguments and turns them into what the C++ engine takes:
         (chromosome ids, starts, window length, track indices, scale factors)."""
-        starts_a = _integer_array(starts, "starts")
-        ends_a = _integer_array(ends, "ends")
+        _arguments.chromosome_names(chromosomes)
+        starts_a = _arguments.coordinates(starts, "start")  # named as get_batch names them
+        ends_a = _arguments.coordinates(ends, "end")
+        _arguments.window_size(window_size)
         chrom_ids = self._chromosome_ids(chromosomes)
         if not (len(chrom_ids) == len(starts_a) == len(ends_a)):
             raise ValueError(
@@ -320,15 +320,6 @@ class BigWigCollection:
         if np.any(tracks < 0) or np.any(tracks >= len(self)):
             raise ValueError(f"track_indices must lie in [0, {len(self)})")
         return tracks.astype(np.int64)
-
-
-def _integer_array(values: Sequence[int] | np.ndarray, name: str) -> np.ndarray:
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-dimensional")
-    if array.size and array.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be integers, got {array.dtype}")
-    return array.astype(np.int64, copy=False)
 
 
 def _select_chromosomes(

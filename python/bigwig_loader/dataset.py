@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from bigwig_loader import _core
+from bigwig_loader import _core, _dataset_checks
 from bigwig_loader.arrays import user_array
 from bigwig_loader.batch import Batch
 from bigwig_loader.collection import BigWigCollection, check_value_dtype
@@ -143,7 +144,11 @@ class BigWigDataset:
             raise ValueError(f'sequence_dtype must be "float32" or "bfloat16", got {sequence_dtype!r}')
         self.sequence_dtype = sequence_dtype
         self.default_value = default_value
-        self.maximum_unknown_bases_fraction = maximum_unknown_bases_fraction
+        self.maximum_unknown_bases_fraction = _dataset_checks.check_unknown_fraction(maximum_unknown_bases_fraction)
+        if custom_position_sampler is None:
+            _dataset_checks.check_windows_possible(
+                regions_of_interest, self.genome.chrom_sizes, self.sequence_length, self.genome.path
+            )
         self.position_sampler_buffer_size = position_sampler_buffer_size
         self.repeat_same_positions = repeat_same_positions
         self.n_threads = n_threads
@@ -211,7 +216,8 @@ class BigWigDataset:
         return self._epoch_batches(epoch)
 
     def _epoch_batches(self, epoch: int) -> Iterator[Any]:
-        queries = self._super_batches(epoch)
+        stop = threading.Event()  # set when this iteration ends: the feeder stops drawing
+        queries = self._super_batches(epoch, stop)
         loader = StreamedDataloader(
             queries, self.collection, num_threads=self.n_threads, queue_size=self.queue_size,
             slice_size=self.batch_size, window_size=self.window_size, default_value=self.default_value,
@@ -219,8 +225,11 @@ class BigWigDataset:
         )
         loader._user_arrays = False  # _finish transforms the tensors in place, then hands them out
         with loader:
-            for batch in itertools.islice(loader, self.batches_per_epoch):
-                yield self._finish(batch)
+            try:
+                for batch in itertools.islice(loader, self.batches_per_epoch):
+                    yield self._finish(batch)
+            finally:
+                stop.set()  # before the loader closes, so that its feeder is not left drawing
 
     # --- building the epoch's queries ------------------------------------------------------
 
@@ -240,10 +249,14 @@ class BigWigDataset:
             )
         return itertools.islice(iter(shared), self.rank, None, self.world_size)
 
-    def _super_batches(self, epoch: int) -> Iterator[Batch]:
+    def _super_batches(self, epoch: int, stop: threading.Event) -> Iterator[Batch]:
         """Query batches of super_batch_size windows whose sequence lies inside its chromosome
-        with few enough unknown bases; sequences are fetched here, in one C++ call per draw."""
+        with few enough unknown bases; sequences are fetched here, in one C++ call per draw.
+        Ends when `stop` is set; raises ValueError after too many unusable windows in a row."""
         positions = self._positions(epoch)
+        fruitless = _dataset_checks.FruitlessDraws(
+            self.sequence_length, self.maximum_unknown_bases_fraction, self.genome.path
+        )
         if self.custom_track_sampler is not None:
             track_sampler: Iterator[list[int]] | None = iter(self.custom_track_sampler)
         elif self.sub_sample_tracks is not None:
@@ -265,6 +278,8 @@ class BigWigDataset:
         exhausted = False
         while True:
             while len(chroms) < n and not exhausted:
+                if stop.is_set():
+                    return
                 draw = list(itertools.islice(positions, min(_DRAW, n)))
                 exhausted = len(draw) == 0
                 if exhausted:
@@ -275,6 +290,7 @@ class BigWigDataset:
                     centre = centre + jitter_rng.integers(-self.jitter, self.jitter + 1, len(centre))
                 idx, seq = self.genome.fetch_usable(c, centre - half_sequence, self.sequence_length,
                                                     self.maximum_unknown_bases_fraction)
+                fruitless.record(len(draw), len(idx))
                 chroms += [c[i] for i in idx]
                 centres = np.concatenate([centres, centre[idx]])
                 bases = np.concatenate([bases, seq])

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from bigwig_loader import _core
+from bigwig_loader import _arguments, _core
 from bigwig_loader.arrays import user_array
 from bigwig_loader.batch import Batch
 from bigwig_loader.collection import BigWigCollection, check_value_dtype
@@ -80,8 +80,8 @@ class StreamedDataloader:
         self.default_value = default_value
         self.dtype = check_value_dtype(dtype)
         self.input_generator = input_generator
-        self.num_threads = num_threads
-        self.queue_size = queue_size
+        self.num_threads = _arguments.count(num_threads, "num_threads")
+        self.queue_size = _arguments.count(queue_size, "queue_size")
         ordinal = resolve_device(device)
         self.device = device_name(ordinal)
         self._ordinal = ordinal
@@ -95,7 +95,7 @@ class StreamedDataloader:
         if previous is not None and previous.is_alive() and previous is not threading.current_thread():
             previous.join()  # it stops after its current item: two threads never share one generator
         self._core = _core.StreamedLoader(
-            self.collection._collection, int(self.num_threads), int(self.queue_size), 1, self._ordinal
+            self.collection._collection, self.num_threads, self.queue_size, 1, self._ordinal
         )
         self._pending: queue.Queue = queue.Queue()
         self._stop = threading.Event()

@@ -78,7 +78,7 @@ TEST(WindowFill, AveragesFollowTheReferenceArithmetic) {
 
 TEST(WindowFill, NegativeWindowStartsUse64BitCoordinates) {
   const std::vector<bwl::stages::Run> runs = {{0, 0, 3, 1.0f}};
-  bwl::stages::ColumnQuery q{-2, 0, 0, 3};  // window [-2, 2) of 2-base cells
+  bwl::stages::ColumnQuery q{-2, 0, 0, 2};  // window [-2, 2) of 2-base cells: data only in [0, 2)
   std::vector<double> sums(2, 0.0);
   std::vector<uint32_t> covered(2, 0);
   bwl::stages::accumulate_window_cells(runs.data(), 1, q, 2, sums.data(), covered.data());
@@ -154,6 +154,15 @@ TEST(BatchPlan, RejectsBadRequests) {
   bad = r;
   bad.chroms = {7};
   EXPECT_THROW(bwl::engine::plan_batch(collection, bad), bwl::InvalidArgument);
+  // Starts whose window end would overflow int64 (numpy wraps 2^63 to -2^63).
+  for (int64_t start : {INT64_MAX - 5, INT64_MIN, bwl::engine::kMaxCoordinate + 1}) {
+    bad = r;
+    bad.starts = {start};
+    EXPECT_THROW(bwl::engine::plan_batch(collection, bad), bwl::InvalidArgument) << start;
+  }
+  bad = r;
+  bad.starts = {bwl::engine::kMaxCoordinate};
+  EXPECT_NO_THROW(bwl::engine::plan_batch(collection, bad)) << "far outside every chromosome: default values";
 }
 
 TEST(CpuBatchProcessor, FillsTheBatchAcrossBlocksAndFiles) {

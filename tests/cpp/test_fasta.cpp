@@ -49,6 +49,21 @@ TEST(Fasta, IrregularLinesAndStrayTextAreErrors) {
   EXPECT_THROW(bwl::fasta::FastaFile f(twice.path()), bwl::FormatError);
 }
 
+// Found by fuzz/fuzz_fasta.cpp: a lone carriage return was read as a base, and ended up in
+// record names.
+TEST(Fasta, ALoneCarriageReturnIsAnErrorNotABase) {
+  TempFile lone(text(">x\rJACGT\r\nAC\r>a\n"));
+  try {
+    bwl::fasta::FastaFile f(lone.path());
+    FAIL() << "read a FASTA with a lone carriage return";
+  } catch (const bwl::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("carriage return inside a line"), std::string::npos) << e.what();
+  }
+  TempFile named(text(">x\ry\nAC\n"));
+  bwl::fasta::FastaFile f(named.path());
+  EXPECT_EQ(f.records()[0].name, "x") << "a name ends at whitespace, \\r included";
+}
+
 TEST(OneHot, WeightsAndTypes) {
   const std::string bases = "AcgTNrbx";
   std::vector<float> f(bases.size() * 4);

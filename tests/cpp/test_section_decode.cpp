@@ -149,9 +149,15 @@ TEST(SectionDecode, NeverWritesPastTheCapacity) {
 }
 
 TEST(SectionDecode, MaxRunsInBlockBoundsEverySectionType) {
+  // 1000 one-base items back to back (items may not overlap: OverlappingItems).
+  std::vector<VarStepItem> var_items;
+  std::vector<BedGraphItem> bed_items;
+  for (uint32_t i = 0; i < 1000; ++i) {
+    var_items.push_back(VarStepItem{i, 1.0f});
+    bed_items.push_back(BedGraphItem{i, i + 1, 1.0f});
+  }
   for (const Bytes& block : {fixedstep_section(0, 0, 1, 1, std::vector<float>(1000, 1.0f)),
-                             varstep_section(0, 1, std::vector<VarStepItem>(1000, VarStepItem{0, 1.0f})),
-                             bedgraph_section(0, std::vector<BedGraphItem>(1000, BedGraphItem{0, 1, 1.0f}))}) {
+                             varstep_section(0, 1, var_items), bedgraph_section(0, bed_items)}) {
     const uint32_t cap = max_runs_in_block(static_cast<uint32_t>(block.size()));
     EXPECT_GE(cap, 1000u);
     EXPECT_EQ(decode_status(block, cap), DecodeStatus::Ok);

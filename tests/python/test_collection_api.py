@@ -109,7 +109,7 @@ def test_unknown_chromosome(small: bigwig_loader.BigWigCollection) -> None:
         (["chr1"], [20], [10], {}, ValueError, ">= end"),
         (["chr1", "chr1"], [0], [10], {}, ValueError, "differ in length"),
         ([], [], [], {}, ValueError, "at least one window"),
-        (["chr1"], [0.5], [10.5], {}, TypeError, "starts must be integers"),
+        (["chr1"], [0.5], [10.5], {}, TypeError, r"start\[0\] must be an integer, got 0.5"),
         (["chr1"], [0], [10], {"window_size": 11}, ValueError, "window_size 11 is larger"),
         (["chr1"], [0], [10], {"window_size": 0}, ValueError, "window_size must be at least 1"),
         (["chr1"], [0], [10], {"window_size": 2.0}, TypeError, "window_size must be an integer"),

@@ -1,0 +1,97 @@
+"""What BigWigDataset checks so that it never waits for a window it cannot find.
+
+A window is usable when its sequence lies inside its chromosome of the reference genome with
+at most ``maximum_unknown_bases_fraction`` unknown bases. :func:`check_windows_possible` refuses,
+at construction, what makes every draw fruitless (a region on no chromosome of the FASTA, or
+one no window of ``sequence_length`` fits in, a fraction outside [0, 1]); :class:`FruitlessDraws`
+stops the drawing, with the reason, when many windows in a row are still unusable (for example
+every window over the unknown-bases limit), which only drawing can find out.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+# Windows drawn in a row without a usable one before the dataset gives up: ~200 draws of 512.
+FRUITLESS_WINDOW_LIMIT = 100_000
+
+
+def check_unknown_fraction(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"maximum_unknown_bases_fraction must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+def check_windows_possible(regions: Any, chrom_sizes: Mapping[str, int], sequence_length: int, fasta: str) -> None:
+    """ValueError naming the first region on a chromosome the FASTA lacks, or lying wholly
+    outside its chromosome (partly outside is fine: windows there are redrawn), and when no region can hold a whole window of ``sequence_length`` bases
+    around any of its centres (the sampler draws centres inside the regions)."""
+    missing = {"chrom", "start", "end"} - set(regions.columns)
+    if missing:
+        raise ValueError(f"regions_of_interest needs the columns chrom, start, end (missing: {sorted(missing)})")
+    if len(regions) == 0:
+        raise ValueError("regions_of_interest is empty")
+    chroms = regions["chrom"].astype(str).to_numpy()
+    starts = regions["start"].to_numpy(dtype=np.int64)
+    ends = regions["end"].to_numpy(dtype=np.int64)
+    # Each region's chromosome size in the FASTA, -1 where the FASTA lacks the chromosome.
+    region_sizes = regions["chrom"].astype(str).map(dict(chrom_sizes)).fillna(-1).to_numpy(dtype=np.int64)
+
+    def first(mask: np.ndarray) -> int:
+        return int(np.argmax(mask))
+
+    absent = region_sizes < 0
+    if absent.any():
+        i = first(absent)
+        raise ValueError(f"region {i} of regions_of_interest is on {chroms[i]!r}, which {fasta} lacks")
+    outside = (ends <= 0) | (starts >= region_sizes) | (starts >= ends)
+    if outside.any():
+        i = first(outside)
+        raise ValueError(
+            f"region {i} of regions_of_interest ({chroms[i]}:{starts[i]}-{ends[i]}) is empty or lies outside "
+            f"{chroms[i]} (0-{region_sizes[i]} in {fasta})"
+        )
+    too_short = region_sizes < sequence_length
+    if too_short.all():
+        i = first(too_short)
+        raise ValueError(
+            f"sequence_length {sequence_length} is longer than the chromosome of every region "
+            f"(e.g. region {i} on {chroms[i]}, {region_sizes[i]} bases in {fasta})"
+        )
+    # Centres c in [start, end) whose window [c - half, c - half + length) fits in [0, size).
+    half = sequence_length // 2
+    lowest = np.maximum(starts, half)
+    highest = np.minimum(ends - 1, region_sizes - sequence_length + half)
+    if np.all(lowest > highest):
+        raise ValueError(
+            f"no window of sequence_length {sequence_length} centred in any region of regions_of_interest "
+            f"lies inside its chromosome (e.g. region 0, {chroms[0]}:{starts[0]}-{ends[0]}, "
+            f"{chroms[0]} has {region_sizes[0]} bases in {fasta})"
+        )
+
+
+class FruitlessDraws:
+    """Counts windows drawn in a row without a usable one; raises ValueError saying why once
+    `limit` are reached."""
+
+    def __init__(self, sequence_length: int, maximum_unknown_bases_fraction: float, fasta: str,
+                 limit: int = FRUITLESS_WINDOW_LIMIT) -> None:
+        self.sequence_length = sequence_length
+        self.fraction = maximum_unknown_bases_fraction
+        self.fasta = fasta
+        self.limit = limit
+        self.in_a_row = 0
+
+    def record(self, drawn: int, usable: int) -> None:
+        self.in_a_row = 0 if usable else self.in_a_row + drawn
+        if self.in_a_row >= self.limit:
+            raise ValueError(
+                f"BigWigDataset gave up: {self.in_a_row} windows drawn in a row and none is usable. Each either "
+                f"reaches outside its chromosome of {self.fasta} (sequence_length {self.sequence_length}, with "
+                f"jitter) or has more than maximum_unknown_bases_fraction={self.fraction} of its bases other "
+                "than A, C, G, T: check the regions of interest against the reference genome"
+            )

@@ -1,0 +1,68 @@
+"""A bigWig whose bedGraph items overlap (corrupt: pyBigWig and every valid writer refuse to
+write one) is refused alike by every path: BigWig.values, get_batch with single bases and with
+window averages, and `bigwig-loader validate`, which names the block's byte offset. pyBigWig
+reads such a file letting the later item win per base; averages over it would have no stored
+meaning, so bigwig-loader raises BigWigError rather than answer (before: averages near 8.6e8
+from a wrapped count while single bases read the stored values)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pyBigWig
+import pytest
+
+from bigwig_loader.survey import file_facts
+from bigwig_loader import BigWig, BigWigCollection, BigWigError
+from bigwig_loader.cli import main as cli_main
+from bbi_bytes import write_bigwig
+
+CHROMS = [("chr1", 1000), ("chr2", 500)]
+
+
+@pytest.fixture()
+def overlapping(tmp_path: Path) -> tuple[Path, list[int]]:
+    path = tmp_path / "overlapping.bw"
+    offsets = write_bigwig(path, CHROMS, [(0, [(0, 100, 1.0), (50, 60, 5.0)]), (1, [(200, 300, 2.0)])])
+    return path, offsets
+
+
+def test_the_writer_makes_files_pybigwig_and_bigwig_loader_read_alike(tmp_path: Path) -> None:
+    path = tmp_path / "valid.bw"
+    write_bigwig(path, CHROMS, [(0, [(0, 100, 1.0), (100, 110, 5.0)]), (1, [(20, 30, 2.0)])])
+    reference = pyBigWig.open(str(path))
+    for chrom, size in CHROMS:
+        expected = np.asarray(reference.values(chrom, 0, size), dtype=np.float32)
+        np.testing.assert_array_equal(BigWig(path).values(chrom, 0, size), expected)
+    batch = np.from_dlpack(BigWigCollection(path).get_batch(["chr1"], [96], [112], window_size=8, device="cpu"))
+    assert batch[0, :, 0].tolist() == [(4 * 1.0 + 4 * 5.0) / 8, (6 * 5.0) / 8]
+
+
+def test_pybigwig_lets_the_later_item_win(overlapping) -> None:
+    path, _ = overlapping
+    assert pyBigWig.open(str(path)).values("chr1", 48, 62) == [1.0, 1.0] + [5.0] * 10 + [1.0, 1.0]
+
+
+def test_single_bases_and_window_averages_both_refuse_the_file(overlapping) -> None:
+    path, offsets = overlapping
+    with pytest.raises(BigWigError, match=rf"overlap.*byte offset {offsets[0]}"):
+        BigWig(path).values("chr1", 0, 100)
+    collection = BigWigCollection(path)
+    for window_size in (1, 8):
+        with pytest.raises(BigWigError, match=rf"overlap.*byte offset {offsets[0]}"):
+            collection.get_batch(["chr1"], [0], [128], window_size=window_size, device="cpu")
+    # The intact block of the other chromosome still reads.
+    np.testing.assert_array_equal(BigWig(path).values("chr2", 199, 201), [np.nan, 2.0])
+
+
+def test_validate_reports_the_overlap_with_its_byte_offset(overlapping) -> None:
+    path, offsets = overlapping
+    out = io.StringIO()
+    assert cli_main(["validate", str(path)], out=out) == 1
+    text = out.getvalue()
+    assert f"{path}: at byte {offsets[0]}: corrupt data block: data items overlap" in text, text
+    assert str(offsets[1]) not in text  # the intact block is not reported
+    facts = file_facts(path)
+    assert [p["offset"] for p in facts["problems"]] == [offsets[0]]
