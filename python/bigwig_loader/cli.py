@@ -4,6 +4,7 @@
     bigwig-loader validate FILE_OR_DIR...   is every block intact
     bigwig-loader bench FILE_OR_DIR...      how fast this library loads them here
     bigwig-loader convert IN.bedGraph OUT.bw --chrom-sizes SIZES   write a bigWig
+    bigwig-loader demo                      train a model on data it makes itself
 
 Exit status: 0 on success; 1 when a file is missing, not a bigWig, or (validate) damaged;
 2 for bad arguments.
@@ -194,6 +195,17 @@ def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# --- demo ----------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    from bigwig_loader.demo import DEFAULT, QUICK, run_demo
+
+    run_demo(QUICK if args.quick else DEFAULT, directory=args.dir, device=args.device, progress=args.progress,
+             threads=args.threads, out=out)
+    return EXIT_OK
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -298,6 +310,24 @@ def build_parser() -> argparse.ArgumentParser:
                          help="always show a progress bar (default: only when stderr is a terminal)")
     convert.add_argument("--no-progress", dest="progress", action="store_false", help="never show one")
     convert.set_defaults(run=cmd_convert, parser=convert)
+
+    demo = commands.add_parser("demo", help="train a model on data it makes itself",
+                               description="Writes a synthetic genome with planted motifs and tracks that respond "
+                                           "to them (once, into a cache folder), trains a small convolutional "
+                                           "model on them with PytorchBigWigDataset, scores it on a held-out "
+                                           "chromosome, and writes its predictions as bigWig and a plot. Needs "
+                                           "PyTorch and matplotlib.")
+    demo.add_argument("--dir", metavar="DIR", help="the demo's folder (default: bigwig_loader.config.demo_dir, "
+                                                   "~/.cache/bigwig-loader/demo; or BIGWIG_LOADER_DEMO_DIR)")
+    demo.add_argument("--device", type=_device, default=None,
+                      help="cpu, cuda or cuda:N (default: cuda when a GPU is available, else cpu)")
+    demo.add_argument("--quick", action="store_true", help="a smaller genome and fewer steps (seconds, not a minute)")
+    demo.add_argument("--threads", type=_positive_int, default=None,
+                      help="torch's CPU threads (default: all but one of the CPUs this process may use)")
+    demo.add_argument("--progress", dest="progress", action="store_true", default=None,
+                      help="always show the training bar (default: only when stderr is a terminal)")
+    demo.add_argument("--no-progress", dest="progress", action="store_false", help="never show it")
+    demo.set_defaults(run=cmd_demo, parser=demo)
     return parser
 
 

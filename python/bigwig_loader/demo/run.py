@@ -18,7 +18,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -47,6 +47,8 @@ class DemoResult:
     shuffled_pearson: dict[str, float]
     device: str
     seconds: dict[str, float]
+    #: The held-out windows, their true and predicted values (train.Evaluation).
+    evaluation: Any = None
 
     @property
     def mean_pearson(self) -> float:
@@ -67,20 +69,31 @@ def run_demo(settings: DemoSettings | None = None, directory: str | os.PathLike[
         device: as everywhere in bigwig_loader (default: "cuda" when a GPU is available, else
             "cpu"); the model trains there too.
         progress: show the training bar (default: when stderr is a terminal).
-        threads: loader threads (default: the dataset's).
+        threads: torch's CPU threads while the demo runs (default: all but one of the CPUs this
+            process may use, the one left to the loader's threads; restored afterwards).
         out: where the report is printed (default: stdout).
     """
-    started = time.perf_counter()
     torch = _require("torch", "PyTorch")
     _require("matplotlib", "matplotlib")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or max(1, len(os.sched_getaffinity(0)) - 1))
+    try:
+        return _run(settings or DEFAULT, directory, device, progress, out or sys.stdout)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run(settings: DemoSettings, directory: str | os.PathLike[str] | None, device: Any, progress: bool | None,
+         out: TextIO) -> DemoResult:
+    import torch
+
+    started = time.perf_counter()
     from bigwig_loader import config
     from bigwig_loader.demo import plot
     from bigwig_loader.demo.train import evaluate, train
     from bigwig_loader.device import device_name, resolve_device
 
-    settings = settings or DEFAULT
-    spec = settings.train if threads is None else replace(settings.train, n_threads=threads)
-    out = out or sys.stdout
+    spec = settings.train
     show = sys.stderr.isatty() if progress is None else progress
     directory = Path(directory) if directory is not None else config.settings().demo_dir
     device = device_name(resolve_device(device))
@@ -154,7 +167,7 @@ def run_demo(settings: DemoSettings | None = None, directory: str | os.PathLike[
     say(f"done in {seconds['total']:.1f} s (data {seconds['data']:.1f} s, training {seconds['train']:.1f} s, "
         f"evaluation and files {seconds['evaluate']:.1f} s)")
     return DemoResult(directory, data, output, predictions, plot_path, model_path, metrics_path, held_out, pearson,
-                      shuffled, device, seconds)
+                      shuffled, device, seconds, evaluation)
 
 
 def ensure_dataset(spec: DatasetSpec, directory: Path) -> tuple[Dataset, bool]:
