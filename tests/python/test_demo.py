@@ -1,0 +1,198 @@
+"""`bigwig-loader demo` end to end on its quick setting, its synthetic data, and the examples
+(on the demo's data and on files written here, as a user's own)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyBigWig
+import pytest
+
+from bigwig_loader import BigWig, ReferenceGenome, survey
+from bigwig_loader.cli import main
+from bigwig_loader.demo import QUICK, DatasetSpec, ensure_dataset
+from bigwig_loader.demo.synthetic import BIN, MOTIFS
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """The CLI's quick demo, run once for the tests below."""
+    directory = tmp_path_factory.mktemp("demo")
+    out = io.StringIO()
+    status = main(["demo", "--quick", "--dir", str(directory), "--device", "cpu", "--no-progress"], out=out)
+    return status, out.getvalue(), directory
+
+
+def test_demo_beats_the_shuffled_baseline_clearly(quick_run):
+    status, text, directory = quick_run
+    assert status == 0, text
+    metrics = json.loads((directory / "output-quick" / "metrics.json").read_text())
+    assert metrics["held_out"] == "chr3" and metrics["device"] == "cpu"
+    assert metrics["mean_pearson"] >= 0.3
+    assert metrics["mean_pearson"] - metrics["mean_shuffled_pearson"] >= 0.25
+    assert abs(metrics["mean_shuffled_pearson"]) < 0.1
+    assert f"mean           r = {metrics['mean_pearson']:.3f}" in text
+    assert "clearly beats the baseline" in text
+    assert re.search(r"samples/s", text) and re.search(r"done in [\d.]+ s", text)
+
+
+def test_demo_prints_where_everything_is_and_it_is_there(quick_run):
+    _, text, directory = quick_run
+    for label in ("genome", "tracks", "predictions", "plot", "model", "metrics"):
+        match = re.search(rf"^  {label} +(\S+)", text, re.MULTILINE)
+        assert match, label
+        assert Path(match.group(1).rstrip("/")).exists(), match.group(1)
+    png = directory / "output-quick" / "true_vs_predicted.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_files_read_back_and_validate(quick_run):
+    _, _, directory = quick_run
+    data, made = ensure_dataset(QUICK.data, directory)
+    assert not made  # the run's dataset is found, not generated again
+    predictions = sorted((directory / "output-quick" / "predictions").glob("*.bw"))
+    assert [p.name for p in predictions] == [f"{t.stem}.predicted.bw" for t in data.tracks]
+    files = data.tracks + predictions
+    assert all(not problems for _, problems in survey.validate(files))
+    for path in files:
+        with BigWig(path) as ours, pyBigWig.open(str(path)) as theirs:
+            assert ours.chroms == dict(theirs.chroms()) == data.chrom_sizes
+            for chrom, size in data.chrom_sizes.items():
+                np.testing.assert_array_equal(ours.values(chrom, 0, size),
+                                              np.asarray(theirs.values(chrom, 0, size), dtype=np.float32))
+
+
+def test_demo_predictions_are_what_the_model_predicted(tmp_path):
+    from bigwig_loader.demo import run_demo
+    from bigwig_loader.demo.settings import DemoSettings, TrainSpec
+
+    tiny = DemoSettings("tiny", DatasetSpec(chrom_sizes={"chr1": 60_000, "chr2": 30_000}), TrainSpec(steps=3, batch_size=8),
+                        plot_windows=4)
+    result = run_demo(tiny, directory=tmp_path, device="cpu", progress=False, out=io.StringIO())
+    ev = result.evaluation
+    assert result.held_out == ev.chrom == "chr2"
+    length = ev.predicted.shape[1] * BIN
+    start, end = int(ev.starts[0]), int(ev.starts[-1]) + length
+    for t, path in enumerate(result.predictions):
+        with BigWig(path) as bw:
+            np.testing.assert_array_equal(bw.values("chr2", start, end), np.repeat(ev.predicted[:, :, t].reshape(-1), BIN))
+            assert np.isnan(bw.values("chr2", 0, start)).all()
+            assert np.isnan(bw.values("chr1", 0, 60_000)).all()
+        with BigWig(result.data.tracks[t]) as bw:
+            true = bw.values("chr2", start, end, default=0).reshape(-1, BIN).mean(axis=1)
+        np.testing.assert_allclose(ev.true[:, :, t].reshape(-1), true, rtol=1e-6)
+
+
+def test_synthetic_tracks_respond_to_their_motifs(tmp_path):
+    spec = DatasetSpec(chrom_sizes={"chrA": 150_000, "chrB": 50_000}, seed=3)
+    data, made = ensure_dataset(spec, tmp_path)
+    assert made and data.directory.name == f"data-{spec.key()}"
+    genome = ReferenceGenome(data.genome)
+    assert genome.chrom_sizes == spec.chrom_sizes
+    text = genome.sequence("chrA", 0, 150_000)
+    assert text[:100] == "N" * 100 and any(c.islower() for c in text)
+    upper = text.upper()
+    for track in spec.tracks:
+        with BigWig(data.track_dir / f"{track.name}.bw") as bw:
+            signal = bw.values("chrA", 0, 150_000, default=0)
+        at_sites = {}
+        for motif in MOTIFS:
+            sites = [m.start() + len(motif.sequence) // 2 for m in re.finditer(motif.sequence, upper)]
+            assert len(sites) > 20
+            at_sites[motif.name] = signal[sites].mean()
+        responding = [at_sites[m] for m in track.weights]
+        others = [v for m, v in at_sites.items() if m not in track.weights]
+        assert min(responding) > 2 * signal.mean(), (track.name, at_sites)
+        assert min(responding) > 2 * max(others), (track.name, at_sites)
+
+
+def test_same_spec_same_bytes_and_no_half_dataset(tmp_path):
+    spec = DatasetSpec(chrom_sizes={"chr1": 30_000}, seed=5)
+    a, _ = ensure_dataset(spec, tmp_path / "a")
+    b, _ = ensure_dataset(spec, tmp_path / "b")
+    for x, y in zip([a.genome, *a.tracks], [b.genome, *b.tracks]):
+        assert x.read_bytes() == y.read_bytes()
+    assert [p.name for p in (tmp_path / "a").iterdir()] == [a.directory.name]  # the partial folder was renamed
+
+
+def test_python_m_bigwig_loader_demo_help():
+    done = subprocess.run([sys.executable, "-m", "bigwig_loader", "demo", "--help"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "--quick" in done.stdout and "held-out" in done.stdout
+
+
+def test_demo_bad_device_is_a_usage_error(capsys):
+    assert main(["demo", "--device", "tpu"]) == 2
+    assert "device must be" in capsys.readouterr().err
+
+
+# --- the examples ------------------------------------------------------------------------
+
+
+def _users_own_files(directory: Path) -> tuple[Path, Path]:
+    """A FASTA and two bigWig tracks written with pyBigWig, as a user would bring them."""
+    rng = np.random.default_rng(7)
+    sizes = {"chrU": 40_000, "chrV": 20_000}
+    genome = directory / "own.fa"
+    genome.write_text("".join(f">{c}\n" + "".join(rng.choice(list("ACGT"), n)) + "\n" for c, n in sizes.items()))
+    tracks = directory / "tracks"
+    tracks.mkdir()
+    for name in ("a", "b"):
+        bw = pyBigWig.open(str(tracks / f"{name}.bw"), "w")
+        bw.addHeader(list(sizes.items()), maxZooms=0)
+        for chrom, size in sizes.items():
+            starts = np.arange(0, size, 100)
+            bw.addEntries([chrom] * len(starts), starts.tolist(), ends=(starts + 100).tolist(),
+                          values=rng.exponential(1.0, len(starts)).tolist())
+        bw.close()
+    return tracks, genome
+
+
+def _run_example(script: str, *args: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run([sys.executable, str(REPO / "examples" / script), *args], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, **(env or {})})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def demo_env(tmp_path_factory):
+    return {"BIGWIG_LOADER_DEMO_DIR": str(tmp_path_factory.mktemp("demo_dir"))}
+
+
+def test_pytorch_example_on_the_demo_data(demo_env):
+    text = _run_example("pytorch_example.py", "--steps", "50", "--batch-size", "16", "--device", "cpu", env=demo_env)
+    assert "held out: chr4" in text and "step 50: loss" in text
+    assert len(re.findall(r"held-out Pearson r \w+: -?[\d.]+", text)) == 4
+
+
+def test_pytorch_example_on_your_own_files(tmp_path):
+    tracks, genome = _users_own_files(tmp_path)
+    text = _run_example("pytorch_example.py", "--bigwig-dir", str(tracks), "--genome", str(genome), "--held-out",
+                        "chrV", "--steps", "5", "--batch-size", "8", "--device", "cpu")
+    assert "2 tracks (a, b)" in text and "held out: chrV" in text
+    assert len(re.findall(r"held-out Pearson r [ab]: -?[\d.]+", text)) == 2
+
+
+def test_framework_agnostic_example_on_the_demo_data(demo_env):
+    text = _run_example("framework_agnostic_example.py", "--batches", "6", "--batch-size", "64", env=demo_env)
+    assert "768 windows of 500 bp, 4 tracks" in text
+    assert len(re.findall(r"4-mer model on unseen windows r = -?[\d.]+", text)) == 4
+
+
+def test_framework_agnostic_example_on_your_own_files(tmp_path):
+    tracks, genome = _users_own_files(tmp_path)
+    bed = tmp_path / "regions.bed"
+    bed.write_text("chrU\t1000\t30000\tpeak1\nchrV\t0\t20000\tpeak2\n")
+    text = _run_example("framework_agnostic_example.py", "--bigwig-dir", str(tracks), "--genome", str(genome),
+                        "--regions", str(bed), "--batches", "3", "--batch-size", "32")
+    assert "192 windows of 500 bp, 2 tracks" in text
