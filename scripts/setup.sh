@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # Sets up everything on a fresh Debian machine: the system packages the build needs (when they
 # are missing and this user can install them), a virtual environment in .venv, and the package
-# with its test extras, built from source through CMake.
+# with its test extras, built from source through CMake. With --if-missing it does nothing when
+# all of that is already there (scripts/test.sh and scripts/demo.sh call it so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if_missing=false
+[ "${1:-}" = "--if-missing" ] && if_missing=true
 
 # Debian packages: libdeflate (CPU inflate), GoogleTest (C++ tests), zlib (fallback inflate and
-# the C++ tests' block builder), DLPack's header (tensor exchange), pkg-config (to find libdeflate), a C++ compiler.
-packages=(libdeflate-dev libgtest-dev libdlpack-dev zlib1g-dev pkg-config g++)
+# the C++ tests' block builder), DLPack's header (tensor exchange), pkg-config (to find libdeflate), a C++ compiler;
+# Python with its headers and venv (a minimal Debian has neither).
+packages=(libdeflate-dev libgtest-dev libdlpack-dev zlib1g-dev pkg-config g++ python3 python3-dev python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+if $if_missing && [ ${#missing[@]} -eq 0 ] && [ -x .venv/bin/cmake ] \
+   && .venv/bin/python -c 'import bigwig_loader, pytest, pyBigWig, pybigtools, torch, matplotlib' 2>/dev/null; then
+  exit 0
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"; else sudo=none; fi
   if [ "$sudo" = none ]; then

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test: the C++ unit tests (GoogleTest through ctest) and the Python tests (pytest).
-# Run scripts/setup.sh first. Extra arguments go to pytest.
+# Sets up what is missing first (scripts/setup.sh), so it works alone on a fresh Debian machine.
+# Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh --if-missing
 export PATH="$PWD/.venv/bin:$PATH"
 
 # The real bigWig files live in the project's shared/ beside the checkout. A clone made
