@@ -87,11 +87,12 @@ def _run(settings: DemoSettings, directory: str | os.PathLike[str] | None, devic
          out: TextIO) -> DemoResult:
     import torch
 
-    started = time.perf_counter()
     from bigwig_loader import config
     from bigwig_loader.demo import plot
     from bigwig_loader.demo.train import evaluate, train
     from bigwig_loader.device import device_name, resolve_device
+
+    started = time.perf_counter()
 
     spec = settings.train
     show = sys.stderr.isatty() if progress is None else progress
@@ -182,12 +183,16 @@ def ensure_dataset(spec: DatasetSpec, directory: Path) -> tuple[Dataset, bool]:
     partial = directory / f".data-{spec.key()}.{os.getpid()}.partial"
     if partial.exists():
         shutil.rmtree(partial)
-    data = generate(spec, partial)
-    description = {
-        "bigwig_loader": bigwig_loader.__version__, "spec": asdict(spec), "genome": data.genome.name,
-        "tracks": [str(p.relative_to(partial)) for p in data.tracks], "chrom_sizes": data.chrom_sizes,
-    }
-    (partial / "manifest.json").write_text(json.dumps(description, indent=2) + "\n")
+    try:
+        data = generate(spec, partial)
+        description = {
+            "bigwig_loader": bigwig_loader.__version__, "spec": asdict(spec), "genome": data.genome.name,
+            "tracks": [str(p.relative_to(partial)) for p in data.tracks], "chrom_sizes": data.chrom_sizes,
+        }
+        (partial / "manifest.json").write_text(json.dumps(description, indent=2) + "\n")
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     try:
         os.rename(partial, folder)
     except OSError:
@@ -221,6 +226,6 @@ def _require(module: str, what: str) -> Any:
         return __import__(module)
     except ImportError as e:
         raise ImportError(
-            f"the demo needs {what} ({e}): pip install torch matplotlib, or run bash scripts/demo.sh, "
-            "which sets everything up"
+            f"the demo needs {what} ({e}): pip install \"bigwig-loader[demo]\" (torch and matplotlib), or run "
+            "bash scripts/demo.sh, which sets everything up"
         ) from e
