@@ -51,7 +51,7 @@ def measure(tracks: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--other", type=Path, required=True, help="directory holding the other build's bigwig_loader")
+    ap.add_argument("--other", type=Path, help="directory holding the other build's bigwig_loader")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--tracks", type=int, nargs="+", default=[4, 16])
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
@@ -59,6 +59,8 @@ def main() -> None:
     if args.child:
         print(json.dumps(measure(args.child)))
         return
+    if args.other is None:
+        ap.error("--other is required")
     builds = {"this checkout": {}, f"other build ({args.other})": {"PYTHONPATH": str(args.other)}}
     for tracks in args.tracks:
         runs: dict[str, list[dict]] = {name: [] for name in builds}
