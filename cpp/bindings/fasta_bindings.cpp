@@ -91,7 +91,9 @@ void bind_fasta(py::module_& m) {
         const auto* src = reinterpret_cast<const char*>(bases.data());
         const auto length = static_cast<size_t>(bases.shape(1));
         int64_t* dst = counts.mutable_data();
-        for (py::ssize_t i = 0; i < bases.shape(0); ++i) {
+        const py::ssize_t rows = bases.shape(0);
+        py::gil_scoped_release release;
+        for (py::ssize_t i = 0; i < rows; ++i) {
           dst[i] = static_cast<int64_t>(fasta::count_unknown(src + static_cast<size_t>(i) * length, length));
         }
         return counts;

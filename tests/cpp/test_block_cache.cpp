@@ -3,6 +3,7 @@
 // path, concurrent batches over a tiny cache, corrupt blocks never cached.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -446,4 +447,36 @@ TEST(CachedRuns, OrderedRunsAreSearchedForAWindowsStretch) {
                                       std::vector<Run>{{0, 10, 10, 1}}}) {
     EXPECT_FALSE(CachedRuns::make(bad.data(), static_cast<uint32_t>(bad.size()))->ordered);
   }
+}
+
+TEST(CachedRuns, TheStretchFromAHintEqualsABinarySearchOfTheWholeBlock) {
+  // window_stretch searches outward from a guess made from the block's span: a block of
+  // uneven runs (one long run among short ones, gaps) makes the guess wrong both ways.
+  using bwl::stages::Run;
+  std::vector<Run> runs;
+  uint32_t at = 100;
+  for (uint32_t i = 0; i < 300; ++i) {
+    const uint32_t length = i == 40 ? 5000 : 1 + (i * 7) % 23;
+    runs.push_back({3, at, at + length, static_cast<float>(i)});
+    at += length + (i % 5 == 0 ? 17 : 0);
+  }
+  const auto entry = CachedRuns::make(runs.data(), static_cast<uint32_t>(runs.size()));
+  ASSERT_TRUE(entry->ordered);
+  const Run* first = entry->runs.data();
+  const Run* end = first + runs.size();
+  for (uint32_t chrom : {2u, 3u, 4u}) {
+    for (uint32_t lo = 0; lo < at + 50; lo += 13) {
+      for (uint32_t width : {1u, 40u, 1000u}) {
+        const uint32_t hi = lo + width;
+        const Run* begin = std::partition_point(
+            first, end, [&](const Run& r) { return r.chrom_id < chrom || (r.chrom_id == chrom && r.end <= lo); });
+        const Run* stop = std::partition_point(
+            begin, end, [&](const Run& r) { return r.chrom_id < chrom || (r.chrom_id == chrom && r.start < hi); });
+        const auto [got, n] = CachedRuns::window_stretch(first, static_cast<uint32_t>(runs.size()), chrom, lo, hi);
+        ASSERT_EQ(got, begin) << chrom << " " << lo << " " << hi;
+        ASSERT_EQ(n, static_cast<uint32_t>(stop - begin)) << chrom << " " << lo << " " << hi;
+      }
+    }
+  }
+  EXPECT_EQ(CachedRuns::window_stretch(first, 0, 3, 0, 10).second, 0u);
 }

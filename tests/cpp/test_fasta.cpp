@@ -79,3 +79,17 @@ TEST(OneHot, WeightsAndTypes) {
   EXPECT_EQ(u[16] + u[17] + u[18] + u[19], 0);
   EXPECT_EQ(bwl::fasta::count_unknown(bases.data(), bases.size()), 4u);
 }
+
+TEST(OneHot, CountUnknownAgreesWithIsAcgtOnEveryByte) {
+  // count_unknown reads a table; is_acgt is the definition (A, C, G, T in either case).
+  std::string all(256, '\0');
+  size_t expected = 0;
+  for (int b = 0; b < 256; ++b) {
+    all[static_cast<size_t>(b)] = static_cast<char>(b);
+    expected += !bwl::fasta::is_acgt(static_cast<unsigned char>(b));
+    EXPECT_EQ(bwl::fasta::count_unknown(all.data() + b, 1), bwl::fasta::is_acgt(static_cast<unsigned char>(b)) ? 0u : 1u)
+        << b;
+  }
+  EXPECT_EQ(expected, 256u - 8u);
+  EXPECT_EQ(bwl::fasta::count_unknown(all.data(), all.size()), expected);
+}
