@@ -167,8 +167,11 @@ class StreamedDataloader:
             try:
                 return self._pending.get(timeout=_POLL_MS / 1000)
             except queue.Empty:
+                # The run was closed (by close(), another thread, or the end of a with block)
+                # before the input ran out: say so, whether or not a batch was still queued,
+                # so that the answer never depends on thread timing.
                 if self._stop.is_set():
-                    return _END
+                    raise RuntimeError("the StreamedDataloader was closed") from None
 
     def _take_values(self) -> Any:
         while True:

@@ -168,7 +168,7 @@ def test_argument_errors(encode) -> None:
 
 def wait_for_threads(count: int, seconds: float = 1.0) -> int:
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and native_threads() != count:
+    while time.monotonic() < deadline and native_threads() > count:
         time.sleep(0.01)
     return native_threads()
 
@@ -185,7 +185,7 @@ def test_del_mid_iteration_stops_every_thread_within_a_second(encode) -> None:
     next(batches)
     del batches, loader
     gc.collect()
-    assert wait_for_threads(before) == before
+    assert wait_for_threads(before) <= before  # none left running (an earlier test's may end meanwhile)
 
 
 def test_sigint_while_waiting_raises_keyboard_interrupt_and_stops(encode) -> None:
@@ -206,4 +206,4 @@ def test_sigint_while_waiting_raises_keyboard_interrupt_and_stops(encode) -> Non
             for _ in loader:
                 pass
     timer.join()
-    assert wait_for_threads(before) == before
+    assert wait_for_threads(before) <= before  # none left running (an earlier test's may end meanwhile)
