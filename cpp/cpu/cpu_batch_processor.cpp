@@ -69,8 +69,8 @@ void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collecti
       keep_for);
 }
 
-void CpuBatchProcessor::fill_column(const engine::Collection& collection, const engine::BatchRequest& request, const engine::BatchPlan& plan,
-                                    size_t column, WorkerScratch& scratch, void* out) {
+void CpuBatchProcessor::fill_column(const engine::Collection& collection, const engine::BatchRequest& request,
+                                    const engine::BatchPlan& plan, size_t column, WorkerScratch& scratch, void* out) {
   const size_t w = column / plan.n_tracks;
   const size_t k = column % plan.n_tracks;
   const stages::ColumnQuery& q = plan.columns[column];
@@ -172,7 +172,9 @@ void CpuBatchProcessor::run(const engine::Collection& collection, const engine::
     const size_t w = t / slices;
     const size_t k0 = (t % slices) * tracks_per_task;
     const size_t k1 = std::min(plan.n_tracks, k0 + tracks_per_task);
-    for (size_t k = k0; k < k1; ++k) fill_column(collection, request, plan, w * plan.n_tracks + k, scratch_[worker], out);
+    for (size_t k = k0; k < k1; ++k) {
+      fill_column(collection, request, plan, w * plan.n_tracks + k, scratch_[worker], out);
+    }
   });
 }
 
