@@ -47,7 +47,7 @@ CudaBatchProcessor::~CudaBatchProcessor() {
   discard(cudaEventDestroy(offsets_uploaded_));
   // Give the device memory back to the driver (reset_gpu() promises it), not only to the
   // pool: release the scratch, let the frees run, trim what no live tensor holds.
-  for (DeviceBuffer* b : {&inflated_, &outcomes_, &offsets_, &runs_, &sums_, &covered_}) b->release();
+  for (DeviceBuffer* b : {&inflated_, &outcomes_, &offsets_, &runs_, &sums_, &covered_, &overlaps_}) b->release();
   bank_.release_device();
   discard(cudaStreamSynchronize(stream_->get()));
   discard(cudaMemPoolTrimTo(device_pool(device_), 0));
@@ -175,8 +175,18 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
     BWL_CUDA_CHECK(cudaMemsetAsync(v.sums, 0, elements * sizeof(double), stream));
     BWL_CUDA_CHECK(cudaMemsetAsync(v.covered, 0, elements * sizeof(uint32_t), stream));
   }
+  const size_t overlap_words = 2 * (n_columns > 0 ? n_columns : 1);
+  v.overlaps = overlaps_.reserve_as<uint32_t>(overlap_words, device_, stream);
+  BWL_CUDA_CHECK(cudaMemsetAsync(v.overlaps, 0, overlap_words * sizeof(uint32_t), stream));
   launch_fill_columns(v, stream);
   clock_.stop(stream, clock_.times.fill_ms);
+  // Columns whose runs overlap across blocks (a corrupt file) refuse the batch, as the CPU
+  // backend does: the host must learn it before returning, at the cost of waiting for the fill.
+  auto* overlaps = overlaps_host_.reserve_as<uint32_t>(overlap_words);
+  BWL_CUDA_CHECK(cudaMemcpyAsync(overlaps, v.overlaps, overlap_words * sizeof(uint32_t), cudaMemcpyDeviceToHost,
+                                 stream));
+  BWL_CUDA_CHECK(cudaStreamSynchronize(stream));
+  engine::check_column_order(collection, plan, overlaps);
   if (clock_.enabled()) ++clock_.times.batches;
 }
 

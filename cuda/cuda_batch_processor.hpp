@@ -83,12 +83,14 @@ class CudaBatchProcessor : public engine::BatchProcessor {
   MemoryBank bank_;
   PinnedBuffer outcomes_host_;
   PinnedBuffer offsets_host_;
+  PinnedBuffer overlaps_host_;
   DeviceBuffer inflated_;
   DeviceBuffer outcomes_;
   DeviceBuffer offsets_;
   DeviceBuffer runs_;
   DeviceBuffer sums_;
   DeviceBuffer covered_;
+  DeviceBuffer overlaps_;
   StageClock clock_;
 };
 

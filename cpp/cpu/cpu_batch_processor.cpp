@@ -69,8 +69,8 @@ void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collecti
       keep_for);
 }
 
-void CpuBatchProcessor::fill_column(const engine::BatchRequest& request, const engine::BatchPlan& plan,
-                                    size_t column, WorkerScratch& scratch, void* out) {
+void CpuBatchProcessor::fill_column(const engine::Collection& collection, const engine::BatchRequest& request,
+                                    const engine::BatchPlan& plan, size_t column, WorkerScratch& scratch, void* out) {
   const size_t w = column / plan.n_tracks;
   const size_t k = column % plan.n_tracks;
   const stages::ColumnQuery& q = plan.columns[column];
@@ -78,18 +78,32 @@ void CpuBatchProcessor::fill_column(const engine::BatchRequest& request, const e
   const uint32_t n_cells = plan.cells;
   scratch.cells.resize(n_cells);
   float* cells = scratch.cells.data();
+  // Runs of different blocks that overlap are refused (stages::RunOrder): `earlier` is the
+  // planned block that kept the last run, named with the block whose run starts too early.
+  stages::RunOrder order;
+  uint32_t earlier = 0;
+  auto check_order = [&](uint32_t i, uint32_t kept_before) {
+    const uint32_t p = plan.column_blocks[i];
+    if (order.overlap) engine::throw_overlapping_blocks(collection, plan, earlier, p);
+    if (order.kept_runs > kept_before) earlier = p;
+  };
   if (request.window_size == 1) {
     std::fill(cells, cells + n_cells, request.default_value);
     for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {
       const auto [runs, n] = column_runs(block_runs_[plan.column_blocks[i]], q);
-      stages::fill_single_base_cells(runs, n, q, scale, cells);
+      const uint32_t kept_before = order.kept_runs;
+      stages::fill_single_base_cells(runs, n, q, scale, order, cells);
+      check_order(i, kept_before);
     }
   } else {
     scratch.sums.assign(n_cells, 0.0);
     scratch.covered.assign(n_cells, 0);
     for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {
       const auto [runs, n] = column_runs(block_runs_[plan.column_blocks[i]], q);
-      stages::accumulate_window_cells(runs, n, q, request.window_size, scratch.sums.data(), scratch.covered.data());
+      const uint32_t kept_before = order.kept_runs;
+      stages::accumulate_window_cells(runs, n, q, request.window_size, order, scratch.sums.data(),
+                                      scratch.covered.data());
+      check_order(i, kept_before);
     }
     for (uint32_t c = 0; c < n_cells; ++c) {
       cells[c] = stages::finalize_window_cell(scratch.sums[c], scratch.covered[c], request.window_size, scale,
@@ -158,7 +172,9 @@ void CpuBatchProcessor::run(const engine::Collection& collection, const engine::
     const size_t w = t / slices;
     const size_t k0 = (t % slices) * tracks_per_task;
     const size_t k1 = std::min(plan.n_tracks, k0 + tracks_per_task);
-    for (size_t k = k0; k < k1; ++k) fill_column(request, plan, w * plan.n_tracks + k, scratch_[worker], out);
+    for (size_t k = k0; k < k1; ++k) {
+      fill_column(collection, request, plan, w * plan.n_tracks + k, scratch_[worker], out);
+    }
   });
 }
 

@@ -61,8 +61,8 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   // Decodes the planned blocks misses_[first, last) (all of one file).
   void decode_planned_blocks(const engine::Collection& collection, const engine::BatchPlan& plan, size_t first,
                              size_t last, WorkerScratch& scratch, size_t worker);
-  void fill_column(const engine::BatchRequest& request, const engine::BatchPlan& plan, size_t column,
-                   WorkerScratch& scratch, void* out);
+  void fill_column(const engine::Collection& collection, const engine::BatchRequest& request,
+                   const engine::BatchPlan& plan, size_t column, WorkerScratch& scratch, void* out);
 
   std::mutex run_mutex_;
   ThreadPool pool_;

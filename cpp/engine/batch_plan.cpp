@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "format/block_reader.hpp"
 
 namespace bwl::engine {
 namespace {
@@ -108,6 +109,13 @@ BatchPlan plan_batch(const Collection& collection, const BatchRequest& r) {
     }
   }
   return plan;
+}
+
+void throw_overlapping_blocks(const Collection& collection, const BatchPlan& plan, uint32_t earlier, uint32_t later) {
+  const format::BigWigFile& file = collection.file(plan.blocks[later].file);
+  const std::vector<format::DataBlock>& blocks = file.block_index().blocks();
+  throw format::overlapping_blocks_error(file.path(), blocks[plan.blocks[earlier].block].offset,
+                                         blocks[plan.blocks[later].block].offset);
 }
 
 }  // namespace bwl::engine

@@ -60,4 +60,10 @@ struct BatchPlan {
 // a bad window size, a track index out of range, a chromosome id out of range) and plans it.
 BatchPlan plan_batch(const Collection& collection, const BatchRequest& request);
 
+// A column's fill found a run of planned block `later` starting before the end of the run that
+// planned block `earlier` kept (stages::RunOrder): throws FormatError naming the file and both
+// blocks' byte offsets. Every backend reports it so.
+[[noreturn]] void throw_overlapping_blocks(const Collection& collection, const BatchPlan& plan, uint32_t earlier,
+                                           uint32_t later);
+
 }  // namespace bwl::engine

@@ -100,6 +100,13 @@ void check_outcomes(const Collection& collection, const BatchPlan& plan, const s
   }
 }
 
+void check_column_order(const Collection& collection, const BatchPlan& plan, const uint32_t* overlaps) {
+  const size_t n_columns = plan.batch * plan.n_tracks;
+  for (size_t c = 0; c < n_columns; ++c) {
+    if (overlaps[2 * c + 1] != 0) throw_overlapping_blocks(collection, plan, overlaps[2 * c], overlaps[2 * c + 1] - 1);
+  }
+}
+
 uint64_t scan_run_offsets(const stages::BlockOutcome* outcomes, size_t n, uint64_t* offsets) {
   uint64_t total = 0;
   for (size_t i = 0; i < n; ++i) {

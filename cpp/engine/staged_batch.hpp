@@ -46,6 +46,10 @@ void read_staged_bytes(const Collection& collection, const BatchPlan& plan, cons
 // that did not inflate or decode.
 void check_outcomes(const Collection& collection, const BatchPlan& plan, const stages::BlockOutcome* outcomes);
 
+// Throws FormatError (engine::throw_overlapping_blocks) for the first column whose fill reported
+// runs of two blocks that overlap; `overlaps` is StagedBatchView::overlaps as filled.
+void check_column_order(const Collection& collection, const BatchPlan& plan, const uint32_t* overlaps);
+
 // offsets[i] = runs kept by blocks before i; returns the total.
 uint64_t scan_run_offsets(const stages::BlockOutcome* outcomes, size_t n, uint64_t* offsets);
 

@@ -40,13 +40,42 @@ void BigWigFile::check_range(size_t chrom_index, int64_t start, int64_t end) con
   }
 }
 
+// Both walk the blocks in file order with a stages::RunOrder, so that items of different blocks
+// that overlap are refused (FormatError naming both blocks) rather than read one way here and
+// another in window averages.
+namespace {
+
+struct BlockOrderCheck {
+  const std::string& path;
+  const BlockIndex& index;
+  const std::vector<uint32_t>& block_numbers;
+  stages::RunOrder order;
+  size_t visited = 0;
+  size_t earlier = 0;  // position in block_numbers of the block that kept the last run
+
+  // After visiting the next block: throws if one of its runs started too early.
+  void after_block(uint32_t kept_before) {
+    const size_t here = visited++;
+    if (order.overlap) {
+      throw overlapping_blocks_error(path, index.blocks()[block_numbers[earlier]].offset,
+                                     index.blocks()[block_numbers[here]].offset);
+    }
+    if (order.kept_runs > kept_before) earlier = here;
+  }
+};
+
+}  // namespace
+
 void BigWigFile::values(size_t chrom_index, uint32_t start, uint32_t end, float default_value, float* out,
                         BlockScratch& scratch) const {
   std::fill(out, out + (end - start), default_value);
   // The batch fill with a window that is exactly [start, end) and no scaling.
   const stages::ColumnQuery query{start, chroms_[chrom_index].id, start, end};
+  BlockOrderCheck check{path(), index_, scratch.block_numbers, {}};
   visit_blocks(chrom_index, start, end, scratch, [&](const stages::Run* runs, uint32_t n) {
-    stages::fill_single_base_cells(runs, n, query, 1.0f, out);
+    const uint32_t kept_before = check.order.kept_runs;
+    stages::fill_single_base_cells(runs, n, query, 1.0f, check.order, out);
+    check.after_block(kept_before);
   });
 }
 
@@ -54,10 +83,16 @@ std::vector<stages::Run> BigWigFile::intervals(size_t chrom_index, uint32_t star
                                                BlockScratch& scratch) const {
   std::vector<stages::Run> found;
   const uint32_t chrom_id = chroms_[chrom_index].id;
+  BlockOrderCheck check{path(), index_, scratch.block_numbers, {}};
   visit_blocks(chrom_index, start, end, scratch, [&](const stages::Run* runs, uint32_t n) {
+    const uint32_t kept_before = check.order.kept_runs;
     for (uint32_t r = 0; r < n; ++r) {
-      if (runs[r].chrom_id == chrom_id && runs[r].end > start && runs[r].start < end) found.push_back(runs[r]);
+      if (runs[r].chrom_id == chrom_id && runs[r].end > start && runs[r].start < end) {
+        check.order.keep(runs[r]);
+        found.push_back(runs[r]);
+      }
     }
+    check.after_block(kept_before);
   });
   return found;
 }

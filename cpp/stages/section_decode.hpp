@@ -28,11 +28,12 @@
 // bases, window averages, CPU and GPU, the survey behind `validate`) refuses it alike rather
 // than answering differently: pyBigWig would let the later item win per base, and a window
 // average over overlapping items has no stored meaning.
-// Checked within a block here. Items of different blocks that overlap are found by the survey
-// behind `validate` (format/block_survey.cpp), which walks every block in order; the batch path
-// reads only the blocks a window needs and does not see them (R-tree extents cannot be trusted
-// to find them: libBigWig writes extents that overlap for items that do not), so there the
-// window average clamps its covered-base count (stages/window_fill.hpp) and stays bounded.
+// Checked within a block here. Items of different blocks that overlap are refused by the fill,
+// which walks the runs of one window's blocks in file order (stages::RunOrder in
+// stages/window_fill.hpp: one comparison per run kept), on every path, with the offsets of both
+// blocks; the survey behind `validate` (format/block_survey.cpp) walks every block in order and
+// finds them too. R-tree extents cannot be used instead: libBigWig writes extents that overlap
+// for items that do not. A read sees such an overlap only when its range reaches both items.
 #include <cstddef>
 #include <cstdint>
 

@@ -80,6 +80,9 @@ struct StagedBatchView {
   // window_size > 1: per-cell sums and covered bases, [cell * n_columns + column], zeroed.
   double* sums;
   uint32_t* covered;
+  // Per column, zeroed: {earlier block, later block + 1} when the column's runs overlap across
+  // blocks (stages::RunOrder); the host turns the first such column into an error.
+  uint32_t* overlaps;  // 2 * n_columns
 };
 
 // The bytes decode reads for block i: inflated, or the staged bytes themselves when stored raw.
@@ -161,6 +164,19 @@ BWL_HD inline void fill_column(const StagedBatchView& v, uint32_t c) {
   // Cell i of this column is output element (w * cells + i) * n_tracks + k.
   const uint64_t base = uint64_t{w} * v.cells * v.n_tracks + k;
   const uint64_t stride = v.n_tracks;
+  // Runs of different blocks that overlap (stages::RunOrder): reported, and the column left
+  // unfinished, since the host refuses the batch.
+  RunOrder order;
+  uint32_t earlier = 0;
+  auto in_order = [&](uint32_t b, uint32_t kept_before) {
+    if (order.overlap) {
+      v.overlaps[2 * c] = earlier;
+      v.overlaps[2 * c + 1] = b + 1;
+      return false;
+    }
+    if (order.kept_runs > kept_before) earlier = b;
+    return true;
+  };
   if (v.window_size == 1) {
     for (uint32_t j = v.column_begin[c]; j < v.column_begin[c + 1]; ++j) {
       const uint32_t b = v.column_blocks[j];
@@ -168,9 +184,11 @@ BWL_HD inline void fill_column(const StagedBatchView& v, uint32_t c) {
       const uint32_t n = v.outcomes[b].runs;
       void* out = v.out;
       const bool bf16 = v.bfloat16;
-      fill_single_base(runs, n, q, scale, [out, base, stride, bf16](int64_t cell, float x) {
+      const uint32_t kept_before = order.kept_runs;
+      fill_single_base(runs, n, q, scale, order, [out, base, stride, bf16](int64_t cell, float x) {
         store_output(out, base + static_cast<uint64_t>(cell) * stride, bf16, x);
       });
+      if (!in_order(b, kept_before)) return;
     }
     return;
   }
@@ -179,11 +197,13 @@ BWL_HD inline void fill_column(const StagedBatchView& v, uint32_t c) {
   const uint64_t cell_stride = v.n_columns;
   for (uint32_t j = v.column_begin[c]; j < v.column_begin[c + 1]; ++j) {
     const uint32_t b = v.column_blocks[j];
-    accumulate_window(v.runs + v.run_offsets[b], v.outcomes[b].runs, q, v.window_size,
+    const uint32_t kept_before = order.kept_runs;
+    accumulate_window(v.runs + v.run_offsets[b], v.outcomes[b].runs, q, v.window_size, order,
                       [sums, covered, cell_stride](int64_t cell, double sum, uint32_t bases) {
                         sums[cell * cell_stride] += sum;
                         covered[cell * cell_stride] += bases;
                       });
+    if (!in_order(b, kept_before)) return;
   }
   for (uint32_t i = 0; i < v.cells; ++i) {
     const float x = finalize_window_cell(sums[i * cell_stride], covered[i * cell_stride], v.window_size, scale,

@@ -25,15 +25,38 @@ struct ColumnQuery {
   uint32_t lo, hi;       // bases that may hold data; lo >= hi when none can
 };
 
+// The runs one column reads, walked block by block in file order, must each start at or after
+// the end of the run the column kept before: decoding refuses items out of order within a block
+// (stages/section_decode.hpp), and this catches items of different blocks that overlap (a
+// corrupt file), so that single bases and window averages refuse such a window alike instead of
+// answering differently. Only runs the fill keeps (the column's chromosome, inside [lo, hi)) are
+// compared, one comparison per run, so a block that feeds several windows, blocks of other
+// chromosomes and the stretch of a cached block are all walked as the same in-order sequence.
+// Because blocks are decoded in order, an overlap can only be found at the first run a block
+// keeps: the caller names that block and the block that kept the run before.
+struct RunOrder {
+  uint32_t kept_end = 0;   // end of the last run kept
+  uint32_t kept_runs = 0;  // runs kept so far
+  bool overlap = false;    // some kept run started before the end of the run kept before it
+  BWL_HD void keep(const Run& run) {
+    if (run.start < kept_end) overlap = true;
+    kept_end = run.end;
+    ++kept_runs;
+  }
+};
+
 // window_size == 1: cell i is base window_start + i. Calls store(i, scale * value) for every
-// base the runs cover, run by run in order, so later runs win where runs overlap (as libBigWig
-// does; no valid file has overlaps); bases no run covers are not stored: the caller pre-fills
-// the default. `store` lets the CUDA backend write strided, converted output directly.
+// base the runs cover, run by run in order; runs that overlap set order.overlap (the caller
+// refuses the window), though later runs would win; bases no run covers are not stored: the
+// caller pre-fills the default. `store` lets the CUDA backend write strided, converted output
+// directly.
 template <typename Store>
-BWL_HD inline void fill_single_base(const Run* runs, uint32_t n_runs, const ColumnQuery& q, float scale, Store&& store) {
+BWL_HD inline void fill_single_base(const Run* runs, uint32_t n_runs, const ColumnQuery& q, float scale,
+                                    RunOrder& order, Store&& store) {
   for (uint32_t r = 0; r < n_runs; ++r) {
     const Run run = runs[r];
     if (run.chrom_id != q.chrom_id || run.end <= q.lo || run.start >= q.hi) continue;
+    order.keep(run);
     const uint32_t from = run.start > q.lo ? run.start : q.lo;
     const uint32_t to = run.end < q.hi ? run.end : q.hi;
     const float v = run.value * scale;
@@ -44,8 +67,8 @@ BWL_HD inline void fill_single_base(const Run* runs, uint32_t n_runs, const Colu
 // fill_single_base into contiguous cells. BigWig.values() is this with the window [start, end)
 // and scale 1.
 BWL_HD inline void fill_single_base_cells(const Run* runs, uint32_t n_runs, const ColumnQuery& q, float scale,
-                                          float* cells) {
-  fill_single_base(runs, n_runs, q, scale, [cells](int64_t cell, float v) { cells[cell] = v; });
+                                          RunOrder& order, float* cells) {
+  fill_single_base(runs, n_runs, q, scale, order, [cells](int64_t cell, float v) { cells[cell] = v; });
 }
 
 // window_size > 1: calls add(cell, sum, bases) with each run's contribution to each cell it
@@ -53,10 +76,11 @@ BWL_HD inline void fill_single_base_cells(const Run* runs, uint32_t n_runs, cons
 // 128-base cell of float values is exact to well below float precision.
 template <typename Add>
 BWL_HD inline void accumulate_window(const Run* runs, uint32_t n_runs, const ColumnQuery& q, uint32_t window_size,
-                                     Add&& add) {
+                                     RunOrder& order, Add&& add) {
   for (uint32_t r = 0; r < n_runs; ++r) {
     const Run run = runs[r];
     if (run.chrom_id != q.chrom_id || run.end <= q.lo || run.start >= q.hi) continue;
+    order.keep(run);
     int64_t from = (run.start > q.lo ? run.start : q.lo) - q.window_start;
     const int64_t to = (run.end < q.hi ? run.end : q.hi) - q.window_start;
     const double v = run.value;
@@ -72,8 +96,9 @@ BWL_HD inline void accumulate_window(const Run* runs, uint32_t n_runs, const Col
 
 // accumulate_window into contiguous per-cell sums and covered-base counts.
 BWL_HD inline void accumulate_window_cells(const Run* runs, uint32_t n_runs, const ColumnQuery& q,
-                                           uint32_t window_size, double* sums, uint32_t* covered) {
-  accumulate_window(runs, n_runs, q, window_size, [sums, covered](int64_t cell, double sum, uint32_t bases) {
+                                           uint32_t window_size, RunOrder& order, double* sums,
+                                           uint32_t* covered) {
+  accumulate_window(runs, n_runs, q, window_size, order, [sums, covered](int64_t cell, double sum, uint32_t bases) {
     sums[cell] += sum;
     covered[cell] += bases;
   });
@@ -81,8 +106,9 @@ BWL_HD inline void accumulate_window_cells(const Run* runs, uint32_t n_runs, con
 
 BWL_HD inline float finalize_window_cell(double sum, uint32_t covered, uint32_t window_size, float scale,
                                          float default_value) {
-  // Only items that overlap (a corrupt file, across blocks: see stages/section_decode.hpp) can
-  // count a base twice; the clamp keeps the default's weight from wrapping to ~4e9.
+  // Runs that overlap are refused (RunOrder above), so no base is counted twice; the clamp is a
+  // defensive bound that keeps the default's weight from wrapping to ~4e9 should a caller ever
+  // fill from runs it has not checked.
   if (covered > window_size) covered = window_size;
   if (default_value != default_value) {  // NaN default: mean of the covered bases
     return covered == 0 ? default_value : static_cast<float>(sum * scale / covered);

@@ -57,8 +57,35 @@ TEST(WindowFill, SingleBaseCellsAreScaledAndClipped) {
   const std::vector<bwl::stages::Run> runs = {{0, 5, 12, 1.0f}, {1, 0, 100, 9.0f}, {0, 14, 30, 2.0f}};
   bwl::stages::ColumnQuery q{8, 0, 8, 16};  // window [8, 18), data only in [8, 16)
   std::vector<float> cells(10, -1.0f);
-  bwl::stages::fill_single_base_cells(runs.data(), 3, q, 2.0f, cells.data());
+  bwl::stages::RunOrder order;
+  bwl::stages::fill_single_base_cells(runs.data(), 3, q, 2.0f, order, cells.data());
   EXPECT_EQ(cells, (std::vector<float>{2, 2, 2, 2, -1, -1, 4, 4, -1, -1}));
+  EXPECT_FALSE(order.overlap) << "the run of another chromosome is not compared";
+  EXPECT_EQ(order.kept_runs, 2u);
+}
+
+TEST(WindowFill, RunOrderFlagsARunStartingBeforeTheKeptRunEnds) {
+  // Two blocks' runs walked in turn: [0, 10) then [5, 15) overlap; a run outside the window or
+  // of another chromosome is not compared; a run starting exactly at the kept end is in order.
+  const std::vector<bwl::stages::Run> first = {{0, 0, 10, 1.0f}};
+  const std::vector<bwl::stages::Run> touching = {{1, 2, 4, 7.0f}, {0, 10, 12, 3.0f}};
+  const std::vector<bwl::stages::Run> overlapping = {{0, 5, 15, 2.0f}};
+  bwl::stages::ColumnQuery q{0, 0, 0, 20};
+  std::vector<double> sums(2, 0.0);
+  std::vector<uint32_t> covered(2, 0);
+  bwl::stages::RunOrder order;
+  bwl::stages::accumulate_window_cells(first.data(), 1, q, 10, order, sums.data(), covered.data());
+  bwl::stages::accumulate_window_cells(touching.data(), 2, q, 10, order, sums.data(), covered.data());
+  EXPECT_FALSE(order.overlap);
+  bwl::stages::accumulate_window_cells(overlapping.data(), 1, q, 10, order, sums.data(), covered.data());
+  EXPECT_TRUE(order.overlap);
+
+  bwl::stages::RunOrder clipped;  // the window [12, 20) keeps only [5, 15): nothing to compare
+  std::vector<float> cells(8, 0.0f);
+  const bwl::stages::ColumnQuery late{12, 0, 12, 20};
+  bwl::stages::fill_single_base_cells(first.data(), 1, late, 1.0f, clipped, cells.data());
+  bwl::stages::fill_single_base_cells(overlapping.data(), 1, late, 1.0f, clipped, cells.data());
+  EXPECT_FALSE(clipped.overlap);
 }
 
 TEST(WindowFill, AveragesFollowTheReferenceArithmetic) {
@@ -67,7 +94,8 @@ TEST(WindowFill, AveragesFollowTheReferenceArithmetic) {
   bwl::stages::ColumnQuery q{0, 0, 0, 8};
   std::vector<double> sums(2, 0.0);
   std::vector<uint32_t> covered(2, 0);
-  bwl::stages::accumulate_window_cells(runs.data(), 1, q, 4, sums.data(), covered.data());
+  bwl::stages::RunOrder order;
+  bwl::stages::accumulate_window_cells(runs.data(), 1, q, 4, order, sums.data(), covered.data());
   EXPECT_EQ(covered, (std::vector<uint32_t>{3, 2}));
   EXPECT_FLOAT_EQ(bwl::stages::finalize_window_cell(sums[0], covered[0], 4, 1.0f, 0.0f), 1.5f);
   EXPECT_FLOAT_EQ(bwl::stages::finalize_window_cell(sums[1], covered[1], 4, 1.0f, 10.0f), (4.0f + 20.0f) / 4);
@@ -81,7 +109,8 @@ TEST(WindowFill, NegativeWindowStartsUse64BitCoordinates) {
   bwl::stages::ColumnQuery q{-2, 0, 0, 2};  // window [-2, 2) of 2-base cells: data only in [0, 2)
   std::vector<double> sums(2, 0.0);
   std::vector<uint32_t> covered(2, 0);
-  bwl::stages::accumulate_window_cells(runs.data(), 1, q, 2, sums.data(), covered.data());
+  bwl::stages::RunOrder order;
+  bwl::stages::accumulate_window_cells(runs.data(), 1, q, 2, order, sums.data(), covered.data());
   EXPECT_EQ(covered, (std::vector<uint32_t>{0, 2}));
 }
 

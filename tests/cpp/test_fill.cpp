@@ -8,7 +8,8 @@
 namespace {
 // Fills out[0, end - start) from runs of `chrom` clipped to [start, end), unscaled.
 void fill_bases(const bwl::stages::Run* runs, uint32_t n, uint32_t chrom, uint32_t start, uint32_t end, float* out) {
-  bwl::stages::fill_single_base_cells(runs, n, bwl::stages::ColumnQuery{start, chrom, start, end}, 1.0f, out);
+  bwl::stages::RunOrder order;
+  bwl::stages::fill_single_base_cells(runs, n, bwl::stages::ColumnQuery{start, chrom, start, end}, 1.0f, order, out);
 }
 }  // namespace
 

@@ -55,6 +55,7 @@ std::vector<uint8_t> run_staged_on_host(const Collection& collection, const Batc
   std::vector<uint8_t> out(n_out * element_bytes(request.dtype));
   std::vector<double> sums(request.window_size > 1 ? n_out : 0, 0.0);
   std::vector<uint32_t> covered(sums.size(), 0);
+  std::vector<uint32_t> overlaps(2 * n_columns, 0);
 
   bwl::stages::StagedBatchView v{};
   v.blocks = layout.blocks.data();
@@ -76,6 +77,7 @@ std::vector<uint8_t> run_staged_on_host(const Collection& collection, const Batc
   v.out = out.data();
   v.sums = sums.data();
   v.covered = covered.data();
+  v.overlaps = overlaps.data();
 
   // Per chunk: inflate and count, learn the counts, write the runs (before the next chunk
   // reuses the arena). Runs grow keeping what earlier chunks wrote, as on the device.
@@ -97,6 +99,7 @@ std::vector<uint8_t> run_staged_on_host(const Collection& collection, const Batc
     for (uint64_t e = 0; e < n_out; ++e) bwl::stages::prefill_output(v, e);
   }
   for (uint32_t c = 0; c < v.n_columns; ++c) bwl::stages::fill_column(v, c);
+  bwl::engine::check_column_order(collection, plan, overlaps.data());
   return out;
 }
 
@@ -310,6 +313,40 @@ TEST(StagedBatch, ACorruptBlockNamesTheFileAndOffset) {
     EXPECT_NE(msg.find("byte offset " + std::to_string(layout.block_offsets[1])), std::string::npos) << msg;
   }
   EXPECT_THROW(run_cpu(collection, r), bwl::FormatError);
+}
+
+TEST(StagedBatch, ItemsOverlappingAcrossBlocksAreRefusedAsTheCpuBackendRefusesThem) {
+  // Block 0: [0, 10) = 1; block 1: [5, 15) = 2 (a corrupt file). Every fill path, cache on or off
+  // (hits are staged as runs), reports both blocks' offsets.
+  FileSpec spec;
+  spec.chroms = {{"chr1", 1000}};
+  spec.blocks.push_back(Block{bedgraph_section(0, {{0, 10, 1.0f}}), 0, 0, 0, 10});
+  spec.blocks.push_back(Block{bedgraph_section(0, {{5, 15, 2.0f}}), 0, 5, 0, 15});
+  Layout layout;
+  TempFile bad(build_bigwig(spec, &layout));
+  for (uint64_t cache_bytes : {uint64_t{0}, uint64_t{1} << 20}) {
+    Collection collection({bad.path()}, 1, cache_bytes);
+    for (uint32_t window_size : {1u, 8u}) {
+      BatchRequest r;
+      r.chroms = {0, 0};
+      r.starts = {64, 0};  // the first window reads neither item: the second column reports
+      r.length = 64;
+      r.window_size = window_size;
+      r.tracks = {0};
+      r.scales = {1.0f};
+      EXPECT_THROW(run_cpu(collection, r), bwl::FormatError);  // fills the cache when it is on
+      try {
+        run_staged_on_host(collection, r);
+        FAIL() << "window_size " << window_size << ", cache " << cache_bytes << ": overlap not reported";
+      } catch (const bwl::FormatError& e) {
+        const std::string msg = e.what();
+        EXPECT_NE(msg.find(bad.path()), std::string::npos) << msg;
+        EXPECT_NE(msg.find("overlap"), std::string::npos) << msg;
+        EXPECT_NE(msg.find(std::to_string(layout.block_offsets[0])), std::string::npos) << msg;
+        EXPECT_NE(msg.find("byte offset " + std::to_string(layout.block_offsets[1])), std::string::npos) << msg;
+      }
+    }
+  }
 }
 
 TEST(StagedBatch, ChunkedInflateMatchesTheCpuBackend) {

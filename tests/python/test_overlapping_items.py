@@ -66,3 +66,40 @@ def test_validate_reports_the_overlap_with_its_byte_offset(overlapping) -> None:
     assert str(offsets[1]) not in text  # the intact block is not reported
     facts = file_facts(path)
     assert [p["offset"] for p in facts["problems"]] == [offsets[0]]
+
+
+@pytest.fixture()
+def overlapping_across_blocks(tmp_path: Path) -> tuple[Path, list[int]]:
+    """Block 0: [0, 10) = 1; block 1: [5, 15) = 2. pyBigWig reads [0, 8) as 1 1 1 1 1 2 2 2
+    (mean 1.375); summing both items' bases (before) averaged it as 1.75 with a clamped count."""
+    path = tmp_path / "overlapping_across_blocks.bw"
+    offsets = write_bigwig(path, CHROMS, [(0, [(0, 10, 1.0)]), (0, [(5, 15, 2.0)]), (1, [(0, 10, 3.0)])])
+    return path, offsets
+
+
+def test_items_overlapping_across_blocks_are_refused_by_every_path(overlapping_across_blocks) -> None:
+    path, offsets = overlapping_across_blocks
+    assert pyBigWig.open(str(path)).values("chr1", 0, 8) == [1.0] * 5 + [2.0] * 3
+    both = rf"{offsets[1]}.*{offsets[0]}.*overlap.*byte offset {offsets[1]}"
+    with pytest.raises(BigWigError, match=both):
+        BigWig(path).values("chr1", 0, 100)
+    with pytest.raises(BigWigError, match=both):
+        BigWig(path).intervals("chr1", 0, 100)
+    for cache_bytes in (0, 1 << 20):
+        collection = BigWigCollection(path, cache_bytes=cache_bytes)
+        for _ in range(2):  # the second round is served by the cache when it is on
+            for window_size in (1, 8):
+                with pytest.raises(BigWigError, match=both):
+                    collection.get_batch(["chr1"], [0], [128], window_size=window_size, device="cpu")
+        # Windows that reach only one of the two items, and the other chromosome, still read.
+        batch = np.from_dlpack(
+            collection.get_batch(["chr1", "chr2"], [10, 0], [18, 8], window_size=4, device="cpu"))
+        assert batch[:, :, 0].tolist() == [[2.0, 0.5], [3.0, 3.0]]  # default 0 for [15, 18)
+    np.testing.assert_array_equal(BigWig(path).values("chr1", 10, 16), [2.0] * 5 + [np.nan])
+
+
+def test_validate_reports_the_overlap_across_blocks(overlapping_across_blocks) -> None:
+    path, offsets = overlapping_across_blocks
+    out = io.StringIO()
+    assert cli_main(["validate", str(path)], out=out) == 1
+    assert f"at byte {offsets[1]}" in out.getvalue(), out.getvalue()
