@@ -48,6 +48,11 @@ struct HuffmanCode {
   uint16_t symbol[kLitLenSymbols];
 };
 
+// refill() leaves at least this many valid bits in the buffer: every step of the decoder reads
+// at most this many between two refills (static_asserts below, where each step is written).
+// The fast path's `bits |= 56` and `pos += (63 - bits) >> 3` are written for exactly 56.
+constexpr uint32_t kRefillBits = 56;
+
 // Bits are consumed least-significant first from a 64-bit buffer refilled up to 56+ bits.
 struct BitReader {
   const uint8_t* in;
@@ -147,6 +152,7 @@ BWL_HD inline bool build_code(HuffmanCode& h, const uint8_t* lengths, uint32_t n
 }
 
 // Decodes one symbol; -1 for bits that are no code. Needs kMaxCodeBits valid bits in r.
+static_assert(kMaxCodeBits <= kRefillBits, "a code must decode from one refill");
 BWL_HD inline int decode_symbol(BitReader& r, const HuffmanCode& h) {
   const uint16_t entry = h.fast[r.peek(kFastBits)];
   if (entry != 0) {
@@ -222,120 +228,176 @@ struct InflateTables {
   inflate_detail::HuffmanCode dist;
 };
 
-// Inflates the zlib stream in[0, in_size) into out[0, capacity).
+namespace inflate_detail {
+
+// Bit budgets of the steps below, each read from one refill (kRefillBits).
+constexpr uint32_t kLengthExtraBits = 5;     // length symbols 265..284
+constexpr uint32_t kDistanceExtraBits = 13;  // distance symbols 28, 29
+constexpr uint32_t kBlockHeaderBits = 1 + 2;                 // BFINAL, BTYPE
+constexpr uint32_t kDynamicCountBits = 5 + 5 + 4;            // HLIT, HDIST, HCLEN
+constexpr uint32_t kCodeLengthBits = 3;                      // per code-length code length
+constexpr uint32_t kCodeLengthsBeforeRefill = 9;             // read before the second refill
+constexpr uint32_t kMaxCodeLengthExtraBits = 7;              // symbol 18: 11..138 zeros
+
+// A length code with its extra bits and a distance code with its extra bits, after one refill.
+static_assert(2 * kMaxCodeBits + kLengthExtraBits + kDistanceExtraBits <= kRefillBits,
+              "a match must decode from one refill");
+// The block header and the three counts of a dynamic block, after one refill; then up to 19
+// code-length code lengths, which take two refills (19 * 3 > 56).
+static_assert(kBlockHeaderBits + kDynamicCountBits <= kRefillBits, "a dynamic block header must read from one refill");
+static_assert(kCodeLengthsBeforeRefill * kCodeLengthBits <= kRefillBits &&
+                  (kCodeLengthSymbols - kCodeLengthsBeforeRefill) * kCodeLengthBits <= kRefillBits,
+              "the code-length code lengths must read from two refills");
+// One code-length symbol with its repeat count, after one refill.
+static_assert(kMaxCodeBits + kMaxCodeLengthExtraBits <= kRefillBits, "a code-length symbol must read from one refill");
+
+// The fixed codes of a BTYPE 1 block (RFC 1951, 3.2.6).
+BWL_HD inline void build_fixed_codes(InflateTables& tables) {
+  uint8_t lengths[kLitLenSymbols];
+  for (uint32_t s = 0; s < kLitLenSymbols; ++s) lengths[s] = s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8;
+  build_code(tables.litlen, lengths, kLitLenSymbols, false);
+  for (uint32_t s = 0; s < kDistSymbols; ++s) lengths[s] = 5;
+  build_code(tables.dist, lengths, kDistSymbols, false);
+}
+
+// Reads the code definitions of a BTYPE 2 block (RFC 1951, 3.2.7) into `tables`; false for a
+// corrupt definition. `r` holds the bits right after the block header, from the same refill.
+BWL_HD inline bool read_dynamic_codes(BitReader& r, InflateTables& tables) {
+  const uint32_t n_litlen = r.take(5) + 257;
+  const uint32_t n_dist = r.take(5) + 1;
+  const uint32_t n_codelen = r.take(4) + 4;
+  if (n_litlen > 286 || n_dist > 30) return false;
+  const uint8_t order[kCodeLengthSymbols] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+  uint8_t lengths[kLitLenSymbols + kDistSymbols];
+  for (uint32_t i = 0; i < kCodeLengthSymbols; ++i) lengths[i] = 0;
+  r.refill();
+  for (uint32_t i = 0; i < n_codelen; ++i) {
+    if (i == kCodeLengthsBeforeRefill) r.refill();
+    lengths[order[i]] = static_cast<uint8_t>(r.take(kCodeLengthBits));
+  }
+  // The code-length code is built into the distance table, which is rebuilt below.
+  if (!build_code(tables.dist, lengths, kCodeLengthSymbols, true)) return false;
+  uint32_t n = 0;
+  while (n < n_litlen + n_dist) {
+    r.refill();
+    if (r.overran()) return false;
+    const int sym = decode_symbol(r, tables.dist);
+    if (sym < 0) return false;
+    if (sym < 16) {
+      lengths[n++] = static_cast<uint8_t>(sym);
+      continue;
+    }
+    uint8_t value = 0;
+    uint32_t repeat;
+    if (sym == 16) {
+      if (n == 0) return false;  // nothing to repeat
+      value = lengths[n - 1];
+      repeat = 3 + r.take(2);
+    } else if (sym == 17) {
+      repeat = 3 + r.take(3);
+    } else {
+      repeat = 11 + r.take(kMaxCodeLengthExtraBits);
+    }
+    if (n + repeat > n_litlen + n_dist) return false;
+    while (repeat--) lengths[n++] = value;
+  }
+  if (lengths[256] == 0) return false;  // no end-of-block code
+  if (!build_code(tables.litlen, lengths, n_litlen, false)) return false;
+  return build_code(tables.dist, lengths + n_litlen, n_dist, false);
+}
+
+// Decodes one Huffman block's symbols with `tables` up to its end-of-block code, appending to
+// out[written, capacity). Ok, Corrupt or OutputOverflow.
+BWL_HD inline InflateStatus inflate_huffman_block(BitReader& r, const InflateTables& tables, uint8_t* out,
+                                                  uint32_t capacity, uint32_t& written) {
+  for (;;) {
+    r.refill();  // enough for a whole match: see the static_asserts above
+    if (r.overran()) return InflateStatus::Corrupt;
+    const int sym = decode_symbol(r, tables.litlen);
+    if (sym < 0) return InflateStatus::Corrupt;
+    if (sym < 256) {
+      if (written == capacity) return InflateStatus::OutputOverflow;
+      out[written++] = static_cast<uint8_t>(sym);
+      continue;
+    }
+    if (sym == 256) return InflateStatus::Ok;
+    if (sym > 285) return InflateStatus::Corrupt;
+    uint32_t length, extra;
+    length_base(static_cast<uint32_t>(sym), length, extra);
+    length += r.take(extra);
+    const int dsym = decode_symbol(r, tables.dist);
+    if (dsym < 0 || dsym > 29) return InflateStatus::Corrupt;
+    uint32_t distance;
+    distance_base(static_cast<uint32_t>(dsym), distance, extra);
+    distance += r.take(extra);
+    if (distance > written) return InflateStatus::Corrupt;
+    if (capacity - written < length) return InflateStatus::OutputOverflow;
+    // Byte by byte: a match may overlap its own output (distance < length).
+    const uint8_t* from = out + written - distance;
+    uint8_t* to = out + written;
+    for (uint32_t i = 0; i < length; ++i) to[i] = from[i];
+    written += length;
+  }
+}
+
+// Copies a stored (BTYPE 0) block, whose LEN/NLEN start at the next byte boundary of `r`, and
+// moves `r` past it.
+BWL_HD inline InflateStatus copy_stored_block(BitReader& r, const uint8_t* in, uint32_t in_size, uint8_t* out,
+                                              uint32_t capacity, uint32_t& written) {
+  const uint32_t at = r.align_to_byte();
+  if (at > in_size || in_size - at < 4) return InflateStatus::Corrupt;
+  const uint32_t len = in[at] | (uint32_t{in[at + 1]} << 8);
+  const uint32_t nlen = in[at + 2] | (uint32_t{in[at + 3]} << 8);
+  if ((len ^ 0xFFFFu) != nlen || in_size - at - 4 < len) return InflateStatus::Corrupt;
+  if (capacity - written < len) return InflateStatus::OutputOverflow;
+  memcpy(out + written, in + at + 4, len);
+  written += len;
+  r.restart_at(at + 4 + len);
+  return InflateStatus::Ok;
+}
+
+// The Deflate core (RFC 1951): every block of the stream that `r` reads, into out[0, capacity).
+BWL_HD inline InflateStatus inflate_deflate(BitReader& r, uint8_t* out, uint32_t capacity, InflateTables& tables,
+                                           uint32_t& written) {
+  bool last = false;
+  while (!last) {
+    r.refill();
+    last = r.take(1) != 0;
+    const uint32_t type = r.take(2);
+    InflateStatus status;
+    if (type == 0) {
+      status = copy_stored_block(r, r.in, r.size, out, capacity, written);
+    } else if (type == 3) {
+      status = InflateStatus::Corrupt;
+    } else {
+      if (type == 1) {
+        build_fixed_codes(tables);
+      } else if (!read_dynamic_codes(r, tables)) {
+        return InflateStatus::Corrupt;
+      }
+      status = inflate_huffman_block(r, tables, out, capacity, written);
+    }
+    if (status != InflateStatus::Ok) return status;
+  }
+  return r.consumed_past_end() ? InflateStatus::Corrupt : InflateStatus::Ok;
+}
+
+}  // namespace inflate_detail
+
+// The zlib wrapper (RFC 1950): checks the 2-byte header, inflates the Deflate stream in
+// in[0, in_size) into out[0, capacity), and checks the Adler-32 trailer.
 BWL_HD inline InflateResult inflate_zlib_portable(const uint8_t* in, uint32_t in_size, uint8_t* out,
                                                   uint32_t capacity, InflateTables& tables) {
   using namespace inflate_detail;
   constexpr InflateResult kCorrupt{InflateStatus::Corrupt, 0};
-  constexpr InflateResult kOverflow{InflateStatus::OutputOverflow, 0};
-
   if (in_size < 2 + 4) return kCorrupt;
   const uint32_t cmf = in[0], flg = in[1];
   if ((cmf & 15) != 8 || (cmf >> 4) > 7 || ((cmf << 8) | flg) % 31 != 0 || (flg & 0x20) != 0) return kCorrupt;
 
   BitReader r{in, in_size, 2, 0, 0};
   uint32_t written = 0;
-  bool last = false;
-  while (!last) {
-    r.refill();
-    last = r.take(1) != 0;
-    const uint32_t type = r.take(2);
-    if (type == 0) {  // stored
-      const uint32_t at = r.align_to_byte();
-      if (at > in_size || in_size - at < 4) return kCorrupt;
-      const uint32_t len = in[at] | (uint32_t{in[at + 1]} << 8);
-      const uint32_t nlen = in[at + 2] | (uint32_t{in[at + 3]} << 8);
-      if ((len ^ 0xFFFFu) != nlen || in_size - at - 4 < len) return kCorrupt;
-      if (capacity - written < len) return kOverflow;
-      memcpy(out + written, in + at + 4, len);
-      written += len;
-      r.restart_at(at + 4 + len);
-      continue;
-    }
-    if (type == 3) return kCorrupt;
-
-    if (type == 1) {  // fixed Huffman codes (RFC 1951, 3.2.6)
-      uint8_t lengths[kLitLenSymbols];
-      for (uint32_t s = 0; s < kLitLenSymbols; ++s) lengths[s] = s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8;
-      build_code(tables.litlen, lengths, kLitLenSymbols, false);
-      for (uint32_t s = 0; s < kDistSymbols; ++s) lengths[s] = 5;
-      build_code(tables.dist, lengths, kDistSymbols, false);
-    } else {  // dynamic Huffman codes (RFC 1951, 3.2.7)
-      const uint32_t n_litlen = r.take(5) + 257;
-      const uint32_t n_dist = r.take(5) + 1;
-      const uint32_t n_codelen = r.take(4) + 4;
-      if (n_litlen > 286 || n_dist > 30) return kCorrupt;
-      const uint8_t order[kCodeLengthSymbols] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
-      uint8_t lengths[kLitLenSymbols + kDistSymbols];
-      for (uint32_t i = 0; i < kCodeLengthSymbols; ++i) lengths[i] = 0;
-      r.refill();
-      for (uint32_t i = 0; i < n_codelen; ++i) {
-        if (i == 9) r.refill();  // 19 * 3 bits can exceed one refill's guarantee
-        lengths[order[i]] = static_cast<uint8_t>(r.take(3));
-      }
-      // The code-length code is built into the distance table, which is rebuilt below.
-      if (!build_code(tables.dist, lengths, kCodeLengthSymbols, true)) return kCorrupt;
-      uint32_t n = 0;
-      while (n < n_litlen + n_dist) {
-        r.refill();
-        if (r.overran()) return kCorrupt;
-        const int sym = decode_symbol(r, tables.dist);
-        if (sym < 0) return kCorrupt;
-        if (sym < 16) {
-          lengths[n++] = static_cast<uint8_t>(sym);
-          continue;
-        }
-        uint8_t value = 0;
-        uint32_t repeat;
-        if (sym == 16) {
-          if (n == 0) return kCorrupt;  // nothing to repeat
-          value = lengths[n - 1];
-          repeat = 3 + r.take(2);
-        } else if (sym == 17) {
-          repeat = 3 + r.take(3);
-        } else {
-          repeat = 11 + r.take(7);
-        }
-        if (n + repeat > n_litlen + n_dist) return kCorrupt;
-        while (repeat--) lengths[n++] = value;
-      }
-      if (lengths[256] == 0) return kCorrupt;  // no end-of-block code
-      if (!build_code(tables.litlen, lengths, n_litlen, false)) return kCorrupt;
-      if (!build_code(tables.dist, lengths + n_litlen, n_dist, false)) return kCorrupt;
-    }
-
-    // The block's symbols. One refill gives >= 56 bits: enough for a length code with its
-    // extra bits (15 + 5) and a distance code with its extra bits (15 + 13).
-    for (;;) {
-      r.refill();
-      if (r.overran()) return kCorrupt;
-      const int sym = decode_symbol(r, tables.litlen);
-      if (sym < 0) return kCorrupt;
-      if (sym < 256) {
-        if (written == capacity) return kOverflow;
-        out[written++] = static_cast<uint8_t>(sym);
-        continue;
-      }
-      if (sym == 256) break;
-      if (sym > 285) return kCorrupt;
-      uint32_t length, extra;
-      length_base(static_cast<uint32_t>(sym), length, extra);
-      length += r.take(extra);
-      const int dsym = decode_symbol(r, tables.dist);
-      if (dsym < 0 || dsym > 29) return kCorrupt;
-      uint32_t distance;
-      distance_base(static_cast<uint32_t>(dsym), distance, extra);
-      distance += r.take(extra);
-      if (distance > written) return kCorrupt;
-      if (capacity - written < length) return kOverflow;
-      // Byte by byte: a match may overlap its own output (distance < length).
-      const uint8_t* from = out + written - distance;
-      uint8_t* to = out + written;
-      for (uint32_t i = 0; i < length; ++i) to[i] = from[i];
-      written += length;
-    }
-  }
-  if (r.consumed_past_end()) return kCorrupt;
+  const InflateStatus status = inflate_deflate(r, out, capacity, tables, written);
+  if (status != InflateStatus::Ok) return {status, 0};
   const uint32_t at = r.align_to_byte();
   if (at > in_size || in_size - at < 4) return kCorrupt;
   const uint32_t stored = (uint32_t{in[at]} << 24) | (uint32_t{in[at + 1]} << 16) | (uint32_t{in[at + 2]} << 8) | in[at + 3];

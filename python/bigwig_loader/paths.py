@@ -1,4 +1,4 @@
-"""Finding bigWig files and matching scale keys to them (REFERENCE.md's rules)."""
+"""Finding bigWig files and matching scale keys to them (bigwig-loader 0.3's rules)."""
 
 from __future__ import annotations
 
