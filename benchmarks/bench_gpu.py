@@ -88,11 +88,10 @@ def run_case(collection, name: str, batch: int, length: int, window_size: int, n
         rows[f"CUDA backend, StreamedDataloader x{workers}"] = streamed("cuda")
 
     # Stage times: a backend of its own with timing on (each stage waited for).
-    backend = bigwig_loader._core.CudaBackend(0, 0)
+    backend = bigwig_loader._core.make_processor(0, 0)
     backend.time_stages(True)
     for b in batches[1:]:
-        ids, starts, length_, tracks, scales = collection._request_arrays(*b, window_size, None, True)
-        backend.get_batch(collection._collection, ids, starts, length_, window_size, 0.0, "float32", tracks, scales)
+        backend.load(collection.core_collection, collection.batch_request(*b, window_size))
     stages = backend.stage_times()
     n = max(1, stages.pop("batches"))
     stages = {k.removesuffix("_ms"): v / n for k, v in stages.items()}

@@ -164,14 +164,11 @@ def run_case(case: Case, device: str, rng: np.random.Generator) -> dict[str, dic
 
 def inflate_floor(case: Case, batch_size: int, rng: np.random.Generator) -> str:
     """libdeflate alone inflating exactly the unique blocks a batch needs, from memory, on the
-    same threads: the CPU backend's floor. Reaches into the backend, so only where it exists."""
+    same threads: the CPU processor's floor (a benchmark-only measurement, _core.inflate_floor)."""
     collection = bigwig_loader.BigWigCollection(corpus.ensure_corpus(case.tracks, case.spec))
-    backend = getattr(collection, "_backend", None)
-    if backend is None or not hasattr(backend, "inflate_floor"):
-        return ""
     (chroms, starts, _), = draw_batches(case.spec, [batch_size], case.length, rng)
-    f = backend.inflate_floor(collection._collection, collection._chromosome_ids(chroms), starts, case.length,
-                              np.arange(len(collection), dtype=np.uint32), 5)
+    request = collection.batch_request(chroms, starts, np.asarray(starts) + case.length)
+    f = bigwig_loader._core.inflate_floor(collection.core_collection, request, collection.n_threads, 5)
     return (f"inflate floor at batch {batch_size:,}: {f['blocks']:,} unique blocks ({f['inflated_bytes'] / 1e6:.1f} MB "
             f"inflated) in {f['seconds'] * 1e3:.1f} ms = {batch_size / f['seconds']:,.0f} windows/s")
 

@@ -128,7 +128,7 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   v.cells = plan.cells;
   v.window_size = request.window_size;
   v.default_value = request.default_value;
-  v.bfloat16 = request.dtype == DType::BFloat16;
+  v.dtype = request.dtype;
   v.out = out;
 
   // Host copies of the outcomes, zeroed: blocks of later chunks read as Ok until counted.
@@ -188,6 +188,20 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   BWL_CUDA_CHECK(cudaStreamSynchronize(stream));
   engine::check_column_order(collection, plan, overlaps);
   if (clock_.enabled()) ++clock_.times.batches;
+}
+
+void CudaBatchProcessor::load(const engine::Collection& collection, const engine::BatchRequest& request, void* out) {
+  run(collection, request, engine::plan_batch(collection, request), out);
+}
+
+std::shared_ptr<Tensor> CudaBatchProcessor::load(const engine::Collection& collection,
+                                                 const engine::BatchRequest& request) {
+  const engine::BatchPlan plan = engine::plan_batch(collection, request);
+  // Allocated on the processor's stream (stream-ordered), so run() may use it at once.
+  auto values = std::make_shared<DeviceTensor>(stream_, plan.output_shape(), request.dtype);
+  run(collection, request, plan, values->data());
+  values->record_ready(stream());
+  return values;
 }
 
 }  // namespace bwl::cuda

@@ -1,6 +1,6 @@
 #pragma once
-// The CUDA backend: the batch pipeline with fetch on host threads and inflate, decode and fill
-// on one device, on this processor's own stream.
+// The CUDA implementation of engine::BatchProcessor: the batch pipeline with fetch on host
+// threads and inflate, decode and fill on one device, on this processor's own stream.
 //
 //   host:   plan (engine) -> stored bytes of the planned blocks read into the MemoryBank
 //           (pinned), the runs of blocks the collection's host cache holds copied beside them,
@@ -20,8 +20,8 @@
 // loader worker); kept runs, sums and the staged bytes are sized by the batch. All device
 // memory is stream-ordered (stream_memory.hpp): no call waits for the whole device.
 //
-// run() returns once the last kernel is queued; the caller records when `out` is ready.
-// Thread contract: run() may be called from several threads; calls take turns (a loader worker
+// load() returns once the last kernel is queued; a new tensor records that it is ready.
+// Thread contract: load() may be called from several threads; calls take turns (a loader worker
 // owns its own processor, so its calls never wait).
 #include <cuda_runtime.h>
 
@@ -32,6 +32,7 @@
 
 #include "common/thread_pool.hpp"
 #include "device_memory.hpp"
+#include "device_tensor.hpp"
 #include "engine/batch_processor.hpp"
 #include "memory_bank.hpp"
 #include "stage_clock.hpp"
@@ -58,12 +59,16 @@ class CudaBatchProcessor : public engine::BatchProcessor {
   CudaBatchProcessor(const CudaBatchProcessor&) = delete;
   CudaBatchProcessor& operator=(const CudaBatchProcessor&) = delete;
 
-  // `out` is device memory on this processor's device, plan.output_shape() of request.dtype,
-  // usable on stream() (allocated there or on a stream it waited for).
-  void run(const engine::Collection& collection, const engine::BatchRequest& request, const engine::BatchPlan& plan,
-           void* out) override;
+  // `out` is device memory on this processor's device, usable on stream() (allocated there or
+  // on a stream it waited for); it is written once stream() reaches the point where load()
+  // returns.
+  void load(const engine::Collection& collection, const engine::BatchRequest& request, void* out) override;
+  // A new DeviceTensor, allocated on stream() (stream-ordered) and ready on it (DLPack
+  // consumers wait for it).
+  std::shared_ptr<Tensor> load(const engine::Collection& collection, const engine::BatchRequest& request) override;
 
-  int device() const { return device_; }
+  int device() const override { return device_; }
+  size_t n_threads() const override { return pool_.size(); }
   cudaStream_t stream() const { return stream_->get(); }
   const std::shared_ptr<OwnedStream>& owned_stream() const { return stream_; }
   size_t inflate_cap() const { return inflate_cap_; }
@@ -73,6 +78,11 @@ class CudaBatchProcessor : public engine::BatchProcessor {
   StageTimes stage_times();
 
  private:
+  // `out` is device memory on this processor's device, plan.output_shape() of request.dtype,
+  // usable on stream().
+  void run(const engine::Collection& collection, const engine::BatchRequest& request, const engine::BatchPlan& plan,
+           void* out);
+
   std::mutex run_mutex_;
   int device_;
   size_t inflate_cap_;

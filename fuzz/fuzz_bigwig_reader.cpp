@@ -88,7 +88,7 @@ void load_batch(const std::string& path, bool intact) {
     r.scales = {1.0f};
     const bwl::engine::BatchPlan plan = bwl::engine::plan_batch(collection, r);
     out[pass].resize(plan.batch * plan.cells * plan.n_tracks);
-    processor.run(collection, r, plan, out[pass].data());
+    processor.load(collection, r, out[pass].data());
   }
   check(out[0].size() == out[1].size() * kWindow, "batch shapes");
   // A file validate calls damaged may hold items that overlap across blocks, which the batch

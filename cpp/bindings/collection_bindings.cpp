@@ -1,18 +1,14 @@
-// Bindings of the engine and the CPU backend: _core.Collection and _core.CpuBackend.
+// Bindings of the engine's collection: _core.Collection.
 #include "bindings/collection_bindings.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "bindings/tensor_bindings.hpp"
 #include "common/errors.hpp"
-#include "cpu/cpu_batch_processor.hpp"
-#include "cpu/inflate_floor.hpp"
-#include "engine/batch_plan.hpp"
+#include "common/thread_pool.hpp"
 #include "engine/block_preload.hpp"
 #include "engine/collection.hpp"
 #include "format/block_reader.hpp"
@@ -23,61 +19,13 @@ namespace bwl::bindings {
 namespace {
 
 using engine::Collection;
+using U32Array = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>;
+using I64Array = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
 
 template <typename T>
 std::vector<T> to_vector(const py::array_t<T, py::array::c_style | py::array::forcecast>& a) {
   if (a.ndim() != 1) throw InvalidArgument("expected a 1-dimensional array");
   return std::vector<T>(a.data(), a.data() + a.size());
-}
-
-using U32Array = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>;
-using I64Array = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
-using F32Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
-
-}  // namespace
-
-engine::BatchRequest make_request(const U32Array& chroms, const I64Array& starts, int64_t length, uint32_t window_size,
-                                  float default_value, const std::string& dtype, const U32Array& tracks,
-                                  const F32Array& scales) {
-  engine::BatchRequest request;
-  request.chroms = to_vector(chroms);
-  request.starts = to_vector(starts);
-  request.length = length;
-  request.window_size = window_size;
-  request.default_value = default_value;
-  request.dtype = parse_value_dtype(dtype);
-  request.tracks = to_vector(tracks);
-  request.scales = to_vector(scales);
-  return request;
-}
-
-namespace {
-
-py::object get_batch(cpu::CpuBatchProcessor& backend, const Collection& collection, const U32Array& chroms,
-                     const I64Array& starts, int64_t length, uint32_t window_size, float default_value,
-                     const std::string& dtype, const U32Array& tracks, const F32Array& scales, const py::object& out) {
-  engine::BatchRequest request =
-      make_request(chroms, starts, length, window_size, default_value, dtype, tracks, scales);
-
-  engine::BatchPlan plan;
-  {
-    py::gil_scoped_release release;
-    plan = engine::plan_batch(collection, request);
-  }
-  if (out.is_none()) {
-    auto tensor = std::make_shared<HostTensor>(plan.output_shape(), request.dtype);
-    {
-      py::gil_scoped_release release;
-      backend.run(collection, request, plan, tensor->data());
-    }
-    return py::cast(tensor);
-  }
-  BorrowedOutput target(out, plan.output_shape(), request.dtype);
-  {
-    py::gil_scoped_release release;
-    backend.run(collection, request, plan, target.data());
-  }
-  return out;
 }
 
 }  // namespace
@@ -164,41 +112,6 @@ void bind_collection(py::module_& m) {
             return py::make_tuple(starts, ends, values);
           },
           py::arg("file"), py::arg("chrom"));
-
-  py::class_<cpu::CpuBatchProcessor>(m, "CpuBackend", "The CPU batch processor: a pool of n_threads workers.")
-      .def(py::init<size_t>(), py::arg("n_threads") = 0)
-      .def_property_readonly("n_threads", &cpu::CpuBatchProcessor::n_threads)
-      .def("get_batch", &get_batch, py::arg("collection"), py::arg("chroms"), py::arg("starts"), py::arg("length"),
-           py::arg("window_size"), py::arg("default_value"), py::arg("dtype"), py::arg("tracks"), py::arg("scales"),
-           py::arg("out") = py::none(),
-           "Plans and runs one batch with the GIL released; returns a new Tensor, or fills and returns `out`.")
-      .def(
-          "inflate_floor",
-          [](const cpu::CpuBatchProcessor& backend, const Collection& collection,
-             const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& chroms,
-             const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& starts, int64_t length,
-             const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& tracks, int repeats) {
-            engine::BatchRequest request;
-            request.chroms = to_vector(chroms);
-            request.starts = to_vector(starts);
-            request.length = length;
-            request.tracks = to_vector(tracks);
-            request.scales.assign(request.tracks.size(), 1.0f);
-            py::gil_scoped_release release;
-            const cpu::InflateFloor f =
-                cpu::measure_inflate_floor(collection, engine::plan_batch(collection, request), backend.n_threads(), repeats);
-            py::gil_scoped_acquire acquire;
-            py::dict d;
-            d["seconds"] = f.seconds;
-            d["blocks"] = f.blocks;
-            d["compressed_bytes"] = f.compressed_bytes;
-            d["inflated_bytes"] = f.inflated_bytes;
-            return d;
-          },
-          py::arg("collection"), py::arg("chroms"), py::arg("starts"), py::arg("length"), py::arg("tracks"),
-          py::arg("repeats") = 5,
-          "Benchmark floor: seconds for libdeflate to inflate exactly the unique blocks of this batch, from "
-          "memory, on as many threads as this backend (best of `repeats`).");
 }
 
 }  // namespace bwl::bindings

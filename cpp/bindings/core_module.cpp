@@ -8,9 +8,11 @@
 #include <memory>
 #include <string>
 
+#include "bindings/benchmark_bindings.hpp"
 #include "bindings/collection_bindings.hpp"
 #include "bindings/fasta_bindings.hpp"
 #include "bindings/loader_bindings.hpp"
+#include "bindings/processor_bindings.hpp"
 #include "bindings/survey_bindings.hpp"
 #include "bindings/tensor_bindings.hpp"
 #include "bindings/writer_bindings.hpp"
@@ -164,6 +166,7 @@ PYBIND11_MODULE(_core, m) {
   bwl::bindings::bind_tensor(m);
   bwl::bindings::bind_tensor_transforms(m);
   bwl::bindings::bind_collection(m);
+  bwl::bindings::bind_processors(m);
   bwl::bindings::bind_fasta(m);
   bwl::bindings::bind_loader(m);
   bwl::bindings::bind_survey(m);
@@ -171,6 +174,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("_fail_thread_starts_after", &bwl::testing::fail_thread_starts_after, py::arg("n"),
         "Test hook: the next n thread starts succeed, later ones fail as if the system refused them; n < 0 "
         "turns this off.");
+  bwl::bindings::bind_benchmarks(m);
 
 #ifdef BWL_HAVE_CUDA
   m.attr("built_with_cuda") = true;

@@ -6,12 +6,10 @@
 #include <memory>
 #include <string>
 
-#include "bindings/collection_bindings.hpp"
 #include "bindings/tensor_bindings.hpp"
-#include "cuda_backend.hpp"
+#include "cuda_batch_processor.hpp"
 #include "device_tensor.hpp"
 #include "device_transforms.hpp"
-#include "engine/collection.hpp"
 
 namespace py = pybind11;
 
@@ -19,9 +17,6 @@ namespace bwl::bindings {
 namespace {
 
 using cuda::DeviceTensor;
-using U32Array = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>;
-using I64Array = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
-using F32Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
 // __dlpack__ of a device tensor: the consumer's stream waits on the batch's last kernel (no
 // host wait), then the capsule views the device memory.
@@ -132,25 +127,21 @@ void bind_cuda(py::module_& m) {
       },
       "Tests only: leaves a stale CUDA error on this thread; returns its code.");
 
-  py::class_<cuda::CudaBackend>(m, "CudaBackend",
-                                "The CUDA batch processor of one device: its own stream, pinned staging and scratch.")
-      .def(py::init<int, size_t, size_t, size_t>(), py::arg("device"), py::arg("read_threads") = 0,
-           py::arg("staging_bytes") = 0, py::arg("inflate_cap") = cuda::kDefaultInflateCap,
+  // What the CUDA processor has beyond the BatchProcessor interface; make_processor(N) returns
+  // one (pybind11 gives Python the most derived registered type).
+  py::class_<cuda::CudaBatchProcessor, engine::BatchProcessor, std::shared_ptr<cuda::CudaBatchProcessor>>(
+      m, "CudaProcessor", "The batch processor of one CUDA device: its own stream, pinned staging and scratch.")
+      .def_property_readonly("inflate_cap", &cuda::CudaBatchProcessor::inflate_cap,
+                             "bytes of device scratch for inflated blocks; a batch whose blocks need more is "
+                             "inflated in chunks")
+      .def("time_stages", &cuda::CudaBatchProcessor::time_stages, py::arg("on"),
            py::call_guard<py::gil_scoped_release>(),
-           "inflate_cap: bytes of device scratch for inflated blocks (default 256 MiB); a batch whose "
-           "blocks need more is inflated in chunks.")
-      .def_property_readonly("device", &cuda::CudaBackend::device)
-      .def_property_readonly("inflate_cap", [](cuda::CudaBackend& b) { return b.processor().inflate_cap(); })
-      .def(
-          "time_stages",
-          [](cuda::CudaBackend& b, bool on) { b.processor().time_stages(on); }, py::arg("on"),
-          py::call_guard<py::gil_scoped_release>(),
-          "Turns stage timing (CUDA events) on or off and resets the sums. For benchmarks: while on, "
-          "each stage's end is waited for.")
+           "Turns stage timing (CUDA events) on or off and resets the sums. For benchmarks: while on, each "
+           "stage's end is waited for.")
       .def(
           "stage_times",
-          [](cuda::CudaBackend& b) {
-            const cuda::StageTimes t = b.processor().stage_times();
+          [](cuda::CudaBatchProcessor& p) {
+            const cuda::StageTimes t = p.stage_times();
             py::dict d;
             d["read_ms"] = t.read_ms;
             d["copy_ms"] = t.copy_ms;
@@ -160,22 +151,8 @@ void bind_cuda(py::module_& m) {
             d["batches"] = t.batches;
             return d;
           },
-          "Milliseconds per stage (read, copy, inflate, decode, fill) summed over the batches run "
-          "since time_stages(True).")
-      .def(
-          "get_batch",
-          [](cuda::CudaBackend& backend, const engine::Collection& collection, const U32Array& chroms,
-             const I64Array& starts, int64_t length, uint32_t window_size, float default_value,
-             const std::string& dtype, const U32Array& tracks, const F32Array& scales) {
-            engine::BatchRequest request =
-                make_request(chroms, starts, length, window_size, default_value, dtype, tracks, scales);
-            py::gil_scoped_release release;
-            return backend.load_device(collection, request);
-          },
-          py::arg("collection"), py::arg("chroms"), py::arg("starts"), py::arg("length"), py::arg("window_size"),
-          py::arg("default_value"), py::arg("dtype"), py::arg("tracks"), py::arg("scales"),
-          "Plans and runs one batch on the device with the GIL released; returns a CudaTensor "
-          "(ready on the backend's stream; DLPack consumers wait for it).");
+          "Milliseconds per stage (read, copy, inflate, decode, fill) summed over the batches run since "
+          "time_stages(True).");
 }
 
 }  // namespace bwl::bindings

@@ -1,6 +1,6 @@
 #pragma once
-// Bindings of the CUDA backend (compiled only when the build has it): _core.CudaTensor and
-// _core.CudaBackend.
+// Bindings of the CUDA types (compiled only when the build has CUDA): _core.CudaTensor and the
+// device overloads of the tensor transforms. The CUDA processor is bound as _core.BatchProcessor.
 #include <pybind11/pybind11.h>
 
 namespace bwl::bindings {

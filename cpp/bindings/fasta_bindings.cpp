@@ -68,15 +68,12 @@ void bind_fasta(py::module_& m) {
       [](const Bases& bases, const std::string& dtype) {
         check_bases(bases);
         const DType d = parse_dtype(dtype);
-        const fasta::OneHotType type = d == DType::Float32    ? fasta::OneHotType::Float32
-                                       : d == DType::BFloat16 ? fasta::OneHotType::BFloat16
-                                                              : fasta::OneHotType::UInt8;
         auto tensor = std::make_shared<HostTensor>(std::vector<int64_t>{bases.shape(0), bases.shape(1), 4}, d);
         const auto* src = reinterpret_cast<const char*>(bases.data());
         const auto n = static_cast<size_t>(bases.size());
         {
           py::gil_scoped_release release;
-          fasta::encode_one_hot(src, n, type, tensor->data());
+          fasta::encode_one_hot(src, n, d, tensor->data());
         }
         return tensor;
       },

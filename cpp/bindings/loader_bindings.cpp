@@ -9,8 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "bindings/backend_factory.hpp"
-#include "bindings/collection_bindings.hpp"
+#include "bindings/processor_factory.hpp"
 #include "engine/collection.hpp"
 #include "loader/streamed_dataloader.hpp"
 
@@ -36,27 +35,21 @@ void bind_loader(py::module_& m) {
                                  "The C++ StreamedDataloader: use bigwig_loader.StreamedDataloader instead.")
       .def(py::init([](const engine::Collection& collection, size_t num_workers, size_t queue_size,
                        size_t threads_per_worker, int device) {
-             std::vector<std::unique_ptr<engine::BatchBackend>> backends;
-             for (size_t i = 0; i < num_workers; ++i) backends.push_back(make_backend(device, threads_per_worker));
-             return std::make_unique<StreamedDataloader>(collection, std::move(backends), queue_size);
+             std::vector<std::unique_ptr<engine::BatchProcessor>> processors;
+             for (size_t i = 0; i < num_workers; ++i) processors.push_back(make_processor(device, threads_per_worker));
+             return std::make_unique<StreamedDataloader>(collection, std::move(processors), queue_size);
            }),
            py::arg("collection"), py::arg("num_workers"), py::arg("queue_size"), py::arg("threads_per_worker") = 1,
-           py::arg("device") = kCpuDevice, py::keep_alive<1, 2>(),
+           py::arg("device") = engine::kCpuDevice, py::keep_alive<1, 2>(),
            "device: -1 for the CPU, N for CUDA device N (each worker gets its own stream and scratch).")
       .def(
           "submit",
-          [](StreamedDataloader& self, const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& chroms,
-             const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& starts, int64_t length,
-             uint32_t window_size, float default_value, const std::string& dtype,
-             const py::array_t<uint32_t, py::array::c_style | py::array::forcecast>& tracks,
-             const py::array_t<float, py::array::c_style | py::array::forcecast>& scales, int timeout_ms) {
-            engine::BatchRequest request =
-                make_request(chroms, starts, length, window_size, default_value, dtype, tracks, scales);
+          [](StreamedDataloader& self, const engine::BatchRequest& request, int timeout_ms) {
+            engine::BatchRequest copy = request;  // the loader owns its requests; Python may reuse its object
             py::gil_scoped_release release;
-            return status_name(self.submit(std::move(request), std::chrono::milliseconds(timeout_ms)));
+            return status_name(self.submit(std::move(copy), std::chrono::milliseconds(timeout_ms)));
           },
-          py::arg("chroms"), py::arg("starts"), py::arg("length"), py::arg("window_size"), py::arg("default_value"),
-          py::arg("dtype"), py::arg("tracks"), py::arg("scales"), py::arg("timeout_ms"),
+          py::arg("request"), py::arg("timeout_ms"),
           "Queues one batch; returns 'ready', 'timeout' (no room yet) or 'closed'.")
       .def(
           "next",

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "stages/column_fill.hpp"
 #include "stages/output_store.hpp"
-#include "stages/window_fill.hpp"
 
 namespace bwl::cpu {
 namespace {
@@ -16,8 +16,7 @@ void store_column(const float* cells, uint32_t n_cells, DType dtype, size_t n_tr
                   void* out) {
   // The output store the CUDA kernels use too (canonical NaN: stages/output_store.hpp).
   const size_t base = w * n_cells * n_tracks + k;
-  const bool bfloat16 = dtype == DType::BFloat16;
-  for (uint32_t i = 0; i < n_cells; ++i) stages::store_output(out, base + i * n_tracks, bfloat16, cells[i]);
+  for (uint32_t i = 0; i < n_cells; ++i) stages::store_output(out, base + i * n_tracks, dtype, cells[i]);
 }
 
 // The runs of a block that column q's fill reads: a cached block holds every run of the block,
@@ -69,53 +68,70 @@ void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collecti
       keep_for);
 }
 
+// Column `column` as fill_column_cells sees it: its blocks' runs (in the workers' arenas or in
+// cache entries: block_runs_), cells stored contiguously in the worker's scratch (store_column
+// then writes them strided); runs of two blocks that overlap refused with the error naming the
+// file and both blocks.
+struct CpuBatchProcessor::Column {
+  const CpuBatchProcessor& processor;
+  const engine::Collection& collection;
+  const engine::BatchPlan& plan;
+  const stages::ColumnQuery& q;
+  const uint32_t* blocks;  // the column's planned blocks
+  uint32_t count;
+  WorkerScratch& scratch;
+
+  uint32_t n_blocks() const { return count; }
+  const stages::Run* runs(uint32_t j, uint32_t& n) const {
+    const auto [runs, size] = column_runs(processor.block_runs_[blocks[j]], q);
+    n = size;
+    return runs;
+  }
+  void store(int64_t cell, float x) const { scratch.cells[cell] = x; }
+  double& sum(int64_t cell) const { return scratch.sums[cell]; }
+  uint32_t& covered(int64_t cell) const { return scratch.covered[cell]; }
+  [[noreturn]] void overlap(uint32_t earlier, uint32_t later) const {
+    engine::throw_overlapping_blocks(collection, plan, blocks[earlier], blocks[later]);
+  }
+};
+
 void CpuBatchProcessor::fill_column(const engine::Collection& collection, const engine::BatchRequest& request,
                                     const engine::BatchPlan& plan, size_t column, WorkerScratch& scratch, void* out) {
   const size_t w = column / plan.n_tracks;
   const size_t k = column % plan.n_tracks;
-  const stages::ColumnQuery& q = plan.columns[column];
-  const float scale = request.scales[k];
   const uint32_t n_cells = plan.cells;
-  scratch.cells.resize(n_cells);
-  float* cells = scratch.cells.data();
-  // Runs of different blocks that overlap are refused (stages::RunOrder): `earlier` is the
-  // planned block that kept the last run, named with the block whose run starts too early.
-  stages::RunOrder order;
-  uint32_t earlier = 0;
-  auto check_order = [&](uint32_t i, uint32_t kept_before) {
-    const uint32_t p = plan.column_blocks[i];
-    if (order.overlap) engine::throw_overlapping_blocks(collection, plan, earlier, p);
-    if (order.kept_runs > kept_before) earlier = p;
-  };
   if (request.window_size == 1) {
-    std::fill(cells, cells + n_cells, request.default_value);
-    for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {
-      const auto [runs, n] = column_runs(block_runs_[plan.column_blocks[i]], q);
-      const uint32_t kept_before = order.kept_runs;
-      stages::fill_single_base_cells(runs, n, q, scale, order, cells);
-      check_order(i, kept_before);
-    }
+    scratch.cells.assign(n_cells, request.default_value);
   } else {
+    scratch.cells.resize(n_cells);
     scratch.sums.assign(n_cells, 0.0);
     scratch.covered.assign(n_cells, 0);
-    for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {
-      const auto [runs, n] = column_runs(block_runs_[plan.column_blocks[i]], q);
-      const uint32_t kept_before = order.kept_runs;
-      stages::accumulate_window_cells(runs, n, q, request.window_size, order, scratch.sums.data(),
-                                      scratch.covered.data());
-      check_order(i, kept_before);
-    }
-    for (uint32_t c = 0; c < n_cells; ++c) {
-      cells[c] = stages::finalize_window_cell(scratch.sums[c], scratch.covered[c], request.window_size, scale,
-                                              request.default_value);
-    }
   }
-  store_column(cells, n_cells, request.dtype, plan.n_tracks, w, k, out);
+  const uint32_t first = plan.column_begin[column];
+  Column cells{*this, collection, plan, plan.columns[column], plan.column_blocks.data() + first,
+               plan.column_begin[column + 1] - first, scratch};
+  stages::fill_column_cells(plan.columns[column], request.scales[k], request.window_size, request.default_value,
+                            n_cells, cells);
+  store_column(scratch.cells.data(), n_cells, request.dtype, plan.n_tracks, w, k, out);
+}
+
+void CpuBatchProcessor::load(const engine::Collection& collection, const engine::BatchRequest& request, void* out) {
+  const engine::BatchPlan plan = engine::plan_batch(collection, request);
+  std::lock_guard<std::mutex> lock(run_mutex_);
+  run(collection, request, plan, out);
+}
+
+std::shared_ptr<Tensor> CpuBatchProcessor::load(const engine::Collection& collection,
+                                                const engine::BatchRequest& request) {
+  const engine::BatchPlan plan = engine::plan_batch(collection, request);
+  auto values = std::make_shared<HostTensor>(plan.output_shape(), request.dtype);
+  std::lock_guard<std::mutex> lock(run_mutex_);
+  run(collection, request, plan, values->data());
+  return values;
 }
 
 void CpuBatchProcessor::run(const engine::Collection& collection, const engine::BatchRequest& request,
                             const engine::BatchPlan& plan, void* out) {
-  std::lock_guard<std::mutex> lock(run_mutex_);
   // This batch's cache entries are released when run() returns, error or not; held_ keeps its
   // capacity.
   struct ReleaseHeld {

@@ -1,5 +1,6 @@
 #pragma once
-// The CPU backend: stages 2-5 of a planned batch on a pool of host threads.
+// The CPU implementation of engine::BatchProcessor: plans the batch, then runs stages 2-5 on a
+// pool of host threads.
 //
 //   phase 0, when the collection's block cache is on: look every planned block up; a hit's runs
 //     are used as they are (held by this batch until its fill is done), and skip phase 1.
@@ -12,7 +13,7 @@
 //     runs of its blocks, finalize windows, scale, convert, store. Output columns are disjoint,
 //     so no two tasks write the same memory.
 //
-// Thread contract: run() may be called from several threads; calls on one processor take turns
+// Thread contract: load() may be called from several threads; calls on one processor take turns
 // (the parallelism is inside a call). Scratch is per worker, allocated once and grown
 // geometrically: nothing is allocated per block once warm.
 #include <cstddef>
@@ -31,12 +32,18 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   // n_threads == 0: the CPUs this process may use.
   explicit CpuBatchProcessor(size_t n_threads);
 
-  void run(const engine::Collection& collection, const engine::BatchRequest& request, const engine::BatchPlan& plan,
-           void* out) override;
+  // `out`: host memory.
+  void load(const engine::Collection& collection, const engine::BatchRequest& request, void* out) override;
+  // A new HostTensor.
+  std::shared_ptr<Tensor> load(const engine::Collection& collection, const engine::BatchRequest& request) override;
+  int device() const override { return engine::kCpuDevice; }
 
-  size_t n_threads() const { return pool_.size(); }
+  size_t n_threads() const override { return pool_.size(); }
 
  private:
+  // Stages 2-5 of a plan of `request` into `out`; the caller holds run_mutex_.
+  void run(const engine::Collection& collection, const engine::BatchRequest& request, const engine::BatchPlan& plan,
+           void* out);
   struct WorkerScratch {
     format::BlockScratch blocks;
     std::vector<uint32_t> block_numbers;  // the file's block numbers of the current task
@@ -45,6 +52,7 @@ class CpuBatchProcessor : public engine::BatchProcessor {
     std::vector<double> sums;
     std::vector<uint32_t> covered;
   };
+  struct Column;  // a column as stages::fill_column_cells sees it
   // Where phase 1 left a planned block's runs (cache off: in a worker's arena).
   struct RunSpan {
     uint32_t worker;

@@ -8,7 +8,6 @@
 #include "format/block_reader.hpp"
 
 namespace bwl::engine {
-namespace {
 
 void check_request(const Collection& collection, const BatchRequest& r) {
   if (r.chroms.size() != r.starts.size()) {
@@ -39,8 +38,6 @@ void check_request(const Collection& collection, const BatchRequest& r) {
     if (c >= collection.chrom_names().size()) throw InvalidArgument("chromosome id " + std::to_string(c) + " is out of range");
   }
 }
-
-}  // namespace
 
 BatchPlan plan_batch(const Collection& collection, const BatchRequest& r) {
   check_request(collection, r);

@@ -12,13 +12,14 @@
 
 namespace bwl::engine {
 
-// One get_batch call, as the engine sees it. Windows may start below 0 or end past a
-// chromosome: those bases read as the default value.
 // Window starts lie in [-kMaxCoordinate, kMaxCoordinate] and lengths are at most 2^32, so that
 // start + length and every offset the plan and the fill compute fit int64 (checked by
-// plan_batch; bigwig_loader/_arguments.py refuses the same in Python, naming the argument).
+// check_request; bigwig_loader/_arguments.py refuses the same in Python, naming the argument).
 constexpr int64_t kMaxCoordinate = int64_t{1} << 62;
 
+// One batch, as every layer sees it: get_batch and the loader build it (the bindings' one
+// constructor, which checks it with check_request), the processors run it. Windows may start
+// below 0 or end past a chromosome: those bases read as the default value.
 struct BatchRequest {
   std::vector<uint32_t> chroms;   // global chromosome ids, one per window
   std::vector<int64_t> starts;    // one per window
@@ -28,7 +29,16 @@ struct BatchRequest {
   DType dtype = DType::Float32;
   std::vector<uint32_t> tracks;   // file index of each output track, in output order
   std::vector<float> scales;      // one factor per output track (1 when unscaled)
+
+  // (batch, length / window_size, tracks): the output's shape. Needs window_size >= 1.
+  std::vector<int64_t> output_shape() const {
+    return {static_cast<int64_t>(starts.size()), length / window_size, static_cast<int64_t>(tracks.size())};
+  }
 };
+
+// InvalidArgument for empty or mismatched windows, a bad window size, a track index out of range
+// or a chromosome id out of range in `collection`. plan_batch checks it again (it relies on it).
+void check_request(const Collection& collection, const BatchRequest& request);
 
 // A block of one file that the batch needs, with the bounding range its windows need from it:
 // decoded runs outside [need_lo, need_hi) of chromosome `chrom_id` can be dropped at once.

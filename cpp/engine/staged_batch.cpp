@@ -47,27 +47,26 @@ StagedLayout stage_layout(const Collection& collection, const BatchPlan& plan, c
 
 void read_staged_bytes(const Collection& collection, const BatchPlan& plan, const StagedLayout& layout,
                        uint8_t* staged, ThreadPool& pool) {
-  // Groups of planned blocks that lie back to back in one file: one read each.
+  // Groups of planned blocks that lie back to back in one file: one read each. The plan is in
+  // (file, block number) order, so each file's blocks are together and in disk order.
   std::vector<size_t> group_start;
-  uint64_t group_bytes = 0;
-  for (size_t i = 0; i < plan.blocks.size(); ++i) {
-    if (layout.blocks[i].cached) {  // staged from the cache; ends any group before it
-      group_start.push_back(i);
-      group_bytes = 0;
+  const size_t n = plan.blocks.size();
+  for (size_t i = 0; i < n;) {
+    if (layout.blocks[i].cached) {  // staged from the cache: a group of one, not read
+      group_start.push_back(i++);
       continue;
     }
-    bool starts_group = i == 0 || plan.blocks[i].file != plan.blocks[i - 1].file || layout.blocks[i - 1].cached;
-    if (!starts_group) {
-      const auto& blocks = collection.file(plan.blocks[i].file).block_index().blocks();
-      const format::DataBlock& prev = blocks[plan.blocks[i - 1].block];
-      const format::DataBlock& cur = blocks[plan.blocks[i].block];
-      starts_group = cur.offset != prev.offset + prev.size || group_bytes + cur.size > format::kMaxMergedReadBytes;
+    // The file's blocks from here up to the next cache hit, then grouped into reads.
+    size_t stretch_end = i;
+    while (stretch_end < n && plan.blocks[stretch_end].file == plan.blocks[i].file && !layout.blocks[stretch_end].cached) {
+      ++stretch_end;
     }
-    if (starts_group) {
+    const auto& blocks = collection.file(plan.blocks[i].file).block_index().blocks();
+    auto block_at = [&](size_t p) -> const format::DataBlock& { return blocks[plan.blocks[p].block]; };
+    while (i < stretch_end) {
       group_start.push_back(i);
-      group_bytes = 0;
+      i = format::end_of_read_group(i, stretch_end, block_at);
     }
-    group_bytes += layout.blocks[i].in_size;
   }
   group_start.push_back(plan.blocks.size());
   pool.parallel_for(group_start.size() - 1, [&](size_t g, size_t) {

@@ -43,17 +43,15 @@ const Table& table() {
 
 }  // namespace
 
-const float* one_hot_weights(unsigned char base) { return table()[base].data(); }
-
-void encode_one_hot(const char* bases, size_t n, OneHotType type, void* out) {
+void encode_one_hot(const char* bases, size_t n, DType dtype, void* out) {
   const Table& t = table();
-  switch (type) {
-    case OneHotType::Float32: {
+  switch (dtype) {
+    case DType::Float32: {
       auto* dst = static_cast<float*>(out);
       for (size_t i = 0; i < n; ++i) std::memcpy(dst + 4 * i, t[static_cast<unsigned char>(bases[i])].data(), 16);
       break;
     }
-    case OneHotType::BFloat16: {
+    case DType::BFloat16: {
       auto* dst = static_cast<uint16_t*>(out);
       for (size_t i = 0; i < n; ++i) {
         const float* w = t[static_cast<unsigned char>(bases[i])].data();
@@ -61,7 +59,7 @@ void encode_one_hot(const char* bases, size_t n, OneHotType type, void* out) {
       }
       break;
     }
-    case OneHotType::UInt8: {
+    case DType::UInt8: {
       auto* dst = static_cast<uint8_t*>(out);
       for (size_t i = 0; i < n; ++i) {
         const float* w = t[static_cast<unsigned char>(bases[i])].data();

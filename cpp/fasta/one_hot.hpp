@@ -11,13 +11,8 @@
 
 namespace bwl::fasta {
 
-enum class OneHotType : uint8_t { Float32, BFloat16, UInt8 };
-
-// The four channel weights of `base`.
-const float* one_hot_weights(unsigned char base);
-
-// Encodes n bases into out[n][4] of the given type.
-void encode_one_hot(const char* bases, size_t n, OneHotType type, void* out);
+// Encodes n bases into out[n][4] of `dtype` (float32, bfloat16 or uint8).
+void encode_one_hot(const char* bases, size_t n, DType dtype, void* out);
 
 // True for A, C, G, T in either case.
 inline bool is_acgt(unsigned char b) {

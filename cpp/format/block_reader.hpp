@@ -32,6 +32,23 @@ BlockScratch& thread_block_scratch();
 // Largest number of bytes fetched in one read when merging adjacent blocks.
 constexpr uint64_t kMaxMergedReadBytes = 4u << 20;
 
+// The one grouping of a file's blocks into reads, used by every backend: of the blocks
+// block_at(first), block_at(first + 1), ... (positions < last, in increasing offset order), the
+// group that starts at `first` is those that lie back to back on disk, kMaxMergedReadBytes in all
+// at most (a larger block is read alone). Returns the position after the group.
+template <typename BlockAt>
+size_t end_of_read_group(size_t first, size_t last, BlockAt&& block_at) {
+  const DataBlock& head = block_at(first);
+  uint64_t end = head.offset + head.size;
+  size_t j = first + 1;
+  for (; j < last; ++j) {
+    const DataBlock& next = block_at(j);
+    if (next.offset != end || next.offset + next.size - head.offset > kMaxMergedReadBytes) break;
+    end += next.size;
+  }
+  return j;
+}
+
 // The one wording of a data block that does not inflate or decode (a FormatError's detail),
 // whichever backend found it.
 inline std::string inflate_failure(stages::InflateStatus status) {
@@ -68,18 +85,13 @@ void decode_blocks(const io::RandomAccessFile& file, const BbiHeader& header, co
                    const std::vector<uint32_t>& block_numbers, BlockScratch& scratch, Visit&& visit,
                    KeepFor&& keep_for = KeepFor{}) {
   const std::vector<DataBlock>& blocks = index.blocks();
+  auto block_at = [&](size_t p) -> const DataBlock& { return blocks[block_numbers[p]]; };
   size_t i = 0;
   while (i < block_numbers.size()) {
     // A group of blocks that lie back to back on disk: one read.
+    const size_t j = end_of_read_group(i, block_numbers.size(), block_at);
     const uint64_t group_offset = blocks[block_numbers[i]].offset;
-    uint64_t group_end = group_offset + blocks[block_numbers[i]].size;
-    size_t j = i + 1;
-    while (j < block_numbers.size()) {
-      const DataBlock& next = blocks[block_numbers[j]];
-      if (next.offset != group_end || next.offset + next.size - group_offset > kMaxMergedReadBytes) break;
-      group_end += next.size;
-      ++j;
-    }
+    const uint64_t group_end = blocks[block_numbers[j - 1]].offset + blocks[block_numbers[j - 1]].size;
     uint8_t* fetched = scratch.fetched.reserve(group_end - group_offset);
     file.read_exact(group_offset, group_end - group_offset, fetched, "data blocks");
 

@@ -8,11 +8,11 @@
 namespace bwl::loader {
 
 StreamedDataloader::StreamedDataloader(const engine::Collection& collection,
-                                       std::vector<std::unique_ptr<engine::BatchBackend>> backends, size_t queue_size)
+                                       std::vector<std::unique_ptr<engine::BatchProcessor>> processors, size_t queue_size)
     : collection_(collection), queue_size_(queue_size) {
-  if (backends.empty()) throw InvalidArgument("num_threads must be at least 1");
+  if (processors.empty()) throw InvalidArgument("num_threads must be at least 1");
   if (queue_size == 0) throw InvalidArgument("queue_size must be at least 1");
-  for (auto& backend : backends) contexts_.push_back(std::make_unique<WorkerContext>(std::move(backend)));
+  for (auto& processor : processors) contexts_.push_back(std::make_unique<WorkerContext>(std::move(processor)));
   try {
     for (size_t i = 0; i < contexts_.size(); ++i) {
       std::thread t = start_thread([this, i] { worker_loop(i); }, "loader worker " + std::to_string(i + 1) + " of " +

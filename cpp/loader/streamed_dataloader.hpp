@@ -38,8 +38,8 @@ enum class WaitResult { Ready, TimedOut, Closed };
 
 class StreamedDataloader {
  public:
-  // One worker per backend (each worker's own: see WorkerContext).
-  StreamedDataloader(const engine::Collection& collection, std::vector<std::unique_ptr<engine::BatchBackend>> backends,
+  // One worker per processor (each worker's own: see WorkerContext).
+  StreamedDataloader(const engine::Collection& collection, std::vector<std::unique_ptr<engine::BatchProcessor>> processors,
                      size_t queue_size);
   ~StreamedDataloader();
   StreamedDataloader(const StreamedDataloader&) = delete;

@@ -1,23 +1,24 @@
 #pragma once
-// What one loader worker owns: its own backend, with that backend's scratch (and, for the CUDA
-// backend, its own stream and device buffers). Used by one thread at a time.
+// A loader worker: owns one batch processor, with that processor's scratch (and, for the CUDA
+// processor, its own stream and device buffers). Used by one thread at a time.
 #include <memory>
 
-#include "engine/batch_backend.hpp"
+#include "engine/batch_processor.hpp"
 
 namespace bwl::loader {
 
 class WorkerContext {
  public:
-  explicit WorkerContext(std::unique_ptr<engine::BatchBackend> backend) : backend_(std::move(backend)) {}
+  explicit WorkerContext(std::unique_ptr<engine::BatchProcessor> processor) : processor_(std::move(processor)) {}
 
-  // Plans and runs one batch into a new tensor; throws what planning or reading throws.
+  // Loads one batch into a new tensor in the processor's memory; throws what planning or
+  // reading throws.
   std::shared_ptr<Tensor> load(const engine::Collection& collection, const engine::BatchRequest& request) {
-    return backend_->load(collection, request);
+    return processor_->load(collection, request);
   }
 
  private:
-  std::unique_ptr<engine::BatchBackend> backend_;
+  std::unique_ptr<engine::BatchProcessor> processor_;
 };
 
 }  // namespace bwl::loader

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/dtype.hpp"
 #include "common/hd.hpp"
 #include "stages/window_fill.hpp"
 
@@ -27,9 +28,9 @@ BWL_HD inline float canonical(float value) {
   return value;
 }
 
-// Element i of a float32 (bfloat16 false) or bfloat16 output gets `value`, NaN canonical.
-BWL_HD inline void store_output(void* out, uint64_t i, bool bfloat16, float value) {
-  if (bfloat16) {
+// Element i of a float32 or bfloat16 output gets `value`, NaN canonical.
+BWL_HD inline void store_output(void* out, uint64_t i, DType dtype, float value) {
+  if (dtype == DType::BFloat16) {
     static_cast<uint16_t*>(out)[i] = value != value ? kCanonicalNanBFloat16 : to_bfloat16(value);
   } else {
     static_cast<float*>(out)[i] = canonical(value);

@@ -7,7 +7,7 @@
 //   (host)                                   learns the counts, checks statuses, scans offsets
 //   write_block_runs      per planned block  decodes again, writes the kept runs at its offset
 //   prefill_output        per output element the default value (window_size 1)
-//   fill_column           per output column  the CPU backend's fill, same functions, same order
+//   fill_column           per output column  the CPU processor's fill (stages/column_fill.hpp)
 //
 // Written once for host and device (BWL_HD), so the C++ tests run this exact pipeline on the
 // host and compare it with the CPU backend bit for bit. The arithmetic matches the CPU backend
@@ -15,11 +15,13 @@
 // --fmad=false.
 #include <cstdint>
 
+#include "common/dtype.hpp"
 #include "common/hd.hpp"
 #include "stages/inflate_status.hpp"
 #include "stages/output_store.hpp"
 #include "stages/portable_inflate.hpp"
 #include "stages/run.hpp"
+#include "stages/column_fill.hpp"
 #include "stages/section_decode.hpp"
 #include "stages/window_fill.hpp"
 
@@ -75,7 +77,7 @@ struct StagedBatchView {
   uint32_t cells;
   uint32_t window_size;
   float default_value;
-  bool bfloat16;  // output dtype: bfloat16 bits, else float32
+  DType dtype;    // of the output: Float32 or BFloat16
   void* out;      // (batch, cells, n_tracks)
   // window_size > 1: per-cell sums and covered bases, [cell * n_columns + column], zeroed.
   double* sums;
@@ -153,63 +155,40 @@ BWL_HD inline void write_block_runs(const StagedBatchView& v, uint32_t i) {
 // Output element e (of batch * cells * n_tracks) gets the default value (window_size 1 only:
 // the fill then stores covered bases over it).
 BWL_HD inline void prefill_output(const StagedBatchView& v, uint64_t e) {
-  store_output(v.out, e, v.bfloat16, v.default_value);
+  store_output(v.out, e, v.dtype, v.default_value);
 }
+
+// Column c of the staged batch as fill_column_cells sees it: its blocks' runs in the run arena,
+// cells stored converted straight into the strided output, sums strided by n_columns.
+struct StagedColumn {
+  const StagedBatchView& v;
+  uint32_t c;
+  uint64_t base;  // output element of cell 0: (w * cells) * n_tracks + k; cell i is base + i * n_tracks
+
+  BWL_HD uint32_t n_blocks() const { return v.column_begin[c + 1] - v.column_begin[c]; }
+  BWL_HD const Run* runs(uint32_t j, uint32_t& n) const {
+    const uint32_t b = v.column_blocks[v.column_begin[c] + j];
+    n = v.outcomes[b].runs;
+    return v.runs + v.run_offsets[b];
+  }
+  BWL_HD void store(int64_t cell, float x) const {
+    store_output(v.out, base + static_cast<uint64_t>(cell) * v.n_tracks, v.dtype, x);
+  }
+  BWL_HD double& sum(int64_t cell) const { return v.sums[c + static_cast<uint64_t>(cell) * v.n_columns]; }
+  BWL_HD uint32_t& covered(int64_t cell) const { return v.covered[c + static_cast<uint64_t>(cell) * v.n_columns]; }
+  // Reported, and the column left unfinished, since the host refuses the batch
+  // (engine::check_column_order).
+  BWL_HD void overlap(uint32_t earlier, uint32_t later) const {
+    v.overlaps[2 * c] = v.column_blocks[v.column_begin[c] + earlier];
+    v.overlaps[2 * c + 1] = v.column_blocks[v.column_begin[c] + later] + 1;
+  }
+};
 
 BWL_HD inline void fill_column(const StagedBatchView& v, uint32_t c) {
   const uint32_t w = c / v.n_tracks;
   const uint32_t k = c % v.n_tracks;
-  const ColumnQuery q = v.columns[c];
-  const float scale = v.scales[k];
-  // Cell i of this column is output element (w * cells + i) * n_tracks + k.
-  const uint64_t base = uint64_t{w} * v.cells * v.n_tracks + k;
-  const uint64_t stride = v.n_tracks;
-  // Runs of different blocks that overlap (stages::RunOrder): reported, and the column left
-  // unfinished, since the host refuses the batch.
-  RunOrder order;
-  uint32_t earlier = 0;
-  auto in_order = [&](uint32_t b, uint32_t kept_before) {
-    if (order.overlap) {
-      v.overlaps[2 * c] = earlier;
-      v.overlaps[2 * c + 1] = b + 1;
-      return false;
-    }
-    if (order.kept_runs > kept_before) earlier = b;
-    return true;
-  };
-  if (v.window_size == 1) {
-    for (uint32_t j = v.column_begin[c]; j < v.column_begin[c + 1]; ++j) {
-      const uint32_t b = v.column_blocks[j];
-      const Run* runs = v.runs + v.run_offsets[b];
-      const uint32_t n = v.outcomes[b].runs;
-      void* out = v.out;
-      const bool bf16 = v.bfloat16;
-      const uint32_t kept_before = order.kept_runs;
-      fill_single_base(runs, n, q, scale, order, [out, base, stride, bf16](int64_t cell, float x) {
-        store_output(out, base + static_cast<uint64_t>(cell) * stride, bf16, x);
-      });
-      if (!in_order(b, kept_before)) return;
-    }
-    return;
-  }
-  double* sums = v.sums + c;
-  uint32_t* covered = v.covered + c;
-  const uint64_t cell_stride = v.n_columns;
-  for (uint32_t j = v.column_begin[c]; j < v.column_begin[c + 1]; ++j) {
-    const uint32_t b = v.column_blocks[j];
-    const uint32_t kept_before = order.kept_runs;
-    accumulate_window(v.runs + v.run_offsets[b], v.outcomes[b].runs, q, v.window_size, order,
-                      [sums, covered, cell_stride](int64_t cell, double sum, uint32_t bases) {
-                        sums[cell * cell_stride] += sum;
-                        covered[cell * cell_stride] += bases;
-                      });
-    if (!in_order(b, kept_before)) return;
-  }
-  for (uint32_t i = 0; i < v.cells; ++i) {
-    const float x = finalize_window_cell(sums[i * cell_stride], covered[i * cell_stride], v.window_size, scale,
-                                         v.default_value);
-    store_output(v.out, base + i * stride, v.bfloat16, x);
-  }
+  StagedColumn column{v, c, uint64_t{w} * v.cells * v.n_tracks + k};
+  fill_column_cells(v.columns[c], v.scales[k], v.window_size, v.default_value, v.cells, column);
 }
 
 }  // namespace bwl::stages

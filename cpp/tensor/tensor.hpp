@@ -8,10 +8,9 @@
 #include <string>
 #include <vector>
 
-namespace bwl {
+#include "common/dtype.hpp"
 
-// Track values are float32 or bfloat16; one-hot sequences may also be uint8.
-enum class DType : uint8_t { Float32, BFloat16, UInt8 };
+namespace bwl {
 
 size_t dtype_bytes(DType d);
 const char* dtype_name(DType d);

@@ -86,7 +86,7 @@ def preload(collection: Any, regions: Any, progress: bool = True, n_threads: int
     if np.any(ends < starts):
         i = int(np.argmax(ends < starts))
         raise ValueError(f"region {i} has start {starts[i]} > end {ends[i]}")
-    core = collection._collection
+    core = collection.core_collection
     n = len(starts)
     if core.cache_info()[5] == 0:
         if n:

@@ -18,10 +18,9 @@ from bigwig_loader.path import interpret_path  # noqa: F401 - 0.3's bigwig_loade
 from bigwig_loader.paths import DEFAULT_EXTENSIONS, PathLike, find_bigwig_files, match_scale_factors
 
 def check_value_dtype(dtype: str) -> str:
-    """The dtypes track values come in; ValueError for any other, before any thread starts."""
-    if dtype not in ("float32", "bfloat16"):
-        raise ValueError(f'dtype must be "float32" or "bfloat16", got {dtype!r}')
-    return dtype
+    """The dtypes track values come in ("float32", "bfloat16"); ValueError for any other, before
+    any thread starts. The C++ request's own check, asked early."""
+    return _core.value_dtype(str(dtype))
 
 
 # The reference's "standard" set.
@@ -75,9 +74,9 @@ class BigWigCollection:
         self.bigwig_paths: list[Path] = paths
         self.scaling_factors = np.asarray(match_scale_factors(paths, scale), dtype=np.float32)
         self._collection = _core.Collection([str(p) for p in paths], threads, check_cache_bytes(cache_bytes))
-        self._backend = _core.CpuBackend(threads)
         self._threads = threads
-        self._cuda_backends: dict[int, Any] = {}  # CUDA device -> its backend, made on first use
+        # Device ordinal -> its batch processor (_core.BatchProcessor), made on first use.
+        self._processors: dict[int, Any] = {CPU: _core.make_processor(CPU, threads)}
         self._bigwigs: list[Any] | None = None  # `bigwigs`, opened on first use
         self._chromosomes: list[str] = list(self._collection.chrom_names)
         self._chrom_ids = {name: i for i, name in enumerate(self._chromosomes)}
@@ -105,8 +104,9 @@ class BigWigCollection:
         CUDA streams (recreated on the current device at the next GPU batch), e.g. before the
         process moves to another GPU. Arrays already handed out stay valid. With no GPU backend
         in use (the CPU only) there is nothing to release and it does nothing."""
-        backends, self._cuda_backends = self._cuda_backends, {}
-        backends.clear()  # the last references: each backend frees its memory and stream now
+        gpu = [ordinal for ordinal in self._processors if ordinal != CPU]
+        for ordinal in gpu:  # the last references: each processor frees its memory and stream now
+            del self._processors[ordinal]
 
     @property
     def track_names(self) -> list[str]:
@@ -126,7 +126,12 @@ class BigWigCollection:
 
     @property
     def n_threads(self) -> int:
-        return int(self._backend.n_threads)
+        return int(self._processors[CPU].n_threads)
+
+    @property
+    def core_collection(self) -> Any:
+        """The C++ collection (``_core.Collection``) that processors and loaders read."""
+        return self._collection
 
     @property
     def cache_bytes(self) -> int:
@@ -211,32 +216,37 @@ class BigWigCollection:
         a GPU is asked for and none can be used.
         """
         ordinal = resolve_device(device)
-        chrom_ids, starts_a, length, tracks, scales = self._request_arrays(
-            chromosomes, start, end, window_size, track_indices, scale
+        request = self.batch_request(
+            chromosomes, start, end, window_size, default_value, dtype=dtype, track_indices=track_indices, scale=scale
         )
-        if ordinal == CPU:
-            return user_array(self._backend.get_batch(
-                self._collection, chrom_ids, starts_a, length, int(window_size), float(default_value), str(dtype),
-                tracks, scales, out,
-            ))
-        if out is not None:
-            raise ValueError("out= is for device='cpu'; on a GPU get_batch returns a new array")
-        return user_array(self._cuda_backend(ordinal).get_batch(
-            self._collection, chrom_ids, starts_a, length, int(window_size), float(default_value), str(dtype),
-            tracks, scales,
-        ))
+        return user_array(self.processor(ordinal).load(self._collection, request, out))
 
-    def _cuda_backend(self, ordinal: int) -> Any:
-        backend = self._cuda_backends.get(ordinal)
-        if backend is None:
-            backend = self._cuda_backends.setdefault(
-                ordinal, _core.CudaBackend(ordinal, self._threads, self.pinned_memory_size)
+    def processor(self, ordinal: int) -> Any:
+        """The batch processor (``_core.BatchProcessor``) of a device ordinal from
+        :func:`bigwig_loader.device.resolve_device`, made on first use and kept: on a GPU it
+        holds its own stream, pinned staging and device scratch until :meth:`reset_gpu`."""
+        processor = self._processors.get(ordinal)
+        if processor is None:
+            processor = self._processors.setdefault(
+                ordinal, _core.make_processor(ordinal, self._threads, self.pinned_memory_size)
             )
-        return backend
+        return processor
 
-    def _request_arrays(self, chromosomes, starts, ends, window_size, track_indices, scale):
-        """Checks get_batch's arguments and turns them into what the C++ engine takes:
-        (chromosome ids, starts, window length, track indices, scale factors)."""
+    def batch_request(
+        self,
+        chromosomes: Sequence[str] | np.ndarray,
+        starts: Sequence[int] | np.ndarray,
+        ends: Sequence[int] | np.ndarray,
+        window_size: int = 1,
+        default_value: float = 0.0,
+        *,
+        dtype: str = "float32",
+        track_indices: Sequence[int] | np.ndarray | None = None,
+        scale: bool = True,
+    ) -> Any:
+        """One batch as the processors and the loader take it (``_core.BatchRequest``), from
+        get_batch's arguments: checked here once (the names, the windows, the tracks), then by
+        the C++ request against the collection."""
         _arguments.chromosome_names(chromosomes)
         starts_a = _arguments.coordinates(starts, "start")  # named as get_batch names them
         ends_a = _arguments.coordinates(ends, "end")
@@ -261,7 +271,10 @@ class BigWigCollection:
             raise ValueError(f"window_size must be at least 1, got {window_size}")
         tracks = self._track_indices(track_indices)
         scales = self.scaling_factors[tracks] if scale else np.ones(len(tracks), dtype=np.float32)
-        return chrom_ids, starts_a, int(lengths[0]), tracks.astype(np.uint32), scales
+        return _core.BatchRequest(
+            self._collection, chrom_ids, starts_a, int(lengths[0]), int(window_size), float(default_value), str(dtype),
+            tracks.astype(np.uint32), scales,
+        )
 
     def intervals(
         self,

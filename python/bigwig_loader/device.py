@@ -90,6 +90,19 @@ def _torch_current_device() -> int | None:
         return None
 
 
+def parse_device(device: Any) -> int:
+    """The ordinal ``device`` names, without asking whether it can be used: -1 for ``"cpu"``,
+    N for ``"cuda:N"`` (``"cuda"`` is device 0); anything whose ``str`` is one of these (a
+    ``torch.device``). ValueError for any other name."""
+    name = str(device)
+    if name == "cpu":
+        return CPU
+    match = _CUDA.fullmatch(name)
+    if match is None:
+        raise ValueError(f'device must be "cpu", "cuda" or "cuda:N", got {device!r}')
+    return int(match.group(1) or 0)
+
+
 def resolve_device(device: Any = None) -> int:
     """The ordinal of ``device``: -1 for ``"cpu"``, N for ``"cuda:N"`` (``"cuda"`` is device 0).
     ``None`` stands for :func:`default_device`. A ``torch.device`` works too (anything whose
@@ -107,13 +120,10 @@ def resolve_device(device: Any = None) -> int:
             return CPU
         ordinal = automatic_ordinal(_core.cuda_device_count(), _torch_current_device(), os.environ.get("LOCAL_RANK"))
         return resolve_device(device_name(ordinal))
-    name = str(device)
-    if name == "cpu":
+    ordinal = parse_device(device)
+    if ordinal == CPU:
         return CPU
-    match = _CUDA.fullmatch(name)
-    if match is None:
-        raise ValueError(f'device must be "cpu", "cuda" or "cuda:N", got {device!r}')
-    ordinal = int(match.group(1) or 0)
+    name = str(device)
     count = _core.cuda_device_count()
     if count == 0:
         raise DeviceError(f"device={name!r} needs a CUDA GPU, but none can be used: {_core.cuda_unavailable_reason()}")

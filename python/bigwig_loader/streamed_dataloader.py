@@ -95,7 +95,7 @@ class StreamedDataloader:
         if previous is not None and previous.is_alive() and previous is not threading.current_thread():
             previous.join()  # it stops after its current item: two threads never share one generator
         self._core = _core.StreamedLoader(
-            self.collection._collection, self.num_threads, self.queue_size, 1, self._ordinal
+            self.collection.core_collection, self.num_threads, self.queue_size, 1, self._ordinal
         )
         self._pending: queue.Queue = queue.Queue()
         self._stop = threading.Event()
@@ -190,13 +190,14 @@ def _feed(inputs, collection, core, pending, stop, window_size, default_value, d
             if stop.is_set():
                 return
             batch = Batch.from_args(item)
-            chrom_ids, starts, length, tracks, scales = collection._request_arrays(
-                batch.chromosomes, batch.starts, batch.ends, window_size, batch.track_indices, True
+            request = collection.batch_request(
+                batch.chromosomes, batch.starts, batch.ends, window_size, default_value, dtype=dtype,
+                track_indices=batch.track_indices,
             )
             if batch.track_indices is not None:
-                batch.track_names = [collection.track_names[i] for i in tracks]
+                batch.track_names = [collection.track_names[i] for i in request.tracks]
             while True:
-                status = core.submit(chrom_ids, starts, length, window_size, default_value, dtype, tracks, scales, _POLL_MS)
+                status = core.submit(request, _POLL_MS)
                 if status == "ready":
                     break
                 if status == "closed" or stop.is_set():

@@ -9,7 +9,6 @@ another's blocks.
 from __future__ import annotations
 
 import inspect
-import re
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -20,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from bigwig_loader.collection import BigWigCollection
+from bigwig_loader.device import parse_device
 
-DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?)$")
 DEFAULT_SWEEP = (1, 4, 16, 64, 256, 1024, 4096)
 BYTES_PER_VALUE = 4  # float32 output
 
@@ -77,9 +76,13 @@ class Regions:
 
 
 def check_device(device: str) -> None:
-    """ValueError unless `device` is "cpu", "cuda" or "cuda:N"."""
-    if not DEVICE_PATTERN.match(device):
-        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    """ValueError unless `device` is "cpu", "cuda" or "cuda:N" (whether it can be used is asked
+    when it is used)."""
+    parse_device(device)
+
+
+def _nothing_to_wait_for() -> None:
+    """A CPU batch is complete when get_batch returns."""
 
 
 def batch_loader(collection: BigWigCollection, *, window_size: int = 1, device: str = "cpu",
@@ -90,7 +93,7 @@ def batch_loader(collection: BigWigCollection, *, window_size: int = 1, device: 
     is a ValueError."""
     check_device(device)
     kwargs: dict[str, Any] = {"window_size": window_size, "default_value": default_value}
-    synchronize: Callable[[], None] = lambda: None
+    synchronize: Callable[[], None] = _nothing_to_wait_for
     if "device" in inspect.signature(collection.get_batch).parameters:
         kwargs["device"] = device
     elif device != "cpu":

@@ -104,7 +104,7 @@ BatchRequest random_request(const Collection& c, std::mt19937& rng, size_t batch
 std::vector<uint8_t> run_cpu(bwl::cpu::CpuBatchProcessor& processor, const Collection& c, const BatchRequest& r) {
   const auto plan = bwl::engine::plan_batch(c, r);
   std::vector<uint8_t> out(plan.batch * plan.cells * plan.n_tracks * (r.dtype == bwl::DType::BFloat16 ? 2 : 4));
-  processor.run(c, r, plan, out.data());
+  processor.load(c, r, out.data());
   return out;
 }
 

@@ -205,9 +205,8 @@ TEST(CpuBatchProcessor, FillsTheBatchAcrossBlocksAndFiles) {
   r.default_value = 0.0f;
   r.tracks = {0};
   r.scales = {1.0f};
-  const auto plan = bwl::engine::plan_batch(collection, r);
   bwl::cpu::CpuBatchProcessor processor(2);
   std::vector<float> out(2 * 4 * 1, -1.0f);
-  processor.run(collection, r, plan, out.data());
+  processor.load(collection, r, out.data());
   EXPECT_EQ(out, (std::vector<float>{1, 1, 2, 2, 0, 0, 3, 3}));
 }

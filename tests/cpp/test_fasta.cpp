@@ -67,14 +67,14 @@ TEST(Fasta, ALoneCarriageReturnIsAnErrorNotABase) {
 TEST(OneHot, WeightsAndTypes) {
   const std::string bases = "AcgTNrbx";
   std::vector<float> f(bases.size() * 4);
-  bwl::fasta::encode_one_hot(bases.data(), bases.size(), bwl::fasta::OneHotType::Float32, f.data());
+  bwl::fasta::encode_one_hot(bases.data(), bases.size(), bwl::DType::Float32, f.data());
   EXPECT_EQ(std::vector<float>(f.begin(), f.begin() + 8), (std::vector<float>{1, 0, 0, 0, 0, 1, 0, 0}));
   EXPECT_EQ(std::vector<float>(f.begin() + 16, f.begin() + 20), (std::vector<float>{0.25f, 0.25f, 0.25f, 0.25f}));
   EXPECT_EQ(std::vector<float>(f.begin() + 20, f.begin() + 24), (std::vector<float>{0.5f, 0, 0.5f, 0}));
   EXPECT_EQ(std::vector<float>(f.begin() + 24, f.begin() + 28), (std::vector<float>{0, 0.333f, 0.333f, 0.333f}));
   EXPECT_EQ(std::vector<float>(f.begin() + 28, f.end()), (std::vector<float>{0, 0, 0, 0}));
   std::vector<uint8_t> u(bases.size() * 4);
-  bwl::fasta::encode_one_hot(bases.data(), bases.size(), bwl::fasta::OneHotType::UInt8, u.data());
+  bwl::fasta::encode_one_hot(bases.data(), bases.size(), bwl::DType::UInt8, u.data());
   EXPECT_EQ(u[0] + u[5] + u[10] + u[15], 4);
   EXPECT_EQ(u[16] + u[17] + u[18] + u[19], 0);
   EXPECT_EQ(bwl::fasta::count_unknown(bases.data(), bases.size()), 4u);

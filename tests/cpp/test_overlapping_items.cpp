@@ -52,7 +52,7 @@ std::vector<float> batch(const bwl::engine::Collection& collection, uint32_t win
   r.scales = {1.0f};
   const auto plan = bwl::engine::plan_batch(collection, r);
   std::vector<float> out(plan.cells);
-  bwl::cpu::CpuBatchProcessor(1).run(collection, r, plan, out.data());
+  bwl::cpu::CpuBatchProcessor(1).load(collection, r, out.data());
   return out;
 }
 
@@ -198,7 +198,7 @@ TEST(OverlappingItems, WindowsSharingBlocksAndBlocksOfOtherChromosomesAreNotOver
     r.scales = {1.0f};
     const auto plan = bwl::engine::plan_batch(collection, r);
     std::vector<float> out(plan.batch * plan.cells);
-    bwl::cpu::CpuBatchProcessor(1).run(collection, r, plan, out.data());
+    bwl::cpu::CpuBatchProcessor(1).load(collection, r, out.data());
     ASSERT_EQ(plan.cells, 16u);
     EXPECT_EQ(out[0], 1.0f);
     EXPECT_EQ(out[1 * 16 + 4], 1.5f);   // [96, 104): 4 bases of 1, 4 of 2 (within a block)

@@ -73,7 +73,7 @@ std::vector<uint8_t> run_staged_on_host(const Collection& collection, const Batc
   v.cells = plan.cells;
   v.window_size = request.window_size;
   v.default_value = request.default_value;
-  v.bfloat16 = request.dtype == bwl::DType::BFloat16;
+  v.dtype = request.dtype;
   v.out = out.data();
   v.sums = sums.data();
   v.covered = covered.data();
@@ -107,7 +107,7 @@ std::vector<uint8_t> run_cpu(const Collection& collection, const BatchRequest& r
   const bwl::engine::BatchPlan plan = bwl::engine::plan_batch(collection, request);
   std::vector<uint8_t> out(plan.batch * plan.cells * plan.n_tracks * element_bytes(request.dtype));
   bwl::cpu::CpuBatchProcessor processor(2);
-  processor.run(collection, request, plan, out.data());
+  processor.load(collection, request, out.data());
   return out;
 }
 

@@ -15,7 +15,7 @@
 #include "bbi_builder.hpp"
 #include "common/thread_pool.hpp"
 #include "common/thread_start.hpp"
-#include "cpu/cpu_backend.hpp"
+#include "cpu/cpu_batch_processor.hpp"
 #include "engine/collection.hpp"
 #include "loader/streamed_dataloader.hpp"
 
@@ -67,9 +67,9 @@ bwl::engine::BatchRequest request_for(const bwl::engine::Collection& collection,
   return r;
 }
 
-std::vector<std::unique_ptr<bwl::engine::BatchBackend>> cpu_backends(size_t n) {
-  std::vector<std::unique_ptr<bwl::engine::BatchBackend>> backends;
-  for (size_t i = 0; i < n; ++i) backends.push_back(std::make_unique<bwl::cpu::CpuBackend>(1));
+std::vector<std::unique_ptr<bwl::engine::BatchProcessor>> cpu_backends(size_t n) {
+  std::vector<std::unique_ptr<bwl::engine::BatchProcessor>> backends;
+  for (size_t i = 0; i < n; ++i) backends.push_back(std::make_unique<bwl::cpu::CpuBatchProcessor>(1));
   return backends;
 }
 

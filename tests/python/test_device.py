@@ -6,8 +6,6 @@ cannot be used, so the same assertions hold with and without one.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -87,7 +85,7 @@ def test_the_cuda_types_exist_in_a_cuda_build() -> None:
         assert bigwig_loader.CudaTensor is _core.CudaTensor
         assert _core.CudaTensor.__dlpack_device__ is not None
         with pytest.raises(DeviceError):
-            _core.CudaBackend(999)
+            _core.make_processor(999)
     else:
         with pytest.raises(AttributeError, match="no CUDA backend"):
             bigwig_loader.CudaTensor  # noqa: B018

@@ -331,10 +331,9 @@ def raw_batch(collection: BigWigCollection, chroms, starts, ends, backend=None, 
               default_value: float = 0.0, dtype: str = "float32"):
     """The backend's own CudaTensor (what get_batch wraps as a CuPy array), to test its DLPack
     export and transforms directly."""
-    backend = backend or collection._cuda_backend(0)
-    ids, starts_a, length, tracks, scales = collection._request_arrays(chroms, starts, ends, window_size, None, True)
-    return backend.get_batch(collection._collection, ids, starts_a, length, window_size, default_value, dtype,
-                             tracks, scales)
+    backend = backend or collection.processor(0)
+    request = collection.batch_request(chroms, starts, ends, window_size, default_value, dtype=dtype)
+    return backend.load(collection.core_collection, request)
 
 
 def test_nan_payloads_come_out_canonical_and_identical(tmp_path: Path) -> None:
@@ -397,7 +396,7 @@ def test_a_stale_cuda_error_is_not_blamed_on_the_next_launch() -> None:
 @pytest.mark.parametrize("cap", [1, 64 * 1024, 1 << 20])
 def test_inflate_in_chunks_under_a_cap_is_bit_identical(cap: int, collection_dir: Path, generated_bigwig: Path) -> None:
     collection = BigWigCollection([collection_dir, generated_bigwig])
-    backend = bigwig_loader._core.CudaBackend(0, 2, inflate_cap=cap)
+    backend = bigwig_loader._core.make_processor(0, 2, inflate_cap=cap)
     assert backend.inflate_cap == cap
     rng = np.random.default_rng(13)
     chroms, starts, ends = random_windows(rng, collection.chrom_sizes, 96, 2_048, overhang=500)
@@ -410,7 +409,7 @@ def test_inflate_in_chunks_under_a_cap_is_bit_identical(cap: int, collection_dir
 
 def test_stage_times_from_cuda_events() -> None:
     collection = BigWigCollection(real_file("bbi-js/ENCFF826FLP.bw"))
-    backend = bigwig_loader._core.CudaBackend(0, 2)
+    backend = bigwig_loader._core.make_processor(0, 2)
     rng = np.random.default_rng(14)
     backend.time_stages(True)
     for _ in range(3):

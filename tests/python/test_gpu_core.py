@@ -35,13 +35,11 @@ def raw_batch(collection: BigWigCollection, chroms, starts, ends, backend=None, 
               default_value: float = 0.0, device: str = "cuda"):
     """The backend's own tensor (what get_batch wraps for users): a CudaTensor, or with
     device="cpu" a host Tensor, which the transforms take too."""
-    ids, starts_a, length, tracks, scales = collection._request_arrays(chroms, starts, ends, window_size, None, True)
+    request = collection.batch_request(chroms, starts, ends, window_size, default_value, dtype="float32")
     if device == "cpu":
-        return collection._backend.get_batch(collection._collection, ids, starts_a, length, window_size,
-                                             default_value, "float32", tracks, scales, None)
-    backend = backend or collection._cuda_backend(0)
-    return backend.get_batch(collection._collection, ids, starts_a, length, window_size, default_value, "float32",
-                             tracks, scales)
+        return collection.processor(-1).load(collection.core_collection, request)
+    backend = backend or collection.processor(0)
+    return backend.load(collection.core_collection, request)
 
 
 def test_batches_equal_the_cpu_backend(collection_dir: Path, generated_bigwig: Path) -> None:
@@ -57,7 +55,7 @@ def test_batches_equal_the_cpu_backend(collection_dir: Path, generated_bigwig: P
 
 def test_chunked_inflate_and_transforms(collection_dir: Path) -> None:
     collection = BigWigCollection(collection_dir)
-    backend = bigwig_loader._core.CudaBackend(0, 2, inflate_cap=1)  # every block its own chunk
+    backend = bigwig_loader._core.make_processor(0, 2, inflate_cap=1)  # every block its own chunk
     rng = np.random.default_rng(22)
     chroms, starts, ends = random_windows(rng, collection.chrom_sizes, 24, 512)
     gpu = raw_batch(collection, chroms, starts, ends, backend)

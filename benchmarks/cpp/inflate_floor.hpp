@@ -1,14 +1,15 @@
 #pragma once
 // The benchmark floor of a batch: libdeflate inflating exactly the unique blocks a planned batch
-// needs, from memory, on the same thread pool as the CPU backend. get_batch cannot beat this
-// (it also fetches, decodes and fills); the goal is to stay within 1.2x of it.
+// needs, from memory, on as many threads as the CPU processor. get_batch cannot beat this (it
+// also fetches, decodes and fills); the goal is to stay within 1.2x of it. Benchmark-only: its
+// own target (bwl_bench), outside the core library, bound for benchmarks/harness.py.
 #include <cstddef>
 #include <cstdint>
 
 #include "engine/batch_plan.hpp"
 #include "engine/collection.hpp"
 
-namespace bwl::cpu {
+namespace bwl::bench {
 
 struct InflateFloor {
   double seconds = 0;  // best of the repeats, for the whole batch's blocks
@@ -22,4 +23,4 @@ struct InflateFloor {
 InflateFloor measure_inflate_floor(const engine::Collection& collection, const engine::BatchPlan& plan,
                                    size_t n_threads, int repeats);
 
-}  // namespace bwl::cpu
+}  // namespace bwl::bench

@@ -1,4 +1,4 @@
-#include "cpu/inflate_floor.hpp"
+#include "inflate_floor.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -10,7 +10,7 @@
 #include "common/thread_pool.hpp"
 #include "stages/host_inflate.hpp"
 
-namespace bwl::cpu {
+namespace bwl::bench {
 
 InflateFloor measure_inflate_floor(const engine::Collection& collection, const engine::BatchPlan& plan,
                                    size_t n_threads, int repeats) {
@@ -53,4 +53,4 @@ InflateFloor measure_inflate_floor(const engine::Collection& collection, const e
   return floor;
 }
 
-}  // namespace bwl::cpu
+}  // namespace bwl::bench

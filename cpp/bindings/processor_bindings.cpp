@@ -1,0 +1,116 @@
+// Bindings of the batch path: the request, the processor interface and its factory. Python
+// builds one _core.BatchRequest per batch and hands it whole to a processor or to the loader.
+#include "bindings/processor_bindings.hpp"
+
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bindings/processor_factory.hpp"
+#include "bindings/tensor_bindings.hpp"
+#include "common/errors.hpp"
+#include "engine/batch_plan.hpp"
+#include "engine/batch_processor.hpp"
+#include "engine/collection.hpp"
+
+namespace py = pybind11;
+
+namespace bwl::bindings {
+namespace {
+
+template <typename T>
+using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+template <typename T>
+std::vector<T> to_vector(const Array<T>& a, const char* name) {
+  if (a.ndim() != 1) throw InvalidArgument(std::string(name) + " must be a 1-dimensional array");
+  return std::vector<T>(a.data(), a.data() + a.size());
+}
+
+engine::BatchRequest make_request(const engine::Collection& collection, const Array<uint32_t>& chroms,
+                                  const Array<int64_t>& starts, int64_t length, uint32_t window_size,
+                                  float default_value, const std::string& dtype, const Array<uint32_t>& tracks,
+                                  const Array<float>& scales) {
+  engine::BatchRequest request;
+  request.chroms = to_vector(chroms, "chroms");
+  request.starts = to_vector(starts, "starts");
+  request.length = length;
+  request.window_size = window_size;
+  request.default_value = default_value;
+  request.dtype = parse_value_dtype(dtype);
+  request.tracks = to_vector(tracks, "tracks");
+  request.scales = to_vector(scales, "scales");
+  engine::check_request(collection, request);
+  return request;
+}
+
+py::object load(engine::BatchProcessor& processor, const engine::Collection& collection,
+                const engine::BatchRequest& request, const py::object& out) {
+  if (out.is_none()) {
+    std::shared_ptr<Tensor> values;
+    {
+      py::gil_scoped_release release;
+      values = processor.load(collection, request);
+    }
+    return py::cast(values);  // the concrete type: Tensor (host) or CudaTensor
+  }
+  if (processor.device() != engine::kCpuDevice) {
+    throw InvalidArgument("out= is for device='cpu'; on a GPU get_batch returns a new array");
+  }
+  BorrowedOutput target(out, request.output_shape(), request.dtype);
+  {
+    py::gil_scoped_release release;
+    processor.load(collection, request, target.data());
+  }
+  return out;
+}
+
+}  // namespace
+
+void bind_processors(py::module_& m) {
+  py::class_<engine::BatchRequest, std::shared_ptr<engine::BatchRequest>>(
+      m, "BatchRequest",
+      "One batch of windows over a collection's tracks, checked against the collection when built: global "
+      "chromosome ids and starts (one per window), the common window length, window_size, default_value, dtype "
+      "(\"float32\" or \"bfloat16\"), the file index of each output track and one scale factor per track.")
+      .def(py::init(&make_request), py::arg("collection"), py::arg("chroms"), py::arg("starts"), py::arg("length"),
+           py::arg("window_size"), py::arg("default_value"), py::arg("dtype"), py::arg("tracks"), py::arg("scales"))
+      .def_property_readonly("batch_size", [](const engine::BatchRequest& r) { return r.starts.size(); })
+      .def_property_readonly("length", [](const engine::BatchRequest& r) { return r.length; })
+      .def_property_readonly("window_size", [](const engine::BatchRequest& r) { return r.window_size; })
+      .def_property_readonly("default_value", [](const engine::BatchRequest& r) { return r.default_value; })
+      .def_property_readonly("dtype", [](const engine::BatchRequest& r) { return std::string(dtype_name(r.dtype)); })
+      .def_property_readonly("tracks", [](const engine::BatchRequest& r) { return r.tracks; })
+      .def_property_readonly("output_shape", [](const engine::BatchRequest& r) { return r.output_shape(); });
+
+  py::class_<engine::BatchProcessor, std::shared_ptr<engine::BatchProcessor>>(
+      m, "BatchProcessor",
+      "Loads batches on one device (make_processor): on the CPU a pool of host threads, on a GPU its own CUDA "
+      "stream, pinned staging and device scratch.")
+      .def("load", &load, py::arg("collection"), py::arg("request"), py::arg("out") = py::none(),
+           "Loads one batch with the GIL released: a new Tensor (CudaTensor on a GPU, ready on the processor's "
+           "stream), or `out` filled in place (CPU only).")
+      .def_property_readonly("device", &engine::BatchProcessor::device, "-1 for the CPU, else the CUDA device")
+      .def_property_readonly("n_threads", &engine::BatchProcessor::n_threads);
+
+  m.def(
+      "value_dtype", [](const std::string& name) { return std::string(dtype_name(parse_value_dtype(name))); },
+      py::arg("name"), "The name of a track values' dtype (\"float32\" or \"bfloat16\"); ValueError for any other.");
+
+  m.def(
+      "make_processor",
+      [](int device, size_t threads, size_t staging_bytes, size_t inflate_cap) {
+        py::gil_scoped_release release;
+        return std::shared_ptr<engine::BatchProcessor>(make_processor(device, threads, staging_bytes, inflate_cap));
+      },
+      py::arg("device"), py::arg("threads") = 0, py::arg("staging_bytes") = 0, py::arg("inflate_cap") = 0,
+      "The batch processor of device ordinal `device` (-1: the CPU; N: CUDA device N, a CudaProcessor; "
+      "DeviceError when it cannot be used). threads: host threads per batch (0: the CPUs this process may use); "
+      "staging_bytes: pinned staging a GPU processor allocates up front; inflate_cap: its device scratch for "
+      "inflated blocks in bytes (0: 256 MiB), a batch that needs more being inflated in chunks.");
+}
+
+}  // namespace bwl::bindings
