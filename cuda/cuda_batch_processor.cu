@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cuda_check.hpp"
-#include "engine/staged_batch.hpp"
+#include "engine/batch_staging.hpp"
 #include "stages/inflate_chunks.hpp"
 #include "staged_kernels.hpp"
 

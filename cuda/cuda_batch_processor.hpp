@@ -36,7 +36,7 @@
 #include "engine/batch_processor.hpp"
 #include "memory_bank.hpp"
 #include "stage_clock.hpp"
-#include "stages/staged_batch.hpp"
+#include "stages/staged_pipeline.hpp"
 #include "stream_memory.hpp"
 
 namespace bwl::cuda {

@@ -1,12 +1,12 @@
 #pragma once
 // Launchers of the device pipeline's kernels: each runs one per-item body of
-// stages/staged_batch.hpp, one thread per item, on the caller's stream. They only queue work;
+// stages/staged_pipeline.hpp, one thread per item, on the caller's stream. They only queue work;
 // a launch failure throws DeviceError.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
-#include "stages/staged_batch.hpp"
+#include "stages/staged_pipeline.hpp"
 
 namespace bwl::cuda {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "stages/staged_batch.hpp"
+#include "stages/staged_pipeline.hpp"
 
 namespace bwl::stages {
 

@@ -1,4 +1,4 @@
-// The CUDA backend's pipeline (stages/staged_batch.hpp with engine/staged_batch.hpp), run on the
+// The CUDA backend's pipeline (stages/staged_pipeline.hpp with engine/batch_staging.hpp), run on the
 // host item by item exactly as the kernels run it thread by thread, against the CPU backend:
 // the outputs must be the same bytes, for real files and for generated files with every section
 // type, NaN values, gaps, blocks spanning chromosomes, uncompressed files, all window sizes,
@@ -20,7 +20,7 @@
 #include "cpu/cpu_batch_processor.hpp"
 #include "engine/batch_plan.hpp"
 #include "engine/collection.hpp"
-#include "engine/staged_batch.hpp"
+#include "engine/batch_staging.hpp"
 #include "stages/inflate_chunks.hpp"
 #include "tensor/tensor.hpp"
 

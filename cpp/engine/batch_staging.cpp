@@ -1,4 +1,4 @@
-#include "engine/staged_batch.hpp"
+#include "engine/batch_staging.hpp"
 
 #include <cstring>
 #include <string>

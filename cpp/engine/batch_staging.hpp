@@ -2,7 +2,7 @@
 // The host half of the device pipeline: lays a planned batch out as stages::StagedBatchView
 // arrays, reads the planned blocks' stored bytes into one staging buffer (pinned memory in the
 // CUDA backend, so one host-to-device copy moves them all), and turns what the device reports
-// per block into errors and run offsets. The device half is stages/staged_batch.hpp.
+// per block into errors and run offsets. The device half is stages/staged_pipeline.hpp.
 //
 // Blocks the collection's cache holds (hits) are staged as their decoded runs instead of their
 // stored bytes: they go up with the same copy and the device neither inflates nor decodes them.
@@ -15,7 +15,7 @@
 #include "common/thread_pool.hpp"
 #include "engine/batch_plan.hpp"
 #include "engine/collection.hpp"
-#include "stages/staged_batch.hpp"
+#include "stages/staged_pipeline.hpp"
 
 namespace bwl::engine {
 
