@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "cuda_check.hpp"
+#include "device_transforms.hpp"
+#include "fasta/one_hot.hpp"
 #include "engine/batch_staging.hpp"
 #include "stages/inflate_chunks.hpp"
 #include "staged_kernels.hpp"
@@ -191,17 +193,27 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
 }
 
 void CudaBatchProcessor::load(const engine::Collection& collection, const engine::BatchRequest& request, void* out) {
+  if (request.has_augmentations()) throw InvalidArgument("a request with augmentations loads into new tensors");
   run(collection, request, engine::plan_batch(collection, request), out);
 }
 
-std::shared_ptr<Tensor> CudaBatchProcessor::load(const engine::Collection& collection,
-                                                 const engine::BatchRequest& request) {
+engine::LoadedBatch CudaBatchProcessor::load(const engine::Collection& collection,
+                                             const engine::BatchRequest& request) {
   const engine::BatchPlan plan = engine::plan_batch(collection, request);
   // Allocated on the processor's stream (stream-ordered), so run() may use it at once.
   auto values = std::make_shared<DeviceTensor>(stream_, plan.output_shape(), request.dtype);
   run(collection, request, plan, values->data());
   values->record_ready(stream());
-  return values;
+  // The transforms queue after the values are ready and mark them ready again after.
+  moving_average_rows(*values, request.smoothing);
+  if (!request.flip.empty()) flip_rows(*values, request.flip, request.flip_tracks);
+  engine::LoadedBatch batch{values, nullptr};
+  if (!request.bases.empty()) {
+    batch.sequences = to_device(*fasta::one_hot_rows(request.bases.data(), request.starts.size(),
+                                                     request.sequence_length, request.sequence_dtype),
+                                device_);
+  }
+  return batch;
 }
 
 }  // namespace bwl::cuda

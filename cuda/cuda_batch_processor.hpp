@@ -63,9 +63,9 @@ class CudaBatchProcessor : public engine::BatchProcessor {
   // on a stream it waited for); it is written once stream() reaches the point where load()
   // returns.
   void load(const engine::Collection& collection, const engine::BatchRequest& request, void* out) override;
-  // A new DeviceTensor, allocated on stream() (stream-ordered) and ready on it (DLPack
-  // consumers wait for it).
-  std::shared_ptr<Tensor> load(const engine::Collection& collection, const engine::BatchRequest& request) override;
+  // New DeviceTensors, the values allocated on stream() (stream-ordered); ready on it (DLPack
+  // consumers wait for them).
+  engine::LoadedBatch load(const engine::Collection& collection, const engine::BatchRequest& request) override;
 
   int device() const override { return device_; }
   size_t n_threads() const override { return pool_.size(); }

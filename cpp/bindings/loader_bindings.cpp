@@ -54,17 +54,19 @@ void bind_loader(py::module_& m) {
       .def(
           "next",
           [](StreamedDataloader& self, int timeout_ms) -> py::object {
-            std::shared_ptr<Tensor> values;
+            engine::LoadedBatch batch;
             loader::WaitResult r;
             {
               py::gil_scoped_release release;
-              r = self.next(values, std::chrono::milliseconds(timeout_ms));
+              r = self.next(batch, std::chrono::milliseconds(timeout_ms));
             }
-            if (r == loader::WaitResult::Ready) return py::cast(values);
-            return py::str(status_name(r));
+            if (r != loader::WaitResult::Ready) return py::str(status_name(r));
+            if (batch.sequences) return py::make_tuple(batch.values, batch.sequences);
+            return py::cast(batch.values);
           },
           py::arg("timeout_ms"),
-          "The next batch's tensor (Tensor or CudaTensor) in submission order, or 'timeout' / 'closed'; raises that batch's error.")
+          "The next batch in submission order: its values tensor (Tensor or CudaTensor), or (values, sequences) when "
+          "its request has bases; or 'timeout' / 'closed'. Raises that batch's error.")
       .def("close", &StreamedDataloader::close, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("closed", &StreamedDataloader::closed)
       .def_property_readonly("num_workers", &StreamedDataloader::num_workers);

@@ -33,7 +33,9 @@ std::vector<T> to_vector(const Array<T>& a, const char* name) {
 engine::BatchRequest make_request(const engine::Collection& collection, const Array<uint32_t>& chroms,
                                   const Array<int64_t>& starts, int64_t length, uint32_t window_size,
                                   float default_value, const std::string& dtype, const Array<uint32_t>& tracks,
-                                  const Array<float>& scales) {
+                                  const Array<float>& scales, int64_t smoothing, const py::object& flip,
+                                  const py::object& flip_tracks, const py::object& bases,
+                                  const std::string& sequence_dtype) {
   engine::BatchRequest request;
   request.chroms = to_vector(chroms, "chroms");
   request.starts = to_vector(starts, "starts");
@@ -43,6 +45,18 @@ engine::BatchRequest make_request(const engine::Collection& collection, const Ar
   request.dtype = parse_value_dtype(dtype);
   request.tracks = to_vector(tracks, "tracks");
   request.scales = to_vector(scales, "scales");
+  request.smoothing = smoothing;
+  if (!flip.is_none()) {
+    request.flip = to_vector(flip.cast<Array<uint8_t>>(), "flip");
+    request.flip_tracks = to_vector(flip_tracks.cast<Array<int64_t>>(), "flip_tracks");
+  }
+  if (!bases.is_none()) {
+    const auto b = bases.cast<Array<uint8_t>>();
+    if (b.ndim() != 2) throw InvalidArgument("bases must be a 2-dimensional uint8 array (batch, sequence_length)");
+    request.bases.assign(b.data(), b.data() + b.size());
+    request.sequence_length = b.shape(1);
+    request.sequence_dtype = parse_dtype(sequence_dtype);
+  }
   engine::check_request(collection, request);
   return request;
 }
@@ -50,12 +64,14 @@ engine::BatchRequest make_request(const engine::Collection& collection, const Ar
 py::object load(engine::BatchProcessor& processor, const engine::Collection& collection,
                 const engine::BatchRequest& request, const py::object& out) {
   if (out.is_none()) {
-    std::shared_ptr<Tensor> values;
+    engine::LoadedBatch batch;
     {
       py::gil_scoped_release release;
-      values = processor.load(collection, request);
+      batch = processor.load(collection, request);
     }
-    return py::cast(values);  // the concrete type: Tensor (host) or CudaTensor
+    // The concrete types: Tensor (host) or CudaTensor.
+    if (batch.sequences) return py::make_tuple(batch.values, batch.sequences);
+    return py::cast(batch.values);
   }
   if (processor.device() != engine::kCpuDevice) {
     throw InvalidArgument("out= is for device='cpu'; on a GPU get_batch returns a new array");
@@ -77,7 +93,12 @@ void bind_processors(py::module_& m) {
       "chromosome ids and starts (one per window), the common window length, window_size, default_value, dtype "
       "(\"float32\" or \"bfloat16\"), the file index of each output track and one scale factor per track.")
       .def(py::init(&make_request), py::arg("collection"), py::arg("chroms"), py::arg("starts"), py::arg("length"),
-           py::arg("window_size"), py::arg("default_value"), py::arg("dtype"), py::arg("tracks"), py::arg("scales"))
+           py::arg("window_size"), py::arg("default_value"), py::arg("dtype"), py::arg("tracks"), py::arg("scales"),
+           py::kw_only(), py::arg("smoothing") = 1, py::arg("flip") = py::none(), py::arg("flip_tracks") = py::none(),
+           py::arg("bases") = py::none(), py::arg("sequence_dtype") = "float32",
+           "The augmentations (made in the worker, after the fill): smoothing, a moving-average width along the "
+           "length axis; flip, one flag per window whose length axis is reversed and whose track column k takes "
+           "column flip_tracks[k]; bases, (batch, sequence_length) uint8 to one-hot encode to sequence_dtype.")
       .def_property_readonly("batch_size", [](const engine::BatchRequest& r) { return r.starts.size(); })
       .def_property_readonly("length", [](const engine::BatchRequest& r) { return r.length; })
       .def_property_readonly("window_size", [](const engine::BatchRequest& r) { return r.window_size; })
@@ -92,7 +113,7 @@ void bind_processors(py::module_& m) {
       "stream, pinned staging and device scratch.")
       .def("load", &load, py::arg("collection"), py::arg("request"), py::arg("out") = py::none(),
            "Loads one batch with the GIL released: a new Tensor (CudaTensor on a GPU, ready on the processor's "
-           "stream), or `out` filled in place (CPU only).")
+           "stream), (values, sequences) when the request has bases, or `out` filled in place (CPU only).")
       .def_property_readonly("device", &engine::BatchProcessor::device, "-1 for the CPU, else the CUDA device")
       .def_property_readonly("n_threads", &engine::BatchProcessor::n_threads);
 

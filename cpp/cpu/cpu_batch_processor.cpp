@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/errors.hpp"
+#include "fasta/one_hot.hpp"
 #include "stages/column_fill.hpp"
 #include "stages/output_store.hpp"
+#include "tensor/transforms.hpp"
 
 namespace bwl::cpu {
 namespace {
@@ -116,18 +119,29 @@ void CpuBatchProcessor::fill_column(const engine::Collection& collection, const 
 }
 
 void CpuBatchProcessor::load(const engine::Collection& collection, const engine::BatchRequest& request, void* out) {
+  if (request.has_augmentations()) throw InvalidArgument("a request with augmentations loads into new tensors");
   const engine::BatchPlan plan = engine::plan_batch(collection, request);
   std::lock_guard<std::mutex> lock(run_mutex_);
   run(collection, request, plan, out);
 }
 
-std::shared_ptr<Tensor> CpuBatchProcessor::load(const engine::Collection& collection,
-                                                const engine::BatchRequest& request) {
+engine::LoadedBatch CpuBatchProcessor::load(const engine::Collection& collection,
+                                            const engine::BatchRequest& request) {
   const engine::BatchPlan plan = engine::plan_batch(collection, request);
   auto values = std::make_shared<HostTensor>(plan.output_shape(), request.dtype);
-  std::lock_guard<std::mutex> lock(run_mutex_);
-  run(collection, request, plan, values->data());
-  return values;
+  {
+    std::lock_guard<std::mutex> lock(run_mutex_);
+    run(collection, request, plan, values->data());
+  }
+  moving_average_rows(*values, request.smoothing);
+  if (!request.flip.empty()) flip_rows(*values, request.flip, request.flip_tracks);
+  engine::LoadedBatch batch{values, nullptr};
+  if (!request.bases.empty()) {
+    auto sequences = fasta::one_hot_rows(request.bases.data(), request.starts.size(), request.sequence_length,
+                                         request.sequence_dtype);
+    batch.sequences = sequences;
+  }
+  return batch;
 }
 
 void CpuBatchProcessor::run(const engine::Collection& collection, const engine::BatchRequest& request,

@@ -34,8 +34,8 @@ class CpuBatchProcessor : public engine::BatchProcessor {
 
   // `out`: host memory.
   void load(const engine::Collection& collection, const engine::BatchRequest& request, void* out) override;
-  // A new HostTensor.
-  std::shared_ptr<Tensor> load(const engine::Collection& collection, const engine::BatchRequest& request) override;
+  // New HostTensors.
+  engine::LoadedBatch load(const engine::Collection& collection, const engine::BatchRequest& request) override;
   int device() const override { return engine::kCpuDevice; }
 
   size_t n_threads() const override { return pool_.size(); }

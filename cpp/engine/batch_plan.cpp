@@ -37,6 +37,23 @@ void check_request(const Collection& collection, const BatchRequest& r) {
   for (uint32_t c : r.chroms) {
     if (c >= collection.chrom_names().size()) throw InvalidArgument("chromosome id " + std::to_string(c) + " is out of range");
   }
+  if (r.smoothing < 1) throw InvalidArgument("the smoothing (moving average) width must be at least 1");
+  if (!r.flip.empty()) {
+    if (r.flip.size() != r.starts.size()) throw InvalidArgument("flip needs one flag per window");
+    if (r.flip_tracks.size() != r.tracks.size()) throw InvalidArgument("flip_tracks needs one entry per track");
+    std::vector<bool> seen(r.tracks.size(), false);
+    for (int64_t k : r.flip_tracks) {
+      if (k < 0 || static_cast<size_t>(k) >= r.tracks.size() || seen[static_cast<size_t>(k)]) {
+        throw InvalidArgument("flip_tracks is not a permutation of the track columns");
+      }
+      seen[static_cast<size_t>(k)] = true;
+    }
+  }
+  if (!r.bases.empty() || r.sequence_length != 0) {
+    if (r.sequence_length < 1 || r.bases.size() != r.starts.size() * static_cast<uint64_t>(r.sequence_length)) {
+      throw InvalidArgument("bases must be (batch, sequence_length) with sequence_length >= 1");
+    }
+  }
 }
 
 BatchPlan plan_batch(const Collection& collection, const BatchRequest& r) {

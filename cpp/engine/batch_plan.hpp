@@ -30,14 +30,26 @@ struct BatchRequest {
   std::vector<uint32_t> tracks;   // file index of each output track, in output order
   std::vector<float> scales;      // one factor per output track (1 when unscaled)
 
+  // The rest of a training batch, made by the processor after the fill, in this order
+  // (BigWigDataset's augmentations; get_batch leaves them unset):
+  int64_t smoothing = 1;             // moving-average width along the length axis (1: none)
+  std::vector<uint8_t> flip;         // empty, or one flag per window: reverse its length axis and
+  std::vector<int64_t> flip_tracks;  // give its column k the values of column flip_tracks[k]
+  // Sequences: empty, or (batch, sequence_length) bases to one-hot encode to sequence_dtype.
+  std::vector<uint8_t> bases;
+  int64_t sequence_length = 0;
+  DType sequence_dtype = DType::Float32;
+
+  bool has_augmentations() const { return smoothing > 1 || !flip.empty() || !bases.empty(); }
+
   // (batch, length / window_size, tracks): the output's shape. Needs window_size >= 1.
   std::vector<int64_t> output_shape() const {
     return {static_cast<int64_t>(starts.size()), length / window_size, static_cast<int64_t>(tracks.size())};
   }
 };
 
-// InvalidArgument for empty or mismatched windows, a bad window size, a track index out of range
-// or a chromosome id out of range in `collection`. plan_batch checks it again (it relies on it).
+// InvalidArgument for empty or mismatched windows, a bad window size, a track index out of range,
+// a chromosome id out of range in `collection`, or augmentations that do not fit the batch. plan_batch checks it again (it relies on it).
 void check_request(const Collection& collection, const BatchRequest& request);
 
 // A block of one file that the batch needs, with the bounding range its windows need from it:

@@ -16,6 +16,13 @@ namespace bwl::engine {
 // The device ordinal of the host: CUDA devices are 0, 1, ...
 constexpr int kCpuDevice = -1;
 
+// One loaded training batch, in the processor's memory: the values (augmented as the request
+// asks) and, when the request has bases, their one-hot sequences (batch, sequence_length, 4).
+struct LoadedBatch {
+  std::shared_ptr<Tensor> values;
+  std::shared_ptr<Tensor> sequences;  // null without bases
+};
+
 class BatchProcessor {
  public:
   virtual ~BatchProcessor() = default;
@@ -24,13 +31,15 @@ class BatchProcessor {
   // request.dtype, in this processor's memory. The CPU processor returns once `out` is written;
   // the CUDA processor once the last kernel is queued on its stream (the caller orders any use
   // of `out` after that stream). Throws InvalidArgument for a request that does not fit the
-  // collection and FormatError for a block that does not inflate or decode, naming the file
-  // and the block's offset.
+  // collection or that has augmentations (they need the tensors of the load below), and
+  // FormatError for a block that does not inflate or decode, naming the file and the block's
+  // offset.
   virtual void load(const Collection& collection, const BatchRequest& request, void* out) = 0;
 
-  // The same into a new tensor in this processor's memory, ready for any consumer (a CUDA
-  // tensor carries the event its consumers wait on).
-  virtual std::shared_ptr<Tensor> load(const Collection& collection, const BatchRequest& request) = 0;
+  // The whole batch into new tensors in this processor's memory, ready for any consumer (a CUDA
+  // tensor carries the event its consumers wait on): the values, smoothed and flipped as the
+  // request asks, and the one-hot sequences of its bases.
+  virtual LoadedBatch load(const Collection& collection, const BatchRequest& request) = 0;
 
   // kCpuDevice, or the CUDA device whose memory this processor writes.
   virtual int device() const = 0;

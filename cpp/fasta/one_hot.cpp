@@ -70,6 +70,12 @@ void encode_one_hot(const char* bases, size_t n, DType dtype, void* out) {
   }
 }
 
+std::shared_ptr<HostTensor> one_hot_rows(const uint8_t* bases, size_t batch, int64_t length, DType dtype) {
+  auto tensor = std::make_shared<HostTensor>(std::vector<int64_t>{static_cast<int64_t>(batch), length, 4}, dtype);
+  encode_one_hot(reinterpret_cast<const char*>(bases), batch * static_cast<size_t>(length), dtype, tensor->data());
+  return tensor;
+}
+
 size_t count_unknown(const char* bases, size_t n) {
   // A table, not is_acgt's chain of comparisons: on real sequence those branches are
   // unpredictable (4 ns a base); a load and an add are not, and the loop vectorizes.

@@ -6,6 +6,7 @@
 // uint8 output is the hard one-hot: 1 on the channel of A, C, G, T, zeros for everything else.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "tensor/tensor.hpp"
 
@@ -13,6 +14,9 @@ namespace bwl::fasta {
 
 // Encodes n bases into out[n][4] of `dtype` (float32, bfloat16 or uint8).
 void encode_one_hot(const char* bases, size_t n, DType dtype, void* out);
+
+// A new (batch, length, 4) tensor of `dtype` encoding bases[batch][length].
+std::shared_ptr<HostTensor> one_hot_rows(const uint8_t* bases, size_t batch, int64_t length, DType dtype);
 
 // True for A, C, G, T in either case.
 inline bool is_acgt(unsigned char b) {

@@ -77,7 +77,7 @@ WaitResult StreamedDataloader::submit(engine::BatchRequest request, std::chrono:
   return WaitResult::Ready;
 }
 
-WaitResult StreamedDataloader::next(std::shared_ptr<Tensor>& values, std::chrono::milliseconds timeout) {
+WaitResult StreamedDataloader::next(engine::LoadedBatch& batch, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
   const bool ready = result_ready_.wait_for(lock, timeout, [&] { return closed_ || results_.count(taken_) > 0; });
   if (closed_) return WaitResult::Closed;
@@ -89,7 +89,7 @@ WaitResult StreamedDataloader::next(std::shared_ptr<Tensor>& values, std::chrono
   lock.unlock();
   room_ready_.notify_one();
   if (result.error) std::rethrow_exception(result.error);
-  values = std::move(result.values);
+  batch = std::move(result.batch);
   return WaitResult::Ready;
 }
 
@@ -106,7 +106,7 @@ void StreamedDataloader::worker_loop(size_t index) {
     }
     Result result;
     try {
-      result.values = context.load(collection_, job.request);
+      result.batch = context.load(collection_, job.request);
     } catch (...) {
       result.error = std::current_exception();
     }

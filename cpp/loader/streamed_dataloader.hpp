@@ -50,7 +50,7 @@ class StreamedDataloader {
 
   // The next batch in submission order, waiting at most `timeout`. Rethrows that batch's error.
   // Closed: the loader was closed.
-  WaitResult next(std::shared_ptr<Tensor>& values, std::chrono::milliseconds timeout);
+  WaitResult next(engine::LoadedBatch& batch, std::chrono::milliseconds timeout);
 
   void close();
   bool closed() const;
@@ -62,7 +62,7 @@ class StreamedDataloader {
     engine::BatchRequest request;
   };
   struct Result {
-    std::shared_ptr<Tensor> values;
+    engine::LoadedBatch batch;
     std::exception_ptr error;
   };
 

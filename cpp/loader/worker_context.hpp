@@ -11,9 +11,9 @@ class WorkerContext {
  public:
   explicit WorkerContext(std::unique_ptr<engine::BatchProcessor> processor) : processor_(std::move(processor)) {}
 
-  // Loads one batch into a new tensor in the processor's memory; throws what planning or
-  // reading throws.
-  std::shared_ptr<Tensor> load(const engine::Collection& collection, const engine::BatchRequest& request) {
+  // Loads one whole batch (values, augmentations, sequences) into new tensors in the
+  // processor's memory; throws what planning or reading throws.
+  engine::LoadedBatch load(const engine::Collection& collection, const engine::BatchRequest& request) {
     return processor_->load(collection, request);
   }
 

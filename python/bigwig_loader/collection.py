@@ -243,10 +243,13 @@ class BigWigCollection:
         dtype: str = "float32",
         track_indices: Sequence[int] | np.ndarray | None = None,
         scale: bool = True,
+        **augmentations: Any,
     ) -> Any:
         """One batch as the processors and the loader take it (``_core.BatchRequest``), from
         get_batch's arguments: checked here once (the names, the windows, the tracks), then by
-        the C++ request against the collection."""
+        the C++ request against the collection. ``augmentations`` (smoothing, flip, flip_tracks,
+        bases, sequence_dtype) are the rest of a training batch, made in the loader's workers:
+        see ``_core.BatchRequest``."""
         _arguments.chromosome_names(chromosomes)
         starts_a = _arguments.coordinates(starts, "start")  # named as get_batch names them
         ends_a = _arguments.coordinates(ends, "end")
@@ -273,7 +276,7 @@ class BigWigCollection:
         scales = self.scaling_factors[tracks] if scale else np.ones(len(tracks), dtype=np.float32)
         return _core.BatchRequest(
             self._collection, chrom_ids, starts_a, int(lengths[0]), int(window_size), float(default_value), str(dtype),
-            tracks.astype(np.uint32), scales,
+            tracks.astype(np.uint32), scales, **augmentations,
         )
 
     def intervals(

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from bigwig_loader import _core, _dataset_checks
+from bigwig_loader import _dataset_checks
 from bigwig_loader.arrays import user_array
 from bigwig_loader.batch import Batch
 from bigwig_loader.collection import BigWigCollection, check_value_dtype
@@ -22,9 +22,9 @@ from bigwig_loader.sampler.position_sampler import RandomPositionSampler
 from bigwig_loader.sampler.track_sampler import TrackSampler
 from bigwig_loader.streamed_dataloader import StreamedDataloader
 
-# The channel order A, C, G, T reversed is the complement: A<->T, C<->G (IUPAC codes too).
-_COMPLEMENT = [3, 2, 1, 0]
-# The same complement on letters, for sequences handed out as text.
+# The complement of every letter the one-hot encoding knows (IUPAC codes and lowercase too), for
+# reverse-complemented windows. One-hot of the complemented, reversed bases equals the one-hot
+# of the bases reversed with its channels A, C, G, T reversed, bit for bit.
 _COMPLEMENT_BYTES = np.arange(256, dtype=np.uint8)
 _COMPLEMENT_BYTES[np.frombuffer(b"ACGTRYKMBDHVacgtrykmbdhv", np.uint8)] = np.frombuffer(b"TGCAYRMKVHDBtgcayrmkvhdb", np.uint8)
 # Centres drawn and checked against the FASTA per step when assembling a super-batch.
@@ -220,9 +220,9 @@ class BigWigDataset:
         loader = StreamedDataloader(
             queries, self.collection, num_threads=self.n_threads, queue_size=self.queue_size,
             slice_size=self.batch_size, window_size=self.window_size, default_value=self.default_value,
-            dtype=self.dtype, device=self.device,
+            dtype=self.dtype, device=self.device, batch_request=self._batch_request,
         )
-        loader._user_arrays = False  # _finish transforms the tensors in place, then hands them out
+        loader._user_arrays = False  # _finish hands the tensors out as numpy / CuPy or as they are
         with loader:
             try:
                 for batch in itertools.islice(loader, self.batches_per_epoch):
@@ -250,8 +250,12 @@ class BigWigDataset:
 
     def _super_batches(self, epoch: int, stop: threading.Event) -> Iterator[Batch]:
         """Query batches of super_batch_size windows whose sequence lies inside its chromosome
-        with few enough unknown bases; sequences are fetched here, in one C++ call per draw.
-        Ends when `stop` is set; raises ValueError after too many unusable windows in a row."""
+        with few enough unknown bases; sequences are fetched here, in one C++ call per draw, and
+        reverse-complemented where the window is flipped. The flip mask goes to the workers in the
+        request (_batch_request), which flip the values and one-hot encode the sequences; it stays
+        in ``other_batched[0]``, sliced with the batch, so that a consumer of Batch objects knows
+        which windows were flipped. Ends when `stop` is set; raises ValueError after too many
+        unusable windows in a row."""
         positions = self._positions(epoch)
         fruitless = _dataset_checks.FruitlessDraws(
             self.sequence_length, self.maximum_unknown_bases_fraction, self.genome.path
@@ -298,31 +302,47 @@ class BigWigDataset:
             target_start = centres[:n] - half_target
             tracks = None if track_sampler is None else next(track_sampler)
             flip = strand_rng.random(n) < 0.5 if self.reverse_complement else np.zeros(n, dtype=bool)
+            sequences = bases[:n]
+            if flip.any():
+                sequences = sequences.copy()
+                sequences[flip] = _COMPLEMENT_BYTES[sequences[flip][:, ::-1]]
             yield Batch(
                 chromosomes=chroms[:n],
                 starts=target_start,
                 ends=target_start + self.center_bin_to_predict,
                 track_indices=tracks,
-                sequences=bases[:n],
+                sequences=sequences,
                 other_batched=[flip],
             )
             chroms, centres, bases = chroms[n:], centres[n:], bases[n:]
 
     # --- finishing a loaded batch ----------------------------------------------------------
 
-    def _finish(self, batch: Batch) -> Any:
+    def _batch_request(self, batch: Batch) -> Any:
+        """The whole batch as the loader's workers make it: values, smoothed and flipped (with
+        strand pairs swapped), and the one-hot sequences (already reverse-complemented bases)."""
         flip = batch.other_batched[0]
-        tracks = list(range(len(self.collection))) if batch.track_indices is None else list(batch.track_indices)
-        values = batch.values
-        if self.moving_average_window_size > 1:
-            _core.moving_average_rows(values, self.moving_average_window_size)
+        augmentations: dict[str, Any] = {"smoothing": self.moving_average_window_size}
         if flip.any():
-            _core.flip_rows(values, flip.astype(np.uint8).tolist(), self._strand_permutation(tracks))
-        sequences = self._encode(batch.sequences, flip)
-        if self._ordinal != CPU and self.sequence_encoder == "onehot":
-            sequences = _core.to_device(sequences, self._ordinal)
-        batch.values = self._hand_out(values)
-        batch.sequences = self._hand_out(sequences) if self.sequence_encoder == "onehot" else sequences
+            tracks = list(range(len(self.collection))) if batch.track_indices is None else list(batch.track_indices)
+            augmentations["flip"] = flip.astype(np.uint8)
+            augmentations["flip_tracks"] = np.asarray(self._strand_permutation(tracks), dtype=np.int64)
+        if self.sequence_encoder == "onehot":
+            augmentations["bases"] = batch.sequences
+            augmentations["sequence_dtype"] = self.sequence_dtype
+        return self.collection.batch_request(
+            batch.chromosomes, batch.starts, batch.ends, self.window_size, self.default_value, dtype=self.dtype,
+            track_indices=batch.track_indices, **augmentations,
+        )
+
+    def _finish(self, batch: Batch) -> Any:
+        tracks = list(range(len(self.collection))) if batch.track_indices is None else list(batch.track_indices)
+        batch.values = self._hand_out(batch.values)
+        if self.sequence_encoder == "onehot":
+            batch.sequences = self._hand_out(batch.sequences)
+        else:
+            strings = [row.tobytes().decode("ascii") for row in batch.sequences]
+            batch.sequences = strings if self.sequence_encoder is None else self.sequence_encoder(strings)
         # As in 0.3: the tracks' paths, all of them when tracks are not sub-sampled.
         batch.track_names = [self.collection.bigwig_paths[i] for i in tracks]
         if self.return_batch_objects:
@@ -330,18 +350,6 @@ class BigWigDataset:
         if batch.track_indices is not None:
             return batch.sequences, batch.values, batch.track_indices, batch.track_names
         return batch.sequences, batch.values
-
-    def _encode(self, bases: np.ndarray, flip: np.ndarray) -> Any:
-        if self.sequence_encoder == "onehot":
-            encoded = _core.one_hot(bases, self.sequence_dtype)
-            if flip.any():
-                _core.flip_rows(encoded, flip.astype(np.uint8).tolist(), _COMPLEMENT)
-            return encoded  # handed out (or moved to the device) by _finish
-        flipped = bases.copy()
-        if flip.any():
-            flipped[flip] = _COMPLEMENT_BYTES[flipped[flip][:, ::-1]]
-        strings = [row.tobytes().decode("ascii") for row in flipped]
-        return strings if self.sequence_encoder is None else self.sequence_encoder(strings)
 
     def _hand_out(self, tensor: Any) -> Any:
         """A loaded tensor as yielded: numpy / CuPy arrays without a copy (bigwig_loader.arrays),

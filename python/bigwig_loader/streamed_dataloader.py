@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from bigwig_loader import _arguments, _core
@@ -47,6 +48,10 @@ class StreamedDataloader:
             GPU every worker has its own CUDA stream, pinned staging and device scratch.
         cache_bytes: when given, the new bound of the collection's cache of decoded blocks,
             which every worker shares (0 turns it off); None keeps the collection's.
+        batch_request: how each input Batch becomes the request the workers load (a
+            ``_core.BatchRequest``; default: ``collection.batch_request`` with the settings
+            above). A request with bases makes the workers also one-hot encode them: the
+            yielded Batch then has ``sequences`` set too. Called on the feeder thread.
 
     The order of batches never depends on thread timing. An exception raised by the input
     generator, or while loading a batch, is raised by the iteration that reaches it, with its
@@ -69,6 +74,7 @@ class StreamedDataloader:
         dtype: str = "float32",
         device: Any = None,
         cache_bytes: int | None = None,
+        batch_request: Callable[[Batch], Any] | None = None,
     ) -> None:
         if slice_size is not None and slice_size < 1:
             raise ValueError(f"slice_size must be at least 1, got {slice_size}")
@@ -82,6 +88,9 @@ class StreamedDataloader:
         self.input_generator = input_generator
         self.num_threads = _arguments.count(num_threads, "num_threads")
         self.queue_size = _arguments.count(queue_size, "queue_size")
+        self.batch_request = batch_request or functools.partial(
+            _default_request, collection, window_size, default_value, self.dtype
+        )
         ordinal = resolve_device(device)
         self.device = device_name(ordinal)
         self._ordinal = ordinal
@@ -104,7 +113,7 @@ class StreamedDataloader:
         self._feeder = threading.Thread(
             target=_feed,
             args=(iter(self.input_generator), self.collection, self._core, self._pending, self._stop,
-                  self.window_size, self.default_value, self.dtype),
+                  self.batch_request),
             name="bigwig-loader-feeder",
             daemon=True,
         )
@@ -151,8 +160,11 @@ class StreamedDataloader:
                 if isinstance(item, _Failure):
                     raise item.error
                 batch: Batch = item
-                values = self._take_values()
+                loaded = self._take_values()
+                values, sequences = loaded if isinstance(loaded, tuple) else (loaded, None)
                 batch.values = user_array(values) if self._user_arrays else values
+                if sequences is not None:
+                    batch.sequences = user_array(sequences) if self._user_arrays else sequences
                 if self.slice_size is None or self.slice_size >= len(batch):
                     yield batch
                 else:
@@ -182,7 +194,15 @@ class StreamedDataloader:
                 raise RuntimeError("the StreamedDataloader was closed")
 
 
-def _feed(inputs, collection, core, pending, stop, window_size, default_value, dtype) -> None:
+def _default_request(collection, window_size, default_value, dtype, batch: Batch) -> Any:
+    """The request of a query Batch: its windows and tracks with the loader's settings."""
+    return collection.batch_request(
+        batch.chromosomes, batch.starts, batch.ends, window_size, default_value, dtype=dtype,
+        track_indices=batch.track_indices,
+    )
+
+
+def _feed(inputs, collection, core, pending, stop, batch_request) -> None:
     """The feeder thread: reads the input generator, submits each batch, and queues the Batch
     (or the failure) for the consumer, in order."""
     try:
@@ -190,10 +210,7 @@ def _feed(inputs, collection, core, pending, stop, window_size, default_value, d
             if stop.is_set():
                 return
             batch = Batch.from_args(item)
-            request = collection.batch_request(
-                batch.chromosomes, batch.starts, batch.ends, window_size, default_value, dtype=dtype,
-                track_indices=batch.track_indices,
-            )
+            request = batch_request(batch)
             if batch.track_indices is not None:
                 batch.track_names = [collection.track_names[i] for i in request.tracks]
             while True:

@@ -116,9 +116,9 @@ TEST(StreamedDataloader, LoadsInSubmissionOrder) {
   bwl::loader::StreamedDataloader loader(collection, cpu_backends(3), 4);
   for (int64_t i = 0; i < 4; ++i) ASSERT_EQ(loader.submit(request_for(collection, i * 50), 10s), bwl::loader::WaitResult::Ready);
   for (int64_t i = 0; i < 4; ++i) {
-    std::shared_ptr<bwl::Tensor> values;
-    ASSERT_EQ(loader.next(values, 10s), bwl::loader::WaitResult::Ready);
-    const float* v = static_cast<const float*>(std::static_pointer_cast<bwl::HostTensor>(values)->data());
+    bwl::engine::LoadedBatch loaded;
+    ASSERT_EQ(loader.next(loaded, 10s), bwl::loader::WaitResult::Ready);
+    const float* v = static_cast<const float*>(std::static_pointer_cast<bwl::HostTensor>(loaded.values)->data());
     const float expected = i * 50 < 100 ? 1.0f : (i * 50 < 200 ? 2.0f : 0.0f);
     EXPECT_EQ(v[0], expected) << "batch " << i;
   }
@@ -132,8 +132,8 @@ TEST(StreamedDataloader, CloseFromManyThreadsAtOnceReturnsInEveryThread) {
     for (int64_t i = 0; i < 8; ++i) loader.submit(request_for(collection, i), 1s);
     // A consumer waiting in next() while others close.
     std::thread consumer([&] {
-      std::shared_ptr<bwl::Tensor> values;
-      while (loader.next(values, 5ms) != bwl::loader::WaitResult::Closed) {
+      bwl::engine::LoadedBatch loaded;
+      while (loader.next(loaded, 5ms) != bwl::loader::WaitResult::Closed) {
       }
     });
     std::atomic<int> returned{0};
