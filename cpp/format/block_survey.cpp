@@ -135,16 +135,12 @@ class Surveyor {
   void tally_sections(const uint8_t* bytes, uint32_t size, DataBlockFacts& facts) {
     uint32_t pos = 0;
     while (pos + stages::kSectionHeaderBytes <= size) {
-      const uint8_t type = bytes[pos + 20];
-      const uint32_t count = load_u16le(bytes + pos + 22);
-      const uint32_t item_bytes = type == 1 ? stages::kBedGraphItemBytes
-                                  : type == 2 ? stages::kVariableStepItemBytes
-                                              : stages::kFixedStepItemBytes;
+      const stages::SectionHeader header = stages::read_section_header(bytes + pos);
       facts.sections += 1;
-      facts.items += count;
-      out_.sections_by_type[type - 1] += 1;
-      out_.items_by_type[type - 1] += count;
-      pos += stages::kSectionHeaderBytes + count * item_bytes;
+      facts.items += header.count;
+      out_.sections_by_type[header.type - 1] += 1;
+      out_.items_by_type[header.type - 1] += header.count;
+      pos += stages::kSectionHeaderBytes + header.count * header.item_bytes;
     }
   }
 

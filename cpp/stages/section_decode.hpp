@@ -50,6 +50,36 @@ constexpr uint32_t kFixedStepItemBytes = 4;
 
 enum class SectionType : uint8_t { BedGraph = 1, VariableStep = 2, FixedStep = 3 };
 
+// One section's header, as the table above lays it out. The one reader of it: the decoder
+// below and the survey (format/block_survey) both use read_section_header.
+struct SectionHeader {
+  uint32_t chrom_id;
+  uint32_t chrom_start;
+  uint32_t step;
+  uint32_t span;
+  uint8_t type;
+  uint32_t count;
+  uint32_t item_bytes;  // of the section's type; 0 for a type that is not 1, 2 or 3
+};
+
+// The header at h[0, kSectionHeaderBytes); the caller checks that those bytes are there.
+BWL_HD inline SectionHeader read_section_header(const uint8_t* h) {
+  SectionHeader s;
+  s.chrom_id = load_u32le(h);
+  s.chrom_start = load_u32le(h + 4);
+  s.step = load_u32le(h + 12);
+  s.span = load_u32le(h + 16);
+  s.type = h[20];
+  s.count = load_u16le(h + 22);
+  switch (static_cast<SectionType>(s.type)) {
+    case SectionType::BedGraph: s.item_bytes = kBedGraphItemBytes; break;
+    case SectionType::VariableStep: s.item_bytes = kVariableStepItemBytes; break;
+    case SectionType::FixedStep: s.item_bytes = kFixedStepItemBytes; break;
+    default: s.item_bytes = 0;
+  }
+  return s;
+}
+
 enum class DecodeStatus : uint8_t {
   Ok = 0,
   TruncatedSection,  // a header or its items run past the end of the block
@@ -113,22 +143,16 @@ BWL_HD inline DecodeResult decode_sections(const uint8_t* data, uint32_t size, K
   while (pos < size) {
     const uint32_t section_offset = pos;
     if (size - pos < kSectionHeaderBytes) return {DecodeStatus::TruncatedSection, emitted, section_offset};
-    const uint8_t* h = data + pos;
-    const uint32_t chrom_id = load_u32le(h);
-    const uint32_t chrom_start = load_u32le(h + 4);
-    const uint32_t step = load_u32le(h + 12);
-    const uint32_t span = load_u32le(h + 16);
-    const uint8_t type = h[20];
-    const uint32_t count = load_u16le(h + 22);
+    const SectionHeader header = read_section_header(data + pos);
+    const uint32_t chrom_id = header.chrom_id;
+    const uint32_t chrom_start = header.chrom_start;
+    const uint32_t step = header.step;
+    const uint32_t span = header.span;
+    const uint8_t type = header.type;
+    const uint32_t count = header.count;
+    const uint32_t item_bytes = header.item_bytes;
     pos += kSectionHeaderBytes;
-
-    uint32_t item_bytes;
-    switch (static_cast<SectionType>(type)) {
-      case SectionType::BedGraph: item_bytes = kBedGraphItemBytes; break;
-      case SectionType::VariableStep: item_bytes = kVariableStepItemBytes; break;
-      case SectionType::FixedStep: item_bytes = kFixedStepItemBytes; break;
-      default: return {DecodeStatus::BadSectionType, emitted, section_offset};
-    }
+    if (item_bytes == 0) return {DecodeStatus::BadSectionType, emitted, section_offset};
     if (count > (size - pos) / item_bytes) return {DecodeStatus::TruncatedSection, emitted, section_offset};
     const uint8_t* item = data + pos;
     bool overflow = false;
