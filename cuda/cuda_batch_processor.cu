@@ -77,14 +77,26 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   BWL_CUDA_CHECK(cudaEventSynchronize(offsets_uploaded_));
 
   // Blocks the host cache holds go up as their runs (no device inflate or decode); held until
-  // they are copied into the bank below.
+  // they are copied into the bank.
   const std::vector<engine::CachedBlock> hits = engine::find_cached_blocks(collection, plan);
   const engine::StagedLayout layout = engine::stage_layout(collection, plan, hits);
-  const size_t n_blocks = plan.blocks.size();
-  const size_t n_columns = plan.batch * plan.n_tracks;
-  const uint64_t elements = uint64_t{n_columns} * plan.cells;
+  // The inflate arena holds one chunk of blocks at a time (at most inflate_cap_ bytes).
+  const std::vector<stages::BlockChunk> chunks = stages::plan_inflate_chunks(
+      layout.blocks.data(), static_cast<uint32_t>(plan.blocks.size()), inflate_cap_);
 
-  // Host -> device, in one copy: stored bytes and the plan's flat arrays.
+  stages::StagedBatchView v = stage(collection, request, plan, layout, hits, stream);
+  const uint64_t arena_bytes = stages::largest_chunk_bytes(chunks);
+  v.inflated = static_cast<uint8_t*>(inflated_.reserve(arena_bytes > 0 ? arena_bytes : 1, device_, stream));
+  v.out = out;
+  decode_chunks(collection, plan, chunks, v, stream);
+  fill(collection, request, plan, v, stream);
+}
+
+stages::StagedBatchView CudaBatchProcessor::stage(const engine::Collection& collection,
+                                                  const engine::BatchRequest& request, const engine::BatchPlan& plan,
+                                                  const engine::StagedLayout& layout,
+                                                  const std::vector<engine::CachedBlock>& hits, cudaStream_t stream) {
+  const size_t n_blocks = plan.blocks.size();
   const auto read_began = std::chrono::steady_clock::now();
   bank_.reset();
   const auto staged = bank_.take<uint8_t>(layout.staged_bytes);
@@ -109,30 +121,29 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   bank_.upload(stream);
   clock_.stop(stream, clock_.times.copy_ms);
 
-  // The inflate arena holds one chunk of blocks at a time (at most inflate_cap_ bytes).
-  const std::vector<stages::BlockChunk> chunks =
-      stages::plan_inflate_chunks(layout.blocks.data(), static_cast<uint32_t>(n_blocks), inflate_cap_);
-  const uint64_t arena_bytes = stages::largest_chunk_bytes(chunks);
-
   stages::StagedBatchView v{};
   v.blocks = bank_.device(blocks);
   v.n_blocks = static_cast<uint32_t>(n_blocks);
   v.staged = bank_.device(staged);
-  v.inflated = static_cast<uint8_t*>(inflated_.reserve(arena_bytes > 0 ? arena_bytes : 1, device_, stream));
   v.outcomes = outcomes_.reserve_as<stages::BlockOutcome>(n_blocks > 0 ? n_blocks : 1, device_, stream);
   v.run_offsets = offsets_.reserve_as<uint64_t>(n_blocks > 0 ? n_blocks : 1, device_, stream);
   v.columns = bank_.device(columns);
   v.column_begin = bank_.device(column_begin);
   v.column_blocks = bank_.device(column_blocks);
   v.scales = bank_.device(scales);
-  v.n_columns = static_cast<uint32_t>(n_columns);
+  v.n_columns = static_cast<uint32_t>(plan.batch * plan.n_tracks);
   v.n_tracks = static_cast<uint32_t>(plan.n_tracks);
   v.cells = plan.cells;
   v.window_size = request.window_size;
   v.default_value = request.default_value;
   v.dtype = request.dtype;
-  v.out = out;
+  return v;
+}
 
+void CudaBatchProcessor::decode_chunks(const engine::Collection& collection, const engine::BatchPlan& plan,
+                                       const std::vector<stages::BlockChunk>& chunks, stages::StagedBatchView& v,
+                                       cudaStream_t stream) {
+  const size_t n_blocks = plan.blocks.size();
   // Host copies of the outcomes, zeroed: blocks of later chunks read as Ok until counted.
   auto* outcomes = outcomes_host_.reserve_as<stages::BlockOutcome>(n_blocks > 0 ? n_blocks : 1);
   std::memset(static_cast<void*>(outcomes), 0, n_blocks * sizeof(stages::BlockOutcome));
@@ -167,7 +178,12 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   }
   if (v.runs == nullptr) v.runs = runs_.reserve_as<stages::Run>(1, device_, stream);  // no blocks
   BWL_CUDA_CHECK(cudaEventRecord(offsets_uploaded_, stream));
+}
 
+void CudaBatchProcessor::fill(const engine::Collection& collection, const engine::BatchRequest& request,
+                              const engine::BatchPlan& plan, stages::StagedBatchView& v, cudaStream_t stream) {
+  const size_t n_columns = plan.batch * plan.n_tracks;
+  const uint64_t elements = uint64_t{n_columns} * plan.cells;
   clock_.start(stream);
   if (request.window_size == 1) {
     launch_prefill(v, elements, stream);
