@@ -28,8 +28,9 @@ def check_unknown_fraction(value: Any) -> float:
 
 def check_windows_possible(regions: Any, chrom_sizes: Mapping[str, int], sequence_length: int, fasta: str) -> None:
     """ValueError naming the first region on a chromosome the FASTA lacks, or lying wholly
-    outside its chromosome (partly outside is fine: windows there are redrawn), and when no region can hold a whole window of ``sequence_length`` bases
-    around any of its centres (the sampler draws centres inside the regions)."""
+    outside its chromosome (partly outside is fine: windows there are redrawn), and when no
+    region can hold a whole window of ``sequence_length`` bases around any of its centres (the
+    sampler draws centres inside the regions)."""
     missing = {"chrom", "start", "end"} - set(regions.columns)
     if missing:
         raise ValueError(f"regions_of_interest needs the columns chrom, start, end (missing: {sorted(missing)})")
