@@ -156,7 +156,7 @@ def run_case(name, sizes, data, writers, repeat, out_dir, report):
               file=sys.stderr, flush=True)
         path.unlink()
     base = next(r for r in rows if r[0].startswith("pybigtools"))
-    report.append(f"| writer | seconds | x pybigtools speed | file MB | x pybigtools size |")
+    report.append("| writer | seconds | x pybigtools speed | file MB | x pybigtools size |")
     report.append("|---|---:|---:|---:|---:|")
     for label, secs, size, ok in rows:
         if not ok:
@@ -178,7 +178,8 @@ def main(argv=None) -> int:
 
     report = [f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
               f"Python {platform.python_version()}; bigwig-loader {bigwig_loader.__version__} "
-              f"(deflate: {bigwig_loader.inflate_backend}); pyBigWig {pyBigWig.__version__ if hasattr(pyBigWig, '__version__') else ''}"
+              f"(deflate: {bigwig_loader.inflate_backend}); "
+              f"pyBigWig {pyBigWig.__version__ if hasattr(pyBigWig, '__version__') else ''}"
               f"; pybigtools {pybigtools.__version__}; load average before: {os.getloadavg()[0]:.1f}", ""]
     with tempfile.TemporaryDirectory(prefix="bench_writer_") as tmp:
         out_dir = Path(tmp)
