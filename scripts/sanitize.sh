@@ -10,15 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/clang_tools.sh
 
-# The real bigWig files, found as scripts/test.sh finds them.
-if [ -z "${BWL_REAL_DATA:-}" ]; then
-  real="$PWD/../shared/data/real"
-  origin=$(git config --get remote.origin.url 2>/dev/null || true)
-  if [ ! -d "$real" ] && [ -n "$origin" ] && [ -d "$origin/../shared/data/real" ]; then
-    real="$(cd "$origin/../shared/data/real" && pwd)"
-  fi
-  export BWL_REAL_DATA="$real"
-fi
+source scripts/real_data.sh  # BWL_REAL_DATA, as scripts/test.sh finds it
 
 build() {  # build DIR FLAGS TARGET...
   cmake -S . -B "$1" "${cmake_generator[@]}" -DCMAKE_CXX_COMPILER="$CLANG_CXX" -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -8,16 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --if-missing
 export PATH="$PWD/.venv/bin:$PATH"
 
-# The real bigWig files live in the project's shared/ beside the checkout. A clone made
-# elsewhere (git clone . /tmp/x) finds them beside the checkout it was cloned from.
-if [ -z "${BWL_REAL_DATA:-}" ]; then
-  real="$PWD/../shared/data/real"
-  origin=$(git config --get remote.origin.url 2>/dev/null || true)
-  if [ ! -d "$real" ] && [ -n "$origin" ] && [ -d "$origin/../shared/data/real" ]; then
-    real="$(cd "$origin/../shared/data/real" && pwd)"
-  fi
-  export BWL_REAL_DATA="$real"
-fi
+source scripts/real_data.sh  # BWL_REAL_DATA: the real bigWig files the tests read
 
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
