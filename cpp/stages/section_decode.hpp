@@ -157,16 +157,22 @@ BWL_HD inline DecodeResult decode_sections(const uint8_t* data, uint32_t size, K
     const uint8_t* item = data + pos;
     bool overflow = false;
     bool overlap = false;
-    // Every item passes here, kept or not; returns false when it overlaps the previous one.
-    auto in_order = [&](uint32_t start, uint32_t end) {
-      if (have_previous && chrom_id < previous_chrom) return false;  // back to an earlier chromosome
-      if (have_previous && chrom_id == previous_chrom) {
-        if (start < previous_end) return false;
-      } else {
+    // Items come in base order: the chromosome is resolved once per section (a section on an
+    // earlier chromosome than the previous item's overlaps at its first item), so that each item
+    // costs one comparison and one max against the furthest end so far.
+    bool back_to_earlier_chrom = false;
+    if (count > 0) {
+      if (!have_previous || chrom_id > previous_chrom) {
         have_previous = true;
         previous_chrom = chrom_id;
         previous_end = 0;
+      } else if (chrom_id < previous_chrom) {
+        back_to_earlier_chrom = true;
       }
+    }
+    // Every item passes here, kept or not; returns false when it overlaps the previous one.
+    auto in_order = [&](uint32_t start, uint32_t end) {
+      if (back_to_earlier_chrom || start < previous_end) return false;
       if (end > previous_end) previous_end = end;
       return true;
     };
