@@ -10,10 +10,6 @@
 namespace bwl::format {
 namespace {
 
-constexpr size_t kRTreeHeaderBytes = 48;
-constexpr size_t kNodeHeaderBytes = 4;
-constexpr size_t kLeafItemBytes = 32;
-constexpr size_t kInnerItemBytes = 24;
 constexpr int kMaxDepth = 40;
 constexpr uint32_t kChromEnd = std::numeric_limits<uint32_t>::max();
 
@@ -33,15 +29,15 @@ class RTreeReader {
     if (!visited_.insert(node_offset).second) {
       throw format_error(path, "corrupt R-tree index: node visited twice (a cycle)", node_offset);
     }
-    std::vector<uint8_t> head(kNodeHeaderBytes);
-    file_.read_exact(node_offset, kNodeHeaderBytes, head.data(), "R-tree node");
+    std::vector<uint8_t> head(kTreeNodeHeaderBytes);
+    file_.read_exact(node_offset, kTreeNodeHeaderBytes, head.data(), "R-tree node");
     const bool is_leaf = head[0] != 0;
     const uint16_t count = load_u16le(head.data() + 2);
-    const uint64_t items_bytes = uint64_t{count} * (is_leaf ? kLeafItemBytes : kInnerItemBytes);
-    file_.check_range(node_offset + kNodeHeaderBytes, items_bytes, "R-tree node items");  // before allocating
+    const uint64_t items_bytes = uint64_t{count} * (is_leaf ? kRTreeLeafItemBytes : kRTreeInnerItemBytes);
+    file_.check_range(node_offset + kTreeNodeHeaderBytes, items_bytes, "R-tree node items");  // before allocating
     std::vector<uint8_t> items(items_bytes);
-    file_.read_exact(node_offset + kNodeHeaderBytes, items.size(), items.data(), "R-tree node items");
-    ByteCursor in(items, node_offset + kNodeHeaderBytes, path, "R-tree node");
+    file_.read_exact(node_offset + kTreeNodeHeaderBytes, items.size(), items.data(), "R-tree node items");
+    ByteCursor in(items, node_offset + kTreeNodeHeaderBytes, path, "R-tree node");
     for (uint16_t i = 0; i < count; ++i) {
       Leaf leaf{};
       leaf.item_offset = in.offset();

@@ -11,6 +11,11 @@
 namespace bwl::format {
 
 constexpr uint32_t kRTreeMagic = 0x2468ACE0;
+// The R-tree's on-disk layout (read here, written by writer/bbi_trees); nodes start with a
+// kTreeNodeHeaderBytes header.
+constexpr size_t kRTreeHeaderBytes = 48;
+constexpr size_t kRTreeLeafItemBytes = 32;
+constexpr size_t kRTreeInnerItemBytes = 24;
 // A data block larger than this is a corrupt size field (real blocks are a few KB).
 constexpr uint64_t kMaxBlockBytes = 1u << 28;
 

@@ -8,8 +8,6 @@
 namespace bwl::format {
 namespace {
 
-constexpr size_t kChromTreeHeaderBytes = 32;
-constexpr size_t kNodeHeaderBytes = 4;
 // Deeper than any tree of 2^32 chromosomes with block size 2 could be.
 constexpr int kMaxDepth = 40;
 
@@ -28,15 +26,15 @@ class ChromTreeReader {
     if (!visited_.insert(node_offset).second) {
       throw format_error(path, "corrupt chromosome tree: node visited twice (a cycle)", node_offset);
     }
-    std::vector<uint8_t> head(kNodeHeaderBytes);
-    file_.read_exact(node_offset, kNodeHeaderBytes, head.data(), "chromosome tree node");
+    std::vector<uint8_t> head(kTreeNodeHeaderBytes);
+    file_.read_exact(node_offset, kTreeNodeHeaderBytes, head.data(), "chromosome tree node");
     const bool is_leaf = head[0] != 0;
     const uint16_t count = load_u16le(head.data() + 2);
     const uint64_t items_bytes = uint64_t{count} * shape_.item_bytes;
-    file_.check_range(node_offset + kNodeHeaderBytes, items_bytes, "chromosome tree node items");  // before allocating
+    file_.check_range(node_offset + kTreeNodeHeaderBytes, items_bytes, "chromosome tree node items");  // before allocating
     std::vector<uint8_t> items(items_bytes);
-    file_.read_exact(node_offset + kNodeHeaderBytes, items.size(), items.data(), "chromosome tree node items");
-    ByteCursor in(items, node_offset + kNodeHeaderBytes, path, "chromosome tree node");
+    file_.read_exact(node_offset + kTreeNodeHeaderBytes, items.size(), items.data(), "chromosome tree node items");
+    ByteCursor in(items, node_offset + kTreeNodeHeaderBytes, path, "chromosome tree node");
     for (uint16_t i = 0; i < count; ++i) {
       const uint64_t item_offset = in.offset();
       const uint8_t* key = in.bytes(shape_.key_size);

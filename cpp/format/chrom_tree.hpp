@@ -9,6 +9,9 @@
 namespace bwl::format {
 
 constexpr uint32_t kChromTreeMagic = 0x78CA8C91;
+// The chromosome B+ tree's on-disk layout (read here, written by writer/bbi_trees).
+constexpr size_t kChromTreeHeaderBytes = 32;
+constexpr size_t kTreeNodeHeaderBytes = 4;  // B+ tree and R-tree nodes alike
 
 struct ChromInfo {
   std::string name;

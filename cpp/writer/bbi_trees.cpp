@@ -4,17 +4,20 @@
 #include <tuple>
 
 #include "common/errors.hpp"
+#include "format/block_index.hpp"
+#include "format/chrom_tree.hpp"
 
 namespace bwl::writer {
 namespace {
 
-constexpr uint32_t kBPlusMagic = 0x78CA8C91;
-constexpr uint32_t kCirTreeMagic = 0x2468ACE0;
-constexpr uint64_t kNodeHeaderBytes = 4;
-constexpr uint64_t kBPlusHeaderBytes = 32;
-constexpr uint64_t kCirHeaderBytes = 48;
-constexpr uint64_t kCirLeafItemBytes = 32;
-constexpr uint64_t kCirInternalItemBytes = 24;
+// The layout is the reader's (format/chrom_tree.hpp, format/block_index.hpp): one definition.
+constexpr uint32_t kBPlusMagic = format::kChromTreeMagic;
+constexpr uint32_t kCirTreeMagic = format::kRTreeMagic;
+constexpr uint64_t kNodeHeaderBytes = format::kTreeNodeHeaderBytes;
+constexpr uint64_t kBPlusHeaderBytes = format::kChromTreeHeaderBytes;
+constexpr uint64_t kCirHeaderBytes = format::kRTreeHeaderBytes;
+constexpr uint64_t kCirLeafItemBytes = format::kRTreeLeafItemBytes;
+constexpr uint64_t kCirInternalItemBytes = format::kRTreeInnerItemBytes;
 
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/errors.hpp"
+#include "format/bbi_header.hpp"
 #include "stages/host_inflate.hpp"
 #include "stages/section_decode.hpp"
 #include "writer/zoom_levels.hpp"
@@ -12,15 +13,16 @@
 namespace bwl::writer {
 namespace {
 
-constexpr uint32_t kBigWigMagic = 0x888FFC26;
+// The layout is the reader's (format/bbi_header.hpp): one definition.
+constexpr uint32_t kBigWigMagic = format::kBigWigMagic;
 constexpr uint16_t kVersion = 4;
-constexpr uint64_t kHeaderBytes = 64;
-constexpr uint64_t kZoomHeaderBytes = 24;
+constexpr uint64_t kHeaderBytes = format::kBbiHeaderBytes;
+constexpr uint64_t kZoomHeaderBytes = format::kZoomHeaderBytes;
 constexpr uint64_t kTotalSummaryOffset = kHeaderBytes + kMaxZoomLevels * kZoomHeaderBytes;  // 304
-constexpr uint64_t kTotalSummaryBytes = 40;
+constexpr uint64_t kTotalSummaryBytes = format::kTotalSummaryBytes;
 constexpr uint64_t kChromTreeOffset = kTotalSummaryOffset + kTotalSummaryBytes;  // 344
-constexpr uint8_t kBedGraphType = 1;
-constexpr uint8_t kFixedStepType = 3;
+constexpr uint8_t kBedGraphType = static_cast<uint8_t>(stages::SectionType::BedGraph);
+constexpr uint8_t kFixedStepType = static_cast<uint8_t>(stages::SectionType::FixedStep);
 
 uint32_t float_bits(float v) {
   uint32_t b;
