@@ -75,10 +75,12 @@ def run_case(collection, name: str, batch: int, length: int, window_size: int, n
     rows = {label: statistics.median(ts) for label, ts in times.items()}
 
     if name == "kb":
+
         def streamed(device: str) -> float:
             t0 = time.perf_counter()
-            with bigwig_loader.StreamedDataloader(iter(batches[1:]), collection, num_threads=workers, device=device,
-                                                  window_size=window_size) as loader:
+            with bigwig_loader.StreamedDataloader(
+                iter(batches[1:]), collection, num_threads=workers, device=device, window_size=window_size
+            ) as loader:
                 for item in loader:
                     torch.from_dlpack(item.values)
             torch.cuda.synchronize()
@@ -95,8 +97,15 @@ def run_case(collection, name: str, batch: int, length: int, window_size: int, n
     stages = backend.stage_times()
     n = max(1, stages.pop("batches"))
     stages = {k.removesuffix("_ms"): v / n for k, v in stages.items()}
-    return {"case": name, "batch": batch, "length": length, "window_size": window_size, "same_as_cpu": same,
-            "ms_per_batch": {k: v * 1e3 for k, v in rows.items()}, "stage_ms_per_batch": stages}
+    return {
+        "case": name,
+        "batch": batch,
+        "length": length,
+        "window_size": window_size,
+        "same_as_cpu": same,
+        "ms_per_batch": {k: v * 1e3 for k, v in rows.items()},
+        "stage_ms_per_batch": stages,
+    }
 
 
 def dump_blocks(paths: list[Path], out_dir: Path, limit: int) -> None:
@@ -136,17 +145,21 @@ def main() -> None:
     spec = corpus.TrackSpec(chroms=tuple(args.chroms))
     paths = corpus.ensure_corpus(args.tracks, spec)
     collection = bigwig_loader.BigWigCollection(paths)
-    machine = (f"{torch.cuda.get_device_name()}, {os.cpu_count()} CPUs, {platform.machine()}, "
-               f"Python {platform.python_version()}, bigwig-loader {bigwig_loader.__version__}, "
-               f"inflate {bigwig_loader.inflate_backend}")
+    machine = (
+        f"{torch.cuda.get_device_name()}, {os.cpu_count()} CPUs, {platform.machine()}, "
+        f"Python {platform.python_version()}, bigwig-loader {bigwig_loader.__version__}, "
+        f"inflate {bigwig_loader.inflate_backend}"
+    )
     print(f"corpus: {args.tracks} tracks, {spec.chroms}, UCSC layout; machine: {machine}")
     if args.dump_blocks:  # first: the nvCOMP comparison needs the blocks even if a case runs long
         dump_blocks(paths, args.dump_blocks, args.dump_limit)
     results = [run_case(collection, c, *CASES[c], args.batches, args.workers) for c in args.case]
     for r in results:
         print()
-        print(f"### {r['case']}: batch {r['batch']} x {r['length']:,} bp, window_size {r['window_size']}, "
-              f"{args.tracks} tracks; first GPU batch {'same as CPU' if r['same_as_cpu'] else 'WRONG'}")
+        print(
+            f"### {r['case']}: batch {r['batch']} x {r['length']:,} bp, window_size {r['window_size']}, "
+            f"{args.tracks} tracks; first GPU batch {'same as CPU' if r['same_as_cpu'] else 'WRONG'}"
+        )
         print("| contender | ms / batch | windows/s | vs CPU backend |")
         print("|---|---:|---:|---:|")
         base = r["ms_per_batch"]["CPU backend get_batch"]

@@ -70,8 +70,9 @@ def pybigwig_intervals(path, sizes, data):
     bw = pyBigWig.open(str(path), "w")
     bw.addHeader(list(sizes.items()), maxZooms=10)
     for chrom, (s, e, v) in data.items():
-        bw.addEntries(np.array([chrom] * len(s)), s.astype(np.int64), ends=e.astype(np.int64),
-                      values=v.astype(np.float64))
+        bw.addEntries(
+            np.array([chrom] * len(s)), s.astype(np.int64), ends=e.astype(np.int64), values=v.astype(np.float64)
+        )
     bw.close()
 
 
@@ -130,8 +131,9 @@ def check(path, sizes, data, rng) -> bool:
             positions = np.sort(rng.integers(0, sizes[chrom], 20_000))
             got = np.array([bw.values(chrom, int(p), int(p) + 1)[0] for p in positions], np.float32)
             want = expected_values(data, chrom, positions)
-            if not np.array_equal(np.isnan(got), np.isnan(want)) or not np.array_equal(got[~np.isnan(got)],
-                                                                                   want[~np.isnan(want)]):
+            if not np.array_equal(np.isnan(got), np.isnan(want)) or not np.array_equal(
+                got[~np.isnan(got)], want[~np.isnan(want)]
+            ):
                 return False
     finally:
         bw.close()
@@ -152,8 +154,11 @@ def run_case(name, sizes, data, writers, repeat, out_dir, report):
             best = dt if best is None else min(best, dt)
         ok = check(path, sizes, data, np.random.default_rng(1))
         rows.append((label, best, path.stat().st_size, ok))
-        print(f"  {name}: {label}: {best:.2f} s, {path.stat().st_size / 1e6:.2f} MB, {'ok' if ok else 'WRONG'}",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {name}: {label}: {best:.2f} s, {path.stat().st_size / 1e6:.2f} MB, {'ok' if ok else 'WRONG'}",
+            file=sys.stderr,
+            flush=True,
+        )
         path.unlink()
     base = next(r for r in rows if r[0].startswith("pybigtools"))
     report.append("| writer | seconds | x pybigtools speed | file MB | x pybigtools size |")
@@ -176,11 +181,14 @@ def main(argv=None) -> int:
     import pyBigWig
     import pybigtools
 
-    report = [f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
-              f"Python {platform.python_version()}; bigwig-loader {bigwig_loader.__version__} "
-              f"(deflate: {bigwig_loader.inflate_backend}); "
-              f"pyBigWig {pyBigWig.__version__ if hasattr(pyBigWig, '__version__') else ''}"
-              f"; pybigtools {pybigtools.__version__}; load average before: {os.getloadavg()[0]:.1f}", ""]
+    report = [
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
+        f"Python {platform.python_version()}; bigwig-loader {bigwig_loader.__version__} "
+        f"(deflate: {bigwig_loader.inflate_backend}); "
+        f"pyBigWig {pyBigWig.__version__ if hasattr(pyBigWig, '__version__') else ''}"
+        f"; pybigtools {pybigtools.__version__}; load average before: {os.getloadavg()[0]:.1f}",
+        "",
+    ]
     with tempfile.TemporaryDirectory(prefix="bench_writer_") as tmp:
         out_dir = Path(tmp)
         cases = args.cases.split(",")
@@ -190,12 +198,20 @@ def main(argv=None) -> int:
             data = {"chr21": dense_track(size)}
             report.append(f"### dense: one float32 per base over {size:,} bases (chr21)")
             report.append("")
-            run_case("dense", sizes, data, [
-                ("bigwig_loader add_values, fixedStep (step=1)", lambda p, s, d: ours_dense(p, s, d, True)),
-                ("bigwig_loader add_values, bedGraph runs", lambda p, s, d: ours_dense(p, s, d, False)),
-                ("pyBigWig addEntries, fixedStep", pybigwig_dense),
-                ("pybigtools write (bedGraph)", pybigtools_dense),
-            ], args.repeat, out_dir, report)
+            run_case(
+                "dense",
+                sizes,
+                data,
+                [
+                    ("bigwig_loader add_values, fixedStep (step=1)", lambda p, s, d: ours_dense(p, s, d, True)),
+                    ("bigwig_loader add_values, bedGraph runs", lambda p, s, d: ours_dense(p, s, d, False)),
+                    ("pyBigWig addEntries, fixedStep", pybigwig_dense),
+                    ("pybigtools write (bedGraph)", pybigtools_dense),
+                ],
+                args.repeat,
+                out_dir,
+                report,
+            )
         if "encode" in cases:
             chroms = ("chr22",) if args.quick else ("chr21", "chr22")
             spec = corpus.TrackSpec(chroms=chroms)
@@ -205,14 +221,24 @@ def main(argv=None) -> int:
             n = sum(len(s) for s, _, _ in data.values())
             report.append(f"### encode: {n:,} ENCODE-like intervals over {' + '.join(chroms)}")
             report.append("")
-            run_case("encode", sizes, data, [
-                ("bigwig_loader add_intervals", ours_intervals),
-                ("bigwig_loader add_intervals, level 9", lambda p, s, d: ours_intervals(p, s, d, 9)),
-                ("pyBigWig addEntries", pybigwig_intervals),
-                ("pybigtools write", pybigtools_intervals),
-            ], args.repeat, out_dir, report)
+            run_case(
+                "encode",
+                sizes,
+                data,
+                [
+                    ("bigwig_loader add_intervals", ours_intervals),
+                    ("bigwig_loader add_intervals, level 9", lambda p, s, d: ours_intervals(p, s, d, 9)),
+                    ("pyBigWig addEntries", pybigwig_intervals),
+                    ("pybigtools write", pybigtools_intervals),
+                ],
+                args.repeat,
+                out_dir,
+                report,
+            )
         if "real" in cases and not args.quick:
-            real = Path(os.environ.get("BWL_REAL_DATA", corpus.REAL_ENCODE_TRACK.parents[1])) / "bbi-js" / "ENCFF826FLP.bw"
+            real = (
+                Path(os.environ.get("BWL_REAL_DATA", corpus.REAL_ENCODE_TRACK.parents[1])) / "bbi-js" / "ENCFF826FLP.bw"
+            )
             src = pyBigWig.open(str(real))
             sizes = src.chroms()
             data = {}
@@ -221,14 +247,24 @@ def main(argv=None) -> int:
                 data[chrom] = (iv[:, 0].astype(np.int64), iv[:, 1].astype(np.int64), iv[:, 2].astype(np.float32))
             src.close()
             n = sum(len(s) for s, _, _ in data.values())
-            report.append(f"### real: the {n:,} intervals of ENCFF826FLP (chr22; the original file is "
-                          f"{real.stat().st_size / 1e6:.2f} MB)")
+            report.append(
+                f"### real: the {n:,} intervals of ENCFF826FLP (chr22; the original file is "
+                f"{real.stat().st_size / 1e6:.2f} MB)"
+            )
             report.append("")
-            run_case("real", sizes, data, [
-                ("bigwig_loader add_intervals", ours_intervals),
-                ("pyBigWig addEntries", pybigwig_intervals),
-                ("pybigtools write", pybigtools_intervals),
-            ], args.repeat, out_dir, report)
+            run_case(
+                "real",
+                sizes,
+                data,
+                [
+                    ("bigwig_loader add_intervals", ours_intervals),
+                    ("pyBigWig addEntries", pybigwig_intervals),
+                    ("pybigtools write", pybigtools_intervals),
+                ],
+                args.repeat,
+                out_dir,
+                report,
+            )
     report.append(f"Load average after: {os.getloadavg()[0]:.1f}")
     print("\n".join(report))
     return 0

@@ -63,8 +63,13 @@ def main() -> None:
     for _ in range(args.rounds):
         for name, extra in zip(best, ({}, {"PYTHONPATH": str(args.other)})):
             env = {**os.environ, **extra}
-            text = subprocess.run([sys.executable, __file__, "--child", "--tracks", str(args.tracks)], env=env,
-                                  check=True, capture_output=True, text=True).stdout
+            text = subprocess.run(
+                [sys.executable, __file__, "--child", "--tracks", str(args.tracks)],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             for b, s in json.loads(text).items():
                 best[name][int(b)] = min(best[name].get(int(b), float("inf")), s)
     print("| build | " + " | ".join(f"batch {b:,}" for b in SIZES) + " |")

@@ -24,8 +24,13 @@ Reader = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 ORACLE = "pyBigWig loop"
 
 
-def ours(paths: Sequence[Path], bin_size: int, device: str = "cpu", threads: int | None = None,
-         cache_bytes: int | None = None) -> Reader:
+def ours(
+    paths: Sequence[Path],
+    bin_size: int,
+    device: str = "cpu",
+    threads: int | None = None,
+    cache_bytes: int | None = None,
+) -> Reader:
     """get_batch; its output stays where it was made (see as_numpy): a training step would use
     a GPU batch in place, so the copy back is no part of the time. cache_bytes as
     BigWigCollection's (None: the default bound; 0: no block cache)."""
@@ -49,9 +54,19 @@ class LoopReader:
     beforehand by `open_all()`. With `reopen_each_pass`, before_pass() opens them afresh (untimed),
     so that a reader that caches inflated blocks per handle starts each pass with an empty cache."""
 
-    def __init__(self, open_all: Callable[[], list], read_one: Callable[..., np.ndarray], bin_size: int,
-                 reopen_each_pass: bool = False):
-        self.open_all, self.read_one, self.bin_size, self.reopen_each_pass = open_all, read_one, bin_size, reopen_each_pass
+    def __init__(
+        self,
+        open_all: Callable[[], list],
+        read_one: Callable[..., np.ndarray],
+        bin_size: int,
+        reopen_each_pass: bool = False,
+    ):
+        self.open_all, self.read_one, self.bin_size, self.reopen_each_pass = (
+            open_all,
+            read_one,
+            bin_size,
+            reopen_each_pass,
+        )
         self.handles = open_all()
 
     def before_pass(self) -> None:
@@ -91,6 +106,7 @@ def pybigwig_loop(paths: Sequence[Path], bin_size: int) -> Reader:
     def one(h, c, s, e, n):
         values = h.values(c, s, e, numpy=True)
         return values if bin_size == 1 else binned_mean(values, bin_size)
+
     return LoopReader(lambda: [pyBigWig.open(str(p)) for p in paths], one, bin_size)
 
 
@@ -104,16 +120,22 @@ def pybigtools_loop(paths: Sequence[Path], bin_size: int, fresh_cache: bool = Fa
     every pass (a small corpus read many times otherwise serves most blocks from it)."""
     import pybigtools
 
-    return LoopReader(lambda: [pybigtools.open(str(p)) for p in paths],
-                      lambda h, c, s, e, n: h.values(c, s, e, fillna=np.nan, **_exact_mean(bin_size, n)), bin_size,
-                      reopen_each_pass=fresh_cache)
+    return LoopReader(
+        lambda: [pybigtools.open(str(p)) for p in paths],
+        lambda h, c, s, e, n: h.values(c, s, e, fillna=np.nan, **_exact_mean(bin_size, n)),
+        bin_size,
+        reopen_each_pass=fresh_cache,
+    )
 
 
 def pybbi_loop(paths: Sequence[Path], bin_size: int) -> Reader:
     import bbi
 
-    return LoopReader(lambda: [bbi.open(str(p)) for p in paths],
-                      lambda h, c, s, e, n: h.fetch(c, s, e, missing=np.nan, **_exact_mean(bin_size, n)), bin_size)
+    return LoopReader(
+        lambda: [bbi.open(str(p)) for p in paths],
+        lambda h, c, s, e, n: h.fetch(c, s, e, missing=np.nan, **_exact_mean(bin_size, n)),
+        bin_size,
+    )
 
 
 class WindowTable:
@@ -173,8 +195,12 @@ class DataLoaderContender:
 
         self.sampler = _RowBatches()
         self.loader = torch.utils.data.DataLoader(
-            _PyBigWigWindows(table, paths, bin_size), batch_sampler=self.sampler, num_workers=workers,
-            persistent_workers=True, collate_fn=lambda items: np.stack(items))
+            _PyBigWigWindows(table, paths, bin_size),
+            batch_sampler=self.sampler,
+            num_workers=workers,
+            persistent_workers=True,
+            collate_fn=lambda items: np.stack(items),
+        )
         self.table = table
 
     def run_pass(self, batch_numbers: Sequence[int]) -> list[np.ndarray]:

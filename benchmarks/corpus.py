@@ -20,8 +20,13 @@ from pathlib import Path
 import numpy as np
 
 HG38_SIZES = {
-    "chr1": 248_956_422, "chr2": 242_193_529, "chr19": 58_617_616, "chr20": 64_444_167,
-    "chr21": 46_709_983, "chr22": 50_818_468, "chrX": 156_040_895,
+    "chr1": 248_956_422,
+    "chr2": 242_193_529,
+    "chr19": 58_617_616,
+    "chr20": 64_444_167,
+    "chr21": 46_709_983,
+    "chr22": 50_818_468,
+    "chrX": 156_040_895,
 }
 DEFAULT_CHROMS = ("chr21", "chr22")
 OUT_DIR = Path(__file__).resolve().parent / "out"
@@ -46,7 +51,7 @@ class TrackSpec:
     chroms: tuple[str, ...] = DEFAULT_CHROMS
     mean_run: float = 50
     gap_fraction: float = 0.1
-    nan_fraction: float = 0.0      # items stored as NaN, one by one
+    nan_fraction: float = 0.0  # items stored as NaN, one by one
     nan_run_fraction: float = 0.0  # items inside runs of consecutive NaN items
     distribution: str = "lognormal"
 

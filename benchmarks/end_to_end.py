@@ -47,8 +47,9 @@ class PerWindowDataset(torch.utils.data.Dataset):
         start = centre - self.length // 2
         seq = str(self._fasta[chrom][start : start + self.length])
         onehot = ONE_HOT[np.frombuffer(seq.encode(), dtype=np.uint8)]
-        values = np.stack([np.nan_to_num(t.values(chrom, start, start + self.length, numpy=True))
-                           for t in self._tracks], axis=1)
+        values = np.stack(
+            [np.nan_to_num(t.values(chrom, start, start + self.length, numpy=True)) for t in self._tracks], axis=1
+        )
         return torch.from_numpy(onehot), torch.from_numpy(values.astype(np.float32))
 
 
@@ -67,13 +68,23 @@ def run(tracks: int, batch_size: int, batches: int, length: int = 1000) -> tuple
     paths = corpus.ensure_corpus(tracks, spec)
     fasta = corpus.ensure_reference(spec.chroms)
     sizes = {c: corpus.HG38_SIZES[c] for c in spec.chroms}
-    regions = pd.DataFrame({"chrom": list(sizes), "start": [10_000_000] * len(sizes),
-                            "end": [s - 1_000_000 for s in sizes.values()]})
+    regions = pd.DataFrame(
+        {"chrom": list(sizes), "start": [10_000_000] * len(sizes), "end": [s - 1_000_000 for s in sizes.values()]}
+    )
 
     def ours(**extra):
         return bigwig_loader.PytorchBigWigDataset(
-            regions, paths, fasta, sequence_length=length, batch_size=batch_size, batches_per_epoch=batches + 1,
-            seed=0, n_threads=os.cpu_count() or 1, maximum_unknown_bases_fraction=1.0, **extra)
+            regions,
+            paths,
+            fasta,
+            sequence_length=length,
+            batch_size=batch_size,
+            batches_per_epoch=batches + 1,
+            seed=0,
+            n_threads=os.cpu_count() or 1,
+            maximum_unknown_bases_fraction=1.0,
+            **extra,
+        )
 
     drawn = list(ours(return_batch_objects=True))
     centres = [(c, int(s) + length // 2) for b in drawn for c, s in zip(b.chromosomes, b.starts)]
@@ -84,14 +95,27 @@ def run(tracks: int, batch_size: int, batches: int, length: int = 1000) -> tuple
         same &= torch.equal(seq, drawn[0].sequences[i]) and torch.equal(values, torch.nan_to_num(drawn[0].values[i]))
     verdict = "same as pyfaidx + pyBigWig" if same else "WRONG"
 
-    rows = [("bigwig_loader PytorchBigWigDataset",
-             batches * batch_size / _time_batches(torch.utils.data.DataLoader(ours(), batch_size=None), batches), verdict)]
+    rows = [
+        (
+            "bigwig_loader PytorchBigWigDataset",
+            batches * batch_size / _time_batches(torch.utils.data.DataLoader(ours(), batch_size=None), batches),
+            verdict,
+        )
+    ]
     for workers in [0, *contenders.dataloader_worker_counts()]:
         # A fresh Dataset: `check` holds files opened here, whose offsets forked workers would share.
-        loader = torch.utils.data.DataLoader(PerWindowDataset(fasta, paths, centres, length), batch_size=batch_size,
-                                             num_workers=workers)
-        rows.append((f"pyfaidx + pyBigWig Dataset, DataLoader num_workers={workers}",
-                     batches * batch_size / _time_batches(loader, batches), "oracle"))
-    what = (f"{tracks} tracks ({', '.join(spec.chroms)}), random reference FASTA; {length:,} bp sequence + values, "
-            f"batch {batch_size}, {batches} batches timed after one warm-up batch")
+        loader = torch.utils.data.DataLoader(
+            PerWindowDataset(fasta, paths, centres, length), batch_size=batch_size, num_workers=workers
+        )
+        rows.append(
+            (
+                f"pyfaidx + pyBigWig Dataset, DataLoader num_workers={workers}",
+                batches * batch_size / _time_batches(loader, batches),
+                "oracle",
+            )
+        )
+    what = (
+        f"{tracks} tracks ({', '.join(spec.chroms)}), random reference FASTA; {length:,} bp sequence + values, "
+        f"batch {batch_size}, {batches} batches timed after one warm-up batch"
+    )
     return rows, what

@@ -49,9 +49,20 @@ def peaks(spec: corpus.TrackSpec, rng: np.random.Generator, n: int) -> pd.DataFr
 
 def dataset(regions, paths, fasta, cache_bytes):
     return bigwig_loader.PytorchBigWigDataset(
-        regions, paths, fasta, sequence_length=INPUT, center_bin_to_predict=TARGET, jitter=JITTER,
-        batch_size=BATCH, batches_per_epoch=len(regions) // BATCH, seed=0, n_threads=os.cpu_count() or 1,
-        maximum_unknown_bases_fraction=1.0, cache_bytes=cache_bytes, device="cpu")
+        regions,
+        paths,
+        fasta,
+        sequence_length=INPUT,
+        center_bin_to_predict=TARGET,
+        jitter=JITTER,
+        batch_size=BATCH,
+        batches_per_epoch=len(regions) // BATCH,
+        seed=0,
+        n_threads=os.cpu_count() or 1,
+        maximum_unknown_bases_fraction=1.0,
+        cache_bytes=cache_bytes,
+        device="cpu",
+    )
 
 
 def epoch_rate(ds, epoch: int) -> float:
@@ -102,8 +113,10 @@ def run(tracks: int, rng: np.random.Generator, n_peaks: int = PEAKS) -> list[str
 
     # The per-window contenders, on windows of the same peaks (centre jittered like ours).
     sample = regions.sample(min(SAMPLE, len(regions)), random_state=0)
-    windows = [(c, int(s) + int(rng.integers(-JITTER, JITTER + 1)) - INPUT // 2)
-               for c, s in zip(sample["chrom"], sample["start"])]
+    windows = [
+        (c, int(s) + int(rng.integers(-JITTER, JITTER + 1)) - INPUT // 2)
+        for c, s in zip(sample["chrom"], sample["start"])
+    ]
     import pybigtools
     import pyBigWig
     import pyfaidx
@@ -132,9 +145,12 @@ def run(tracks: int, rng: np.random.Generator, n_peaks: int = PEAKS) -> list[str
         "|---|" + "---:|" * EPOCHS,
         "| PytorchBigWigDataset, cache on (default bound) | " + " | ".join(f"{r:,.0f}" for r in on_rates) + " |",
         "| PytorchBigWigDataset, cache on, preload() first (counted in epoch 1) | "
-        + " | ".join(f"{r:,.0f}" for r in pre_rates) + " |",
-        "| PytorchBigWigDataset, cache_bytes=0 | " + " | ".join(f"{r:,.0f}" for r in off_rates)
-        + " | n/a" * (EPOCHS - len(off_rates)) + " |",
+        + " | ".join(f"{r:,.0f}" for r in pre_rates)
+        + " |",
+        "| PytorchBigWigDataset, cache_bytes=0 | "
+        + " | ".join(f"{r:,.0f}" for r in off_rates)
+        + " | n/a" * (EPOCHS - len(off_rates))
+        + " |",
         f"| pyfaidx + pyBigWig, per window ({SAMPLE} windows) | {pybigwig:,.0f} | | | | |",
         f"| pyfaidx + pybigtools, its cache warm ({SAMPLE} windows) | {pybigtools_warm:,.0f} | | | | |",
         "",
@@ -147,11 +163,14 @@ def run(tracks: int, rng: np.random.Generator, n_peaks: int = PEAKS) -> list[str
         f"Cache after five epochs: {info.blocks:,} blocks, {info.bytes / 2**20:,.0f} MiB held of a "
         f"{info.max_bytes / 2**20:,.0f} MiB bound; {info.hits:,} hits, {info.misses:,} misses, "
         f"{info.evictions:,} evictions.  ",
-        "Process CPU seconds per cache-on epoch: " + ", ".join(f"{c:.2f}" for c in on_cpu)
+        "Process CPU seconds per cache-on epoch: "
+        + ", ".join(f"{c:.2f}" for c in on_cpu)
         + f" ({len(regions) // BATCH * BATCH:,} samples each).  ",
         "RSS growth over the process's start, after each epoch (MiB): "
         + ", ".join(f"{r / 2**20:,.0f}" for r in rss)
-        + "; cache bytes held then (MiB): " + ", ".join(f"{h / 2**20:,.0f}" for h in held) + ".",
+        + "; cache bytes held then (MiB): "
+        + ", ".join(f"{h / 2**20:,.0f}" for h in held)
+        + ".",
         "",
     ]
     return lines

@@ -66,8 +66,13 @@ def main() -> None:
         runs: dict[str, list[dict]] = {name: [] for name in builds}
         for _ in range(args.rounds):
             for name, extra in builds.items():
-                text = subprocess.run([sys.executable, __file__, "--child", str(tracks)], env={**os.environ, **extra},
-                                      check=True, capture_output=True, text=True).stdout
+                text = subprocess.run(
+                    [sys.executable, __file__, "--child", str(tracks)],
+                    env={**os.environ, **extra},
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
                 result = json.loads(text.splitlines()[-1])
                 expected_other = bool(extra)
                 if expected_other != result["module"].startswith(str(args.other)):

@@ -99,19 +99,24 @@ def same_values(got: np.ndarray, want: np.ndarray, binned: bool) -> bool:
 
 
 def build_readers(case: Case, paths: list[Path], table: contenders.WindowTable, device: str):
-    readers: dict[str, object] = {OURS + " (cpu)": contenders.ours(paths, case.bin_size),
-                                  OURS + " (cpu, cache_bytes=0)": contenders.ours(paths, case.bin_size, cache_bytes=0)}
+    readers: dict[str, object] = {
+        OURS + " (cpu)": contenders.ours(paths, case.bin_size),
+        OURS + " (cpu, cache_bytes=0)": contenders.ours(paths, case.bin_size, cache_bytes=0),
+    }
     if device != "cpu":
         readers[f"{OURS} ({device})"] = contenders.ours(paths, case.bin_size, device=device)
     if case.bin_size == 1:
         readers["bigwig_loader BigWig.values loop"] = contenders.ours_single_file_loop(paths, 1)
     readers[contenders.ORACLE] = contenders.pybigwig_loop(paths, case.bin_size)
     readers["pybigtools loop"] = contenders.pybigtools_loop(paths, case.bin_size)
-    readers["pybigtools loop, cache emptied each pass"] = contenders.pybigtools_loop(paths, case.bin_size, fresh_cache=True)
+    readers["pybigtools loop, cache emptied each pass"] = contenders.pybigtools_loop(
+        paths, case.bin_size, fresh_cache=True
+    )
     readers["pybbi loop"] = contenders.pybbi_loop(paths, case.bin_size)
     for w in contenders.dataloader_worker_counts():
         readers[f"pyBigWig DataLoader, {w} worker{'s' if w > 1 else ''}"] = contenders.DataLoaderContender(
-            table, paths, case.bin_size, w)
+            table, paths, case.bin_size, w
+        )
     return readers
 
 
@@ -122,8 +127,10 @@ def run_pass(reader, table: contenders.WindowTable, batch_numbers: list[int]) ->
     if isinstance(reader, contenders.DataLoaderContender):
         outputs = reader.run_pass(batch_numbers)
     else:
-        outputs = [reader(table.chroms[table.rows[b]], table.starts[table.rows[b]], table.ends[table.rows[b]])
-                   for b in batch_numbers]
+        outputs = [
+            reader(table.chroms[table.rows[b]], table.starts[table.rows[b]], table.ends[table.rows[b]])
+            for b in batch_numbers
+        ]
     return time.perf_counter() - t0, outputs
 
 
@@ -166,17 +173,18 @@ def inflate_floor(case: Case, batch_size: int, rng: np.random.Generator) -> str:
     """libdeflate alone inflating exactly the unique blocks a batch needs, from memory, on the
     same threads: the CPU processor's floor (a benchmark-only measurement, _core.inflate_floor)."""
     collection = bigwig_loader.BigWigCollection(corpus.ensure_corpus(case.tracks, case.spec))
-    (chroms, starts, _), = draw_batches(case.spec, [batch_size], case.length, rng)
+    ((chroms, starts, _),) = draw_batches(case.spec, [batch_size], case.length, rng)
     request = collection.batch_request(chroms, starts, np.asarray(starts) + case.length)
     f = bigwig_loader._core.inflate_floor(collection.core_collection, request, collection.n_threads, 5)
-    return (f"inflate floor at batch {batch_size:,}: {f['blocks']:,} unique blocks ({f['inflated_bytes'] / 1e6:.1f} MB "
-            f"inflated) in {f['seconds'] * 1e3:.1f} ms = {batch_size / f['seconds']:,.0f} windows/s")
+    return (
+        f"inflate floor at batch {batch_size:,}: {f['blocks']:,} unique blocks ({f['inflated_bytes'] / 1e6:.1f} MB "
+        f"inflated) in {f['seconds'] * 1e3:.1f} ms = {batch_size / f['seconds']:,.0f} windows/s"
+    )
 
 
 def table_markdown(case: Case, results: dict[str, dict[int, Point]]) -> str:
     sizes = case.batch_sizes
-    lines = ["| contender | " + " | ".join(case.label(b) for b in sizes) + " |",
-             "|---|" + "---:|" * len(sizes)]
+    lines = ["| contender | " + " | ".join(case.label(b) for b in sizes) + " |", "|---|" + "---:|" * len(sizes)]
     base = results[contenders.ORACLE]
     for name, points in results.items():
         cells = []
@@ -191,8 +199,10 @@ def table_markdown(case: Case, results: dict[str, dict[int, Point]]) -> str:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor() or platform.machine())
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+        platform.processor() or platform.machine(),
+    )
     mem_kb = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
     versions = []
     for dist in ("bigwig-loader", "numpy", "torch", "pyBigWig", "pybigtools", "pybbi", "pyfaidx"):
@@ -205,8 +215,10 @@ def machine() -> str:
         import torch
 
         gpu = torch.cuda.get_device_name(0)
-    return (f"{cpu}, {os.cpu_count()} CPUs, {mem_kb / 2**20:.0f} GiB RAM, GPU: {gpu}; {platform.platform()}; "
-            f"Python {platform.python_version()}; {', '.join(versions)}; inflate: {bigwig_loader.inflate_backend}")
+    return (
+        f"{cpu}, {os.cpu_count()} CPUs, {mem_kb / 2**20:.0f} GiB RAM, GPU: {gpu}; {platform.platform()}; "
+        f"Python {platform.python_version()}; {', '.join(versions)}; inflate: {bigwig_loader.inflate_backend}"
+    )
 
 
 def cases(quick: bool) -> dict[str, Case | None]:
@@ -220,11 +232,20 @@ def cases(quick: bool) -> dict[str, Case | None]:
         }
     chr22 = corpus.TrackSpec(chroms=("chr22",))
     return {
-        "sweep": Case("sweep", "1 kb windows, 16 tracks, batch-size sweep", 16, 1000, 1,
-                      [1, 4, 16, 64, 256, 1024, 4096], 256, 2),
+        "sweep": Case(
+            "sweep", "1 kb windows, 16 tracks, batch-size sweep", 16, 1000, 1, [1, 4, 16, 64, 256, 1024, 4096], 256, 2
+        ),
         "tracks": Case("tracks", "1 kb windows, 256 tracks (chr22)", 256, 1000, 1, [16, 64, 256], 64, 2, chr22),
-        "enformer": Case("enformer", "114,688 bp windows in 128 bp bins (Enformer's target), 16 tracks", 16, 114_688,
-                         128, [1, 8, 32], 32, 2),
+        "enformer": Case(
+            "enformer",
+            "114,688 bp windows in 128 bp bins (Enformer's target), 16 tracks",
+            16,
+            114_688,
+            128,
+            [1, 8, 32],
+            32,
+            2,
+        ),
         "runs": None,
         "dataset": None,
     }
@@ -238,17 +259,32 @@ def run_lengths_cases(quick: bool) -> list[Case]:
     for run in (1, 5, 20, 50):
         spec = corpus.TrackSpec(chroms=("chr21",), mean_run=run)
         tracks = 2 if quick else 4
-        out.append(Case(f"runs{run}", f"1 kb windows, {tracks} tracks, mean run {run} bp", tracks, 1000, 1,
-                        [64 if quick else 256], 64 if quick else 512, 1 if quick else 2, spec,
-                        label=lambda b, run=run: f"run {run} bp, batch {b}"))
+        out.append(
+            Case(
+                f"runs{run}",
+                f"1 kb windows, {tracks} tracks, mean run {run} bp",
+                tracks,
+                1000,
+                1,
+                [64 if quick else 256],
+                64 if quick else 512,
+                1 if quick else 2,
+                spec,
+                label=lambda b, run=run: f"run {run} bp, batch {b}",
+            )
+        )
     return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test in under a minute")
-    ap.add_argument("--case", nargs="+", choices=["sweep", "tracks", "enformer", "dataset", "runs", "chrombpnet"],
-                    default=["sweep", "tracks", "enformer", "dataset"])
+    ap.add_argument(
+        "--case",
+        nargs="+",
+        choices=["sweep", "tracks", "enformer", "dataset", "runs", "chrombpnet"],
+        default=["sweep", "tracks", "enformer", "dataset"],
+    )
     ap.add_argument("--device", default="cpu", help="also run bigwig_loader on this device (cuda, cuda:N)")
     ap.add_argument("--plot", type=Path, help="PNG of windows/s against batch size (sweep case)")
     ap.add_argument("--report", type=Path, help="also write the Markdown report here")
@@ -278,11 +314,16 @@ def main() -> None:
     for case in selected:
         results = run_case(case, args.device, rng)
         sweep_results = results if case.name == "sweep" else sweep_results
-        emit(f"### {case.title}", "",
-             f"windows/s (and x pyBigWig); at least {case.windows_per_point:,} timed windows a batch size, "
-             f"best of {case.rounds} interleaved round{'s' if case.rounds > 1 else ''}; every output checked "
-             "against pyBigWig on a first batch (WRONG in place of a speed where it differs)", "",
-             table_markdown(case, results), "")
+        emit(
+            f"### {case.title}",
+            "",
+            f"windows/s (and x pyBigWig); at least {case.windows_per_point:,} timed windows a batch size, "
+            f"best of {case.rounds} interleaved round{'s' if case.rounds > 1 else ''}; every output checked "
+            "against pyBigWig on a first batch (WRONG in place of a speed where it differs)",
+            "",
+            table_markdown(case, results),
+            "",
+        )
         if case.name == "sweep":
             floor = inflate_floor(case, 256, rng)
             if floor:
@@ -290,20 +331,33 @@ def main() -> None:
     if "dataset" in args.case:
         rows, what = end_to_end.run(4 if args.quick else 16, 32 if args.quick else 256, 2 if args.quick else 8)
         base = next(s for n, s, _ in rows if n.endswith("num_workers=0"))
-        emit("### End to end: sequence + values for training", "", what, "",
-             "| contender | samples/s | vs num_workers=0 | output |", "|---|---:|---:|---|",
-             *[f"| {n} | {s:,.0f} | {s / base:.1f}x | {v} |" for n, s, v in rows], "")
+        emit(
+            "### End to end: sequence + values for training",
+            "",
+            what,
+            "",
+            "| contender | samples/s | vs num_workers=0 | output |",
+            "|---|---:|---:|---|",
+            *[f"| {n} | {s:,.0f} | {s / base:.1f}x | {v} |" for n, s, v in rows],
+            "",
+        )
     if "chrombpnet" in args.case:
-        emit("### ChromBPNet-shaped: five epochs over 30,000 peaks, the block cache on and off", "",
-             "samples/s (one-hot 2,114 bp sequence + the 1,000 bp centre of every track, batch 64)", "")
+        emit(
+            "### ChromBPNet-shaped: five epochs over 30,000 peaks, the block cache on and off",
+            "",
+            "samples/s (one-hot 2,114 bp sequence + the 1,000 bp centre of every track, batch 64)",
+            "",
+        )
         for tracks in (2,) if args.quick else (4, 16):
             emit(*epochs.run(tracks, rng, 1_000 if args.quick else epochs.PEAKS))
     emit(f"Total time: {time.perf_counter() - started:.0f} s")
     if args.report:
         args.report.write_text("\n".join(report) + "\n")
     if args.plot and sweep_results:
-        series = {n: [(b, p.windows_per_second) for b, p in pts.items() if p.verdict != "WRONG"]
-                  for n, pts in sweep_results.items()}
+        series = {
+            n: [(b, p.windows_per_second) for b, p in pts.items() if p.verdict != "WRONG"]
+            for n, pts in sweep_results.items()
+        }
         sweep_case = all_cases["sweep"]
         throughput.plot_sweep(series, args.plot, f"{sweep_case.title}; {os.cpu_count()} CPUs")
         print(f"plot: {args.plot}")

@@ -27,13 +27,13 @@
 
 namespace {
 
-#define CHECK(call)                                                                             \
-  do {                                                                                          \
-    cudaError_t e_ = (call);                                                                    \
-    if (e_ != cudaSuccess) {                                                                    \
+#define CHECK(call)                                                                              \
+  do {                                                                                           \
+    cudaError_t e_ = (call);                                                                     \
+    if (e_ != cudaSuccess) {                                                                     \
       std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); \
-      std::exit(2);                                                                             \
-    }                                                                                           \
+      std::exit(2);                                                                              \
+    }                                                                                            \
   } while (0)
 
 struct Block {
@@ -190,8 +190,8 @@ int main(int argc, char** argv) {
   void* d_temp = nullptr;
   CHECK(cudaMalloc(&d_temp, temp_bytes + 1));
   auto run_nvcomp = [&] {
-    const nvcompStatus_t s = nvcompBatchedDeflateDecompressAsync(d_in_ptrs, d_raw_size, d_out_capacity, d_actual, n,
-                                                                 d_temp, temp_bytes, d_out_ptrs, opts, d_status, nullptr);
+    const nvcompStatus_t s = nvcompBatchedDeflateDecompressAsync(
+        d_in_ptrs, d_raw_size, d_out_capacity, d_actual, n, d_temp, temp_bytes, d_out_ptrs, opts, d_status, nullptr);
     if (s != nvcompSuccess) {
       std::fprintf(stderr, "nvcomp: decompress failed to launch (%d)\n", static_cast<int>(s));
       std::exit(3);

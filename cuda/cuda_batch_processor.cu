@@ -81,8 +81,8 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   const std::vector<engine::CachedBlock> hits = engine::find_cached_blocks(collection, plan);
   const engine::StagedLayout layout = engine::stage_layout(collection, plan, hits);
   // The inflate arena holds one chunk of blocks at a time (at most inflate_cap_ bytes).
-  const std::vector<stages::BlockChunk> chunks = stages::plan_inflate_chunks(
-      layout.blocks.data(), static_cast<uint32_t>(plan.blocks.size()), inflate_cap_);
+  const std::vector<stages::BlockChunk> chunks =
+      stages::plan_inflate_chunks(layout.blocks.data(), static_cast<uint32_t>(plan.blocks.size()), inflate_cap_);
 
   stages::StagedBatchView v = stage(collection, request, plan, layout, hits, stream);
   const uint64_t arena_bytes = stages::largest_chunk_bytes(chunks);
@@ -201,8 +201,8 @@ void CudaBatchProcessor::fill(const engine::Collection& collection, const engine
   // Columns whose runs overlap across blocks (a corrupt file) refuse the batch, as the CPU
   // backend does: the host must learn it before returning, at the cost of waiting for the fill.
   auto* overlaps = overlaps_host_.reserve_as<uint32_t>(overlap_words);
-  BWL_CUDA_CHECK(cudaMemcpyAsync(overlaps, v.overlaps, overlap_words * sizeof(uint32_t), cudaMemcpyDeviceToHost,
-                                 stream));
+  BWL_CUDA_CHECK(
+      cudaMemcpyAsync(overlaps, v.overlaps, overlap_words * sizeof(uint32_t), cudaMemcpyDeviceToHost, stream));
   BWL_CUDA_CHECK(cudaStreamSynchronize(stream));
   engine::check_column_order(collection, plan, overlaps);
   if (clock_.enabled()) ++clock_.times.batches;

@@ -43,8 +43,8 @@ class DeviceBuffer {
     const size_t grown = grown_capacity(capacity_, bytes);
     void* fresh = allocate_async(grown, device, stream);
     if (keep > 0 && data_ != nullptr) {
-      const cudaError_t status = cudaMemcpyAsync(fresh, data_, keep < capacity_ ? keep : capacity_,
-                                                 cudaMemcpyDeviceToDevice, stream);
+      const cudaError_t status =
+          cudaMemcpyAsync(fresh, data_, keep < capacity_ ? keep : capacity_, cudaMemcpyDeviceToDevice, stream);
       if (status != cudaSuccess) {
         free_async(fresh, stream);
         check(status, "cudaMemcpyAsync(grow)");

@@ -51,7 +51,8 @@ DeviceStorage::~DeviceStorage() {
 }
 
 DeviceTensor::DeviceTensor(std::shared_ptr<OwnedStream> producer, std::vector<int64_t> shape, DType dtype)
-    : Tensor(std::move(shape), dtype), storage_(std::make_shared<DeviceStorage>(std::move(producer), nbytes())),
+    : Tensor(std::move(shape), dtype),
+      storage_(std::make_shared<DeviceStorage>(std::move(producer), nbytes())),
       data_(storage_->data) {}
 
 std::shared_ptr<DeviceTensor> DeviceTensor::rows(int64_t start, int64_t stop) const {
@@ -85,14 +86,9 @@ void DeviceTensor::copy_to_host(void* dst) const {
 
 bool consumer_stream(const int64_t* stream_or_null, cudaStream_t* stream) {
   switch (dlpack_stream_kind(stream_or_null)) {
-    case DlpackStream::NoSync:
-      return false;
-    case DlpackStream::Legacy:
-      *stream = cudaStreamLegacy;
-      return true;
-    case DlpackStream::PerThread:
-      *stream = cudaStreamPerThread;
-      return true;
+    case DlpackStream::NoSync: return false;
+    case DlpackStream::Legacy: *stream = cudaStreamLegacy; return true;
+    case DlpackStream::PerThread: *stream = cudaStreamPerThread; return true;
     case DlpackStream::Handle:
       *stream = reinterpret_cast<cudaStream_t>(static_cast<uintptr_t>(*stream_or_null));
       return true;

@@ -70,8 +70,8 @@ void flip_rows(DeviceTensor& t, const std::vector<uint8_t>& flip, const std::vec
   if (elements > 0) {
     launch_checked("flip_kernel", [&] {
       flip_kernel<<<blocks_for(elements), kThreads, 0, stream>>>(
-          static_cast<const uint8_t*>(source), static_cast<uint8_t*>(t.data()), flags, perm, t.shape()[0],
-          t.shape()[1], t.shape()[2], static_cast<uint32_t>(dtype_bytes(t.dtype())));
+          static_cast<const uint8_t*>(source), static_cast<uint8_t*>(t.data()), flags, perm, t.shape()[0], t.shape()[1],
+          t.shape()[2], static_cast<uint32_t>(dtype_bytes(t.dtype())));
     });
   }
   t.record_ready(stream);

@@ -52,37 +52,32 @@ void reserve_kernel_stack() {
 
 void launch_inflate_blocks(const stages::StagedBatchView& view, cudaStream_t stream) {
   if (view.n_blocks == 0) return;
-  launch_checked("inflate_blocks_kernel", [&] {
-    inflate_blocks_kernel<<<blocks_for(view.n_blocks), kThreads, 0, stream>>>(view);
-  });
+  launch_checked("inflate_blocks_kernel",
+                 [&] { inflate_blocks_kernel<<<blocks_for(view.n_blocks), kThreads, 0, stream>>>(view); });
 }
 
 void launch_count_runs(const stages::StagedBatchView& view, cudaStream_t stream) {
   if (view.n_blocks == 0) return;
-  launch_checked("count_runs_kernel", [&] {
-    count_runs_kernel<<<blocks_for(view.n_blocks), kThreads, 0, stream>>>(view);
-  });
+  launch_checked("count_runs_kernel",
+                 [&] { count_runs_kernel<<<blocks_for(view.n_blocks), kThreads, 0, stream>>>(view); });
 }
 
 void launch_write_runs(const stages::StagedBatchView& view, cudaStream_t stream) {
   if (view.n_blocks == 0) return;
-  launch_checked("write_runs_kernel", [&] {
-    write_runs_kernel<<<blocks_for(view.n_blocks), kThreads, 0, stream>>>(view);
-  });
+  launch_checked("write_runs_kernel",
+                 [&] { write_runs_kernel<<<blocks_for(view.n_blocks), kThreads, 0, stream>>>(view); });
 }
 
 void launch_prefill(const stages::StagedBatchView& view, uint64_t elements, cudaStream_t stream) {
   if (elements == 0) return;
-  launch_checked("prefill_kernel", [&] {
-    prefill_kernel<<<blocks_for(elements), kThreads, 0, stream>>>(view, elements);
-  });
+  launch_checked("prefill_kernel",
+                 [&] { prefill_kernel<<<blocks_for(elements), kThreads, 0, stream>>>(view, elements); });
 }
 
 void launch_fill_columns(const stages::StagedBatchView& view, cudaStream_t stream) {
   if (view.n_columns == 0 || view.cells == 0) return;
-  launch_checked("fill_columns_kernel", [&] {
-    fill_columns_kernel<<<blocks_for(view.n_columns), kThreads, 0, stream>>>(view);
-  });
+  launch_checked("fill_columns_kernel",
+                 [&] { fill_columns_kernel<<<blocks_for(view.n_columns), kThreads, 0, stream>>>(view); });
 }
 
 }  // namespace bwl::cuda

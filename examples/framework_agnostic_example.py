@@ -59,16 +59,23 @@ def main() -> None:
         args.bigwig_dir, args.genome = data.track_dir, data.genome
         print(f"the demo's data: {data.directory}")
     if args.regions:
-        regions = pd.read_csv(args.regions, sep="\t", header=None, usecols=[0, 1, 2], names=["chrom", "start", "end"],
-                              comment="#")
+        regions = pd.read_csv(
+            args.regions, sep="\t", header=None, usecols=[0, 1, 2], names=["chrom", "start", "end"], comment="#"
+        )
     else:
         sizes = ReferenceGenome(args.genome).chrom_sizes
         regions = pd.DataFrame({"chrom": list(sizes), "start": 0, "end": list(sizes.values())})
 
     dataset = BigWigDataset(
-        regions_of_interest=regions, collection=args.bigwig_dir, reference_genome_path=args.genome,
-        sequence_length=args.sequence_length, window_size=args.sequence_length, batch_size=args.batch_size,
-        batches_per_epoch=2 * args.batches, seed=0, device="cpu",
+        regions_of_interest=regions,
+        collection=args.bigwig_dir,
+        reference_genome_path=args.genome,
+        sequence_length=args.sequence_length,
+        window_size=args.sequence_length,
+        batch_size=args.batch_size,
+        batches_per_epoch=2 * args.batches,
+        seed=0,
+        device="cpu",
     )
     names = dataset.collection.track_names
     features, targets = [], []
@@ -90,8 +97,10 @@ def main() -> None:
         r = np.corrcoef(predicted[:, t], y[half:, t])[0, 1] if y[half:, t].std() > 0 else float("nan")
         top = np.argsort(coefficients[:-1, t])[::-1][:3]
         kmers = ["".join("ACGT"[(code >> (2 * (K - 1 - j))) & 3] for j in range(K)) for code in top]
-        print(f"{name}: mean {y[:, t].mean():.3f}; {K}-mer model on unseen windows r = {r:.3f}; "
-              f"strongest {K}-mers {', '.join(kmers)}")
+        print(
+            f"{name}: mean {y[:, t].mean():.3f}; {K}-mer model on unseen windows r = {r:.3f}; "
+            f"strongest {K}-mers {', '.join(kmers)}"
+        )
 
 
 if __name__ == "__main__":

@@ -29,9 +29,13 @@ class Model(nn.Module):
         super().__init__()
         self.out_bins = out_bins
         self.layers = nn.Sequential(
-            nn.Conv1d(4, 48, kernel_size=19, padding=9), nn.ReLU(), nn.MaxPool1d(bin_size),
-            nn.Conv1d(48, 32, kernel_size=9, padding=4), nn.ReLU(),
-            nn.Conv1d(32, 32, kernel_size=9, padding=8, dilation=2), nn.ReLU(),
+            nn.Conv1d(4, 48, kernel_size=19, padding=9),
+            nn.ReLU(),
+            nn.MaxPool1d(bin_size),
+            nn.Conv1d(48, 32, kernel_size=9, padding=4),
+            nn.ReLU(),
+            nn.Conv1d(32, 32, kernel_size=9, padding=8, dilation=2),
+            nn.ReLU(),
             nn.Conv1d(32, n_tracks, kernel_size=1),
         )
 
@@ -70,18 +74,28 @@ def main() -> None:
     chromosomes = [c for c in genome.chrom_sizes if c in set(collection.chromosomes)]
     held_out = args.held_out or chromosomes[-1:]
     if args.regions:
-        regions = pd.read_csv(args.regions, sep="\t", header=None, usecols=[0, 1, 2], names=["chrom", "start", "end"],
-                              comment="#")
+        regions = pd.read_csv(
+            args.regions, sep="\t", header=None, usecols=[0, 1, 2], names=["chrom", "start", "end"], comment="#"
+        )
     else:
         regions = pd.DataFrame({"chrom": chromosomes, "start": 0, "end": [genome.chrom_sizes[c] for c in chromosomes]})
     regions = regions[~regions["chrom"].isin(held_out)]
-    print(f"{len(collection)} tracks ({', '.join(collection.track_names)}); training on {len(regions)} regions, "
-          f"held out: {', '.join(held_out)}")
+    print(
+        f"{len(collection)} tracks ({', '.join(collection.track_names)}); training on {len(regions)} regions, "
+        f"held out: {', '.join(held_out)}"
+    )
 
     dataset = PytorchBigWigDataset(
-        regions_of_interest=regions, collection=collection, reference_genome_path=args.genome,
-        sequence_length=args.sequence_length, center_bin_to_predict=args.center, window_size=args.window_size,
-        batch_size=args.batch_size, batches_per_epoch=args.steps, reverse_complement=True, seed=0,
+        regions_of_interest=regions,
+        collection=collection,
+        reference_genome_path=args.genome,
+        sequence_length=args.sequence_length,
+        center_bin_to_predict=args.center,
+        window_size=args.window_size,
+        batch_size=args.batch_size,
+        batches_per_epoch=args.steps,
+        reverse_complement=True,
+        seed=0,
         device=args.device,
     )
     device = torch.device(dataset.dataset.device)
@@ -108,8 +122,9 @@ def main() -> None:
             starts = np.arange(flank, genome.chrom_sizes[chrom] - args.sequence_length + flank, args.center)
             for i in range(0, len(starts), 256):
                 s = starts[i : i + 256]
-                batch = collection.get_batch([chrom] * len(s), s, s + args.center, window_size=args.window_size,
-                                             device=device)
+                batch = collection.get_batch(
+                    [chrom] * len(s), s, s + args.center, window_size=args.window_size, device=device
+                )
                 true.append(torch.from_dlpack(batch).cpu().numpy())
                 bases = genome.fetch([chrom] * len(s), s - flank, args.sequence_length)
                 x = torch.from_numpy(np.asarray(one_hot(bases))).to(device)

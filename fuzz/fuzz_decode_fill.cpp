@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace bwl::stages;
   constexpr size_t kQueryBytes = 16;
   if (size < kQueryBytes) return 0;
-  const int32_t start = static_cast<int32_t>(bwl::load_u32le(data));     // may be negative
+  const int32_t start = static_cast<int32_t>(bwl::load_u32le(data));  // may be negative
   const uint32_t chrom_id = data[4] & 3;
   const uint32_t window_size = 1 + (data[5] % 16);
   const uint32_t cells = 1 + (bwl::load_u16le(data + 6) % 512);

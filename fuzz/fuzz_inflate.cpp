@@ -43,7 +43,8 @@ Outcome with_libdeflate(const uint8_t* in, size_t in_size, size_t capacity) {
   static libdeflate_decompressor* d = libdeflate_alloc_decompressor();
   Outcome o{false, std::vector<uint8_t>(capacity + 1)};
   size_t in_used = 0, out_used = 0;
-  const libdeflate_result rc = libdeflate_zlib_decompress_ex(d, in, in_size, o.bytes.data(), capacity, &in_used, &out_used);
+  const libdeflate_result rc =
+      libdeflate_zlib_decompress_ex(d, in, in_size, o.bytes.data(), capacity, &in_used, &out_used);
   o.ok = rc == LIBDEFLATE_SUCCESS;
   o.bytes.resize(o.ok ? out_used : 0);
   return o;
@@ -60,8 +61,8 @@ Outcome with_portable(const uint8_t* in, size_t in_size, size_t capacity) {
 }
 
 [[noreturn]] void differ(const char* what, const Outcome& reference, const Outcome& own) {
-  std::fprintf(stderr, "own inflate differs from the references: %s (references %s %zu bytes, own %s %zu bytes)\n", what,
-               reference.ok ? "accept" : "reject", reference.bytes.size(), own.ok ? "accepts" : "rejects",
+  std::fprintf(stderr, "own inflate differs from the references: %s (references %s %zu bytes, own %s %zu bytes)\n",
+               what, reference.ok ? "accept" : "reject", reference.bytes.size(), own.ok ? "accepts" : "rejects",
                own.bytes.size());
   std::abort();
 }

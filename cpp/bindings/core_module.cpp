@@ -36,11 +36,11 @@ PYBIND11_CONSTINIT py::gil_safe_call_once_and_store<py::object> device_error;
 
 void register_exception_mapping(py::module_& m) {
   device_error.call_once_and_store_result([&] {
-    return py::reinterpret_steal<py::object>(
-        PyErr_NewExceptionWithDoc("bigwig_loader._core.DeviceError",
-                                  "The compute device asked for cannot be used (no GPU, a build without CUDA, or a CUDA "
-                                  "runtime error).",
-                                  PyExc_RuntimeError, nullptr));
+    return py::reinterpret_steal<py::object>(PyErr_NewExceptionWithDoc(
+        "bigwig_loader._core.DeviceError",
+        "The compute device asked for cannot be used (no GPU, a build without CUDA, or a CUDA "
+        "runtime error).",
+        PyExc_RuntimeError, nullptr));
   });
   m.attr("DeviceError") = device_error.get_stored();
   py::register_exception_translator([](std::exception_ptr p) {
@@ -102,8 +102,7 @@ py::dict header_dict(const BigWigFile& f) {
 }
 
 void bind_bigwig_file(py::module_& m) {
-  py::class_<BigWigFile>(m, "BigWigFile",
-                         "One open bigWig file (the C++ reader). Use bigwig_loader.BigWig instead.")
+  py::class_<BigWigFile>(m, "BigWigFile", "One open bigWig file (the C++ reader). Use bigwig_loader.BigWig instead.")
       .def(py::init<const std::string&>(), py::arg("path"), py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("path", &BigWigFile::path)
       .def_property_readonly("chroms",
@@ -183,7 +182,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("cuda_unavailable_reason", &bwl::cuda::unavailable_reason);
 #else
   m.attr("built_with_cuda") = false;
-  m.def("cuda_device_count", [] { return 0; }, "This build has no CUDA backend: always 0.");
+  m.def(
+      "cuda_device_count", [] { return 0; }, "This build has no CUDA backend: always 0.");
   m.def("cuda_unavailable_reason", [] { return "bigwig-loader was built without CUDA"; });
 #endif
 }

@@ -29,7 +29,8 @@ py::object dlpack(const std::shared_ptr<DeviceTensor>& self, const py::object& s
       throw py::buffer_error("this tensor lives on CUDA device " + std::to_string(self->device()));
     }
   }
-  if (!copy.is_none() && copy.cast<bool>()) throw py::buffer_error("copy=True is not supported: copy with the consumer");
+  if (!copy.is_none() && copy.cast<bool>())
+    throw py::buffer_error("copy=True is not supported: copy with the consumer");
   int64_t handle = 0;
   const int64_t* stream_arg = nullptr;
   if (!stream.is_none()) {
@@ -79,11 +80,13 @@ void bind_cuda(py::module_& m) {
             return host;
           },
           "A host Tensor with the same contents (waits for the batch's kernels).")
-      .def("__array__",
-           [](const DeviceTensor&, const py::object&, const py::object&) -> py::object {
-             throw py::type_error("a CudaTensor is in device memory: use to_host(), torch.from_dlpack or cupy.from_dlpack");
-           },
-           py::arg("dtype") = py::none(), py::kw_only(), py::arg("copy") = py::none())
+      .def(
+          "__array__",
+          [](const DeviceTensor&, const py::object&, const py::object&) -> py::object {
+            throw py::type_error(
+                "a CudaTensor is in device memory: use to_host(), torch.from_dlpack or cupy.from_dlpack");
+          },
+          py::arg("dtype") = py::none(), py::kw_only(), py::arg("copy") = py::none())
       .def("__dlpack__", &dlpack, py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
            py::arg("dl_device") = py::none(), py::arg("copy") = py::none())
       .def("__dlpack_device__",

@@ -102,11 +102,12 @@ void bind_tensor(py::module_& m) {
                                                                : py::format_descriptor<uint8_t>::format();
         return py::buffer_info(t.data(), item, format, static_cast<py::ssize_t>(shape.size()), shape, strides);
       })
-      .def_property_readonly("shape", [](const HostTensor& t) {
-        py::tuple shape(t.shape().size());
-        for (size_t i = 0; i < t.shape().size(); ++i) shape[i] = t.shape()[i];
-        return shape;
-      })
+      .def_property_readonly("shape",
+                             [](const HostTensor& t) {
+                               py::tuple shape(t.shape().size());
+                               for (size_t i = 0; i < t.shape().size(); ++i) shape[i] = t.shape()[i];
+                               return shape;
+                             })
       // numpy.asarray uses the buffer above; where that fails (bfloat16) it would otherwise wrap
       // the tensor in an object array: refuse clearly instead.
       .def(

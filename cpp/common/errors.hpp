@@ -33,7 +33,9 @@ class FormatError : public Error {
   using Error::Error;
   FormatError(const std::string& path, const std::string& detail, std::optional<uint64_t> offset)
       : Error(path + ": " + detail + (offset ? " (at byte offset " + std::to_string(*offset) + ")" : "")),
-        path_(path), detail_(detail), offset_(offset) {}
+        path_(path),
+        detail_(detail),
+        offset_(offset) {}
 
   const std::string& path() const { return path_; }      // empty unless made by format_error()
   const std::string& detail() const { return detail_; }  // what is wrong, without path or offset

@@ -23,9 +23,9 @@ ThreadPool::ThreadPool(size_t n_threads) {
   workers_.reserve(n_threads - 1);
   try {
     for (size_t w = 1; w < n_threads; ++w) {
-      workers_.push_back(start_thread([this, w] { worker_loop(w); }, "worker thread " + std::to_string(w) + " of " +
-                                                                        std::to_string(n_threads - 1) +
-                                                                        " of a thread pool"));
+      workers_.push_back(start_thread(
+          [this, w] { worker_loop(w); },
+          "worker thread " + std::to_string(w) + " of " + std::to_string(n_threads - 1) + " of a thread pool"));
     }
   } catch (...) {
     stop_and_join();  // the destructor does not run for a constructor that throws

@@ -13,7 +13,8 @@ void testing::fail_thread_starts_after(int64_t n) { g_starts_left.store(n < 0 ? 
 void detail::check_injected_thread_start_failure() {
   int64_t left = g_starts_left.load();
   while (left >= 0) {
-    if (left == 0) throw std::system_error(EAGAIN, std::generic_category(), "thread start refused (injected by a test)");
+    if (left == 0)
+      throw std::system_error(EAGAIN, std::generic_category(), "thread start refused (injected by a test)");
     if (g_starts_left.compare_exchange_weak(left, left - 1)) return;
   }
 }

@@ -15,8 +15,7 @@ namespace {
 // Planned blocks per phase-1 task: enough to merge adjacent reads, few enough to balance load.
 constexpr size_t kBlocksPerTask = 8;
 
-void store_column(const float* cells, uint32_t n_cells, DType dtype, size_t n_tracks, size_t w, size_t k,
-                  void* out) {
+void store_column(const float* cells, uint32_t n_cells, DType dtype, size_t n_tracks, size_t w, size_t k, void* out) {
   // The output store the CUDA kernels use too (canonical NaN: stages/output_store.hpp).
   const size_t base = w * n_cells * n_tracks + k;
   for (uint32_t i = 0; i < n_cells; ++i) stages::store_output(out, base + i * n_tracks, dtype, cells[i]);
@@ -111,8 +110,13 @@ void CpuBatchProcessor::fill_column(const engine::Collection& collection, const 
     scratch.covered.assign(n_cells, 0);
   }
   const uint32_t first = plan.column_begin[column];
-  Column cells{*this, collection, plan, plan.columns[column], plan.column_blocks.data() + first,
-               plan.column_begin[column + 1] - first, scratch};
+  Column cells{*this,
+               collection,
+               plan,
+               plan.columns[column],
+               plan.column_blocks.data() + first,
+               plan.column_begin[column + 1] - first,
+               scratch};
   stages::fill_column_cells(plan.columns[column], request.scales[k], request.window_size, request.default_value,
                             n_cells, cells);
   store_column(scratch.cells.data(), n_cells, request.dtype, plan.n_tracks, w, k, out);
@@ -125,8 +129,7 @@ void CpuBatchProcessor::load(const engine::Collection& collection, const engine:
   run(collection, request, plan, out);
 }
 
-engine::LoadedBatch CpuBatchProcessor::load(const engine::Collection& collection,
-                                            const engine::BatchRequest& request) {
+engine::LoadedBatch CpuBatchProcessor::load(const engine::Collection& collection, const engine::BatchRequest& request) {
   const engine::BatchPlan plan = engine::plan_batch(collection, request);
   auto values = std::make_shared<HostTensor>(plan.output_shape(), request.dtype);
   {
@@ -183,7 +186,8 @@ void CpuBatchProcessor::run(const engine::Collection& collection, const engine::
   block_runs_.resize(n_blocks);
   for (size_t p = 0; p < n_blocks; ++p) {
     if (held_[p]) {
-      block_runs_[p] = BlockRuns{held_[p]->runs.data(), static_cast<uint32_t>(held_[p]->runs.size()), held_[p]->ordered};
+      block_runs_[p] =
+          BlockRuns{held_[p]->runs.data(), static_cast<uint32_t>(held_[p]->runs.size()), held_[p]->ordered};
     } else {
       const RunSpan& span = spans_[p];
       block_runs_[p] = BlockRuns{scratch_[span.worker].arena.data() + span.offset, span.count, false};

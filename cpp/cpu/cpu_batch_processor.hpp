@@ -47,7 +47,7 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   struct WorkerScratch {
     format::BlockScratch blocks;
     std::vector<uint32_t> block_numbers;  // the file's block numbers of the current task
-    std::vector<stages::Run> arena;  // the kept runs of the blocks this worker decoded
+    std::vector<stages::Run> arena;       // the kept runs of the blocks this worker decoded
     std::vector<float> cells;
     std::vector<double> sums;
     std::vector<uint32_t> covered;

@@ -35,7 +35,8 @@ void check_request(const Collection& collection, const BatchRequest& r) {
     }
   }
   for (uint32_t c : r.chroms) {
-    if (c >= collection.chrom_names().size()) throw InvalidArgument("chromosome id " + std::to_string(c) + " is out of range");
+    if (c >= collection.chrom_names().size())
+      throw InvalidArgument("chromosome id " + std::to_string(c) + " is out of range");
   }
   if (r.smoothing < 1) throw InvalidArgument("the smoothing (moving average) width must be at least 1");
   if (!r.flip.empty()) {

@@ -21,14 +21,14 @@ constexpr int64_t kMaxCoordinate = int64_t{1} << 62;
 // constructor, which checks it with check_request), the processors run it. Windows may start
 // below 0 or end past a chromosome: those bases read as the default value.
 struct BatchRequest {
-  std::vector<uint32_t> chroms;   // global chromosome ids, one per window
-  std::vector<int64_t> starts;    // one per window
-  int64_t length = 0;             // end - start, the same for every window
+  std::vector<uint32_t> chroms;  // global chromosome ids, one per window
+  std::vector<int64_t> starts;   // one per window
+  int64_t length = 0;            // end - start, the same for every window
   uint32_t window_size = 1;
   float default_value = 0.0f;
   DType dtype = DType::Float32;
-  std::vector<uint32_t> tracks;   // file index of each output track, in output order
-  std::vector<float> scales;      // one factor per output track (1 when unscaled)
+  std::vector<uint32_t> tracks;  // file index of each output track, in output order
+  std::vector<float> scales;     // one factor per output track (1 when unscaled)
 
   // The rest of a training batch, made by the processor after the fill, in this order
   // (BigWigDataset's augmentations; get_batch leaves them unset):
@@ -49,7 +49,8 @@ struct BatchRequest {
 };
 
 // InvalidArgument for empty or mismatched windows, a bad window size, a track index out of range,
-// a chromosome id out of range in `collection`, or augmentations that do not fit the batch. plan_batch checks it again (it relies on it).
+// a chromosome id out of range in `collection`, or augmentations that do not fit the batch. plan_batch checks it again
+// (it relies on it).
 void check_request(const Collection& collection, const BatchRequest& request);
 
 // A block of one file that the batch needs, with the bounding range its windows need from it:
@@ -66,7 +67,7 @@ struct PlannedBlock {
 struct BatchPlan {
   size_t batch = 0;
   size_t n_tracks = 0;
-  uint32_t cells = 0;  // length / window_size
+  uint32_t cells = 0;                        // length / window_size
   std::vector<stages::ColumnQuery> columns;  // [w * n_tracks + k]
   std::vector<PlannedBlock> blocks;          // unique, sorted by (file, block number) = disk order
   // Blocks of column c: column_blocks[column_begin[c] .. column_begin[c + 1]), indices into `blocks`.

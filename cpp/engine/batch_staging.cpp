@@ -45,8 +45,8 @@ StagedLayout stage_layout(const Collection& collection, const BatchPlan& plan, c
   return layout;
 }
 
-void read_staged_bytes(const Collection& collection, const BatchPlan& plan, const StagedLayout& layout,
-                       uint8_t* staged, ThreadPool& pool) {
+void read_staged_bytes(const Collection& collection, const BatchPlan& plan, const StagedLayout& layout, uint8_t* staged,
+                       ThreadPool& pool) {
   // Groups of planned blocks that lie back to back in one file: one read each. The plan is in
   // (file, block number) order, so each file's blocks are together and in disk order.
   std::vector<size_t> group_start;
@@ -58,7 +58,8 @@ void read_staged_bytes(const Collection& collection, const BatchPlan& plan, cons
     }
     // The file's blocks from here up to the next cache hit, then grouped into reads.
     size_t stretch_end = i;
-    while (stretch_end < n && plan.blocks[stretch_end].file == plan.blocks[i].file && !layout.blocks[stretch_end].cached) {
+    while (stretch_end < n && plan.blocks[stretch_end].file == plan.blocks[i].file &&
+           !layout.blocks[stretch_end].cached) {
       ++stretch_end;
     }
     const auto& blocks = collection.file(plan.blocks[i].file).block_index().blocks();
@@ -74,7 +75,8 @@ void read_staged_bytes(const Collection& collection, const BatchPlan& plan, cons
     if (layout.blocks[first].cached) return;  // a group of one hit
     const format::BigWigFile& file = collection.file(plan.blocks[first].file);
     const uint64_t offset = file.block_index().blocks()[plan.blocks[first].block].offset;
-    const uint64_t bytes = layout.blocks[last - 1].in_offset + layout.blocks[last - 1].in_size - layout.blocks[first].in_offset;
+    const uint64_t bytes =
+        layout.blocks[last - 1].in_offset + layout.blocks[last - 1].in_size - layout.blocks[first].in_offset;
     file.file().read_exact(offset, bytes, staged + layout.blocks[first].in_offset, "data blocks");
   });
 }
@@ -93,9 +95,10 @@ void check_outcomes(const Collection& collection, const BatchPlan& plan, const s
     if (o.inflate_status == stages::InflateStatus::Ok && o.decode_status == stages::DecodeStatus::Ok) continue;
     const format::BigWigFile& file = collection.file(plan.blocks[i].file);
     const uint64_t offset = file.block_index().blocks()[plan.blocks[i].block].offset;
-    if (o.inflate_status != stages::InflateStatus::Ok) throw format_error(file.path(), format::inflate_failure(o.inflate_status), offset);
-    throw format_error(file.path(), format::decode_failure(stages::DecodeResult{o.decode_status, o.runs, o.error_offset}),
-                       offset);
+    if (o.inflate_status != stages::InflateStatus::Ok)
+      throw format_error(file.path(), format::inflate_failure(o.inflate_status), offset);
+    throw format_error(file.path(),
+                       format::decode_failure(stages::DecodeResult{o.decode_status, o.runs, o.error_offset}), offset);
   }
 }
 

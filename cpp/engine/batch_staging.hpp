@@ -39,8 +39,8 @@ void stage_cached_runs(const std::vector<CachedBlock>& hits, const StagedLayout&
 
 // Reads every planned block's stored bytes (hits excepted) to staged + blocks[i].in_offset, on
 // the pool, one read per run of blocks adjacent on disk. Throws FormatError for a truncated file.
-void read_staged_bytes(const Collection& collection, const BatchPlan& plan, const StagedLayout& layout,
-                       uint8_t* staged, ThreadPool& pool);
+void read_staged_bytes(const Collection& collection, const BatchPlan& plan, const StagedLayout& layout, uint8_t* staged,
+                       ThreadPool& pool);
 
 // Throws FormatError naming the file and the block's byte offset for the first planned block
 // that did not inflate or decode.

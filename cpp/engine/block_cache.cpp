@@ -11,9 +11,9 @@ std::shared_ptr<CachedRuns> CachedRuns::make(const stages::Run* runs, uint32_t n
   entry->runs.assign(runs, runs + n);
   bool ordered = true;
   for (uint32_t i = 0; i < n && ordered; ++i) {
-    ordered = runs[i].start < runs[i].end &&
-              (i == 0 || runs[i - 1].chrom_id < runs[i].chrom_id ||
-               (runs[i - 1].chrom_id == runs[i].chrom_id && runs[i - 1].end <= runs[i].start));
+    ordered =
+        runs[i].start < runs[i].end && (i == 0 || runs[i - 1].chrom_id < runs[i].chrom_id ||
+                                        (runs[i - 1].chrom_id == runs[i].chrom_id && runs[i - 1].end <= runs[i].start));
   }
   entry->ordered = ordered;
   return entry;
@@ -63,7 +63,9 @@ std::pair<const stages::Run*, uint32_t> CachedRuns::window_stretch(const stages:
   // Both predicates are true for a prefix of ordered runs: chromosomes ascend, and within one
   // chromosome starts and ends ascend.
   auto ends_before = [&](const stages::Run& r) { return r.chrom_id < chrom || (r.chrom_id == chrom && r.end <= lo); };
-  auto starts_before = [&](const stages::Run& r) { return r.chrom_id < chrom || (r.chrom_id == chrom && r.start < hi); };
+  auto starts_before = [&](const stages::Run& r) {
+    return r.chrom_id < chrom || (r.chrom_id == chrom && r.start < hi);
+  };
   // Runs are of similar lengths, so where `lo` falls between the block's first start and last
   // end says roughly which run it is in (any hint gives the same answer, only slower).
   size_t hint = n / 2;

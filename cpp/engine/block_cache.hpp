@@ -13,8 +13,8 @@
 // the shared_ptr control block), summed over entries, never exceed max_bytes. The least
 // recently used entry goes first.
 //
-// Threads: the cache is split into shards (shards_for(max_bytes) of them in a collection) by a hash of the key; each shard has its own mutex,
-// its own LRU list and its own share (max_bytes / n_shards) of the bound, so threads touching
+// Threads: the cache is split into shards (shards_for(max_bytes) of them in a collection) by a hash of the key; each
+// shard has its own mutex, its own LRU list and its own share (max_bytes / n_shards) of the bound, so threads touching
 // different shards never wait on each other and a lookup holds one shard's lock for a map probe
 // and a list splice. Entries are held by shared_ptr<const CachedRuns>: a batch that found or
 // inserted a block keeps its pointer until its fill is done, so an eviction by another thread

@@ -44,7 +44,8 @@ PreloadResult preload_blocks(const Collection& collection, const std::vector<uin
     throw InvalidArgument("regions: chromosomes, starts and ends differ in length");
   }
   for (uint32_t c : chroms) {
-    if (c >= collection.chrom_names().size()) throw InvalidArgument("chromosome id " + std::to_string(c) + " is out of range");
+    if (c >= collection.chrom_names().size())
+      throw InvalidArgument("chromosome id " + std::to_string(c) + " is out of range");
   }
   std::vector<uint64_t> keys = blocks_under(collection, chroms, starts, ends);
   PreloadResult result;
@@ -55,8 +56,9 @@ PreloadResult preload_blocks(const Collection& collection, const std::vector<uin
     return result;
   }
   // Blocks already held are not decoded again.
-  keys.erase(std::remove_if(keys.begin(), keys.end(),
-                            [&](uint64_t k) { return cache.contains(static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k)); }),
+  keys.erase(std::remove_if(
+                 keys.begin(), keys.end(),
+                 [&](uint64_t k) { return cache.contains(static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k)); }),
              keys.end());
   const uint64_t already = result.blocks - keys.size();
   if (keys.empty()) {

@@ -10,8 +10,10 @@ namespace bwl::engine {
 Collection::Collection(const std::vector<std::string>& paths, size_t n_threads, uint64_t cache_bytes)
     : cache_(std::make_unique<BlockCache>(cache_bytes, BlockCache::shards_for(cache_bytes))) {
   files_.resize(paths.size());
-  ThreadPool pool(std::min(n_threads == 0 ? ThreadPool::available_cpus() : n_threads, std::max<size_t>(paths.size(), 1)));
-  pool.parallel_for(paths.size(), [&](size_t i, size_t) { files_[i] = std::make_unique<format::BigWigFile>(paths[i]); });
+  ThreadPool pool(
+      std::min(n_threads == 0 ? ThreadPool::available_cpus() : n_threads, std::max<size_t>(paths.size(), 1)));
+  pool.parallel_for(paths.size(),
+                    [&](size_t i, size_t) { files_[i] = std::make_unique<format::BigWigFile>(paths[i]); });
 
   std::unordered_map<std::string, uint32_t> largest;
   for (const auto& f : files_) {
@@ -31,7 +33,8 @@ Collection::Collection(const std::vector<std::string>& paths, size_t n_threads, 
   local_.assign(files_.size(), std::vector<int32_t>(chrom_names_.size(), kAbsent));
   for (size_t f = 0; f < files_.size(); ++f) {
     const auto& chroms = files_[f]->chroms();
-    for (size_t c = 0; c < chroms.size(); ++c) local_[f][static_cast<size_t>(chrom_ids_[chroms[c].name])] = static_cast<int32_t>(c);
+    for (size_t c = 0; c < chroms.size(); ++c)
+      local_[f][static_cast<size_t>(chrom_ids_[chroms[c].name])] = static_cast<int32_t>(c);
   }
 }
 

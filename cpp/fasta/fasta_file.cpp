@@ -48,7 +48,8 @@ class IndexBuilder {
     // A carriage return is a line ending only before '\n': a lone one (old Mac line endings,
     // or a damaged file) would otherwise be read as a base.
     if (std::memchr(text, '\r', n) != nullptr) fail("a carriage return inside a line (only \\n and \\r\\n end lines)");
-    if (seen_short_line_) fail("record '" + current_.name + "' has lines of different widths (only the last may be shorter)");
+    if (seen_short_line_)
+      fail("record '" + current_.name + "' has lines of different widths (only the last may be shorter)");
     if (current_.line_bases == 0) {
       current_.line_bases = n;
       current_.line_bytes = n_bytes;
@@ -102,7 +103,8 @@ std::vector<FastaRecord> parse_fai(const std::string& text, const std::string& f
 }
 
 bool is_newer_or_same(const std::string& a, const std::string& b) {
-  struct stat sa {}, sb {};
+  struct stat sa {
+  }, sb{};
   if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) return false;
   return sa.st_mtime >= sb.st_mtime;
 }
@@ -112,7 +114,8 @@ bool is_newer_or_same(const std::string& a, const std::string& b) {
 std::vector<FastaRecord> build_fai(const io::RandomAccessFile& fasta) {
   IndexBuilder builder(fasta.path());
   std::string pending;  // the part of a line that continues into the next chunk
-  std::vector<char> chunk(static_cast<size_t>(std::min<uint64_t>(kScanChunk, fasta.size())));  // small files: small buffer
+  std::vector<char> chunk(
+      static_cast<size_t>(std::min<uint64_t>(kScanChunk, fasta.size())));  // small files: small buffer
   uint64_t pos = 0;
   uint64_t line_start = 0;
   while (pos < fasta.size()) {

@@ -9,9 +9,7 @@
 namespace bwl::format {
 namespace {
 
-uint32_t byte_swapped(uint32_t x) {
-  return (x >> 24) | ((x >> 8) & 0xFF00u) | ((x << 8) & 0xFF0000u) | (x << 24);
-}
+uint32_t byte_swapped(uint32_t x) { return (x >> 24) | ((x >> 8) & 0xFF00u) | ((x << 8) & 0xFF0000u) | (x << 24); }
 
 std::string hex(uint32_t x) {
   char buf[16];
@@ -27,8 +25,7 @@ void check_magic(uint32_t magic, const std::string& path) {
   if (magic == byte_swapped(kBigWigMagic) || magic == byte_swapped(kBigBedMagic)) {
     throw format_error(path, "big-endian BBI files are not supported", 0);
   }
-  throw format_error(path, "not a bigWig file (magic " + hex(magic) + ", expected " +
-                               hex(kBigWigMagic) + ")", 0);
+  throw format_error(path, "not a bigWig file (magic " + hex(magic) + ", expected " + hex(kBigWigMagic) + ")", 0);
 }
 
 void check_points_into_file(uint64_t offset, const char* what, const io::RandomAccessFile& file,
@@ -74,8 +71,10 @@ BbiHeader read_bbi_header(const io::RandomAccessFile& file) {
   check_points_into_file(h.full_data_offset, "data", file, 16);
   check_points_into_file(h.full_index_offset, "R-tree index", file, 24);
   if (h.uncompress_buf_size > kMaxUncompressBufSize) {
-    throw format_error(path, "corrupt header: uncompressBufSize " + std::to_string(h.uncompress_buf_size) +
-                                 " exceeds " + std::to_string(kMaxUncompressBufSize), 52);
+    throw format_error(path,
+                       "corrupt header: uncompressBufSize " + std::to_string(h.uncompress_buf_size) + " exceeds " +
+                           std::to_string(kMaxUncompressBufSize),
+                       52);
   }
 
   if (h.zoom_levels > 0) {

@@ -25,7 +25,9 @@ class RTreeReader {
 
   void read_node(uint64_t node_offset, int depth) {
     const std::string& path = file_.path();
-    if (depth > kMaxDepth) throw format_error(path, "corrupt R-tree index: deeper than " + std::to_string(kMaxDepth) + " levels", node_offset);
+    if (depth > kMaxDepth)
+      throw format_error(path, "corrupt R-tree index: deeper than " + std::to_string(kMaxDepth) + " levels",
+                         node_offset);
     if (!visited_.insert(node_offset).second) {
       throw format_error(path, "corrupt R-tree index: node visited twice (a cycle)", node_offset);
     }
@@ -66,15 +68,19 @@ class RTreeReader {
 void check_leaf(const Leaf& leaf, const io::RandomAccessFile& file) {
   const std::string& path = file.path();
   if (leaf.block.size == 0 || leaf.block.size > kMaxBlockBytes) {
-    throw format_error(path, "corrupt R-tree index: data block size " + std::to_string(leaf.block.size), leaf.item_offset);
+    throw format_error(path, "corrupt R-tree index: data block size " + std::to_string(leaf.block.size),
+                       leaf.item_offset);
   }
   if (leaf.block.offset >= file.size() || leaf.block.size > file.size() - leaf.block.offset) {
-    throw format_error(path, "truncated or corrupt: data block at " + std::to_string(leaf.block.offset) + " of " +
-                                 std::to_string(leaf.block.size) + " bytes runs past the end of the file (" +
-                                 std::to_string(file.size()) + " bytes)", leaf.item_offset);
+    throw format_error(path,
+                       "truncated or corrupt: data block at " + std::to_string(leaf.block.offset) + " of " +
+                           std::to_string(leaf.block.size) + " bytes runs past the end of the file (" +
+                           std::to_string(file.size()) + " bytes)",
+                       leaf.item_offset);
   }
   if (leaf.start_chrom_id > leaf.end_chrom_id) {
-    throw format_error(path, "corrupt R-tree index: leaf ends on a chromosome before the one it starts on", leaf.item_offset);
+    throw format_error(path, "corrupt R-tree index: leaf ends on a chromosome before the one it starts on",
+                       leaf.item_offset);
   }
 }
 
@@ -85,14 +91,14 @@ BlockIndex BlockIndex::read(const io::RandomAccessFile& file, uint64_t index_off
   const std::string& path = file.path();
   std::vector<uint8_t> bytes(kRTreeHeaderBytes);
   file.read_exact(index_offset, kRTreeHeaderBytes, bytes.data(), "R-tree index header");
-  if (load_u32le(bytes.data()) != kRTreeMagic) throw format_error(path, "corrupt R-tree index: bad magic number", index_offset);
+  if (load_u32le(bytes.data()) != kRTreeMagic)
+    throw format_error(path, "corrupt R-tree index: bad magic number", index_offset);
 
   RTreeReader reader(file);
   reader.read_node(index_offset + kRTreeHeaderBytes, 0);
   std::vector<Leaf> leaves = reader.take();
   for (const Leaf& leaf : leaves) check_leaf(leaf, file);
-  std::sort(leaves.begin(), leaves.end(),
-            [](const Leaf& a, const Leaf& b) { return a.block.offset < b.block.offset; });
+  std::sort(leaves.begin(), leaves.end(), [](const Leaf& a, const Leaf& b) { return a.block.offset < b.block.offset; });
 
   // Chromosome ids, sorted, with their positions in `chroms`: a leaf names a range of ids.
   std::vector<std::pair<uint32_t, uint32_t>> id_to_index;
@@ -109,10 +115,13 @@ BlockIndex BlockIndex::read(const io::RandomAccessFile& file, uint64_t index_off
     }
     const auto block_number = static_cast<uint32_t>(index.blocks_.size());
     index.blocks_.push_back(leaf.block);
-    auto it = std::lower_bound(id_to_index.begin(), id_to_index.end(), std::make_pair(leaf.start_chrom_id, uint32_t{0}));
+    auto it =
+        std::lower_bound(id_to_index.begin(), id_to_index.end(), std::make_pair(leaf.start_chrom_id, uint32_t{0}));
     if (it == id_to_index.end() || it->first != leaf.start_chrom_id) {
-      throw format_error(path, "corrupt R-tree index: leaf names chromosome id " + std::to_string(leaf.start_chrom_id) +
-                                   ", which the chromosome tree lacks", leaf.item_offset);
+      throw format_error(path,
+                         "corrupt R-tree index: leaf names chromosome id " + std::to_string(leaf.start_chrom_id) +
+                             ", which the chromosome tree lacks",
+                         leaf.item_offset);
     }
     for (; it != id_to_index.end() && it->first <= leaf.end_chrom_id; ++it) {
       const uint32_t start = it->first == leaf.start_chrom_id ? leaf.start_base : 0;
@@ -133,16 +142,16 @@ BlockIndex BlockIndex::read(const io::RandomAccessFile& file, uint64_t index_off
   return index;
 }
 
-void BlockIndex::find_overlapping(size_t chrom_index, uint32_t start, uint32_t end,
-                                  std::vector<uint32_t>& out) const {
+void BlockIndex::find_overlapping(size_t chrom_index, uint32_t start, uint32_t end, std::vector<uint32_t>& out) const {
   if (chrom_index >= per_chrom_.size() || start >= end) return;
   const ChromBlocks& cb = per_chrom_[chrom_index];
   // Extents before `first` all end at or before `start`; extents from `last` on start at or after `end`.
-  const size_t first = static_cast<size_t>(
-      std::upper_bound(cb.max_end_so_far.begin(), cb.max_end_so_far.end(), start) - cb.max_end_so_far.begin());
-  const size_t last = static_cast<size_t>(
-      std::lower_bound(cb.extents.begin(), cb.extents.end(), end,
-                       [](const Extent& e, uint32_t value) { return e.start < value; }) - cb.extents.begin());
+  const size_t first = static_cast<size_t>(std::upper_bound(cb.max_end_so_far.begin(), cb.max_end_so_far.end(), start) -
+                                           cb.max_end_so_far.begin());
+  const size_t last =
+      static_cast<size_t>(std::lower_bound(cb.extents.begin(), cb.extents.end(), end,
+                                           [](const Extent& e, uint32_t value) { return e.start < value; }) -
+                          cb.extents.begin());
   const size_t before = out.size();
   for (size_t i = first; i < last; ++i) {
     if (cb.extents[i].end > start) out.push_back(cb.extents[i].block);

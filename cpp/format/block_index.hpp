@@ -33,8 +33,7 @@ class BlockIndex {
   // query chromosome indices below are positions in it. Throws FormatError for a bad magic
   // number, a node visited twice, a leaf naming a chromosome id the table lacks, or a block
   // outside the file.
-  static BlockIndex read(const io::RandomAccessFile& file, uint64_t index_offset,
-                         const std::vector<ChromInfo>& chroms);
+  static BlockIndex read(const io::RandomAccessFile& file, uint64_t index_offset, const std::vector<ChromInfo>& chroms);
 
   // Every block, sorted by file offset. Block numbers below index this vector.
   const std::vector<DataBlock>& blocks() const { return blocks_; }
@@ -52,7 +51,7 @@ class BlockIndex {
     uint32_t block;
   };
   struct ChromBlocks {
-    std::vector<Extent> extents;          // sorted by start
+    std::vector<Extent> extents;           // sorted by start
     std::vector<uint32_t> max_end_so_far;  // max of extents[0..i].end: non-decreasing, so searchable
   };
 

@@ -62,8 +62,7 @@ inline std::string decode_failure(const stages::DecodeResult& result) {
 // The one wording of items of two blocks that overlap (stages::RunOrder), whichever path found
 // it: the offsets of the block that kept the earlier item and of the block whose item starts
 // before that one ends.
-inline FormatError overlapping_blocks_error(const std::string& path, uint64_t earlier_offset,
-                                            uint64_t later_offset) {
+inline FormatError overlapping_blocks_error(const std::string& path, uint64_t earlier_offset, uint64_t later_offset) {
   return format_error(path,
                       "corrupt data blocks: an item of the block at byte offset " + std::to_string(later_offset) +
                           " starts before an item of the block at byte offset " + std::to_string(earlier_offset) +

@@ -71,7 +71,8 @@ class Surveyor {
     uint8_t* inflated = inflated_.reserve(capacity);
     const stages::InflateStatus status = inflater_.inflate_zlib(stored, block.size, inflated, capacity, size);
     if (status != stages::InflateStatus::Ok) {
-      out_.problems.push_back(problem_at(block.offset, std::string(what) + " does not inflate: " + stages::describe(status)));
+      out_.problems.push_back(
+          problem_at(block.offset, std::string(what) + " does not inflate: " + stages::describe(status)));
       return nullptr;
     }
     return inflated;
@@ -102,8 +103,8 @@ class Surveyor {
     // Items of consecutive blocks must not overlap either (decode checks within a block).
     if (result.runs > 0) {
       const stages::Run& first = runs[0];
-      if (have_previous_ && (first.chrom_id < previous_chrom_ ||
-                             (first.chrom_id == previous_chrom_ && first.start < previous_end_))) {
+      if (have_previous_ &&
+          (first.chrom_id < previous_chrom_ || (first.chrom_id == previous_chrom_ && first.start < previous_end_))) {
         facts.intact = false;
         out_.problems.push_back(problem_at(
             block.offset, "corrupt data block: data items overlap or are out of order: its first item (chromosome id " +
@@ -147,7 +148,8 @@ class Surveyor {
   // Empty when an item on `chrom_id` ending at `end` fits the chromosome table; else what is wrong.
   std::string check_item(uint32_t chrom_id, uint64_t end) const {
     const auto it = size_by_id_.find(chrom_id);
-    if (it == size_by_id_.end()) return "item on chromosome id " + std::to_string(chrom_id) + ", which the chromosome tree lacks";
+    if (it == size_by_id_.end())
+      return "item on chromosome id " + std::to_string(chrom_id) + ", which the chromosome tree lacks";
     if (end > it->second) {
       return "item ends at " + std::to_string(end) + ", past the end of its chromosome (size " +
              std::to_string(it->second) + ")";

@@ -52,12 +52,12 @@ constexpr size_t kSectionTypes = 3;
 
 struct FileSurvey {
   std::string path;
-  bool opened = false;                  // header, chromosome tree and index parsed
-  std::vector<DataBlockFacts> blocks;   // in file order
+  bool opened = false;                                     // header, chromosome tree and index parsed
+  std::vector<DataBlockFacts> blocks;                      // in file order
   std::array<uint64_t, kSectionTypes> sections_by_type{};  // bedGraph, variableStep, fixedStep
   std::array<uint64_t, kSectionTypes> items_by_type{};
-  std::vector<ZoomLevelFacts> zooms;    // in header order
-  std::vector<Problem> problems;        // empty when the file is intact
+  std::vector<ZoomLevelFacts> zooms;  // in header order
+  std::vector<Problem> problems;      // empty when the file is intact
 
   bool intact() const { return problems.empty(); }
 };

@@ -14,8 +14,7 @@ namespace bwl::format {
 class ByteCursor {
  public:
   // `bytes` were read from `path` at absolute offset `base_offset`; `what` names the structure.
-  ByteCursor(const std::vector<uint8_t>& bytes, uint64_t base_offset, const std::string& path,
-             const char* what)
+  ByteCursor(const std::vector<uint8_t>& bytes, uint64_t base_offset, const std::string& path, const char* what)
       : data_(bytes.data()), size_(bytes.size()), base_(base_offset), path_(path), what_(what) {}
 
   uint64_t offset() const { return base_ + pos_; }

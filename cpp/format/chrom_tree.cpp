@@ -22,7 +22,9 @@ class ChromTreeReader {
 
   void read_node(uint64_t node_offset, int depth) {
     const std::string& path = file_.path();
-    if (depth > kMaxDepth) throw format_error(path, "corrupt chromosome tree: deeper than " + std::to_string(kMaxDepth) + " levels", node_offset);
+    if (depth > kMaxDepth)
+      throw format_error(path, "corrupt chromosome tree: deeper than " + std::to_string(kMaxDepth) + " levels",
+                         node_offset);
     if (!visited_.insert(node_offset).second) {
       throw format_error(path, "corrupt chromosome tree: node visited twice (a cycle)", node_offset);
     }
@@ -31,7 +33,8 @@ class ChromTreeReader {
     const bool is_leaf = head[0] != 0;
     const uint16_t count = load_u16le(head.data() + 2);
     const uint64_t items_bytes = uint64_t{count} * shape_.item_bytes;
-    file_.check_range(node_offset + kTreeNodeHeaderBytes, items_bytes, "chromosome tree node items");  // before allocating
+    file_.check_range(node_offset + kTreeNodeHeaderBytes, items_bytes,
+                      "chromosome tree node items");  // before allocating
     std::vector<uint8_t> items(items_bytes);
     file_.read_exact(node_offset + kTreeNodeHeaderBytes, items.size(), items.data(), "chromosome tree node items");
     ByteCursor in(items, node_offset + kTreeNodeHeaderBytes, path, "chromosome tree node");
@@ -47,10 +50,12 @@ class ChromTreeReader {
         chrom.size = in.u32();
         if (chrom.name.empty()) throw format_error(path, "corrupt chromosome tree: empty chromosome name", item_offset);
         if (!names_.insert(chrom.name).second) {
-          throw format_error(path, "corrupt chromosome tree: chromosome '" + chrom.name + "' listed twice", item_offset);
+          throw format_error(path, "corrupt chromosome tree: chromosome '" + chrom.name + "' listed twice",
+                             item_offset);
         }
         if (!ids_.insert(chrom.id).second) {
-          throw format_error(path, "corrupt chromosome tree: chromosome id " + std::to_string(chrom.id) + " used twice", item_offset);
+          throw format_error(path, "corrupt chromosome tree: chromosome id " + std::to_string(chrom.id) + " used twice",
+                             item_offset);
         }
         chroms_.push_back(std::move(chrom));
       } else {
@@ -85,7 +90,8 @@ std::vector<ChromInfo> read_chrom_tree(const io::RandomAccessFile& file, uint64_
   const uint64_t item_count = in.u64();
   if (item_count == 0) return {};  // a file with no chromosomes: writers leave the rest unset
   if (val_size != 8) {
-    throw format_error(path, "corrupt chromosome tree: value size " + std::to_string(val_size) + " (a bigWig stores 8)", offset + 12);
+    throw format_error(path, "corrupt chromosome tree: value size " + std::to_string(val_size) + " (a bigWig stores 8)",
+                       offset + 12);
   }
   if (key_size == 0 || key_size > 4096) {
     throw format_error(path, "corrupt chromosome tree: key size " + std::to_string(key_size), offset + 8);

@@ -43,8 +43,7 @@ void RandomAccessFile::read_exact(uint64_t offset, size_t length, void* dst, con
     ssize_t got = ::pread(fd_, out + done, length - done, static_cast<off_t>(offset + done));
     if (got < 0) {
       if (errno == EINTR) continue;
-      throw Error(path_ + ": read error at byte offset " + std::to_string(offset + done) + ": " +
-                  std::strerror(errno));
+      throw Error(path_ + ": read error at byte offset " + std::to_string(offset + done) + ": " + std::strerror(errno));
     }
     if (got == 0) {
       throw format_error(path_, std::string("truncated while reading ") + what, offset + done);

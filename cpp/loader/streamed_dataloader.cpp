@@ -8,7 +8,8 @@
 namespace bwl::loader {
 
 StreamedDataloader::StreamedDataloader(const engine::Collection& collection,
-                                       std::vector<std::unique_ptr<engine::BatchProcessor>> processors, size_t queue_size)
+                                       std::vector<std::unique_ptr<engine::BatchProcessor>> processors,
+                                       size_t queue_size)
     : collection_(collection), queue_size_(queue_size) {
   if (processors.empty()) throw InvalidArgument("num_threads must be at least 1");
   if (queue_size == 0) throw InvalidArgument("queue_size must be at least 1");

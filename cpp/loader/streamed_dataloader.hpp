@@ -39,8 +39,8 @@ enum class WaitResult { Ready, TimedOut, Closed };
 class StreamedDataloader {
  public:
   // One worker per processor (each worker's own: see WorkerContext).
-  StreamedDataloader(const engine::Collection& collection, std::vector<std::unique_ptr<engine::BatchProcessor>> processors,
-                     size_t queue_size);
+  StreamedDataloader(const engine::Collection& collection,
+                     std::vector<std::unique_ptr<engine::BatchProcessor>> processors, size_t queue_size);
   ~StreamedDataloader();
   StreamedDataloader(const StreamedDataloader&) = delete;
   StreamedDataloader& operator=(const StreamedDataloader&) = delete;
@@ -71,17 +71,17 @@ class StreamedDataloader {
   const engine::Collection& collection_;
   const size_t queue_size_;
   mutable std::mutex mutex_;
-  std::condition_variable work_ready_;   // workers wait for jobs
-  std::condition_variable result_ready_; // the consumer waits for the next result
-  std::condition_variable room_ready_;   // the producer waits for room
+  std::condition_variable work_ready_;    // workers wait for jobs
+  std::condition_variable result_ready_;  // the consumer waits for the next result
+  std::condition_variable room_ready_;    // the producer waits for room
   std::deque<Job> jobs_;
-  std::map<uint64_t, Result> results_;   // finished, not yet taken
+  std::map<uint64_t, Result> results_;  // finished, not yet taken
   uint64_t submitted_ = 0;
   uint64_t taken_ = 0;
   bool closed_ = false;
   std::vector<std::unique_ptr<WorkerContext>> contexts_;
   std::vector<std::thread> workers_;  // guarded by mutex_; joined under join_mutex_
-  std::mutex join_mutex_;              // held by the close() that joins the workers
+  std::mutex join_mutex_;             // held by the close() that joins the workers
 };
 
 }  // namespace bwl::loader

@@ -18,9 +18,7 @@ HostInflater::HostInflater() : decompressor_(libdeflate_alloc_decompressor()) {
   if (decompressor_ == nullptr) throw std::bad_alloc();
 }
 
-HostInflater::~HostInflater() {
-  libdeflate_free_decompressor(static_cast<libdeflate_decompressor*>(decompressor_));
-}
+HostInflater::~HostInflater() { libdeflate_free_decompressor(static_cast<libdeflate_decompressor*>(decompressor_)); }
 
 InflateStatus HostInflater::inflate_zlib(const uint8_t* in, size_t in_size, uint8_t* out, size_t capacity,
                                          size_t* written) {

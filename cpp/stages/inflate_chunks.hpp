@@ -12,7 +12,7 @@
 namespace bwl::stages {
 
 struct BlockChunk {
-  uint32_t first;            // blocks [first, first + count)
+  uint32_t first;  // blocks [first, first + count)
   uint32_t count;
   uint64_t inflated_origin;  // blocks[first].out_offset: the chunk's arena starts here
   uint64_t inflated_bytes;   // arena the chunk needs

@@ -57,8 +57,8 @@ constexpr uint32_t kRefillBits = 56;
 struct BitReader {
   const uint8_t* in;
   uint32_t size;
-  uint32_t pos;      // next input byte to load (counts the zero bytes loaded past the end)
-  uint32_t bits;     // valid bits in buf
+  uint32_t pos;   // next input byte to load (counts the zero bytes loaded past the end)
+  uint32_t bits;  // valid bits in buf
   uint64_t buf;
 
   BWL_HD void refill() {
@@ -231,13 +231,13 @@ struct InflateTables {
 namespace inflate_detail {
 
 // Bit budgets of the steps below, each read from one refill (kRefillBits).
-constexpr uint32_t kLengthExtraBits = 5;     // length symbols 265..284
-constexpr uint32_t kDistanceExtraBits = 13;  // distance symbols 28, 29
-constexpr uint32_t kBlockHeaderBits = 1 + 2;                 // BFINAL, BTYPE
-constexpr uint32_t kDynamicCountBits = 5 + 5 + 4;            // HLIT, HDIST, HCLEN
-constexpr uint32_t kCodeLengthBits = 3;                      // per code-length code length
-constexpr uint32_t kCodeLengthsBeforeRefill = 9;             // read before the second refill
-constexpr uint32_t kMaxCodeLengthExtraBits = 7;              // symbol 18: 11..138 zeros
+constexpr uint32_t kLengthExtraBits = 5;           // length symbols 265..284
+constexpr uint32_t kDistanceExtraBits = 13;        // distance symbols 28, 29
+constexpr uint32_t kBlockHeaderBits = 1 + 2;       // BFINAL, BTYPE
+constexpr uint32_t kDynamicCountBits = 5 + 5 + 4;  // HLIT, HDIST, HCLEN
+constexpr uint32_t kCodeLengthBits = 3;            // per code-length code length
+constexpr uint32_t kCodeLengthsBeforeRefill = 9;   // read before the second refill
+constexpr uint32_t kMaxCodeLengthExtraBits = 7;    // symbol 18: 11..138 zeros
 
 // A length code with its extra bits and a distance code with its extra bits, after one refill.
 static_assert(2 * kMaxCodeBits + kLengthExtraBits + kDistanceExtraBits <= kRefillBits,
@@ -358,7 +358,7 @@ BWL_HD inline InflateStatus copy_stored_block(BitReader& r, const uint8_t* in, u
 
 // The Deflate core (RFC 1951): every block of the stream that `r` reads, into out[0, capacity).
 BWL_HD inline InflateStatus inflate_deflate(BitReader& r, uint8_t* out, uint32_t capacity, InflateTables& tables,
-                                           uint32_t& written) {
+                                            uint32_t& written) {
   bool last = false;
   while (!last) {
     r.refill();
@@ -386,8 +386,8 @@ BWL_HD inline InflateStatus inflate_deflate(BitReader& r, uint8_t* out, uint32_t
 
 // The zlib wrapper (RFC 1950): checks the 2-byte header, inflates the Deflate stream in
 // in[0, in_size) into out[0, capacity), and checks the Adler-32 trailer.
-BWL_HD inline InflateResult inflate_zlib_portable(const uint8_t* in, uint32_t in_size, uint8_t* out,
-                                                  uint32_t capacity, InflateTables& tables) {
+BWL_HD inline InflateResult inflate_zlib_portable(const uint8_t* in, uint32_t in_size, uint8_t* out, uint32_t capacity,
+                                                  InflateTables& tables) {
   using namespace inflate_detail;
   constexpr InflateResult kCorrupt{InflateStatus::Corrupt, 0};
   if (in_size < 2 + 4) return kCorrupt;
@@ -400,7 +400,8 @@ BWL_HD inline InflateResult inflate_zlib_portable(const uint8_t* in, uint32_t in
   if (status != InflateStatus::Ok) return {status, 0};
   const uint32_t at = r.align_to_byte();
   if (at > in_size || in_size - at < 4) return kCorrupt;
-  const uint32_t stored = (uint32_t{in[at]} << 24) | (uint32_t{in[at + 1]} << 16) | (uint32_t{in[at + 2]} << 8) | in[at + 3];
+  const uint32_t stored =
+      (uint32_t{in[at]} << 24) | (uint32_t{in[at + 1]} << 16) | (uint32_t{in[at + 2]} << 8) | in[at + 3];
   if (stored != adler32(out, written)) return kCorrupt;
   return {InflateStatus::Ok, written};
 }

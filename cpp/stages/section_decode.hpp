@@ -123,9 +123,7 @@ struct KeepNeededRuns {
   bool every;
   uint32_t chrom_id;
   uint32_t lo, hi;
-  BWL_HD bool operator()(const Run& r) const {
-    return every || (r.chrom_id == chrom_id && r.end > lo && r.start < hi);
-  }
+  BWL_HD bool operator()(const Run& r) const { return every || (r.chrom_id == chrom_id && r.end > lo && r.start < hi); }
 };
 
 // Decodes every section of one inflated block and calls emit(run) for each run that `keep`

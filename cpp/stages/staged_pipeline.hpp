@@ -77,8 +77,8 @@ struct StagedBatchView {
   uint32_t cells;
   uint32_t window_size;
   float default_value;
-  DType dtype;    // of the output: Float32 or BFloat16
-  void* out;      // (batch, cells, n_tracks)
+  DType dtype;  // of the output: Float32 or BFloat16
+  void* out;    // (batch, cells, n_tracks)
   // window_size > 1: per-cell sums and covered bases, [cell * n_columns + column], zeroed.
   double* sums;
   uint32_t* covered;
@@ -109,9 +109,8 @@ BWL_HD inline void inflate_staged_block(const StagedBatchView& v, uint32_t i, In
     o.inflate_status = InflateStatus::Ok;
     return;
   }
-  const InflateResult r = inflate_zlib_portable(v.staged + b.in_offset, b.in_size,
-                                                v.inflated + (b.out_offset - v.inflated_origin),
-                                                b.out_capacity, tables);
+  const InflateResult r = inflate_zlib_portable(
+      v.staged + b.in_offset, b.in_size, v.inflated + (b.out_offset - v.inflated_origin), b.out_capacity, tables);
   o.inflate_status = r.status;
   o.inflated_bytes = r.written;
 }

@@ -95,9 +95,8 @@ BWL_HD inline void accumulate_window(const Run* runs, uint32_t n_runs, const Col
 }
 
 // accumulate_window into contiguous per-cell sums and covered-base counts.
-BWL_HD inline void accumulate_window_cells(const Run* runs, uint32_t n_runs, const ColumnQuery& q,
-                                           uint32_t window_size, RunOrder& order, double* sums,
-                                           uint32_t* covered) {
+BWL_HD inline void accumulate_window_cells(const Run* runs, uint32_t n_runs, const ColumnQuery& q, uint32_t window_size,
+                                           RunOrder& order, double* sums, uint32_t* covered) {
   accumulate_window(runs, n_runs, q, window_size, order, [sums, covered](int64_t cell, double sum, uint32_t bases) {
     sums[cell] += sum;
     covered[cell] += bases;
@@ -113,8 +112,7 @@ BWL_HD inline float finalize_window_cell(double sum, uint32_t covered, uint32_t 
   if (default_value != default_value) {  // NaN default: mean of the covered bases
     return covered == 0 ? default_value : static_cast<float>(sum * scale / covered);
   }
-  return static_cast<float>((sum * scale + static_cast<double>(window_size - covered) * default_value) /
-                            window_size);
+  return static_cast<float>((sum * scale + static_cast<double>(window_size - covered) * default_value) / window_size);
 }
 
 // float32 -> bfloat16 bits, rounding to nearest even; NaN stays a (quiet) NaN of the same sign.

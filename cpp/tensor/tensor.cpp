@@ -63,7 +63,8 @@ HostTensor::HostTensor(std::vector<int64_t> shape, DType dtype) : Tensor(std::mo
 
 std::vector<int64_t> Tensor::row_range(int64_t start, int64_t stop, size_t* byte_offset) const {
   if (shape_.empty() || start < 0 || start > stop || stop > shape_[0]) {
-    throw InvalidArgument("row range [" + std::to_string(start) + ", " + std::to_string(stop) + ") is outside the tensor");
+    throw InvalidArgument("row range [" + std::to_string(start) + ", " + std::to_string(stop) +
+                          ") is outside the tensor");
   }
   std::vector<int64_t> shape = shape_;
   shape[0] = stop - start;
@@ -75,7 +76,8 @@ std::vector<int64_t> Tensor::row_range(int64_t start, int64_t stop, size_t* byte
 std::shared_ptr<HostTensor> HostTensor::rows(int64_t start, int64_t stop) const {
   size_t offset;
   std::vector<int64_t> shape = row_range(start, stop, &offset);
-  return std::shared_ptr<HostTensor>(new HostTensor(std::move(shape), dtype_, storage_, static_cast<char*>(data_) + offset));
+  return std::shared_ptr<HostTensor>(
+      new HostTensor(std::move(shape), dtype_, storage_, static_cast<char*>(data_) + offset));
 }
 
 }  // namespace bwl

@@ -59,8 +59,8 @@ void moving_average_rows(HostTensor& t, int64_t width) {
   std::vector<double> prefix(static_cast<size_t>(length) + 1);
   for (size_t b = 0; b < batch; ++b) {
     for (size_t k = 0; k < channels; ++k) {
-      moving_average_column(t.data(), b * static_cast<size_t>(length) * channels + k, channels, length, t.dtype(), width,
-                            prefix.data());
+      moving_average_column(t.data(), b * static_cast<size_t>(length) * channels + k, channels, length, t.dtype(),
+                            width, prefix.data());
     }
   }
 }

@@ -26,9 +26,7 @@ BWL_HD inline float load_as_float(const void* base, size_t i, DType d) {
 }
 
 // Through the batches' output store: a transformed NaN is the canonical NaN too.
-BWL_HD inline void store_from_float(void* base, size_t i, DType d, float v) {
-  stages::store_output(base, i, d, v);
-}
+BWL_HD inline void store_from_float(void* base, size_t i, DType d, float v) { stages::store_output(base, i, d, v); }
 
 // The moving average of one column (elements base + i * stride, i < length) in place, with
 // prefix[0, length] as scratch: sums in double, so the host and device versions agree bit for bit.

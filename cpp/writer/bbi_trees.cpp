@@ -43,8 +43,7 @@ struct LevelLayout {
   uint64_t total = 0;
 };
 
-LevelLayout lay_out(const std::vector<uint64_t>& counts, uint64_t n_items, uint64_t leaf_item,
-                    uint64_t internal_item) {
+LevelLayout lay_out(const std::vector<uint64_t>& counts, uint64_t n_items, uint64_t leaf_item, uint64_t internal_item) {
   LevelLayout layout;
   layout.start.assign(counts.size(), 0);
   uint64_t pos = 0;
@@ -129,7 +128,8 @@ Bytes cir_tree(const std::vector<IndexedBlock>& blocks, uint64_t tree_offset, ui
   };
   std::vector<std::vector<Range>> ranges(counts.size());
   std::vector<Range> items(n);
-  for (uint64_t i = 0; i < n; ++i) items[i] = {blocks[i].start_chrom, blocks[i].start, blocks[i].end_chrom, blocks[i].end};
+  for (uint64_t i = 0; i < n; ++i)
+    items[i] = {blocks[i].start_chrom, blocks[i].start, blocks[i].end_chrom, blocks[i].end};
   for (size_t level = 0; level < counts.size(); ++level) {
     const std::vector<Range>& below = level == 0 ? items : ranges[level - 1];
     auto& mine = ranges[level];
@@ -158,7 +158,8 @@ Bytes cir_tree(const std::vector<IndexedBlock>& blocks, uint64_t tree_offset, ui
 
   for (size_t level = counts.size(); level-- > 0;) {
     const uint64_t n_items = level == 0 ? n : counts[level - 1];
-    const uint64_t full_child = kNodeHeaderBytes + fanout * (level - 1 == 0 ? kCirLeafItemBytes : kCirInternalItemBytes);
+    const uint64_t full_child =
+        kNodeHeaderBytes + fanout * (level - 1 == 0 ? kCirLeafItemBytes : kCirInternalItemBytes);
     for (uint64_t node = 0; node < counts[level]; ++node) {
       const uint64_t first = node * fanout;
       const uint64_t count = std::min(fanout, n_items - std::min(first, n_items));

@@ -43,7 +43,8 @@ BigWigWriter::BigWigWriter(const std::string& path, const std::vector<std::pair<
   chroms_.reserve(chroms.size());
   for (const auto& [name, size] : chroms) {
     if (name.empty()) throw InvalidArgument(path + ": a chromosome name is empty");
-    if (name.find('\0') != std::string::npos) throw InvalidArgument(path + ": chromosome name '" + name + "' contains a NUL");
+    if (name.find('\0') != std::string::npos)
+      throw InvalidArgument(path + ": chromosome name '" + name + "' contains a NUL");
     if (size <= 0 || size > int64_t{UINT32_MAX})
       throw InvalidArgument(path + ": chromosome " + name + " has size " + std::to_string(size) +
                             "; sizes must be in [1, 2^32)");
@@ -89,12 +90,11 @@ std::vector<ChromEntry> BigWigWriter::chrom_entries() const {
 // a call has been checked, so a refused call adds nothing.
 size_t BigWigWriter::enter_chromosome(const std::string& name) {
   const auto it = chrom_index_.find(name);
-  if (it == chrom_index_.end())
-    throw UnknownChromosome(path_ + ": chromosome " + name + " is not in chrom_sizes");
+  if (it == chrom_index_.end()) throw UnknownChromosome(path_ + ": chromosome " + name + " is not in chrom_sizes");
   const size_t idx = it->second;
   if (chroms_[idx].done)
-    refuse("data for chromosome " + name + " comes after data for " + chroms_[current_].name +
-           ", but " + name + " already had data; add each chromosome's data in one stretch, sorted by start");
+    refuse("data for chromosome " + name + " comes after data for " + chroms_[current_].name + ", but " + name +
+           " already had data; add each chromosome's data in one stretch, sorted by start");
   return idx;
 }
 
@@ -133,10 +133,11 @@ void BigWigWriter::add_intervals(const std::string& chrom, const int64_t* starts
     const int64_t s = starts[i], e = ends[i];
     if (s < 0) refuse(chrom + ": interval " + std::to_string(i) + " " + interval_text(s, e) + " starts before 0");
     if (e <= s)
-      refuse(chrom + ": interval " + std::to_string(i) + " " + interval_text(s, e) + " is empty or ends before it starts");
+      refuse(chrom + ": interval " + std::to_string(i) + " " + interval_text(s, e) +
+             " is empty or ends before it starts");
     if (e > c.size)
-      refuse(chrom + ": interval " + std::to_string(i) + " " + interval_text(s, e) + " ends past the chromosome's end (" +
-             std::to_string(c.size) + ")");
+      refuse(chrom + ": interval " + std::to_string(i) + " " + interval_text(s, e) +
+             " ends past the chromosome's end (" + std::to_string(c.size) + ")");
     if (s < prev_end)
       refuse(chrom + ": interval " + std::to_string(i) + " " + interval_text(s, e) +
              " starts before the previous one ends (" + std::to_string(prev_end) +
@@ -169,8 +170,8 @@ void BigWigWriter::add_values(const std::string& chrom, int64_t start, const flo
   if (n == 0) return;
   const uint64_t end = static_cast<uint64_t>(start) + uint64_t{step} * (n - 1) + span;
   if (end > c.size)
-    refuse(chrom + ": " + std::to_string(n) + " values from " + std::to_string(start) + " reach " + std::to_string(end) +
-           ", past the chromosome's end (" + std::to_string(c.size) + ")");
+    refuse(chrom + ": " + std::to_string(n) + " values from " + std::to_string(start) + " reach " +
+           std::to_string(end) + ", past the chromosome's end (" + std::to_string(c.size) + ")");
   if (idx == current_ && static_cast<uint64_t>(start) < last_end_)
     refuse(chrom + ": values start at " + std::to_string(start) + ", before the end of the previous data (" +
            std::to_string(last_end_) + "); data must be sorted by start and must not overlap");
@@ -301,7 +302,8 @@ void BigWigWriter::for_each_item(F&& f) {
                                              f(run);
                                              return true;
                                            });
-    if (r.status != stages::DecodeStatus::Ok) throw Error(path_ + ": internal error: a block just written does not decode");
+    if (r.status != stages::DecodeStatus::Ok)
+      throw Error(path_ + ": internal error: a block just written does not decode");
   }
 }
 

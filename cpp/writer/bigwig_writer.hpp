@@ -47,7 +47,7 @@ namespace bwl::writer {
 constexpr uint32_t kItemsPerBlock = 1024;  // UCSC's itemsPerSlot
 
 struct WriterOptions {
-  bool keep_nan = false;       // write NaN values as data (default: NaN means no data)
+  bool keep_nan = false;      // write NaN values as data (default: NaN means no data)
   int compression_level = 6;  // libdeflate 1..12 (zlib 1..9)
 };
 
@@ -68,8 +68,8 @@ class BigWigWriter {
   // values[i] covers [start + i * step, start + i * step + span). fixed_step: written as
   // fixedStep sections (a NaN, unless kept, ends one); otherwise as bedGraph items, with equal
   // neighbours that touch merged into one run (also across calls).
-  void add_values(const std::string& chrom, int64_t start, const float* values, size_t n, uint32_t span,
-                  uint32_t step, bool fixed_step);
+  void add_values(const std::string& chrom, int64_t start, const float* values, size_t n, uint32_t span, uint32_t step,
+                  bool fixed_step);
 
   void close();
   void abort() noexcept;  // drop everything; the temporary file is removed

@@ -30,7 +30,8 @@ std::string base_name_of(const std::string& path) {
 }  // namespace
 
 StagedFile::StagedFile(const std::string& final_path) : final_path_(final_path) {
-  if (final_path.empty() || final_path.back() == '/') throw InvalidArgument("output path '" + final_path + "' names no file");
+  if (final_path.empty() || final_path.back() == '/')
+    throw InvalidArgument("output path '" + final_path + "' names no file");
   const std::string dir = directory_of(final_path);
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))

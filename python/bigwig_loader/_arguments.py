@@ -76,10 +76,7 @@ def coordinates(values: Any, name: str) -> np.ndarray:
     too_small = array < -COORDINATE_LIMIT if array.dtype.kind == "i" else np.zeros(array.shape, bool)
     if too_big.any() or too_small.any():
         i = int(np.argmax(too_big | too_small))
-        raise ValueError(
-            f"{name}[{i}] is {int(array[i])}, outside the coordinates the engine takes "
-            f"[-2**62, 2**62]"
-        )
+        raise ValueError(f"{name}[{i}] is {int(array[i])}, outside the coordinates the engine takes [-2**62, 2**62]")
     return array.astype(np.int64, copy=False)
 
 

@@ -79,8 +79,13 @@ class FruitlessDraws:
     """Counts windows drawn in a row without a usable one; raises ValueError saying why once
     `limit` are reached."""
 
-    def __init__(self, sequence_length: int, maximum_unknown_bases_fraction: float, fasta: str,
-                 limit: int = FRUITLESS_WINDOW_LIMIT) -> None:
+    def __init__(
+        self,
+        sequence_length: int,
+        maximum_unknown_bases_fraction: float,
+        fasta: str,
+        limit: int = FRUITLESS_WINDOW_LIMIT,
+    ) -> None:
         self.sequence_length = sequence_length
         self.fraction = maximum_unknown_bases_fraction
         self.fasta = fasta

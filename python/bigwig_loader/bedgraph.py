@@ -43,10 +43,10 @@ class ConvertResult:
 
 @dataclass
 class _Batch:
-    chrom: np.ndarray   # object array of str
-    start: np.ndarray   # int64
-    end: np.ndarray     # int64
-    value: np.ndarray   # float32
+    chrom: np.ndarray  # object array of str
+    start: np.ndarray  # int64
+    end: np.ndarray  # int64
+    value: np.ndarray  # float32
     line: np.ndarray | None  # line numbers, when known (None: row i is line first_line + i)
 
 
@@ -59,14 +59,22 @@ def _parse_fast(data: bytes) -> _Batch | None:
     if _HEADER_LINE.search(data):
         return None
     try:
-        df = pd.read_csv(io.BytesIO(data), sep=r"\s+", header=None, comment="#", engine="c",
-                         dtype={0: str, 1: np.int64, 2: np.int64, 3: np.float64}, na_filter=False)
+        df = pd.read_csv(
+            io.BytesIO(data),
+            sep=r"\s+",
+            header=None,
+            comment="#",
+            engine="c",
+            dtype={0: str, 1: np.int64, 2: np.int64, 3: np.float64},
+            na_filter=False,
+        )
     except (ValueError, TypeError, pd.errors.ParserError):
         return None
     if df.shape[1] != 4:
         return None
-    return _Batch(df[0].to_numpy(dtype=object), df[1].to_numpy(), df[2].to_numpy(),
-                  df[3].to_numpy(dtype=np.float32), None)
+    return _Batch(
+        df[0].to_numpy(dtype=object), df[1].to_numpy(), df[2].to_numpy(), df[3].to_numpy(dtype=np.float32), None
+    )
 
 
 def _parse_slow(lines: list[bytes], first_line: int, path: str) -> _Batch:
@@ -82,8 +90,12 @@ def _parse_slow(lines: list[bytes], first_line: int, path: str) -> _Batch:
         try:
             s, e = int(fields[1]), int(fields[2])
         except ValueError:
-            raise BedGraphError(path, number, f"start and end must be whole numbers, got {fields[1].decode(errors='replace')!r} "
-                                              f"and {fields[2].decode(errors='replace')!r}") from None
+            raise BedGraphError(
+                path,
+                number,
+                f"start and end must be whole numbers, got {fields[1].decode(errors='replace')!r} "
+                f"and {fields[2].decode(errors='replace')!r}",
+            ) from None
         try:
             v = float(fields[3])
         except ValueError:
@@ -93,8 +105,13 @@ def _parse_slow(lines: list[bytes], first_line: int, path: str) -> _Batch:
         end.append(e)
         value.append(v)
         numbers.append(number)
-    return _Batch(np.array(chrom, dtype=object), np.array(start, dtype=np.int64), np.array(end, dtype=np.int64),
-                  np.array(value, dtype=np.float32), np.array(numbers, dtype=np.int64))
+    return _Batch(
+        np.array(chrom, dtype=object),
+        np.array(start, dtype=np.int64),
+        np.array(end, dtype=np.int64),
+        np.array(value, dtype=np.float32),
+        np.array(numbers, dtype=np.int64),
+    )
 
 
 class _OrderChecker:
@@ -124,8 +141,13 @@ class _OrderChecker:
                 bad.append((row, f"chromosome {name} is not in the chromosome sizes"))
                 break
             if name != current and name in seen:
-                bad.append((row, f"chromosome {name} appears again after other chromosomes; "
-                                 "sort the bedGraph (sort -k1,1 -k2,2n)"))
+                bad.append(
+                    (
+                        row,
+                        f"chromosome {name} appears again after other chromosomes; "
+                        "sort the bedGraph (sort -k1,1 -k2,2n)",
+                    )
+                )
                 break
             if current is not None and name != current:
                 seen.add(current)
@@ -142,8 +164,10 @@ class _OrderChecker:
             (b.start < 0, "start is negative"),
             (b.end <= b.start, "end is not after start"),
             (b.end > row_size, "end is past the chromosome's end"),
-            (b.start < prev_end, "starts before the previous interval ends (unsorted or overlapping; "
-                                 "sort with sort -k1,1 -k2,2n)"),
+            (
+                b.start < prev_end,
+                "starts before the previous interval ends (unsorted or overlapping; sort with sort -k1,1 -k2,2n)",
+            ),
         ]
         for mask, what in checks:
             hits = np.flatnonzero(mask)
@@ -161,9 +185,15 @@ class _OrderChecker:
         return None
 
 
-def convert_bedgraph(in_path: str | os.PathLike[str], out_path: str | os.PathLike[str], chrom_sizes: ChromSizes, *,
-                     keep_nan: bool = False, compression_level: int = 6,
-                     on_progress: Callable[[int], None] | None = None) -> ConvertResult:
+def convert_bedgraph(
+    in_path: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    chrom_sizes: ChromSizes,
+    *,
+    keep_nan: bool = False,
+    compression_level: int = 6,
+    on_progress: Callable[[int], None] | None = None,
+) -> ConvertResult:
     """Writes the bigWig of a bedGraph file. ``on_progress(n)`` is called with the input bytes
     read since the last call. Raises :class:`BedGraphError` (a ValueError) naming the line
     of the first bad line; the output is then not created (an existing file stays)."""
@@ -171,8 +201,10 @@ def convert_bedgraph(in_path: str | os.PathLike[str], out_path: str | os.PathLik
     sizes = dict(_chrom_pairs(chrom_sizes))
     checker = _OrderChecker(sizes)
     result = ConvertResult()
-    with open(path, "rb") as raw, BigWigWriter(out_path, sizes, keep_nan=keep_nan,
-                                                compression_level=compression_level) as writer:
+    with (
+        open(path, "rb") as raw,
+        BigWigWriter(out_path, sizes, keep_nan=keep_nan, compression_level=compression_level) as writer,
+    ):
         stream = gzip.GzipFile(fileobj=raw) if path.endswith(".gz") else raw
         first_line = 1
         position = 0

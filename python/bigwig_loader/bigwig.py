@@ -53,7 +53,9 @@ class BigWig:
         ``default=nan`` the result equals pyBigWig's ``values(chrom, start, end, numpy=True)``.
         """
         return self._open_file().values(
-            _arguments.chromosome_name(chrom), _arguments.coordinate(start, "start"), _arguments.coordinate(end, "end"),
+            _arguments.chromosome_name(chrom),
+            _arguments.coordinate(start, "start"),
+            _arguments.coordinate(end, "end"),
             float(default),
         )
 
@@ -90,4 +92,3 @@ class BigWig:
         if f is None:
             raise ValueError(f"I/O operation on closed BigWig {self._path}")
         return f
-

@@ -50,9 +50,14 @@ def _progress(enabled: bool | None, **kwargs: Any):
 def _print_facts(f: dict[str, Any], out: TextIO, show_blocks: bool) -> None:
     w = out.write
     w(f"{f['path']}\n")
-    w(f"  file: {_mb(f['file_bytes'])}; bigWig version {f['version']}; "
-      + (f"zlib-compressed blocks (uncompressBufSize {f['uncompress_buf_size']:,})\n" if f["compressed"]
-         else "uncompressed blocks\n"))
+    w(
+        f"  file: {_mb(f['file_bytes'])}; bigWig version {f['version']}; "
+        + (
+            f"zlib-compressed blocks (uncompressBufSize {f['uncompress_buf_size']:,})\n"
+            if f["compressed"]
+            else "uncompressed blocks\n"
+        )
+    )
     chroms = f["chromosomes"]
     w(f"  chromosomes: {len(chroms)}, {sum(chroms.values()):,} bp\n")
     for name, size in list(chroms.items())[:CHROMS_SHOWN]:
@@ -60,10 +65,15 @@ def _print_facts(f: dict[str, Any], out: TextIO, show_blocks: bool) -> None:
     if len(chroms) > CHROMS_SHOWN:
         w(f"    ... {len(chroms) - CHROMS_SHOWN} more (--json lists all)\n")
     d = f["data"]
-    w(f"  data blocks: {d['blocks']:,}, {_mb(d['stored_bytes'])} stored, {_mb(d['inflated_bytes'])} inflated, "
-      f"{d['items']:,} items\n")
-    for label, key in (("items per block", "items_per_block"), ("stored bytes per block", "stored_bytes_per_block"),
-                       ("inflated bytes per block", "inflated_bytes_per_block")):
+    w(
+        f"  data blocks: {d['blocks']:,}, {_mb(d['stored_bytes'])} stored, {_mb(d['inflated_bytes'])} inflated, "
+        f"{d['items']:,} items\n"
+    )
+    for label, key in (
+        ("items per block", "items_per_block"),
+        ("stored bytes per block", "stored_bytes_per_block"),
+        ("inflated bytes per block", "inflated_bytes_per_block"),
+    ):
         s = d[key]
         w(f"    {label:<25} min {s['min']:,}  median {s['median']:,.0f}  max {s['max']:,}\n")
     kinds = [f"{k} {v['sections']:,} ({v['items']:,} items)" for k, v in f["sections"].items() if v["sections"]]
@@ -72,13 +82,17 @@ def _print_facts(f: dict[str, Any], out: TextIO, show_blocks: bool) -> None:
     if f["zoom_levels"]:
         w(f"    {'reduction':>10} {'blocks':>8} {'records':>10} {'stored':>12} {'inflated':>12}\n")
         for z in f["zoom_levels"]:
-            w(f"    {z['reduction_level']:>10,} {z['blocks']:>8,} {z['records']:>10,} {_mb(z['stored_bytes']):>12} "
-              f"{_mb(z['inflated_bytes']):>12}\n")
+            w(
+                f"    {z['reduction_level']:>10,} {z['blocks']:>8,} {z['records']:>10,} {_mb(z['stored_bytes']):>12} "
+                f"{_mb(z['inflated_bytes']):>12}\n"
+            )
     if show_blocks:
         w(f"    {'offset':>12} {'stored':>8} {'inflated':>9} {'sections':>8} {'items':>6}\n")
         for b in f["blocks"]:
-            w(f"    {b['offset']:>12} {b['stored_bytes']:>8} {b['inflated_bytes']:>9} {b['sections']:>8} "
-              f"{b['items']:>6}{'' if b['intact'] else '  DAMAGED'}\n")
+            w(
+                f"    {b['offset']:>12} {b['stored_bytes']:>8} {b['inflated_bytes']:>9} {b['sections']:>8} "
+                f"{b['items']:>6}{'' if b['intact'] else '  DAMAGED'}\n"
+            )
     n = len(f["problems"])
     w(f"  problems: {'none' if not n else f'{n} (bigwig-loader validate lists them)'}\n")
 
@@ -106,8 +120,10 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
             damaged += bool(problems)
             for problem in problems:
                 out.write(f"{problem}\n")
-    out.write(f"{len(paths)} file{'s' if len(paths) != 1 else ''} checked: {len(paths) - damaged} intact, "
-              f"{damaged} with problems\n")
+    out.write(
+        f"{len(paths)} file{'s' if len(paths) != 1 else ''} checked: {len(paths) - damaged} intact, "
+        f"{damaged} with problems\n"
+    )
     return EXIT_FAILED if damaged else EXIT_OK
 
 
@@ -131,16 +147,31 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
     rng = np.random.default_rng(args.seed)
 
     def run(batch_size: int, bar) -> throughput.Measurement:
-        return throughput.measure(load, regions, batch_size=batch_size, length=args.length, tracks=len(collection),
-                                  batches=args.batches, max_seconds=args.seconds, rng=rng, on_batch=bar.update)
+        return throughput.measure(
+            load,
+            regions,
+            batch_size=batch_size,
+            length=args.length,
+            tracks=len(collection),
+            batches=args.batches,
+            max_seconds=args.seconds,
+            rng=rng,
+            on_batch=bar.update,
+        )
 
     with _progress(args.progress, total=args.batches, unit="batch", desc="bench") as bar:
         m = run(args.batch_size, bar)
     result = {
-        "files": len(collection), "device": args.device, "threads": collection.n_threads,
-        "batch_size": args.batch_size, "length": args.length, "window_size": args.window_size,
-        "batches_timed": m.batches, "median_batch_seconds": m.median_seconds,
-        "windows_per_second": m.windows_per_second, "megabytes_per_second": m.megabytes_per_second(args.window_size),
+        "files": len(collection),
+        "device": args.device,
+        "threads": collection.n_threads,
+        "batch_size": args.batch_size,
+        "length": args.length,
+        "window_size": args.window_size,
+        "batches_timed": m.batches,
+        "median_batch_seconds": m.median_seconds,
+        "windows_per_second": m.windows_per_second,
+        "megabytes_per_second": m.megabytes_per_second(args.window_size),
         "cache": collection.cache_info()._asdict(),
     }
     if args.plot:
@@ -151,8 +182,11 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
                 with _progress(False) as quiet:
                     points.append((b, run(b, quiet).windows_per_second))
                 bar.update()
-        throughput.plot_sweep({f"bigwig-loader ({args.device})": points}, args.plot,
-                              f"{len(collection)} tracks, {args.length:,} bp windows")
+        throughput.plot_sweep(
+            {f"bigwig-loader ({args.device})": points},
+            args.plot,
+            f"{len(collection)} tracks, {args.length:,} bp windows",
+        )
         result["sweep"] = [{"batch_size": b, "windows_per_second": w} for b, w in points]
         result["plot"] = str(args.plot)
 
@@ -160,19 +194,30 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
         json.dump(result, out, indent=2)
         out.write("\n")
         return EXIT_OK
-    out.write(f"files: {len(collection)} ({collection.n_threads} threads, device {args.device}, "
-              f"bigwig-loader {bigwig_loader.__version__}, inflate {bigwig_loader.inflate_backend})\n")
-    out.write(f"windows: {args.batch_size:,} a batch of {args.length:,} bp (window size {args.window_size}), "
-              f"centres uniform over {where}\n")
+    out.write(
+        f"files: {len(collection)} ({collection.n_threads} threads, device {args.device}, "
+        f"bigwig-loader {bigwig_loader.__version__}, inflate {bigwig_loader.inflate_backend})\n"
+    )
+    out.write(
+        f"windows: {args.batch_size:,} a batch of {args.length:,} bp (window size {args.window_size}), "
+        f"centres uniform over {where}\n"
+    )
     out.write(f"batches timed: {m.batches} after 1 warm-up; median {m.median_seconds * 1e3:,.2f} ms a batch\n")
     out.write(f"windows/s: {m.windows_per_second:,.0f}\n")
     out.write(f"MB/s: {result['megabytes_per_second']:,.1f} (float32 values delivered)\n")
     cache = collection.cache_info()
-    out.write(f"block cache: {_mb(cache.max_bytes)} bound, {cache.hits:,} hits, {cache.misses:,} misses, "
-              f"{_mb(cache.bytes)} held\n" if cache.max_bytes else "block cache: off\n")
+    out.write(
+        f"block cache: {_mb(cache.max_bytes)} bound, {cache.hits:,} hits, {cache.misses:,} misses, "
+        f"{_mb(cache.bytes)} held\n"
+        if cache.max_bytes
+        else "block cache: off\n"
+    )
     if args.plot:
-        out.write("sweep (batch size: windows/s): "
-                  + ", ".join(f"{p['batch_size']}: {p['windows_per_second']:,.0f}" for p in result["sweep"]) + "\n")
+        out.write(
+            "sweep (batch size: windows/s): "
+            + ", ".join(f"{p['batch_size']}: {p['windows_per_second']:,.0f}" for p in result["sweep"])
+            + "\n"
+        )
         out.write(f"plot: {args.plot}\n")
     return EXIT_OK
 
@@ -186,12 +231,21 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
     from bigwig_loader.bedgraph import convert_bedgraph
 
-    with _progress(args.progress, total=os.path.getsize(args.bedgraph), unit="B", unit_scale=True,
-                   desc="convert") as bar:
-        result = convert_bedgraph(args.bedgraph, args.bigwig, args.chrom_sizes, keep_nan=args.keep_nan,
-                                  compression_level=args.level, on_progress=bar.update)
-    out.write(f"{args.bigwig}: {result.intervals:,} intervals read, on {result.chromosomes} chromosome"
-              f"{'s' if result.chromosomes != 1 else ''}, {_mb(os.path.getsize(args.bigwig))}\n")
+    with _progress(
+        args.progress, total=os.path.getsize(args.bedgraph), unit="B", unit_scale=True, desc="convert"
+    ) as bar:
+        result = convert_bedgraph(
+            args.bedgraph,
+            args.bigwig,
+            args.chrom_sizes,
+            keep_nan=args.keep_nan,
+            compression_level=args.level,
+            on_progress=bar.update,
+        )
+    out.write(
+        f"{args.bigwig}: {result.intervals:,} intervals read, on {result.chromosomes} chromosome"
+        f"{'s' if result.chromosomes != 1 else ''}, {_mb(os.path.getsize(args.bigwig))}\n"
+    )
     return EXIT_OK
 
 
@@ -201,8 +255,14 @@ def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     from bigwig_loader.demo import DEFAULT, QUICK, run_demo
 
-    run_demo(QUICK if args.quick else DEFAULT, directory=args.dir, device=args.device, progress=args.progress,
-             threads=args.threads, out=out)
+    run_demo(
+        QUICK if args.quick else DEFAULT,
+        directory=args.dir,
+        device=args.device,
+        progress=args.progress,
+        threads=args.threads,
+        out=out,
+    )
     return EXIT_OK
 
 
@@ -246,86 +306,139 @@ def _device(text: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="bigwig-loader", description="Inspect, validate and measure bigWig files with bigwig-loader.",
-        epilog="Exit status: 0 success; 1 a file missing, not a bigWig, or damaged; 2 bad arguments.")
+        prog="bigwig-loader",
+        description="Inspect, validate and measure bigWig files with bigwig-loader.",
+        epilog="Exit status: 0 success; 1 a file missing, not a bigWig, or damaged; 2 bad arguments.",
+    )
     parser.add_argument("--version", action="version", version=f"bigwig-loader {bigwig_loader.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    info = commands.add_parser("info", help="what is in a bigWig file",
-                               description="Header, chromosomes, zoom levels, sections and data blocks of each "
-                                           "file (every block is read to count them).")
+    info = commands.add_parser(
+        "info",
+        help="what is in a bigWig file",
+        description="Header, chromosomes, zoom levels, sections and data blocks of each "
+        "file (every block is read to count them).",
+    )
     info.add_argument("files", nargs="+", metavar="FILE")
     info.add_argument("--json", action="store_true", help="one JSON list, an object per file")
     info.add_argument("--blocks", action="store_true", help="also list every data block")
     info.set_defaults(run=cmd_info)
 
     progress = argparse.ArgumentParser(add_help=False)
-    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
-                          help="always show a progress bar (default: only when stderr is a terminal)")
+    progress.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="always show a progress bar (default: only when stderr is a terminal)",
+    )
     progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show one")
-    progress.add_argument("--threads", type=_positive_int, default=None,
-                          help="CPU threads (default: the CPUs this process may use)")
+    progress.add_argument(
+        "--threads", type=_positive_int, default=None, help="CPU threads (default: the CPUs this process may use)"
+    )
 
-    validate = commands.add_parser("validate", parents=[progress], help="read every block; report each problem",
-                                   description="Reads, inflates and decodes every data and zoom block of every "
-                                               "file (directories are searched for .bw/.bigWig files) and reports "
-                                               "each problem with its file and byte offset. Exit status 0 only "
-                                               "when every file is intact.")
+    validate = commands.add_parser(
+        "validate",
+        parents=[progress],
+        help="read every block; report each problem",
+        description="Reads, inflates and decodes every data and zoom block of every "
+        "file (directories are searched for .bw/.bigWig files) and reports "
+        "each problem with its file and byte offset. Exit status 0 only "
+        "when every file is intact.",
+    )
     validate.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
     validate.set_defaults(run=cmd_validate)
 
-    bench = commands.add_parser("bench", parents=[progress], help="windows/s of this library on your files",
-                                description="Times BigWigCollection.get_batch on random windows of the given "
-                                            "files (every file a track) after one warm-up batch, and prints "
-                                            "windows/s and MB/s.")
+    bench = commands.add_parser(
+        "bench",
+        parents=[progress],
+        help="windows/s of this library on your files",
+        description="Times BigWigCollection.get_batch on random windows of the given "
+        "files (every file a track) after one warm-up batch, and prints "
+        "windows/s and MB/s.",
+    )
     bench.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
     bench.add_argument("--regions", metavar="BED", help="draw window centres from these regions")
     bench.add_argument("--batch-size", type=_positive_int, default=256, help="windows a batch (default 256)")
     bench.add_argument("--length", type=_positive_int, default=1000, help="bases a window (default 1000)")
-    bench.add_argument("--window-size", type=_positive_int, default=1,
-                       help="bases averaged into one output value (default 1)")
+    bench.add_argument(
+        "--window-size", type=_positive_int, default=1, help="bases averaged into one output value (default 1)"
+    )
     bench.add_argument("--batches", type=_positive_int, default=20, help="timed batches at most (default 20)")
     bench.add_argument("--seconds", type=_positive_float, default=5.0, help="stop timing after this long (default 5)")
     bench.add_argument("--device", type=_device, default="cpu", help="cpu (default), cuda or cuda:N")
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--plot", metavar="PNG", help="also sweep batch sizes 1..4096 and draw windows/s against them")
     bench.add_argument("--max-sweep", type=_positive_int, default=4096, help="largest batch size of the sweep")
-    bench.add_argument("--cache-bytes", type=_non_negative_int, default=None,
-                       help="bound of the cache of decoded blocks (default: the library's; 0: off)")
+    bench.add_argument(
+        "--cache-bytes",
+        type=_non_negative_int,
+        default=None,
+        help="bound of the cache of decoded blocks (default: the library's; 0: off)",
+    )
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
     bench.set_defaults(run=cmd_bench, parser=bench)
 
-    convert = commands.add_parser("convert", help="write a bigWig from a bedGraph (bedGraphToBigWig)",
-                                  description="Writes OUT.bw from a bedGraph (chrom start end value; sorted, "
-                                              "not overlapping; .gz read through gzip) as UCSC's bedGraphToBigWig "
-                                              "does. A bad line is reported with its line number (exit status 1) "
-                                              "and no output is created.")
+    convert = commands.add_parser(
+        "convert",
+        help="write a bigWig from a bedGraph (bedGraphToBigWig)",
+        description="Writes OUT.bw from a bedGraph (chrom start end value; sorted, "
+        "not overlapping; .gz read through gzip) as UCSC's bedGraphToBigWig "
+        "does. A bad line is reported with its line number (exit status 1) "
+        "and no output is created.",
+    )
     convert.add_argument("bedgraph", metavar="IN.bedGraph")
     convert.add_argument("bigwig", metavar="OUT.bw")
-    convert.add_argument("--chrom-sizes", required=True, metavar="SIZES",
-                         help="chrom.sizes file: name and size per line")
+    convert.add_argument(
+        "--chrom-sizes", required=True, metavar="SIZES", help="chrom.sizes file: name and size per line"
+    )
     convert.add_argument("--keep-nan", action="store_true", help="store NaN values (default: skip them)")
     convert.add_argument("--level", type=_positive_int, default=6, help="compression level 1-12 (default 6)")
-    convert.add_argument("--progress", dest="progress", action="store_true", default=None,
-                         help="always show a progress bar (default: only when stderr is a terminal)")
+    convert.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="always show a progress bar (default: only when stderr is a terminal)",
+    )
     convert.add_argument("--no-progress", dest="progress", action="store_false", help="never show one")
     convert.set_defaults(run=cmd_convert, parser=convert)
 
-    demo = commands.add_parser("demo", help="train a model on data it makes itself",
-                               description="Writes a synthetic genome with planted motifs and tracks that respond "
-                                           "to them (once, into a cache folder), trains a small convolutional "
-                                           "model on them with PytorchBigWigDataset, scores it on a held-out "
-                                           "chromosome, and writes its predictions as bigWig and a plot. Needs "
-                                           "PyTorch and matplotlib.")
-    demo.add_argument("--dir", metavar="DIR", help="the demo's folder (default: bigwig_loader.config.demo_dir, "
-                                                   "~/.cache/bigwig-loader/demo; or BIGWIG_LOADER_DEMO_DIR)")
-    demo.add_argument("--device", type=_device, default=None,
-                      help="cpu, cuda or cuda:N (default: cuda when a GPU is available, else cpu)")
+    demo = commands.add_parser(
+        "demo",
+        help="train a model on data it makes itself",
+        description="Writes a synthetic genome with planted motifs and tracks that respond "
+        "to them (once, into a cache folder), trains a small convolutional "
+        "model on them with PytorchBigWigDataset, scores it on a held-out "
+        "chromosome, and writes its predictions as bigWig and a plot. Needs "
+        "PyTorch and matplotlib.",
+    )
+    demo.add_argument(
+        "--dir",
+        metavar="DIR",
+        help="the demo's folder (default: bigwig_loader.config.demo_dir, "
+        "~/.cache/bigwig-loader/demo; or BIGWIG_LOADER_DEMO_DIR)",
+    )
+    demo.add_argument(
+        "--device",
+        type=_device,
+        default=None,
+        help="cpu, cuda or cuda:N (default: cuda when a GPU is available, else cpu)",
+    )
     demo.add_argument("--quick", action="store_true", help="a smaller genome and fewer steps (seconds, not a minute)")
-    demo.add_argument("--threads", type=_positive_int, default=None,
-                      help="torch's CPU threads (default: all but one of the CPUs this process may use)")
-    demo.add_argument("--progress", dest="progress", action="store_true", default=None,
-                      help="always show the training bar (default: only when stderr is a terminal)")
+    demo.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        help="torch's CPU threads (default: all but one of the CPUs this process may use)",
+    )
+    demo.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="always show the training bar (default: only when stderr is a terminal)",
+    )
     demo.add_argument("--no-progress", dest="progress", action="store_false", help="never show it")
     demo.set_defaults(run=cmd_demo, parser=demo)
     return parser
@@ -345,7 +458,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         args.parser.print_usage(sys.stderr)
         print(f"bigwig-loader {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except (FileNotFoundError, bigwig_loader.BigWigError, ValueError, KeyError, ImportError, OSError, RuntimeError) as e:
+    except (
+        FileNotFoundError,
+        bigwig_loader.BigWigError,
+        ValueError,
+        KeyError,
+        ImportError,
+        OSError,
+        RuntimeError,
+    ) as e:
         message = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"bigwig-loader {args.command}: error: {message}", file=sys.stderr)
         return EXIT_FAILED

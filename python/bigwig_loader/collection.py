@@ -17,6 +17,7 @@ from bigwig_loader.intervals import collection_intervals
 from bigwig_loader.path import interpret_path  # noqa: F401 - 0.3's bigwig_loader.collection.interpret_path
 from bigwig_loader.paths import DEFAULT_EXTENSIONS, PathLike, find_bigwig_files, match_scale_factors
 
+
 def check_value_dtype(dtype: str) -> str:
     """The dtypes track values come in ("float32", "bfloat16"); ValueError for any other, before
     any thread starts. The C++ request's own check, asked early."""
@@ -66,8 +67,11 @@ class BigWigCollection:
             if first_n_files < 1:
                 raise ValueError(f"first_n_files must be at least 1, got {first_n_files}")
             paths = paths[:first_n_files]
-        if isinstance(pinned_memory_size, bool) or not isinstance(pinned_memory_size, (int, np.integer)) \
-                or pinned_memory_size < 0:
+        if (
+            isinstance(pinned_memory_size, bool)
+            or not isinstance(pinned_memory_size, (int, np.integer))
+            or pinned_memory_size < 0
+        ):
             raise ValueError(f"pinned_memory_size must be a number of bytes >= 0, got {pinned_memory_size!r}")
         self.pinned_memory_size = int(pinned_memory_size)
         threads = 0 if n_threads is None else _arguments.count(n_threads, "n_threads")
@@ -267,7 +271,9 @@ class BigWigCollection:
             raise ValueError(f"window {i} has start {starts_a[i]} >= end {ends_a[i]}")
         if np.any(lengths != lengths[0]):
             i = int(np.argmax(lengths != lengths[0]))
-            raise ValueError(f"windows must all have the same length: window 0 has {lengths[0]}, window {i} has {lengths[i]}")
+            raise ValueError(
+                f"windows must all have the same length: window 0 has {lengths[0]}, window {i} has {lengths[i]}"
+            )
         if isinstance(window_size, (bool, np.bool_)) or not isinstance(window_size, (int, np.integer)):
             raise TypeError(f"window_size must be an integer, got {type(window_size).__name__}")
         if window_size < 1:
@@ -275,8 +281,16 @@ class BigWigCollection:
         tracks = self._track_indices(track_indices)
         scales = self.scaling_factors[tracks] if scale else np.ones(len(tracks), dtype=np.float32)
         return _core.BatchRequest(
-            self._collection, chrom_ids, starts_a, int(lengths[0]), int(window_size), float(default_value), str(dtype),
-            tracks.astype(np.uint32), scales, **augmentations,
+            self._collection,
+            chrom_ids,
+            starts_a,
+            int(lengths[0]),
+            int(window_size),
+            float(default_value),
+            str(dtype),
+            tracks.astype(np.uint32),
+            scales,
+            **augmentations,
         )
 
     def intervals(
@@ -300,8 +314,15 @@ class BigWigCollection:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         chroms = _select_chromosomes(self._chromosomes, include_chromosomes, exclude_chromosomes)
         return collection_intervals(
-            self._collection, chroms, self.chrom_sizes, blacklist=blacklist, blacklist_buffer=blacklist_buffer,
-            padding=padding, merge=merge, threshold=threshold, merge_allow_gap=merge_allow_gap,
+            self._collection,
+            chroms,
+            self.chrom_sizes,
+            blacklist=blacklist,
+            blacklist_buffer=blacklist_buffer,
+            padding=padding,
+            merge=merge,
+            threshold=threshold,
+            merge_allow_gap=merge_allow_gap,
             scaling_factors=self.scaling_factors,
         )
 
@@ -338,9 +359,7 @@ class BigWigCollection:
         return tracks.astype(np.int64)
 
 
-def _select_chromosomes(
-    names: Sequence[str], include: str | Sequence[str], exclude: Sequence[str] | None
-) -> list[str]:
+def _select_chromosomes(names: Sequence[str], include: str | Sequence[str], exclude: Sequence[str] | None) -> list[str]:
     if isinstance(include, str):
         if include == "all":
             selected = list(names)

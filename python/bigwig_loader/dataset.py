@@ -26,7 +26,9 @@ from bigwig_loader.streamed_dataloader import StreamedDataloader
 # reverse-complemented windows. One-hot of the complemented, reversed bases equals the one-hot
 # of the bases reversed with its channels A, C, G, T reversed, bit for bit.
 _COMPLEMENT_BYTES = np.arange(256, dtype=np.uint8)
-_COMPLEMENT_BYTES[np.frombuffer(b"ACGTRYKMBDHVacgtrykmbdhv", np.uint8)] = np.frombuffer(b"TGCAYRMKVHDBtgcayrmkvhdb", np.uint8)
+_COMPLEMENT_BYTES[np.frombuffer(b"ACGTRYKMBDHVacgtrykmbdhv", np.uint8)] = np.frombuffer(
+    b"TGCAYRMKVHDBtgcayrmkvhdb", np.uint8
+)
 # Centres drawn and checked against the FASTA per step when assembling a super-batch.
 _DRAW = 512
 
@@ -118,7 +120,11 @@ class BigWigDataset:
                 self.collection.cache_bytes = cache_bytes
         else:
             self.collection = BigWigCollection(
-                collection, file_extensions=file_extensions, crawl=crawl, scale=scale, first_n_files=first_n_files,
+                collection,
+                file_extensions=file_extensions,
+                crawl=crawl,
+                scale=scale,
+                first_n_files=first_n_files,
                 cache_bytes=cache_bytes,
             )
         self.genome = ReferenceGenome(reference_genome_path)
@@ -218,9 +224,16 @@ class BigWigDataset:
         stop = threading.Event()  # set when this iteration ends: the feeder stops drawing
         queries = self._super_batches(epoch, stop)
         loader = StreamedDataloader(
-            queries, self.collection, num_threads=self.n_threads, queue_size=self.queue_size,
-            slice_size=self.batch_size, window_size=self.window_size, default_value=self.default_value,
-            dtype=self.dtype, device=self.device, batch_request=self._batch_request,
+            queries,
+            self.collection,
+            num_threads=self.n_threads,
+            queue_size=self.queue_size,
+            slice_size=self.batch_size,
+            window_size=self.window_size,
+            default_value=self.default_value,
+            dtype=self.dtype,
+            device=self.device,
+            batch_request=self._batch_request,
         )
         loader._user_arrays = False  # _finish hands the tensors out as numpy / CuPy or as they are
         with loader:
@@ -243,8 +256,10 @@ class BigWigDataset:
             shared: Iterable[tuple[str, int]] = self.custom_position_sampler
         else:
             shared = RandomPositionSampler(
-                self.regions_of_interest, buffer_size=self.position_sampler_buffer_size,
-                repeat_same=self.repeat_same_positions, seed=self._seed_for("positions", epoch),
+                self.regions_of_interest,
+                buffer_size=self.position_sampler_buffer_size,
+                repeat_same=self.repeat_same_positions,
+                seed=self._seed_for("positions", epoch),
             )
         return itertools.islice(iter(shared), self.rank, None, self.world_size)
 
@@ -291,8 +306,9 @@ class BigWigDataset:
                 centre = np.array([p[1] for p in draw], dtype=np.int64)
                 if self.jitter:
                     centre = centre + jitter_rng.integers(-self.jitter, self.jitter + 1, len(centre))
-                idx, seq = self.genome.fetch_usable(c, centre - half_sequence, self.sequence_length,
-                                                    self.maximum_unknown_bases_fraction)
+                idx, seq = self.genome.fetch_usable(
+                    c, centre - half_sequence, self.sequence_length, self.maximum_unknown_bases_fraction
+                )
                 fruitless.record(len(draw), len(idx))
                 chroms += [c[i] for i in idx]
                 centres = np.concatenate([centres, centre[idx]])
@@ -331,8 +347,14 @@ class BigWigDataset:
             augmentations["bases"] = batch.sequences
             augmentations["sequence_dtype"] = self.sequence_dtype
         return self.collection.batch_request(
-            batch.chromosomes, batch.starts, batch.ends, self.window_size, self.default_value, dtype=self.dtype,
-            track_indices=batch.track_indices, **augmentations,
+            batch.chromosomes,
+            batch.starts,
+            batch.ends,
+            self.window_size,
+            self.default_value,
+            dtype=self.dtype,
+            track_indices=batch.track_indices,
+            **augmentations,
         )
 
     def _finish(self, batch: Batch) -> Any:

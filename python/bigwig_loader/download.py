@@ -71,8 +71,9 @@ def fetch(url: str, destination: Path, md5: str | None, *, progress: bool | None
         return destination
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".part")
-    _download(url, partial, destination, md5, progress=sys.stderr.isatty() if progress is None else progress,
-              timeout=timeout)
+    _download(
+        url, partial, destination, md5, progress=sys.stderr.isatty() if progress is None else progress, timeout=timeout
+    )
     try:
         verify(partial, md5)
     except ChecksumError as e:
@@ -105,9 +106,19 @@ def _download(url: str, partial: Path, destination: Path, md5: str | None, *, pr
         length = response.headers.get("Content-Length")
         total = have + int(length) if length is not None else None
         received = have
-        with open(partial, mode) as out, tqdm(total=total, initial=have, unit="B", unit_scale=True,
-                                              unit_divisor=1024, desc=destination.name, disable=not progress,
-                                              file=sys.stderr) as bar:
+        with (
+            open(partial, mode) as out,
+            tqdm(
+                total=total,
+                initial=have,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=destination.name,
+                disable=not progress,
+                file=sys.stderr,
+            ) as bar,
+        ):
             try:
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
                     out.write(chunk)

@@ -26,8 +26,13 @@ from tqdm import tqdm
 from bigwig_loader import config
 from bigwig_loader.download import ChecksumError, DownloadError, fetch, verify
 
-__all__ = ["EXAMPLE_FILES", "download_example_data", "get_example_bigwigs_files", "get_example_positions",
-           "get_reference_genome"]
+__all__ = [
+    "EXAMPLE_FILES",
+    "download_example_data",
+    "get_example_bigwigs_files",
+    "get_example_positions",
+    "get_reference_genome",
+]
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,9 @@ def download_example_data(progress: bool | None = None) -> None:
     get_example_positions(progress=progress)
 
 
-def get_reference_genome(reference_genome_path: str | os.PathLike[str] | None = None, *,
-                         progress: bool | None = None) -> Path:
+def get_reference_genome(
+    reference_genome_path: str | os.PathLike[str] | None = None, *, progress: bool | None = None
+) -> Path:
     """The example reference genome (default path: ``config.reference_genome``), downloaded as
     ``<path>.gz`` and unpacked when missing; the unpacked file's MD5 is checked either way.
     A ``<path>.gz`` put there by hand is unpacked and kept."""
@@ -97,8 +103,9 @@ def get_reference_genome(reference_genome_path: str | os.PathLike[str] | None = 
     return path
 
 
-def get_example_bigwigs_files(bigwig_dir: str | os.PathLike[str] | None = None, *,
-                              progress: bool | None = None) -> Path:
+def get_example_bigwigs_files(
+    bigwig_dir: str | os.PathLike[str] | None = None, *, progress: bool | None = None
+) -> Path:
     """The folder of the example bigWig files (default: ``config.bigwig_dir``), with each one
     downloaded when missing and checked. Other files in the folder are left alone."""
     directory = Path(bigwig_dir or config.settings().bigwig_dir)
@@ -110,8 +117,12 @@ def get_example_bigwigs_files(bigwig_dir: str | os.PathLike[str] | None = None, 
 def get_example_positions(path: str | os.PathLike[str] | None = None, *, progress: bool | None = None) -> Path:
     """0.3's example positions, a TSV with columns ``chr`` and ``center`` (default path:
     ``config.example_positions``), downloaded when missing and checked."""
-    return fetch(EXAMPLE_POSITIONS.url, Path(path or config.settings().example_positions), EXAMPLE_POSITIONS.md5,
-                 progress=progress)
+    return fetch(
+        EXAMPLE_POSITIONS.url,
+        Path(path or config.settings().example_positions),
+        EXAMPLE_POSITIONS.md5,
+        progress=progress,
+    )
 
 
 def _check_present(path: Path, md5: str, url: str) -> None:
@@ -122,9 +133,20 @@ def _check_present(path: Path, md5: str, url: str) -> None:
 
 
 def _gunzip(source: Path, destination: Path, progress: bool) -> None:
-    with open(source, "rb") as raw, gzip.GzipFile(fileobj=raw) as unpacking, open(destination, "wb") as out, \
-            tqdm(total=source.stat().st_size, unit="B", unit_scale=True, unit_divisor=1024,
-                 desc=f"unpacking {source.name}", disable=not progress, file=sys.stderr) as bar:
+    with (
+        open(source, "rb") as raw,
+        gzip.GzipFile(fileobj=raw) as unpacking,
+        open(destination, "wb") as out,
+        tqdm(
+            total=source.stat().st_size,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=f"unpacking {source.name}",
+            disable=not progress,
+            file=sys.stderr,
+        ) as bar,
+    ):
         done = 0
         for chunk in iter(lambda: unpacking.read(1 << 20), b""):
             out.write(chunk)

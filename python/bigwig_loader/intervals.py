@@ -41,7 +41,11 @@ def collection_intervals(
     """
     import pandas as pd
 
-    for name, value in (("blacklist_buffer", blacklist_buffer), ("padding", padding), ("merge_allow_gap", merge_allow_gap)):
+    for name, value in (
+        ("blacklist_buffer", blacklist_buffer),
+        ("padding", padding),
+        ("merge_allow_gap", merge_allow_gap),
+    ):
         if value < 0:
             raise ValueError(f"{name} must not be negative, got {value}")
     blocked = _blacklist_by_chrom(blacklist, blacklist_buffer)
@@ -79,8 +83,12 @@ def collection_intervals(
             frames.append(pd.DataFrame({"chrom": chrom, "start": starts, "end": ends, "value": values}))
     if not frames:
         return pd.DataFrame(
-            {"chrom": pd.Series(dtype=object), "start": pd.Series(dtype=np.int64),
-             "end": pd.Series(dtype=np.int64), "value": pd.Series(dtype=np.float32)}
+            {
+                "chrom": pd.Series(dtype=object),
+                "start": pd.Series(dtype=np.int64),
+                "end": pd.Series(dtype=np.int64),
+                "value": pd.Series(dtype=np.float32),
+            }
         )
     return pd.concat(frames, ignore_index=True)
 
@@ -102,8 +110,9 @@ def _blacklist_by_chrom(blacklist: Any, buffer: int) -> dict[str, tuple[np.ndarr
     return out
 
 
-def _subtract(starts: np.ndarray, ends: np.ndarray, values: np.ndarray, region_starts: np.ndarray,
-              region_ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _subtract(
+    starts: np.ndarray, ends: np.ndarray, values: np.ndarray, region_starts: np.ndarray, region_ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each [start, end) minus the regions (sorted, disjoint, not touching): the parts left,
     each keeping its interval's value, in input order (an interval's parts by start)."""
     # The gaps between regions: gap k is [region_ends[k-1], region_starts[k]), with open ends.

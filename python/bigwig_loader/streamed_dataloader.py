@@ -112,8 +112,14 @@ class StreamedDataloader:
         # The feeder holds no reference to `self`, so that dropping the loader closes it.
         self._feeder = threading.Thread(
             target=_feed,
-            args=(iter(self.input_generator), self.collection, self._core, self._pending, self._stop,
-                  self.batch_request),
+            args=(
+                iter(self.input_generator),
+                self.collection,
+                self._core,
+                self._pending,
+                self._stop,
+                self.batch_request,
+            ),
             name="bigwig-loader-feeder",
             daemon=True,
         )
@@ -197,7 +203,12 @@ class StreamedDataloader:
 def _default_request(collection, window_size, default_value, dtype, batch: Batch) -> Any:
     """The request of a query Batch: its windows and tracks with the loader's settings."""
     return collection.batch_request(
-        batch.chromosomes, batch.starts, batch.ends, window_size, default_value, dtype=dtype,
+        batch.chromosomes,
+        batch.starts,
+        batch.ends,
+        window_size,
+        default_value,
+        dtype=dtype,
         track_indices=batch.track_indices,
     )
 

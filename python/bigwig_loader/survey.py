@@ -93,10 +93,17 @@ def file_facts(path: PathLike, *, blocks: bool = False) -> dict[str, Any]:
     }
     if blocks:
         facts["blocks"] = [
-            {"offset": int(o), "stored_bytes": int(s), "inflated_bytes": int(i), "sections": int(n), "items": int(k),
-             "intact": bool(ok)}
-            for o, s, i, n, k, ok in zip(columns["offset"], stored, inflated, columns["sections"], items,
-                                         columns["intact"])
+            {
+                "offset": int(o),
+                "stored_bytes": int(s),
+                "inflated_bytes": int(i),
+                "sections": int(n),
+                "items": int(k),
+                "intact": bool(ok),
+            }
+            for o, s, i, n, k, ok in zip(
+                columns["offset"], stored, inflated, columns["sections"], items, columns["intact"]
+            )
         ]
     return facts
 
@@ -115,8 +122,12 @@ def expand_paths(sources: Sequence[PathLike]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def validate(paths: Iterable[PathLike], *, threads: int | None = None,
-             on_file_done: Callable[[str, list[Problem]], None] | None = None) -> Iterator[tuple[str, list[Problem]]]:
+def validate(
+    paths: Iterable[PathLike],
+    *,
+    threads: int | None = None,
+    on_file_done: Callable[[str, list[Problem]], None] | None = None,
+) -> Iterator[tuple[str, list[Problem]]]:
     """Reads every block of every file (``threads`` files at once) and yields ``(path, problems)``
     per file in the order given; an intact file has no problems. ``on_file_done`` is called as
     each file finishes, in completion order (for a progress bar)."""

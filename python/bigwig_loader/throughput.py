@@ -36,8 +36,11 @@ class Regions:
     @classmethod
     def whole_chromosomes(cls, chrom_sizes: dict[str, int]) -> Regions:
         names = list(chrom_sizes)
-        return cls(np.asarray(names), np.zeros(len(names), dtype=np.int64),
-                   np.asarray([chrom_sizes[c] for c in names], dtype=np.int64))
+        return cls(
+            np.asarray(names),
+            np.zeros(len(names), dtype=np.int64),
+            np.asarray([chrom_sizes[c] for c in names], dtype=np.int64),
+        )
 
     @classmethod
     def from_bed(cls, path: str | Path, known: Sequence[str]) -> Regions:
@@ -54,7 +57,9 @@ class Regions:
                 try:
                     chrom, start, end = fields[0], int(fields[1]), int(fields[2])
                 except (IndexError, ValueError):
-                    raise ValueError(f"{path}, line {number}: expected 'chrom start end', got {line.strip()!r}") from None
+                    raise ValueError(
+                        f"{path}, line {number}: expected 'chrom start end', got {line.strip()!r}"
+                    ) from None
                 if start < 0 or end <= start:
                     raise ValueError(f"{path}, line {number}: empty or negative region {chrom}:{start}-{end}")
                 if chrom not in known_set:
@@ -85,8 +90,9 @@ def _nothing_to_wait_for() -> None:
     """A CPU batch is complete when get_batch returns."""
 
 
-def batch_loader(collection: BigWigCollection, *, window_size: int = 1, device: str = "cpu",
-                 default_value: float = 0.0) -> Callable[[np.ndarray, np.ndarray, np.ndarray], Any]:
+def batch_loader(
+    collection: BigWigCollection, *, window_size: int = 1, device: str = "cpu", default_value: float = 0.0
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray], Any]:
     """get_batch with these settings, returning only when the values are ready. Where get_batch
     takes ``device=`` it is always passed, "cpu" included (so that a default that picks a GPU
     never turns a CPU measurement into a GPU one); where it does not, a device other than "cpu"
@@ -97,8 +103,10 @@ def batch_loader(collection: BigWigCollection, *, window_size: int = 1, device: 
     if "device" in inspect.signature(collection.get_batch).parameters:
         kwargs["device"] = device
     elif device != "cpu":
-        raise ValueError(f"device {device!r}: this build of bigwig-loader reads on the CPU only "
-                         "(BigWigCollection.get_batch takes no device argument)")
+        raise ValueError(
+            f"device {device!r}: this build of bigwig-loader reads on the CPU only "
+            "(BigWigCollection.get_batch takes no device argument)"
+        )
     if device != "cpu":
         import torch  # a CUDA batch is asynchronous: time it to completion
 
@@ -134,9 +142,18 @@ class Measurement:
         return out_bytes / self.median_seconds / 1e6
 
 
-def measure(load: Callable[..., Any], regions: Regions, *, batch_size: int, length: int, tracks: int,
-            batches: int, max_seconds: float, rng: np.random.Generator,
-            on_batch: Callable[[], None] | None = None) -> Measurement:
+def measure(
+    load: Callable[..., Any],
+    regions: Regions,
+    *,
+    batch_size: int,
+    length: int,
+    tracks: int,
+    batches: int,
+    max_seconds: float,
+    rng: np.random.Generator,
+    on_batch: Callable[[], None] | None = None,
+) -> Measurement:
     """Times `load` on fresh random batches after one untimed warm-up batch: `batches` of them,
     or fewer when `max_seconds` run out first (at least one is always timed)."""
     load(*regions.draw(batch_size, length, rng))
@@ -180,6 +197,7 @@ def require_matplotlib():
     try:
         import matplotlib
     except ImportError:
-        raise ImportError("drawing a plot needs matplotlib: pip install matplotlib "
-                          "(or pip install 'bigwig-loader[bench]')") from None
+        raise ImportError(
+            "drawing a plot needs matplotlib: pip install matplotlib (or pip install 'bigwig-loader[bench]')"
+        ) from None
     return matplotlib

@@ -100,13 +100,20 @@ class BigWigWriter:
     temporary file and leaves any file already at ``path`` as it was.
     """
 
-    def __init__(self, path: str | os.PathLike[str], chrom_sizes: ChromSizes, *, keep_nan: bool = False,
-                 compression_level: int = 6) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        chrom_sizes: ChromSizes,
+        *,
+        keep_nan: bool = False,
+        compression_level: int = 6,
+    ) -> None:
         self._path = os.fspath(path)
         pairs = _chrom_pairs(chrom_sizes)
         self.chrom_sizes: dict[str, int] = dict(pairs)
         self._writer: _core.BigWigWriter | None = _core.BigWigWriter(
-            self._path, pairs, bool(keep_nan), _whole(compression_level, "compression_level"))
+            self._path, pairs, bool(keep_nan), _whole(compression_level, "compression_level")
+        )
 
     @property
     def path(self) -> str:
@@ -120,8 +127,7 @@ class BigWigWriter:
     def add_intervals(self, chrom: str, starts: Any, ends: Any, values: Any) -> None:
         """Intervals ``[starts[i], ends[i])`` with ``values[i]`` (array-likes of equal length),
         written as given: one bedGraph item each."""
-        self._open().add_intervals(chrom, _int_array(starts, "starts"), _int_array(ends, "ends"),
-                                   _value_array(values))
+        self._open().add_intervals(chrom, _int_array(starts, "starts"), _int_array(ends, "ends"), _value_array(values))
 
     def add_values(self, chrom: str, start: int, values: Any, span: int = 1, step: int | None = None) -> None:
         """Dense values: ``values[i]`` covers ``[start + i*step, start + i*step + span)``.
@@ -167,8 +173,14 @@ class BigWigWriter:
         return f"BigWigWriter({self._path!r}, {len(self.chrom_sizes)} chromosomes, {state})"
 
 
-def write_bigwig(path: str | os.PathLike[str], chrom_sizes: ChromSizes, intervals: Any, *, keep_nan: bool = False,
-                 compression_level: int = 6) -> None:
+def write_bigwig(
+    path: str | os.PathLike[str],
+    chrom_sizes: ChromSizes,
+    intervals: Any,
+    *,
+    keep_nan: bool = False,
+    compression_level: int = 6,
+) -> None:
     """Writes a bigWig from a DataFrame with columns ``chrom``, ``start``, ``end``, ``value``
     (a bedGraph), in one call. Rows must be grouped by chromosome and sorted by start within
     each; errors as :class:`BigWigWriter`."""

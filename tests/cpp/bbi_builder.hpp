@@ -251,7 +251,8 @@ inline Bytes build_bigwig(const FileSpec& spec, Layout* layout = nullptr) {
   put_u32(f, 0);
   {
     const uint32_t per = spec.rtree_block_size;
-    if (per < 2 && spec.blocks.size() > 1) throw std::invalid_argument("an R-tree of several blocks needs nodes of 2 or more");
+    if (per < 2 && spec.blocks.size() > 1)
+      throw std::invalid_argument("an R-tree of several blocks needs nodes of 2 or more");
     const size_t n = spec.blocks.size();
     std::vector<size_t> level_nodes;
     size_t items = n;
@@ -332,7 +333,8 @@ class TempFile {
  public:
   explicit TempFile(const Bytes& bytes, const std::string& stem = "bwl_test") {
     static int counter = 0;
-    path_ = testing_temp_dir() + "/" + stem + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".bw";
+    path_ =
+        testing_temp_dir() + "/" + stem + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".bw";
     std::ofstream out(path_, std::ios::binary);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   }

@@ -25,7 +25,8 @@ class DeflateWriter {
     bits(0, 2);
     flush_to_byte();
     const uint32_t len = static_cast<uint32_t>(bytes.size());
-    for (uint32_t v : {len & 0xFF, len >> 8, (~len) & 0xFF, ((~len) >> 8) & 0xFF}) out_.push_back(static_cast<uint8_t>(v));
+    for (uint32_t v : {len & 0xFF, len >> 8, (~len) & 0xFF, ((~len) >> 8) & 0xFF})
+      out_.push_back(static_cast<uint8_t>(v));
     out_.insert(out_.end(), bytes.begin(), bytes.end());
     plain_.insert(plain_.end(), bytes.begin(), bytes.end());
   }
@@ -86,24 +87,30 @@ class DeflateWriter {
     return r;
   }
   static void length_code(uint32_t sym, uint32_t& base, uint32_t& extra) {
-    static const uint16_t kBase[29] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
-                                       35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-    static const uint8_t kExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+    static const uint16_t kBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
+                                       31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+    static const uint8_t kExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                       2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
     base = kBase[sym - 257];
     extra = kExtra[sym - 257];
   }
   static void distance_code(uint32_t d, uint32_t& base, uint32_t& extra) {
-    static const uint16_t kBase[30] = {1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193,
-                                       257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+    static const uint16_t kBase[30] = {1,    2,    3,    4,    5,    7,    9,    13,    17,    25,
+                                       33,   49,   65,   97,   129,  193,  257,  385,   513,   769,
+                                       1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
     base = kBase[d];
     extra = d < 4 ? 0 : (d - 2) / 2;
   }
   // Fixed literal/length code (RFC 1951, 3.2.6), sent most-significant bit first.
   void fixed_litlen(uint32_t sym) {
-    if (sym < 144) bits(reverse(0x30 + sym, 8), 8);
-    else if (sym < 256) bits(reverse(0x190 + sym - 144, 9), 9);
-    else if (sym < 280) bits(reverse(sym - 256, 7), 7);
-    else bits(reverse(0xC0 + sym - 280, 8), 8);
+    if (sym < 144)
+      bits(reverse(0x30 + sym, 8), 8);
+    else if (sym < 256)
+      bits(reverse(0x190 + sym - 144, 9), 9);
+    else if (sym < 280)
+      bits(reverse(sym - 256, 7), 7);
+    else
+      bits(reverse(0xC0 + sym - 280, 8), 8);
   }
   void bits(uint32_t value, int n) {
     for (int i = 0; i < n; ++i) {

@@ -87,9 +87,8 @@ TEST(AllocationLimits, HugeRTreeAndZoomCountsAreRefusedBeforeAllocating) {
   b[lay.index + 48 + 2] = 0xFF;  // the R-tree root claims 65535 leaves
   b[lay.index + 48 + 3] = 0xFF;
   TempFile index_tmp(b);
-  const size_t largest_index = largest_allocation([&] {
-    EXPECT_THROW(bwl::format::BigWigFile f(index_tmp.path()), bwl::FormatError);
-  });
+  const size_t largest_index =
+      largest_allocation([&] { EXPECT_THROW(bwl::format::BigWigFile f(index_tmp.path()), bwl::FormatError); });
   EXPECT_LT(largest_index, 64 * b.size());
 
   Bytes z = small_file(&lay);

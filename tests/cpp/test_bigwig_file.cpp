@@ -84,7 +84,8 @@ TEST(BigWigFile, ValuesOfAllThreeSectionTypes) {
   for (int i = 1; i <= 5; ++i) EXPECT_TRUE(std::isnan(a3[i])) << "stored NaN must stay NaN";
   EXPECT_EQ(a3[6], 0.0f);
   auto b = values(f, "chrB", 48, 78, 0.0f);
-  const std::vector<float> expected_b = {0, 0, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 5, 5, 5, 5, 5, 0, 0, 0, 0, 0, 6, 6, 6, 6, 6, 0, 0, 0};
+  const std::vector<float> expected_b = {0, 0, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 5, 5, 5,
+                                         5, 5, 0, 0, 0, 0, 0, 6, 6, 6, 6, 6, 0, 0, 0};
   EXPECT_EQ(b, expected_b);
   EXPECT_EQ(values(f, "chrC", 0, 300, 7.0f), std::vector<float>(300, 7.0f));
 }
@@ -155,8 +156,8 @@ TEST(BigWigFile, DeepChromosomeTreeAndDeepRTree) {
 TEST(BigWigFile, BlockSpanningTwoChromosomesServesBoth) {
   FileSpec s;
   s.chroms = {{"c1", 100}, {"c2", 100}};
-  s.blocks.push_back(Block{concat({bedgraph_section(0, {{90, 100, 1.0f}}), bedgraph_section(1, {{0, 10, 2.0f}})}), 0,
-                           90, 1, 10});
+  s.blocks.push_back(
+      Block{concat({bedgraph_section(0, {{90, 100, 1.0f}}), bedgraph_section(1, {{0, 10, 2.0f}})}), 0, 90, 1, 10});
   TempFile tmp(build_bigwig(s));
   BigWigFile f(tmp.path());
   EXPECT_EQ(values(f, "c1", 95, 100, 0.0f), std::vector<float>(5, 1.0f));
@@ -199,9 +200,7 @@ TEST(BigWigFile, ConcurrentReadsFromOneFileAgree) {
 
 // --- errors -----------------------------------------------------------------------------
 
-TEST(BigWigFileErrors, MissingFile) {
-  EXPECT_THROW(BigWigFile("/nonexistent/dir/track.bw"), bwl::FileNotFound);
-}
+TEST(BigWigFileErrors, MissingFile) { EXPECT_THROW(BigWigFile("/nonexistent/dir/track.bw"), bwl::FileNotFound); }
 
 TEST(BigWigFileErrors, NotABbiFile) {
   TempFile tmp(Bytes(100, 'x'));

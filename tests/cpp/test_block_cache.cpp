@@ -441,10 +441,9 @@ TEST(CachedRuns, OrderedRunsAreSearchedForAWindowsStretch) {
   EXPECT_EQ(stretch(1, 4, 6), std::make_pair(3, 2u));
   EXPECT_EQ(stretch(2, 0, 100).second, 0u);
   // Overlapping, unsorted or empty runs: not ordered, so the fill reads them all.
-  for (const std::vector<Run>& bad : {std::vector<Run>{{0, 10, 20, 1}, {0, 15, 30, 2}},
-                                      std::vector<Run>{{0, 20, 30, 1}, {0, 0, 10, 2}},
-                                      std::vector<Run>{{1, 0, 10, 1}, {0, 20, 30, 2}},
-                                      std::vector<Run>{{0, 10, 10, 1}}}) {
+  for (const std::vector<Run>& bad :
+       {std::vector<Run>{{0, 10, 20, 1}, {0, 15, 30, 2}}, std::vector<Run>{{0, 20, 30, 1}, {0, 0, 10, 2}},
+        std::vector<Run>{{1, 0, 10, 1}, {0, 20, 30, 2}}, std::vector<Run>{{0, 10, 10, 1}}}) {
     EXPECT_FALSE(CachedRuns::make(bad.data(), static_cast<uint32_t>(bad.size()))->ordered);
   }
 }

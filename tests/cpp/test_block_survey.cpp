@@ -23,8 +23,9 @@ FileSpec spec(bool compressed) {
   s.compressed = compressed;
   s.chroms = {{"chrA", 1000}, {"chrB", 500}};
   s.blocks.push_back(Block{bedgraph_section(0, {{10, 20, 1.0f}, {20, 25, 2.0f}}), 0, 10, 0, 25});
-  s.blocks.push_back(Block{concat({bedgraph_section(0, {{40, 50, 1.5f}}), varstep_section(0, 5, {{100, 3.0f}, {200, NAN}})}),
-                           0, 40, 0, 205});
+  s.blocks.push_back(
+      Block{concat({bedgraph_section(0, {{40, 50, 1.5f}}), varstep_section(0, 5, {{100, 3.0f}, {200, NAN}})}), 0, 40, 0,
+            205});
   s.blocks.push_back(Block{fixedstep_section(1, 50, 10, 5, {4.0f, 5.0f, 6.0f}), 1, 50, 1, 75});
   return s;
 }
@@ -115,7 +116,8 @@ TEST(BlockSurvey, ItemPastItsChromosomeEndIsReported) {
   const FileSurvey survey = survey_of(build_bigwig(s, &lay));
   ASSERT_EQ(survey.problems.size(), 1u);
   EXPECT_EQ(survey.problems[0].offset, lay.block_offsets[2]);
-  EXPECT_TRUE(mentions(survey.problems[0].message, "past the end of its chromosome (size 500)")) << survey.problems[0].message;
+  EXPECT_TRUE(mentions(survey.problems[0].message, "past the end of its chromosome (size 500)"))
+      << survey.problems[0].message;
 }
 
 TEST(BlockSurvey, ItemOnAChromosomeIdTheTreeLacksIsReported) {

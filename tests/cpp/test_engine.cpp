@@ -18,9 +18,11 @@
 using namespace bwl::test;
 
 TEST(ChromOrder, StandardChromosomesFirstThenNaturalOrder) {
-  std::vector<std::string> names = {"chrUn_1", "chr10", "chrM", "chr2", "chrY", "chr1", "chrX", "contig_10", "contig_9", "chr01"};
+  std::vector<std::string> names = {"chrUn_1", "chr10", "chrM",      "chr2",     "chrY",
+                                    "chr1",    "chrX",  "contig_10", "contig_9", "chr01"};
   std::sort(names.begin(), names.end(), bwl::engine::chrom_before);
-  const std::vector<std::string> expected = {"chr1", "chr2", "chr10", "chrX", "chrY", "chrM", "chr01", "chrUn_1", "contig_9", "contig_10"};
+  const std::vector<std::string> expected = {"chr1", "chr2",  "chr10",   "chrX",     "chrY",
+                                             "chrM", "chr01", "chrUn_1", "contig_9", "contig_10"};
   EXPECT_EQ(names, expected);
   EXPECT_EQ(bwl::engine::standard_chrom_rank("chr22"), 21);
   EXPECT_EQ(bwl::engine::standard_chrom_rank("chr23"), -1);
@@ -45,9 +47,11 @@ TEST(ThreadPool, RunsEveryIndexOnceOnDistinctWorkers) {
 
 TEST(ThreadPool, RethrowsTheFirstExceptionAfterAllTasksStop) {
   bwl::ThreadPool pool(2);
-  EXPECT_THROW(pool.parallel_for(100, [](size_t i, size_t) {
-    if (i == 37) throw std::runtime_error("task 37");
-  }), std::runtime_error);
+  EXPECT_THROW(pool.parallel_for(100,
+                                 [](size_t i, size_t) {
+                                   if (i == 37) throw std::runtime_error("task 37");
+                                 }),
+               std::runtime_error);
   std::atomic<int> n{0};
   pool.parallel_for(10, [&](size_t, size_t) { n++; });
   EXPECT_EQ(n.load(), 10);  // usable again after an error
@@ -198,7 +202,8 @@ TEST(CpuBatchProcessor, FillsTheBatchAcrossBlocksAndFiles) {
   TempFile tmp(build_bigwig(two_block_spec()));
   bwl::engine::Collection collection({tmp.path()}, 1);
   bwl::engine::BatchRequest r;
-  r.chroms = {static_cast<uint32_t>(collection.find_chrom("chrA")), static_cast<uint32_t>(collection.find_chrom("chrB"))};
+  r.chroms = {static_cast<uint32_t>(collection.find_chrom("chrA")),
+              static_cast<uint32_t>(collection.find_chrom("chrB"))};
   r.starts = {96, -4};
   r.length = 8;
   r.window_size = 2;

@@ -87,7 +87,8 @@ TEST(OneHot, CountUnknownAgreesWithIsAcgtOnEveryByte) {
   for (int b = 0; b < 256; ++b) {
     all[static_cast<size_t>(b)] = static_cast<char>(b);
     expected += !bwl::fasta::is_acgt(static_cast<unsigned char>(b));
-    EXPECT_EQ(bwl::fasta::count_unknown(all.data() + b, 1), bwl::fasta::is_acgt(static_cast<unsigned char>(b)) ? 0u : 1u)
+    EXPECT_EQ(bwl::fasta::count_unknown(all.data() + b, 1),
+              bwl::fasta::is_acgt(static_cast<unsigned char>(b)) ? 0u : 1u)
         << b;
   }
   EXPECT_EQ(expected, 256u - 8u);

@@ -13,7 +13,6 @@ void fill_bases(const bwl::stages::Run* runs, uint32_t n, uint32_t chrom, uint32
 }
 }  // namespace
 
-
 TEST(FillBases, ClipsRunsToTheRangeAndLeavesUncoveredBasesAlone) {
   const std::vector<bwl::stages::Run> runs = {{0, 5, 12, 1.0f}, {0, 14, 30, 2.0f}};
   std::vector<float> out(10, -9.0f);  // bases [8, 18)

@@ -184,8 +184,8 @@ TEST(OverlappingItems, WindowsSharingBlocksAndBlocksOfOtherChromosomesAreNotOver
   FileSpec s;
   s.chroms = {{"chr1", 1000}, {"chr2", 1000}};
   s.blocks.push_back(Block{bedgraph_section(0, {{0, 100, 1.0f}, {100, 300, 2.0f}}), 0, 0, 0, 300});
-  s.blocks.push_back(Block{concat({bedgraph_section(0, {{300, 500, 3.0f}}), bedgraph_section(1, {{0, 400, 4.0f}})}),
-                           0, 300, 1, 400});
+  s.blocks.push_back(
+      Block{concat({bedgraph_section(0, {{300, 500, 3.0f}}), bedgraph_section(1, {{0, 400, 4.0f}})}), 0, 300, 1, 400});
   TempFile tmp(build_bigwig(s));
   for (uint64_t cache_bytes : {uint64_t{0}, uint64_t{1} << 20}) {
     bwl::engine::Collection collection({tmp.path()}, 1, cache_bytes);

@@ -35,8 +35,8 @@ struct Inflated {
 Inflated portable(const Bytes& stream, size_t capacity) {
   Bytes out(capacity + kCanaryBytes, kCanary);
   InflateTables tables;
-  const InflateResult r =
-      inflate_zlib_portable(stream.data(), static_cast<uint32_t>(stream.size()), out.data(), static_cast<uint32_t>(capacity), tables);
+  const InflateResult r = inflate_zlib_portable(stream.data(), static_cast<uint32_t>(stream.size()), out.data(),
+                                                static_cast<uint32_t>(capacity), tables);
   for (size_t i = capacity; i < out.size(); ++i) {
     if (out[i] != kCanary) ADD_FAILURE() << "inflate wrote past its capacity at byte " << i;
   }
@@ -53,8 +53,9 @@ InflateStatus portable_after_guard_page(const Bytes& stream, size_t capacity) {
   if (region == MAP_FAILED) throw std::runtime_error("mmap");
   mprotect(region, page, PROT_NONE);
   InflateTables tables;
-  const InflateResult r = inflate_zlib_portable(stream.data(), static_cast<uint32_t>(stream.size()),
-                                                static_cast<uint8_t*>(region) + page, static_cast<uint32_t>(capacity), tables);
+  const InflateResult r =
+      inflate_zlib_portable(stream.data(), static_cast<uint32_t>(stream.size()), static_cast<uint8_t*>(region) + page,
+                            static_cast<uint32_t>(capacity), tables);
   munmap(region, bytes);
   return r.status;
 }
@@ -65,7 +66,8 @@ Inflated reference(const Bytes& stream, size_t capacity) {
   uLongf out_len = static_cast<uLongf>(capacity);
   uLong in_len = static_cast<uLong>(stream.size());
   const int rc = uncompress2(out.data(), &out_len, stream.data(), &in_len);
-  if (rc != Z_OK) return {rc == Z_BUF_ERROR && out_len == capacity ? InflateStatus::OutputOverflow : InflateStatus::Corrupt, {}};
+  if (rc != Z_OK)
+    return {rc == Z_BUF_ERROR && out_len == capacity ? InflateStatus::OutputOverflow : InflateStatus::Corrupt, {}};
   out.resize(out_len);
   return {InflateStatus::Ok, out};
 }
@@ -146,9 +148,9 @@ TEST(PortableInflate, FixedBlocksWithEveryLengthAndFarthestDistance) {
   w.end_fixed_block();  // an empty fixed block
   w.begin_fixed_block(false);
   for (int i = 0; i < 256; ++i) w.literal(static_cast<uint8_t>(i));  // every literal, 8- and 9-bit codes
-  w.match(3, 1);      // shortest length, overlapping run
-  w.match(258, 1);    // longest length (its own symbol, 285)
-  w.match(257, 256);  // the longest length that uses extra bits
+  w.match(3, 1);                                                     // shortest length, overlapping run
+  w.match(258, 1);                                                   // longest length (its own symbol, 285)
+  w.match(257, 256);                                                 // the longest length that uses extra bits
   w.end_fixed_block();
   w.stored_block(sample("random", 40000, 3), false);
   w.begin_fixed_block(true);
@@ -169,8 +171,9 @@ TEST(PortableInflate, EveryZlibLevelAndStrategyOnSeveralKindsOfData) {
       for (int level = 0; level <= 9; ++level) {
         for (int strategy : strategies) {
           const Bytes stream = compress(raw, level, strategy);
-          expect_same_as_zlib(stream, raw.size(), kind + " n=" + std::to_string(n) + " level " +
-                                                       std::to_string(level) + " strategy " + std::to_string(strategy));
+          expect_same_as_zlib(stream, raw.size(),
+                              kind + " n=" + std::to_string(n) + " level " + std::to_string(level) + " strategy " +
+                                  std::to_string(strategy));
         }
       }
     }
@@ -296,17 +299,23 @@ TEST(PortableInflate, DynamicHeaderErrorsAreCorrupt) {
   // HLIT = 287 symbols (over 286).
   EXPECT_EQ(portable(stream_with_bits({{1, 1}, {2, 2}, {30, 5}, {0, 5}, {0, 4}}), 100).status, InflateStatus::Corrupt);
   // Code-length code over-subscribed: four symbols of length 1.
-  EXPECT_EQ(portable(stream_with_bits({{1, 1}, {2, 2}, {0, 5}, {0, 5}, {0, 4}, {1, 3}, {1, 3}, {1, 3}, {1, 3}}), 100).status,
-            InflateStatus::Corrupt);
+  EXPECT_EQ(
+      portable(stream_with_bits({{1, 1}, {2, 2}, {0, 5}, {0, 5}, {0, 4}, {1, 3}, {1, 3}, {1, 3}, {1, 3}}), 100).status,
+      InflateStatus::Corrupt);
   // Code-length code incomplete: one symbol (16) of length 2.
-  EXPECT_EQ(portable(stream_with_bits({{1, 1}, {2, 2}, {0, 5}, {0, 5}, {0, 4}, {2, 3}, {0, 3}, {0, 3}, {0, 3}}), 100).status,
-            InflateStatus::Corrupt);
+  EXPECT_EQ(
+      portable(stream_with_bits({{1, 1}, {2, 2}, {0, 5}, {0, 5}, {0, 4}, {2, 3}, {0, 3}, {0, 3}, {0, 3}}), 100).status,
+      InflateStatus::Corrupt);
   // Code-length code {16: 1 bit, 17: 1 bit}; the first length is a repeat (16) with nothing before it.
-  EXPECT_EQ(portable(stream_with_bits({{1, 1}, {2, 2}, {0, 5}, {0, 5}, {0, 4}, {1, 3}, {1, 3}, {0, 3}, {0, 3}, {0, 1}, {0, 2}}), 100).status,
+  EXPECT_EQ(portable(stream_with_bits(
+                         {{1, 1}, {2, 2}, {0, 5}, {0, 5}, {0, 4}, {1, 3}, {1, 3}, {0, 3}, {0, 3}, {0, 1}, {0, 2}}),
+                     100)
+                .status,
             InflateStatus::Corrupt);
   // Same code; 17 repeats zeros past HLIT + HDIST (258 lengths): 138-length runs of zeros... via 17 (3..10) many times
   // until the total exceeds, then no end-of-block code: corrupt either way.
-  std::vector<std::pair<uint32_t, int>> zeros = {{1, 1}, {2, 2}, {0, 5}, {0, 5}, {0, 4}, {1, 3}, {1, 3}, {0, 3}, {0, 3}};
+  std::vector<std::pair<uint32_t, int>> zeros = {{1, 1}, {2, 2}, {0, 5}, {0, 5}, {0, 4},
+                                                 {1, 3}, {1, 3}, {0, 3}, {0, 3}};
   for (int i = 0; i < 30; ++i) zeros.push_back({1, 1}), zeros.push_back({7, 3});  // 17: 10 zeros each
   EXPECT_EQ(portable(stream_with_bits(zeros), 100).status, InflateStatus::Corrupt);
 }

@@ -13,8 +13,8 @@ namespace {
 
 std::vector<bwl::stages::Run> decode_ok(const Bytes& block) {
   std::vector<bwl::stages::Run> runs(max_runs_in_block(static_cast<uint32_t>(block.size())) + 1);
-  DecodeResult r = decode_block(block.data(), static_cast<uint32_t>(block.size()), runs.data(),
-                                static_cast<uint32_t>(runs.size()));
+  DecodeResult r =
+      decode_block(block.data(), static_cast<uint32_t>(block.size()), runs.data(), static_cast<uint32_t>(runs.size()));
   EXPECT_EQ(r.status, DecodeStatus::Ok) << describe(r.status);
   runs.resize(r.runs);
   return runs;
@@ -165,19 +165,22 @@ TEST(SectionDecode, MaxRunsInBlockBoundsEverySectionType) {
 }
 
 TEST(SectionDecode, FilterKeepsOnlyNeededRunsButChecksEveryItem) {
-  Bytes block = concat({bedgraph_section(0, {{0, 10, 1.0f}, {10, 20, 2.0f}, {20, 30, 3.0f}}),
-                        bedgraph_section(1, {{12, 18, 9.0f}})});
+  Bytes block = concat(
+      {bedgraph_section(0, {{0, 10, 1.0f}, {10, 20, 2.0f}, {20, 30, 3.0f}}), bedgraph_section(1, {{12, 18, 9.0f}})});
   std::vector<bwl::stages::Run> runs(8);
-  DecodeResult r = decode_block(block.data(), static_cast<uint32_t>(block.size()), runs.data(), 8,
-                                KeepNeededRuns{false, 0, 15, 21});
+  DecodeResult r =
+      decode_block(block.data(), static_cast<uint32_t>(block.size()), runs.data(), 8, KeepNeededRuns{false, 0, 15, 21});
   ASSERT_EQ(r.status, DecodeStatus::Ok);
   ASSERT_EQ(r.runs, 2u);
   expect_run(runs[0], 0, 10, 20, 2.0f);
   expect_run(runs[1], 0, 20, 30, 3.0f);
-  EXPECT_EQ(decode_block(block.data(), static_cast<uint32_t>(block.size()), runs.data(), 8,
-                         KeepNeededRuns{true, 0, 0, 0}).runs, 4u);
+  EXPECT_EQ(
+      decode_block(block.data(), static_cast<uint32_t>(block.size()), runs.data(), 8, KeepNeededRuns{true, 0, 0, 0})
+          .runs,
+      4u);
   Bytes bad = bedgraph_section(0, {{0, 10, 1.0f}, {50, 40, 2.0f}});
-  EXPECT_EQ(decode_block(bad.data(), static_cast<uint32_t>(bad.size()), runs.data(), 8, KeepNeededRuns{false, 0, 0, 5}).status,
+  EXPECT_EQ(decode_block(bad.data(), static_cast<uint32_t>(bad.size()), runs.data(), 8, KeepNeededRuns{false, 0, 0, 5})
+                .status,
             DecodeStatus::BadInterval)
       << "an item outside the needed range is still checked";
 }

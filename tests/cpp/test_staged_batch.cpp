@@ -173,7 +173,9 @@ FileSpec generated_spec(uint32_t seed, bool compressed) {
   s.compressed = compressed;
   s.chroms = {{"chr1", 60000}, {"chr2", 30000}, {"chrX", 20000}};
   std::vector<std::pair<Bytes, std::array<uint32_t, 4>>> sections;  // bytes, (chrom, start, chrom, end)
-  auto value = [&]() { return rng() % 13 == 0 ? NAN : static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 7.0f; };
+  auto value = [&]() {
+    return rng() % 13 == 0 ? NAN : static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 7.0f;
+  };
   for (uint32_t chrom = 0; chrom < s.chroms.size(); ++chrom) {
     uint32_t pos = rng() % 200;
     while (true) {
@@ -403,7 +405,8 @@ TEST(StagedBatch, StoredNanPayloadsComeOutAsTheCanonicalNan) {
         r.window_size = window;
         r.default_value = default_value;
         r.dtype = dtype;
-        const std::string what = "window " + std::to_string(window) + (dtype == bwl::DType::BFloat16 ? " bf16" : " f32");
+        const std::string what =
+            "window " + std::to_string(window) + (dtype == bwl::DType::BFloat16 ? " bf16" : " f32");
         const std::vector<uint8_t> out = run_cpu(collection, r);
         size_t nans = 0;
         for (size_t i = 0; i < out.size(); i += element_bytes(dtype)) {

@@ -114,7 +114,8 @@ TEST(StreamedDataloader, LoadsInSubmissionOrder) {
   TempFile tmp(build_bigwig(one_block_spec()));
   bwl::engine::Collection collection({tmp.path()}, 1);
   bwl::loader::StreamedDataloader loader(collection, cpu_backends(3), 4);
-  for (int64_t i = 0; i < 4; ++i) ASSERT_EQ(loader.submit(request_for(collection, i * 50), 10s), bwl::loader::WaitResult::Ready);
+  for (int64_t i = 0; i < 4; ++i)
+    ASSERT_EQ(loader.submit(request_for(collection, i * 50), 10s), bwl::loader::WaitResult::Ready);
   for (int64_t i = 0; i < 4; ++i) {
     bwl::engine::LoadedBatch loaded;
     ASSERT_EQ(loader.next(loaded, 10s), bwl::loader::WaitResult::Ready);

@@ -34,7 +34,7 @@ TEST(ZoomLevels, CandidatesStartAtTheAverageItemLengthOrTen) {
   EXPECT_EQ(small.scale[0], 10u);
   EXPECT_EQ(small.scale[9], 10u * 262144u);
   const ReductionCandidates wide = reduction_candidates(500'000'000, 1);  // average 5e8 bases
-  EXPECT_EQ(wide.count, 2);  // 5e8, then 2e9 (past 1e9: the last)
+  EXPECT_EQ(wide.count, 2);                                               // 5e8, then 2e9 (past 1e9: the last)
   EXPECT_EQ(wide.scale[1], 2'000'000'000u);
 }
 
@@ -43,8 +43,8 @@ TEST(ZoomLevels, CounterStartsSummariesAtTheDataNotAtBaseZero) {
   c.scale[0] = 10;
   c.count = 1;
   ResolutionCounter counter(c);
-  counter.add(0, 5, 7);    // opens [5, 15)
-  counter.add(0, 14, 30);  // reaches into [15, 25) and [25, 35)
+  counter.add(0, 5, 7);      // opens [5, 15)
+  counter.add(0, 14, 30);    // reaches into [15, 25) and [25, 35)
   counter.add(0, 100, 101);  // a new summary at 100
   counter.add(1, 0, 1);      // a new chromosome starts afresh
   EXPECT_EQ(counter.count(0), 5u);
@@ -72,8 +72,11 @@ TEST(ZoomLevels, Level0SplitsLongItemsAndClipsAtTheChromosomeEnd) {
 }
 
 TEST(ZoomLevels, ReduceMergesWhileTheEndIsWithinReach) {
-  std::vector<Summary> in{{0, 0, 10, 10, 1, 1, 10, 10}, {0, 10, 20, 10, 2, 2, 20, 40}, {0, 30, 40, 10, 3, 3, 30, 90},
-                          {0, 40, 50, 10, 4, 4, 40, 160}, {1, 0, 5, 5, 5, 5, 25, 125}};
+  std::vector<Summary> in{{0, 0, 10, 10, 1, 1, 10, 10},
+                          {0, 10, 20, 10, 2, 2, 20, 40},
+                          {0, 30, 40, 10, 3, 3, 30, 90},
+                          {0, 40, 50, 10, 4, 4, 40, 160},
+                          {1, 0, 5, 5, 5, 5, 25, 125}};
   const std::vector<Summary> out = reduce_summaries(in, 40);
   ASSERT_EQ(out.size(), 3u);  // [0, 40), [40, 50), and chromosome 1
   EXPECT_EQ(out[0].end, 40u);

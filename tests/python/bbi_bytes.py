@@ -16,8 +16,9 @@ def bedgraph_section(chrom_id: int, items: list[tuple[int, int, float]]) -> byte
     return head + b"".join(struct.pack("<IIf", s, e, v) for s, e, v in items)
 
 
-def write_bigwig(path: Path, chroms: list[tuple[str, int]], blocks: list[tuple[int, list[tuple[int, int, float]]]]
-                 ) -> list[int]:
+def write_bigwig(
+    path: Path, chroms: list[tuple[str, int]], blocks: list[tuple[int, list[tuple[int, int, float]]]]
+) -> list[int]:
     """Writes `blocks` [(chrom id, bedGraph items)] and returns each block's byte offset. Each
     block's R-tree extent is its first start to its last end, as writers set it."""
     key_size = max(len(name) for name, _ in chroms)
@@ -39,8 +40,9 @@ def write_bigwig(path: Path, chroms: list[tuple[str, int]], blocks: list[tuple[i
     index += struct.pack("<BBH", 1, 0, len(blocks))
     for (c, items), offset, s in zip(blocks, offsets, stored):
         index += struct.pack("<IIIIQQ", c, items[0][0], c, items[-1][1], offset, len(s))
-    header = struct.pack("<IHHQQQHHQQIQ", 0x888FFC26, 4, 0, chrom_tree_at, data_at, index_at, 0, 0, 0, 0,
-                         max(len(r) for r in raw), 0)
+    header = struct.pack(
+        "<IHHQQQHHQQIQ", 0x888FFC26, 4, 0, chrom_tree_at, data_at, index_at, 0, 0, 0, 0, max(len(r) for r in raw), 0
+    )
     assert len(header) == HEADER_BYTES
     path.write_bytes(header + chrom_tree + struct.pack("<Q", len(blocks)) + b"".join(stored) + index)
     return offsets

@@ -20,9 +20,17 @@ def main(out_dir: Path) -> None:
     record = {}
     for name, sampler in (("fixed", centres), ("random", None)):
         ds = bigwig_loader.PytorchBigWigDataset(
-            regions, real_file("deeptools/bamCoverage_result4.bw"), real_file("deeptools/phiX.fasta"),
-            sequence_length=200, batch_size=8, batches_per_epoch=4, seed=11, n_threads=2,
-            custom_position_sampler=sampler, return_batch_objects=True, device="cpu",
+            regions,
+            real_file("deeptools/bamCoverage_result4.bw"),
+            real_file("deeptools/phiX.fasta"),
+            sequence_length=200,
+            batch_size=8,
+            batches_per_epoch=4,
+            seed=11,
+            n_threads=2,
+            custom_position_sampler=sampler,
+            return_batch_objects=True,
+            device="cpu",
         )
         assert (ds.dataset.rank, ds.dataset.world_size) == (dist.get_rank(), dist.get_world_size())
         record[name] = [int(s) for batch in ds for s in batch.starts]

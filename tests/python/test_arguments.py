@@ -60,10 +60,12 @@ def test_coordinates_far_outside_the_chromosome_still_read_as_default(collection
 
 @pytest.mark.parametrize(
     "window_size, error, match",
-    [(2**32, ValueError, r"window_size must be at most 4294967295, got 4294967296"),
-     (0, ValueError, r"window_size must be at least 1, got 0"),
-     (2.0, TypeError, r"window_size must be an integer, got 2.0 \(float\)"),
-     (True, TypeError, r"window_size must be an integer, got True \(bool\)")],
+    [
+        (2**32, ValueError, r"window_size must be at most 4294967295, got 4294967296"),
+        (0, ValueError, r"window_size must be at least 1, got 0"),
+        (2.0, TypeError, r"window_size must be an integer, got 2.0 \(float\)"),
+        (True, TypeError, r"window_size must be an integer, got True \(bool\)"),
+    ],
 )
 def test_window_size_out_of_range(collection, window_size, error, match) -> None:
     with pytest.raises(error, match=match) as caught:
@@ -73,14 +75,16 @@ def test_window_size_out_of_range(collection, window_size, error, match) -> None
 
 @pytest.mark.parametrize(
     "chromosomes, error, match",
-    [([1], TypeError, r"chromosomes must be names \(str\), got 1 \(int\)"),
-     ([None], TypeError, r"got None \(NoneType\)"),
-     (["chr22", b"chr22"], TypeError, r"got b'chr22' \(bytes\)"),
-     (["chr22\x00"], ValueError, r"NUL"),
-     (["chr\x0022"], ValueError, r"NUL"),
-     (np.array(["chr\x0022"]), ValueError, r"NUL"),
-     ("chr22", TypeError, r"sequence of chromosome names, got a single str"),
-     (np.array([1, 2]), TypeError, r"chromosomes must be names \(str\), got an array of int64")],
+    [
+        ([1], TypeError, r"chromosomes must be names \(str\), got 1 \(int\)"),
+        ([None], TypeError, r"got None \(NoneType\)"),
+        (["chr22", b"chr22"], TypeError, r"got b'chr22' \(bytes\)"),
+        (["chr22\x00"], ValueError, r"NUL"),
+        (["chr\x0022"], ValueError, r"NUL"),
+        (np.array(["chr\x0022"]), ValueError, r"NUL"),
+        ("chr22", TypeError, r"sequence of chromosome names, got a single str"),
+        (np.array([1, 2]), TypeError, r"chromosomes must be names \(str\), got an array of int64"),
+    ],
 )
 def test_chromosome_names_are_strings_without_nul(collection, chromosomes, error, match) -> None:
     n = len(chromosomes) if not isinstance(chromosomes, str) else 1
@@ -91,12 +95,20 @@ def test_chromosome_names_are_strings_without_nul(collection, chromosomes, error
 
 @pytest.mark.parametrize(
     "chrom, start, end, error, match",
-    [("chr22", 2**70, 2**70 + 1, ValueError, r"start must be at most 4611686018427387904, got 1180591620717411303424"),
-     ("chr22", 0, 2**64, ValueError, r"end must be at most 4611686018427387904, got 18446744073709551616"),
-     (22, 0, 10, TypeError, r"chrom must be a chromosome name \(str\), got 22 \(int\)"),
-     (None, 0, 10, TypeError, r"chrom must be a chromosome name \(str\), got None \(NoneType\)"),
-     ("chr22\x00", 0, 10, ValueError, r"chrom 'chr22\\x00' contains a NUL"),
-     ("chr22", 1.5, 10, TypeError, r"start must be an integer, got 1.5 \(float\)")],
+    [
+        (
+            "chr22",
+            2**70,
+            2**70 + 1,
+            ValueError,
+            r"start must be at most 4611686018427387904, got 1180591620717411303424",
+        ),
+        ("chr22", 0, 2**64, ValueError, r"end must be at most 4611686018427387904, got 18446744073709551616"),
+        (22, 0, 10, TypeError, r"chrom must be a chromosome name \(str\), got 22 \(int\)"),
+        (None, 0, 10, TypeError, r"chrom must be a chromosome name \(str\), got None \(NoneType\)"),
+        ("chr22\x00", 0, 10, ValueError, r"chrom 'chr22\\x00' contains a NUL"),
+        ("chr22", 1.5, 10, TypeError, r"start must be an integer, got 1.5 \(float\)"),
+    ],
 )
 def test_bigwig_values_and_intervals_name_the_bad_argument(bigwig, chrom, start, end, error, match) -> None:
     with pytest.raises(error, match=match) as caught:
@@ -107,8 +119,9 @@ def test_bigwig_values_and_intervals_name_the_bad_argument(bigwig, chrom, start,
 
 
 @pytest.mark.parametrize("name", ["num_threads", "queue_size"])
-@pytest.mark.parametrize("value, error", [(-1, ValueError), (0, ValueError), (2**64, ValueError), ("4", TypeError),
-                                          (None, TypeError)])
+@pytest.mark.parametrize(
+    "value, error", [(-1, ValueError), (0, ValueError), (2**64, ValueError), ("4", TypeError), (None, TypeError)]
+)
 def test_loader_counts(collection, name, value, error) -> None:
     with pytest.raises(error, match=name) as caught:
         StreamedDataloader(iter([]), collection, **{name: value})

@@ -55,9 +55,7 @@ def _structure_offsets(data: bytes) -> dict[str, int]:
     return {"chrom_tree": chrom_tree, "data": full_data, "index": full_index}
 
 
-@pytest.mark.parametrize(
-    "cut_inside", ["header", "zoom_headers", "chrom_tree", "data_start", "data_middle", "index"]
-)
+@pytest.mark.parametrize("cut_inside", ["header", "zoom_headers", "chrom_tree", "data_start", "data_middle", "index"])
 def test_truncated_file(tmp_path: Path, cut_inside: str) -> None:
     """A file cut inside any structure the full-resolution data needs is reported, at open or
     at the first read of a missing block."""
@@ -89,7 +87,9 @@ def test_file_cut_after_the_index_still_reads_full_resolution(tmp_path: Path) ->
     path = tmp_path / "cut.bw"
     path.write_bytes(data[: zoom_data + 10])
     with bigwig_loader.BigWig(path) as cut, bigwig_loader.BigWig(source) as whole:
-        np.testing.assert_array_equal(cut.values("chr22", 20_000_000, 20_100_000), whole.values("chr22", 20_000_000, 20_100_000))
+        np.testing.assert_array_equal(
+            cut.values("chr22", 20_000_000, 20_100_000), whole.values("chr22", 20_000_000, 20_100_000)
+        )
 
 
 def test_truncated_header_names_the_offset(tmp_path: Path) -> None:

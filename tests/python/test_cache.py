@@ -164,7 +164,9 @@ def test_a_corrupt_block_raises_on_every_read(tmp_path: Path) -> None:
 def test_preload_fills_the_cache_so_batches_only_hit(collection_paths) -> None:
     c = bigwig_loader.BigWigCollection(collection_paths, cache_bytes=BIG)
     plain = bigwig_loader.BigWigCollection(collection_paths, cache_bytes=0)
-    regions = pd.DataFrame({"chrom": ["chr1", "chr2", "chr1"], "start": [0, 2000, 50_000], "end": [20_000, 9000, 60_000]})
+    regions = pd.DataFrame(
+        {"chrom": ["chr1", "chr2", "chr1"], "start": [0, 2000, 50_000], "end": [20_000, 9000, 60_000]}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         info = c.preload(regions, progress=False)
@@ -199,8 +201,9 @@ def test_preload_checks_its_regions(collection_paths) -> None:
 
 def test_loaders_pass_cache_bytes_on(collection_paths) -> None:
     c = bigwig_loader.BigWigCollection(collection_paths, cache_bytes=BIG)
-    loader = bigwig_loader.StreamedDataloader([(["chr1"], [0], [1000])] * 3, c, num_threads=2, device="cpu",
-                                              cache_bytes=1 << 20)
+    loader = bigwig_loader.StreamedDataloader(
+        [(["chr1"], [0], [1000])] * 3, c, num_threads=2, device="cpu", cache_bytes=1 << 20
+    )
     with loader:
         batches = list(loader)
     assert len(batches) == 3 and c.cache_bytes == 1 << 20
@@ -212,8 +215,15 @@ def test_datasets_take_cache_bytes() -> None:
     from conftest import real_file
 
     regions = pd.DataFrame({"chrom": ["phiX174"], "start": [0], "end": [5_386]})
-    options = dict(sequence_length=200, center_bin_to_predict=100, batch_size=8, batches_per_epoch=4, seed=3,
-                   n_threads=2, device="cpu")
+    options = dict(
+        sequence_length=200,
+        center_bin_to_predict=100,
+        batch_size=8,
+        batches_per_epoch=4,
+        seed=3,
+        n_threads=2,
+        device="cpu",
+    )
     track, fasta = real_file("deeptools/bamCoverage_result4.bw"), real_file("deeptools/phiX.fasta")
     cached = bigwig_loader.BigWigDataset(regions, track, fasta, cache_bytes=1 << 20, **options)
     plain = bigwig_loader.BigWigDataset(regions, track, fasta, cache_bytes=0, **options)
@@ -238,11 +248,43 @@ def test_bench_takes_cache_bytes() -> None:
     from conftest import real_file
 
     out = io.StringIO()
-    code = cli.main(["bench", str(real_file("deeptools/bamCoverage_result4.bw")), "--batch-size", "4", "--batches", "2",
-                     "--length", "100", "--cache-bytes", "0", "--no-progress", "--json"], out=out)
+    code = cli.main(
+        [
+            "bench",
+            str(real_file("deeptools/bamCoverage_result4.bw")),
+            "--batch-size",
+            "4",
+            "--batches",
+            "2",
+            "--length",
+            "100",
+            "--cache-bytes",
+            "0",
+            "--no-progress",
+            "--json",
+        ],
+        out=out,
+    )
     assert code == 0
     assert json.loads(out.getvalue())["cache"] == dict(hits=0, misses=0, evictions=0, blocks=0, bytes=0, max_bytes=0)
     out = io.StringIO()
-    assert cli.main(["bench", str(real_file("deeptools/bamCoverage_result4.bw")), "--batch-size", "4", "--batches", "2",
-                     "--length", "100", "--cache-bytes", str(1 << 20), "--no-progress"], out=out) == 0
+    assert (
+        cli.main(
+            [
+                "bench",
+                str(real_file("deeptools/bamCoverage_result4.bw")),
+                "--batch-size",
+                "4",
+                "--batches",
+                "2",
+                "--length",
+                "100",
+                "--cache-bytes",
+                str(1 << 20),
+                "--no-progress",
+            ],
+            out=out,
+        )
+        == 0
+    )
     assert "block cache: 1.0 MB bound" in out.getvalue()

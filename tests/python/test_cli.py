@@ -124,8 +124,21 @@ def test_validate_a_named_non_bigwig_fails() -> None:
 def test_bench_json_on_a_real_file(tmp_path: Path) -> None:
     bed = tmp_path / "regions.bed"
     bed.write_text("# where the ENCODE track has data\nchr22\t17000000\t50000000\n")
-    code, text = run("bench", real_file(ENCODE), "--regions", bed, "--batch-size", 8, "--length", 500,
-                     "--window-size", 10, "--batches", 3, "--json")
+    code, text = run(
+        "bench",
+        real_file(ENCODE),
+        "--regions",
+        bed,
+        "--batch-size",
+        8,
+        "--length",
+        500,
+        "--window-size",
+        10,
+        "--batches",
+        3,
+        "--json",
+    )
     assert code == 0
     r = json.loads(text)
     assert (r["files"], r["batch_size"], r["length"], r["window_size"], r["batches_timed"]) == (1, 8, 500, 10, 3)
@@ -136,8 +149,20 @@ def test_bench_json_on_a_real_file(tmp_path: Path) -> None:
 
 def test_bench_text_and_plot(tmp_path: Path) -> None:
     png = tmp_path / "sweep.png"
-    code, text = run("bench", real_file(ENCODE), "--batch-size", 4, "--batches", 2, "--plot", png,
-                     "--max-sweep", 16, "--seconds", 0.5)
+    code, text = run(
+        "bench",
+        real_file(ENCODE),
+        "--batch-size",
+        4,
+        "--batches",
+        2,
+        "--plot",
+        png,
+        "--max-sweep",
+        16,
+        "--seconds",
+        0.5,
+    )
     assert code == 0
     windows_per_s = float(re.search(r"^windows/s: ([\d,]+)$", text, re.M).group(1).replace(",", ""))
     assert windows_per_s > 0
@@ -183,11 +208,21 @@ def test_non_bigwig_is_a_clear_error(command: str, capsys: pytest.CaptureFixture
     assert "not a bigWig file" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [
-    [], ["frobnicate"], ["info"], ["validate"], ["bench"],
-    ["bench", ENCODE, "--batch-size", "0"], ["bench", ENCODE, "--length", "ten"],
-    ["bench", ENCODE, "--device", "tpu"], ["bench", ENCODE, "--seconds", "-1"], ["validate", ".", "--threads", "0"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["frobnicate"],
+        ["info"],
+        ["validate"],
+        ["bench"],
+        ["bench", ENCODE, "--batch-size", "0"],
+        ["bench", ENCODE, "--length", "ten"],
+        ["bench", ENCODE, "--device", "tpu"],
+        ["bench", ENCODE, "--seconds", "-1"],
+        ["validate", ".", "--threads", "0"],
+    ],
+)
 def test_bad_arguments_exit_2_with_usage(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(argv, out=io.StringIO()) == 2
     err = capsys.readouterr().err
@@ -207,10 +242,18 @@ def test_help_on_every_command(command: list[str], capsys: pytest.CaptureFixture
 
 def test_python_dash_m_runs_the_same_command_line() -> None:
     path = real_file(ENCODE)
-    done = subprocess.run([sys.executable, "-m", "bigwig_loader", "info", "--json", str(path)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bigwig_loader", "info", "--json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)[0]["chromosomes"] == {"chr22": 51_304_566}
-    done = subprocess.run([sys.executable, "-m", "bigwig_loader", "validate", str(path.parent / "missing.bw")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bigwig_loader", "validate", str(path.parent / "missing.bw")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1 and "no such file or directory" in done.stderr

@@ -132,8 +132,9 @@ def test_convert_argument_errors(tmp_path: Path, capsys) -> None:
     src = tmp_path / "in.bedGraph"
     src.write_text(GOOD)
     assert run("convert", src, tmp_path / "o.bw")[0] == 2  # --chrom-sizes is required
-    assert run("convert", tmp_path / "missing.bedGraph", tmp_path / "o.bw", "--chrom-sizes",
-               write_sizes(tmp_path))[0] == 1
+    assert (
+        run("convert", tmp_path / "missing.bedGraph", tmp_path / "o.bw", "--chrom-sizes", write_sizes(tmp_path))[0] == 1
+    )
     sizes = tmp_path / "bad.sizes"
     sizes.write_text("chr1\tlong\n")
     assert run("convert", src, tmp_path / "o.bw", "--chrom-sizes", sizes)[0] == 1
@@ -144,7 +145,20 @@ def test_python_dash_m_convert(tmp_path: Path) -> None:
     src = tmp_path / "in.bedGraph"
     src.write_text(GOOD)
     out = tmp_path / "o.bw"
-    r = subprocess.run([sys.executable, "-m", "bigwig_loader", "convert", str(src), str(out), "--chrom-sizes",
-                        str(write_sizes(tmp_path))], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bigwig_loader",
+            "convert",
+            str(src),
+            str(out),
+            "--chrom-sizes",
+            str(write_sizes(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert_reads_back(out, SIZES, {"chr1": (np.array([0, 10]), np.array([10, 20]), np.array([1, 2], np.float32))})

@@ -51,17 +51,44 @@ def test_a_bad_file_in_a_collection_is_named(tmp_path: Path) -> None:
 
 
 def test_chromosome_table_order(tmp_path: Path) -> None:
-    names = ["chrUn_KI270302v1", "chr10", "chrM", "chr2", "chrY", "chr1", "chrX", "chr1_KI270706v1_random", "GK000001.2", "chr22"]
+    names = [
+        "chrUn_KI270302v1",
+        "chr10",
+        "chrM",
+        "chr2",
+        "chrY",
+        "chr1",
+        "chrX",
+        "chr1_KI270706v1_random",
+        "GK000001.2",
+        "chr22",
+    ]
     bw = pyBigWig.open(str(tmp_path / "order.bw"), "w")
     bw.addHeader([(n, 1_000) for n in names], maxZooms=0)
     bw.addEntries(["chr1"], [0], ends=[10], values=[1.0])
     bw.close()
     c = bigwig_loader.BigWigCollection(tmp_path / "order.bw")
     assert c.chromosomes == [
-        "chr1", "chr2", "chr10", "chr22", "chrX", "chrY", "chrM",
-        "GK000001.2", "chr1_KI270706v1_random", "chrUn_KI270302v1",
+        "chr1",
+        "chr2",
+        "chr10",
+        "chr22",
+        "chrX",
+        "chrY",
+        "chrM",
+        "GK000001.2",
+        "chr1_KI270706v1_random",
+        "chrUn_KI270302v1",
     ]
-    assert c.get_chromosomes_present_in_all_files("standard") == ["chr1", "chr2", "chr10", "chr22", "chrX", "chrY", "chrM"]
+    assert c.get_chromosomes_present_in_all_files("standard") == [
+        "chr1",
+        "chr2",
+        "chr10",
+        "chr22",
+        "chrX",
+        "chrY",
+        "chrM",
+    ]
     assert c.get_chromosomes_present_in_all_files("chr10") == ["chr10"]
     assert c.get_chromosomes_present_in_all_files(["chr2", "chrM"], exclude_chromosomes=["chrM"]) == ["chr2"]
 
@@ -168,9 +195,13 @@ def test_intervals_merge_keeps_the_max(small: bigwig_loader.BigWigCollection) ->
     for row in merged.itertuples():
         inside = raw[(raw.start >= row.start) & (raw.end <= row.end)]
         assert np.float32(row.value) == inside["value"].max()
-    assert merged["end"].sub(merged["start"]).sum() >= raw.drop_duplicates(["start", "end"])["end"].sub(
-        raw.drop_duplicates(["start", "end"])["start"]
-    ).clip(lower=0).max()
+    assert (
+        merged["end"].sub(merged["start"]).sum()
+        >= raw.drop_duplicates(["start", "end"])["end"]
+        .sub(raw.drop_duplicates(["start", "end"])["start"])
+        .clip(lower=0)
+        .max()
+    )
 
 
 def test_intervals_blacklist_and_padding(small: bigwig_loader.BigWigCollection) -> None:

@@ -58,7 +58,9 @@ def test_real_files_match_reference(path: Path) -> None:
                 starts = np.append(starts, int(s[i]) - length // 3)
                 ends = np.append(ends, int(s[i]) - length // 3 + length)
         for default in DEFAULTS:
-            actual = as_numpy(collection.get_batch(chroms, starts, ends, window_size=window_size, default_value=default))
+            actual = as_numpy(
+                collection.get_batch(chroms, starts, ends, window_size=window_size, default_value=default)
+            )
             expected = reference_batch([path], chroms, starts, ends, window_size=window_size, default_value=default)
             assert_matches_reference(actual, expected, window_size)
 
@@ -84,7 +86,9 @@ def test_generated_collection_matches_reference(
     length = window_size * 8
     chroms, starts, ends = random_windows(rng, collection.chrom_sizes, 40, length, overhang=length)
     actual = as_numpy(collection.get_batch(chroms, starts, ends, window_size=window_size, default_value=default))
-    expected = reference_batch(collection.bigwig_paths, chroms, starts, ends, window_size=window_size, default_value=default)
+    expected = reference_batch(
+        collection.bigwig_paths, chroms, starts, ends, window_size=window_size, default_value=default
+    )
     assert_matches_reference(actual, expected, window_size)
 
 
@@ -111,8 +115,9 @@ def test_bfloat16_is_float32_rounded_to_nearest_even(collection: bigwig_loader.B
     for window_size in (1, 11):
         for default in DEFAULTS:
             f32 = as_numpy(collection.get_batch(chroms, starts, ends, window_size=window_size, default_value=default))
-            bits = collection.get_batch(chroms, starts, ends, window_size=window_size, default_value=default,
-                                        dtype="bfloat16")
+            bits = collection.get_batch(
+                chroms, starts, ends, window_size=window_size, default_value=default, dtype="bfloat16"
+            )
             assert bits.dtype == np.uint16  # numpy has no bfloat16: the bit patterns, as 0.3 on a GPU
             bf16 = torch.from_numpy(bits).view(torch.bfloat16)
             expected = torch.from_numpy(f32.copy()).to(torch.bfloat16)  # torch rounds to nearest even
@@ -130,7 +135,12 @@ def test_scale_multiplies_stored_values_only(collection_dir: Path) -> None:
         for default in DEFAULTS:
             actual = as_numpy(scaled.get_batch(chroms, starts, ends, window_size=window_size, default_value=default))
             expected = reference_batch(
-                scaled.bigwig_paths, chroms, starts, ends, window_size=window_size, default_value=default,
+                scaled.bigwig_paths,
+                chroms,
+                starts,
+                ends,
+                window_size=window_size,
+                default_value=default,
                 scales=[2.0, 1.0, 0.5],
             )
             assert_matches_reference(actual, expected, window_size)
@@ -139,7 +149,9 @@ def test_scale_multiplies_stored_values_only(collection_dir: Path) -> None:
             )
             assert_matches_reference(
                 unscaled,
-                reference_batch(scaled.bigwig_paths, chroms, starts, ends, window_size=window_size, default_value=default),
+                reference_batch(
+                    scaled.bigwig_paths, chroms, starts, ends, window_size=window_size, default_value=default
+                ),
                 window_size,
             )
 

@@ -25,16 +25,28 @@ ENCODE = "bbi-js/ENCFF826FLP.bw"
 
 
 def phix_dataset(cls=BigWigDataset, **kwargs):
-    options = dict(sequence_length=200, center_bin_to_predict=100, batch_size=8, batches_per_epoch=3, seed=3,
-                   n_threads=2, device="cpu")
+    options = dict(
+        sequence_length=200,
+        center_bin_to_predict=100,
+        batch_size=8,
+        batches_per_epoch=3,
+        seed=3,
+        n_threads=2,
+        device="cpu",
+    )
     options.update(kwargs)
     return cls(PHIX_REGIONS, real_file(PHIX_TRACK), real_file(PHIX), **options)
 
 
 def bfloat16_of(values: np.ndarray) -> np.ndarray:
     """float32 -> bfloat16 bit patterns, rounded to nearest even, as uint16 (torch does the rounding)."""
-    return torch.from_numpy(np.ascontiguousarray(values, np.float32)).to(torch.bfloat16).view(torch.int16).numpy().view(
-        np.uint16)
+    return (
+        torch.from_numpy(np.ascontiguousarray(values, np.float32))
+        .to(torch.bfloat16)
+        .view(torch.int16)
+        .numpy()
+        .view(np.uint16)
+    )
 
 
 def float32_of(bits: np.ndarray) -> np.ndarray:
@@ -136,8 +148,18 @@ def test_track_names_are_every_tracks_path(collection_dir: Path, tmp_path: Path)
     rng = np.random.default_rng(0)
     fasta.write_text(">chr2\n" + "".join(rng.choice(list("ACGT"), 50_000)) + "\n")
     regions = pd.DataFrame({"chrom": ["chr2"], "start": [1_000], "end": [49_000]})
-    ds = BigWigDataset(regions, collection_dir, fasta, sequence_length=128, batch_size=4, batches_per_epoch=2,
-                       sub_sample_tracks=2, seed=1, n_threads=1, device="cpu")
+    ds = BigWigDataset(
+        regions,
+        collection_dir,
+        fasta,
+        sequence_length=128,
+        batch_size=4,
+        batches_per_epoch=2,
+        sub_sample_tracks=2,
+        seed=1,
+        n_threads=1,
+        device="cpu",
+    )
     for _, _, tracks, names in ds:
         assert names == [ds.collection.bigwig_paths[i] for i in tracks]
 
@@ -155,8 +177,9 @@ def test_get_batch_signature_is_0_3s_then_the_new_keywords() -> None:
 
 def test_get_batch_positional_and_keyword_calls_as_in_0_3(encode) -> None:
     chroms, starts, ends = windows(8, 1_000)
-    by_keyword = encode.get_batch(chromosomes=chroms, start=starts, end=ends, window_size=10, default_value=np.nan,
-                                  device="cpu")
+    by_keyword = encode.get_batch(
+        chromosomes=chroms, start=starts, end=ends, window_size=10, default_value=np.nan, device="cpu"
+    )
     by_position = encode.get_batch(chroms, starts, ends, 10, np.nan, device="cpu")
     np.testing.assert_array_equal(by_keyword, by_position)
     out = np.full((8, 100, 1), -1.0, np.float32)
@@ -208,8 +231,11 @@ def test_bfloat16_is_a_uint16_view_for_numpy_and_torch_consumers(encode) -> None
     # numpy consumer: widen the bit patterns to float32.
     np.testing.assert_array_equal(float32_of(half), torch.from_numpy(full).to(torch.bfloat16).float().numpy())
     # torch consumers, as 0.3's README says: as_tensor(...).view(torch.bfloat16), or from_dlpack.
-    for tensor in (torch.as_tensor(half).view(torch.bfloat16), torch.from_dlpack(half).view(torch.bfloat16),
-                   torch.from_numpy(half).view(torch.bfloat16)):
+    for tensor in (
+        torch.as_tensor(half).view(torch.bfloat16),
+        torch.from_dlpack(half).view(torch.bfloat16),
+        torch.from_numpy(half).view(torch.bfloat16),
+    ):
         assert tensor.dtype == torch.bfloat16 and tensor.data_ptr() == half.ctypes.data
         assert torch.equal(tensor, torch.from_numpy(full).to(torch.bfloat16))
 
@@ -218,8 +244,10 @@ def test_out_still_works_for_numpy_and_torch_bfloat16(encode) -> None:
     chroms, starts, ends = windows(4, 500, seed=4)
     out = torch.empty((4, 500, 1), dtype=torch.bfloat16)
     assert encode.get_batch(chroms, starts, ends, out=out, dtype="bfloat16", device="cpu") is out
-    np.testing.assert_array_equal(out.view(torch.int16).numpy().view(np.uint16),
-                                  encode.get_batch(chroms, starts, ends, dtype="bfloat16", device="cpu"))
+    np.testing.assert_array_equal(
+        out.view(torch.int16).numpy().view(np.uint16),
+        encode.get_batch(chroms, starts, ends, dtype="bfloat16", device="cpu"),
+    )
 
 
 # --- StreamedDataloader --------------------------------------------------------------------
@@ -245,8 +273,7 @@ def test_streamed_batch_values_are_numpy_arrays(encode) -> None:
 
 
 def test_a_slice_size_larger_than_the_batch_yields_the_whole_batch(encode) -> None:
-    with StreamedDataloader(iter(queries(3, batch=12)), encode, num_threads=2, slice_size=50,
-                            device="cpu") as loader:
+    with StreamedDataloader(iter(queries(3, batch=12)), encode, num_threads=2, slice_size=50, device="cpu") as loader:
         got = list(loader)
     assert [len(b) for b in got] == [12, 12, 12]
     assert all(b.values.shape == (12, 400, 1) for b in got)
@@ -309,8 +336,14 @@ def test_path_module(tmp_path: Path) -> None:
     assert from_collection is interpret_path
     # subpaths: 0.3's docstring example.
     assert [str(p) for p in subpaths(Path("/home/jim/bigwig_files/liver/ENCFF1234.bigWig"), depth=3)] == [
-        "bigwig_files/liver/ENCFF1234.bigWig", "bigwig_files/liver/ENCFF1234", "liver/ENCFF1234.bigWig",
-        "liver/ENCFF1234", "ENCFF1234.bigWig", "ENCFF1234", "bigwig_files/liver", "liver",
+        "bigwig_files/liver/ENCFF1234.bigWig",
+        "bigwig_files/liver/ENCFF1234",
+        "liver/ENCFF1234.bigWig",
+        "liver/ENCFF1234",
+        "ENCFF1234.bigWig",
+        "ENCFF1234",
+        "bigwig_files/liver",
+        "liver",
     ]
     path = Path("/data/liver/ENCFF1234.bigWig")
     assert map_path_to_value(path, {"ENCFF1234": 2.0, "liver": 3.0}) == 2.0
@@ -335,8 +368,14 @@ def test_path_module(tmp_path: Path) -> None:
 def test_util_sort_intervals() -> None:
     from bigwig_loader.util import sort_intervals
 
-    df = pd.DataFrame({"chrom": ["chr10", "chr2", "chr1", "chrX", "chr2"], "start": [5, 9, 3, 1, 2],
-                       "end": [6, 10, 4, 2, 3], "value": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    df = pd.DataFrame(
+        {
+            "chrom": ["chr10", "chr2", "chr1", "chrX", "chr2"],
+            "start": [5, 9, 3, 1, 2],
+            "end": [6, 10, 4, 2, 3],
+            "value": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
     got = sort_intervals(df)
     assert list(zip(got.chrom, got.start)) == [("chr1", 3), ("chr2", 2), ("chr2", 9), ("chr10", 5), ("chrX", 1)]
     assert list(df.chrom) == ["chr10", "chr2", "chr1", "chrX", "chr2"], "not in place by default"
@@ -411,8 +450,9 @@ def write_intervals(path: Path, entries: dict[str, list[tuple[int, int, float]]]
     bw = pyBigWig.open(str(path), "w")
     bw.addHeader([(c, size) for c in entries], maxZooms=0)
     for chrom, rows in entries.items():
-        bw.addEntries([chrom] * len(rows), [r[0] for r in rows], ends=[r[1] for r in rows],
-                      values=[float(r[2]) for r in rows])
+        bw.addEntries(
+            [chrom] * len(rows), [r[0] for r in rows], ends=[r[1] for r in rows], values=[float(r[2]) for r in rows]
+        )
     bw.close()
     return path
 
@@ -452,8 +492,13 @@ def test_threshold_is_on_scaled_values_and_0_means_none(tmp_path: Path) -> None:
     write_intervals(tmp_path / "y.bw", {"chr1": [(0, 5, 1.0)]})
     collection = BigWigCollection(tmp_path, scale={"x": 2.0})
     assert rows(collection.intervals(threshold=1.5)) == [("chr1", 10, 20, 2.0), ("chr1", 20, 30, 4.0)]
-    everything = [("chr1", 0, 5, 1.0), ("chr1", 0, 10, 0.0), ("chr1", 10, 20, 2.0), ("chr1", 20, 30, 4.0),
-                  ("chr1", 30, 40, -2.0)]
+    everything = [
+        ("chr1", 0, 5, 1.0),
+        ("chr1", 0, 10, 0.0),
+        ("chr1", 10, 20, 2.0),
+        ("chr1", 20, 30, 4.0),
+        ("chr1", 30, 40, -2.0),
+    ]
     assert rows(collection.intervals()) == everything, "0.3's default threshold=0.0 keeps zeros and negatives"
     assert rows(collection.intervals(threshold=0.0)) == everything
     assert rows(collection.intervals(threshold=None)) == everything

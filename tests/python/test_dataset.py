@@ -19,8 +19,15 @@ PHIX_REGIONS = pd.DataFrame({"chrom": ["phiX174"], "start": [0], "end": [5_386]}
 
 
 def phix_dataset(**kwargs) -> BigWigDataset:
-    options = dict(sequence_length=200, center_bin_to_predict=100, batch_size=8, batches_per_epoch=6, seed=3,
-                   n_threads=2, return_batch_objects=True)
+    options = dict(
+        sequence_length=200,
+        center_bin_to_predict=100,
+        batch_size=8,
+        batches_per_epoch=6,
+        seed=3,
+        n_threads=2,
+        return_batch_objects=True,
+    )
     options.update(kwargs)
     return BigWigDataset(PHIX_REGIONS, real_file(PHIX_TRACK), real_file(PHIX), **options)
 
@@ -39,8 +46,9 @@ def test_values_equal_get_batch_and_sequences_equal_the_fasta() -> None:
     for batch in batches:
         assert batch.sequences.shape == (8, 200, 4) and batch.values.shape == (8, 10, 1)
         np.testing.assert_array_equal(batch.ends - batch.starts, 100)
-        want = np.from_dlpack(collection.get_batch(batch.chromosomes, batch.starts, batch.ends, window_size=10,
-                                                   default_value=np.nan))
+        want = np.from_dlpack(
+            collection.get_batch(batch.chromosomes, batch.starts, batch.ends, window_size=10, default_value=np.nan)
+        )
         np.testing.assert_array_equal(batch.values, want)
         np.testing.assert_array_equal(batch.sequences, expected_sequences(batch, 200, 100))
 
@@ -53,8 +61,18 @@ def test_tuples_by_default_and_with_sub_sampled_tracks(collection_dir: Path, tmp
     sizes = {"chr1": 60_000, "chr2": 50_000}
     fasta.write_text("".join(f">{c}\n" + "".join(rng.choice(list("ACGT"), n)) + "\n" for c, n in sizes.items()))
     regions = pd.DataFrame({"chrom": ["chr1", "chr2"], "start": [1_000, 1_000], "end": [29_000, 49_000]})
-    ds = BigWigDataset(regions, collection_dir, fasta, sequence_length=256, batch_size=4, super_batch_size=12,
-                       batches_per_epoch=6, sub_sample_tracks=2, seed=1, n_threads=2)
+    ds = BigWigDataset(
+        regions,
+        collection_dir,
+        fasta,
+        sequence_length=256,
+        batch_size=4,
+        super_batch_size=12,
+        batches_per_epoch=6,
+        sub_sample_tracks=2,
+        seed=1,
+        n_threads=2,
+    )
     items = list(ds)
     assert len(items) == 6
     for sequences, values, tracks, names in items:
@@ -108,15 +126,30 @@ def test_flipped_windows_equal_the_reverse_complemented_forward_read(collection_
     rng = np.random.default_rng(5)
     fasta.write_text(">chr2\n" + "".join(rng.choice(list("ACGTNRYacgt"), 50_000)) + "\n")
     regions = pd.DataFrame({"chrom": ["chr2"], "start": [2_000], "end": [48_000]})
-    ds = BigWigDataset(regions, collection_dir, fasta, sequence_length=120, center_bin_to_predict=60, window_size=3,
-                       batch_size=16, batches_per_epoch=5, seed=2, reverse_complement=True, strand_pairs=[(0, 2)],
-                       maximum_unknown_bases_fraction=1.0, return_batch_objects=True, n_threads=2)
+    ds = BigWigDataset(
+        regions,
+        collection_dir,
+        fasta,
+        sequence_length=120,
+        center_bin_to_predict=60,
+        window_size=3,
+        batch_size=16,
+        batches_per_epoch=5,
+        seed=2,
+        reverse_complement=True,
+        strand_pairs=[(0, 2)],
+        maximum_unknown_bases_fraction=1.0,
+        return_batch_objects=True,
+        n_threads=2,
+    )
     genome = ReferenceGenome(fasta)
     flipped_any = False
     for batch in ds:
         flip = batch.other_batched[0]
         flipped_any |= bool(flip.any())
-        forward_values = np.from_dlpack(ds.collection.get_batch(batch.chromosomes, batch.starts, batch.ends, window_size=3))
+        forward_values = np.from_dlpack(
+            ds.collection.get_batch(batch.chromosomes, batch.starts, batch.ends, window_size=3)
+        )
         forward_seq = np.asarray(one_hot(genome.fetch(batch.chromosomes, batch.starts + 30 - 60, 120)))
         for w in range(len(batch)):
             if flip[w]:
@@ -160,16 +193,31 @@ def test_regions_too_small_for_one_batch() -> None:
 
 
 def test_pytorch_dataset_yields_tensors_through_a_dataloader() -> None:
-    ds = bigwig_loader.PytorchBigWigDataset(PHIX_REGIONS, real_file(PHIX_TRACK), real_file(PHIX), sequence_length=200,
-                                            batch_size=8, batches_per_epoch=3, seed=0, dtype="bfloat16")
+    ds = bigwig_loader.PytorchBigWigDataset(
+        PHIX_REGIONS,
+        real_file(PHIX_TRACK),
+        real_file(PHIX),
+        sequence_length=200,
+        batch_size=8,
+        batches_per_epoch=3,
+        seed=0,
+        dtype="bfloat16",
+    )
     loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=0)
     items = list(loader)
     assert len(items) == 3
     for sequences, values in items:
         assert sequences.dtype == torch.float32 and values.dtype == torch.bfloat16  # dtype is the values' only
         assert sequences.shape == (8, 200, 4) and values.shape == (8, 200, 1)
-    ds32 = bigwig_loader.PytorchBigWigDataset(PHIX_REGIONS, real_file(PHIX_TRACK), real_file(PHIX), sequence_length=200,
-                                              batch_size=8, batches_per_epoch=3, seed=0)
+    ds32 = bigwig_loader.PytorchBigWigDataset(
+        PHIX_REGIONS,
+        real_file(PHIX_TRACK),
+        real_file(PHIX),
+        sequence_length=200,
+        batch_size=8,
+        batches_per_epoch=3,
+        seed=0,
+    )
     for (s16, v16), (s32, v32) in zip(items, ds32):
         assert s32.dtype == torch.float32
         assert torch.equal(v16, v32.to(torch.bfloat16)) and torch.equal(s16, s32)

@@ -48,12 +48,21 @@ def native_threads() -> int:
     [
         (("chrUnknown", 0, 1_000), {}, r"region 0 of regions_of_interest is on 'chrUnknown', which .*g.fa lacks"),
         (("phiX174", 10_000, 20_000), {}, r"region 0 .*phiX174:10000-20000.* lies outside phiX174 \(0-5386"),
-        (("phiX174", 0, 5_000), {"sequence_length": 6_000, "center_bin_to_predict": 100, "window_size": 1},
-         r"sequence_length 6000 is longer than the chromosome of every region"),
-        (("phiX174", 5_300, 5_386), {"sequence_length": 1_000, "center_bin_to_predict": 100},
-         r"no window of sequence_length 1000 centred in any region"),
-        (("phiX174", 0, 5_000), {"maximum_unknown_bases_fraction": -0.1},
-         r"maximum_unknown_bases_fraction must be a number in \[0, 1\], got -0.1"),
+        (
+            ("phiX174", 0, 5_000),
+            {"sequence_length": 6_000, "center_bin_to_predict": 100, "window_size": 1},
+            r"sequence_length 6000 is longer than the chromosome of every region",
+        ),
+        (
+            ("phiX174", 5_300, 5_386),
+            {"sequence_length": 1_000, "center_bin_to_predict": 100},
+            r"no window of sequence_length 1000 centred in any region",
+        ),
+        (
+            ("phiX174", 0, 5_000),
+            {"maximum_unknown_bases_fraction": -0.1},
+            r"maximum_unknown_bases_fraction must be a number in \[0, 1\], got -0.1",
+        ),
         (("phiX174", 0, 5_000), {"maximum_unknown_bases_fraction": "0.1"}, r"maximum_unknown_bases_fraction"),
     ],
 )
@@ -70,8 +79,11 @@ def test_every_window_over_the_unknown_limit_gives_up_saying_why(fasta, monkeypa
     ds = dataset(fasta, regions("phiX174", 200, 2_800))  # every window lies in the N run
     before = native_threads()  # the collection's own thread pool included
     started = time.monotonic()
-    with pytest.raises(ValueError, match=r"gave up: \d+ windows drawn in a row and none is usable.*"
-                                         r"maximum_unknown_bases_fraction=0.1"):
+    with pytest.raises(
+        ValueError,
+        match=r"gave up: \d+ windows drawn in a row and none is usable.*"
+        r"maximum_unknown_bases_fraction=0.1",
+    ):
         next(iter(ds))
     assert time.monotonic() - started < 60
     deadline = time.monotonic() + 2

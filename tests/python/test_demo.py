@@ -67,16 +67,21 @@ def test_demo_files_read_back_and_validate(quick_run):
         with BigWig(path) as ours, pyBigWig.open(str(path)) as theirs:
             assert ours.chroms == dict(theirs.chroms()) == data.chrom_sizes
             for chrom, size in data.chrom_sizes.items():
-                np.testing.assert_array_equal(ours.values(chrom, 0, size),
-                                              np.asarray(theirs.values(chrom, 0, size), dtype=np.float32))
+                np.testing.assert_array_equal(
+                    ours.values(chrom, 0, size), np.asarray(theirs.values(chrom, 0, size), dtype=np.float32)
+                )
 
 
 def test_demo_predictions_are_what_the_model_predicted(tmp_path):
     from bigwig_loader.demo import run_demo
     from bigwig_loader.demo.settings import DemoSettings, TrainSpec
 
-    tiny = DemoSettings("tiny", DatasetSpec(chrom_sizes={"chr1": 60_000, "chr2": 30_000}), TrainSpec(steps=3, batch_size=8),
-                        plot_windows=4)
+    tiny = DemoSettings(
+        "tiny",
+        DatasetSpec(chrom_sizes={"chr1": 60_000, "chr2": 30_000}),
+        TrainSpec(steps=3, batch_size=8),
+        plot_windows=4,
+    )
     result = run_demo(tiny, directory=tmp_path, device="cpu", progress=False, out=io.StringIO())
     ev = result.evaluation
     assert result.held_out == ev.chrom == "chr2"
@@ -84,7 +89,9 @@ def test_demo_predictions_are_what_the_model_predicted(tmp_path):
     start, end = int(ev.starts[0]), int(ev.starts[-1]) + length
     for t, path in enumerate(result.predictions):
         with BigWig(path) as bw:
-            np.testing.assert_array_equal(bw.values("chr2", start, end), np.repeat(ev.predicted[:, :, t].reshape(-1), BIN))
+            np.testing.assert_array_equal(
+                bw.values("chr2", start, end), np.repeat(ev.predicted[:, :, t].reshape(-1), BIN)
+            )
             assert np.isnan(bw.values("chr2", 0, start)).all()
             assert np.isnan(bw.values("chr1", 0, 60_000)).all()
         with BigWig(result.data.tracks[t]) as bw:
@@ -125,8 +132,9 @@ def test_same_spec_same_bytes_and_no_half_dataset(tmp_path):
 
 
 def test_python_m_bigwig_loader_demo_help():
-    done = subprocess.run([sys.executable, "-m", "bigwig_loader", "demo", "--help"], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bigwig_loader", "demo", "--help"], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0 and "--quick" in done.stdout and "held-out" in done.stdout
 
 
@@ -151,15 +159,24 @@ def _users_own_files(directory: Path) -> tuple[Path, Path]:
         bw.addHeader(list(sizes.items()), maxZooms=0)
         for chrom, size in sizes.items():
             starts = np.arange(0, size, 100)
-            bw.addEntries([chrom] * len(starts), starts.tolist(), ends=(starts + 100).tolist(),
-                          values=rng.exponential(1.0, len(starts)).tolist())
+            bw.addEntries(
+                [chrom] * len(starts),
+                starts.tolist(),
+                ends=(starts + 100).tolist(),
+                values=rng.exponential(1.0, len(starts)).tolist(),
+            )
         bw.close()
     return tracks, genome
 
 
 def _run_example(script: str, *args: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run([sys.executable, str(REPO / "examples" / script), *args], capture_output=True, text=True,
-                          timeout=600, env={**os.environ, **(env or {})})
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -177,8 +194,21 @@ def test_pytorch_example_on_the_demo_data(demo_env):
 
 def test_pytorch_example_on_your_own_files(tmp_path):
     tracks, genome = _users_own_files(tmp_path)
-    text = _run_example("pytorch_example.py", "--bigwig-dir", str(tracks), "--genome", str(genome), "--held-out",
-                        "chrV", "--steps", "5", "--batch-size", "8", "--device", "cpu")
+    text = _run_example(
+        "pytorch_example.py",
+        "--bigwig-dir",
+        str(tracks),
+        "--genome",
+        str(genome),
+        "--held-out",
+        "chrV",
+        "--steps",
+        "5",
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+    )
     assert "2 tracks (a, b)" in text and "held out: chrV" in text
     assert len(re.findall(r"held-out Pearson r [ab]: -?[\d.]+", text)) == 2
 
@@ -193,6 +223,17 @@ def test_framework_agnostic_example_on_your_own_files(tmp_path):
     tracks, genome = _users_own_files(tmp_path)
     bed = tmp_path / "regions.bed"
     bed.write_text("chrU\t1000\t30000\tpeak1\nchrV\t0\t20000\tpeak2\n")
-    text = _run_example("framework_agnostic_example.py", "--bigwig-dir", str(tracks), "--genome", str(genome),
-                        "--regions", str(bed), "--batches", "3", "--batch-size", "32")
+    text = _run_example(
+        "framework_agnostic_example.py",
+        "--bigwig-dir",
+        str(tracks),
+        "--genome",
+        str(genome),
+        "--regions",
+        str(bed),
+        "--batches",
+        "3",
+        "--batch-size",
+        "32",
+    )
     assert "192 windows of 500 bp, 2 tracks" in text

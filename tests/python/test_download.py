@@ -167,8 +167,9 @@ def _bigwig_bytes(path: Path, seed: int) -> bytes:
     bw = pyBigWig.open(str(path), "w")
     bw.addHeader([("chr1", 20_000), ("chr2", 10_000)], maxZooms=0)
     starts = np.arange(0, 20_000, 50)
-    bw.addEntries(["chr1"] * len(starts), starts.tolist(), ends=(starts + 50).tolist(),
-                  values=rng.random(len(starts)).tolist())
+    bw.addEntries(
+        ["chr1"] * len(starts), starts.tolist(), ends=(starts + 50).tolist(), values=rng.random(len(starts)).tolist()
+    )
     bw.close()
     return path.read_bytes()
 
@@ -187,7 +188,9 @@ def example_server(clean_env, tmp_path, monkeypatch):
             server.served.files[f"/{name}"] = data
             files[name] = examples.RemoteFile(server.url(f"/{name}"), md5(data))
         monkeypatch.setattr(examples, "EXAMPLE_FILES", files)
-        monkeypatch.setattr(examples, "EXAMPLE_POSITIONS", examples.RemoteFile(server.url("/positions.tsv"), md5(positions)))
+        monkeypatch.setattr(
+            examples, "EXAMPLE_POSITIONS", examples.RemoteFile(server.url("/positions.tsv"), md5(positions))
+        )
         clean_env.setenv("BIGWIG_LOADER_EXAMPLE_DATA_DIR", str(tmp_path / "example_data"))
         clean_env.setenv("BIGWIG_LOADER_REFERENCE_GENOME_URL", server.url("/genome.fasta.gz"))
         clean_env.setenv("BIGWIG_LOADER_REFERENCE_GENOME_CHECKSUM", md5(fasta))
@@ -210,8 +213,13 @@ def test_download_example_data_as_0_3_uses_it(example_server):
 
     dataset = PytorchBigWigDataset(
         regions_of_interest=pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [20_000]}),
-        collection=config.bigwig_dir, reference_genome_path=config.reference_genome,
-        sequence_length=1000, center_bin_to_predict=500, batch_size=4, batches_per_epoch=2, seed=0,
+        collection=config.bigwig_dir,
+        reference_genome_path=config.reference_genome,
+        sequence_length=1000,
+        center_bin_to_predict=500,
+        batch_size=4,
+        batches_per_epoch=2,
+        seed=0,
         device="cpu",
     )
     batches = list(torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=0))
@@ -250,7 +258,8 @@ def test_damaged_gz_is_a_clear_error(example_server):
 
 
 def test_example_files_offline(clean_env, tmp_path, monkeypatch):
-    monkeypatch.setattr(examples, "EXAMPLE_FILES",
-                        {"a.bigWig": examples.RemoteFile(closed_port_url("/a.bigWig"), "0" * 32)})
+    monkeypatch.setattr(
+        examples, "EXAMPLE_FILES", {"a.bigWig": examples.RemoteFile(closed_port_url("/a.bigWig"), "0" * 32)}
+    )
     with pytest.raises(DownloadError, match=f"put it at {tmp_path / 'bw' / 'a.bigWig'}"):
         examples.get_example_bigwigs_files(tmp_path / "bw", progress=False)

@@ -64,8 +64,9 @@ def sweep(collection: BigWigCollection, chroms, starts, ends) -> None:
     for window_size in WINDOW_SIZES:
         for default in DEFAULTS:
             for dtype in ("float32", "bfloat16"):
-                assert_gpu_equals_cpu(collection, chroms, starts, ends, window_size=window_size,
-                                      default_value=default, dtype=dtype)
+                assert_gpu_equals_cpu(
+                    collection, chroms, starts, ends, window_size=window_size, default_value=default, dtype=dtype
+                )
 
 
 @pytest.mark.parametrize("path", real_bigwigs(), ids=lambda p: p.name)
@@ -158,11 +159,21 @@ PHIX_REGIONS = pd.DataFrame({"chrom": ["phiX174"], "start": [0], "end": [5_386]}
 
 
 def phix(device: str, cls=BigWigDataset, **kwargs):
-    options = dict(sequence_length=200, center_bin_to_predict=100, batch_size=8, batches_per_epoch=5, seed=3,
-                   n_threads=2, reverse_complement=True, moving_average_window_size=5, device=device)
+    options = dict(
+        sequence_length=200,
+        center_bin_to_predict=100,
+        batch_size=8,
+        batches_per_epoch=5,
+        seed=3,
+        n_threads=2,
+        reverse_complement=True,
+        moving_average_window_size=5,
+        device=device,
+    )
     options.update(kwargs)
-    return cls(PHIX_REGIONS, real_file("deeptools/bamCoverage_result4.bw"), real_file("deeptools/phiX.fasta"),
-               **options)
+    return cls(
+        PHIX_REGIONS, real_file("deeptools/bamCoverage_result4.bw"), real_file("deeptools/phiX.fasta"), **options
+    )
 
 
 def test_datasets_on_the_gpu_equal_the_cpu() -> None:
@@ -177,7 +188,9 @@ def test_datasets_on_the_gpu_equal_the_cpu() -> None:
         phix("cuda", bigwig_loader.PytorchBigWigDataset, dtype="bfloat16"),
     ):
         assert gpu_seq.is_cuda and gpu_val.is_cuda and gpu_val.dtype == torch.bfloat16
-        assert torch.equal(gpu_seq.cpu(), cpu_seq) and torch.equal(gpu_val.cpu().view(torch.int16), cpu_val.view(torch.int16))
+        assert torch.equal(gpu_seq.cpu(), cpu_seq) and torch.equal(
+            gpu_val.cpu().view(torch.int16), cpu_val.view(torch.int16)
+        )
 
 
 # --- bigwig-loader 0.3 compatibility on the GPU (the CPU side is test_compat03.py) ---------------
@@ -246,8 +259,9 @@ def test_streamed_values_on_the_gpu_are_cupy_arrays(collection_dir: Path) -> Non
     rng = np.random.default_rng(12)
     queries = [random_windows(rng, collection.chrom_sizes, 12, 256) for _ in range(4)]
     for dtype, kind in (("float32", cupy.float32), ("bfloat16", cupy.uint16)):
-        with StreamedDataloader(iter(queries), collection, num_threads=2, device="cuda", dtype=dtype,
-                                slice_size=50) as loader:
+        with StreamedDataloader(
+            iter(queries), collection, num_threads=2, device="cuda", dtype=dtype, slice_size=50
+        ) as loader:
             got = list(loader)
         assert len(got) == 4, "a slice_size larger than the batch yields the whole batch"
         for batch, query in zip(got, queries):
@@ -327,8 +341,16 @@ def test_reset_gpu_releases_device_memory_and_keeps_working() -> None:
 # --- issue 10: the GPU path's fixes -----------------------------------------------------------
 
 
-def raw_batch(collection: BigWigCollection, chroms, starts, ends, backend=None, window_size: int = 1,
-              default_value: float = 0.0, dtype: str = "float32"):
+def raw_batch(
+    collection: BigWigCollection,
+    chroms,
+    starts,
+    ends,
+    backend=None,
+    window_size: int = 1,
+    default_value: float = 0.0,
+    dtype: str = "float32",
+):
     """The backend's own CudaTensor (what get_batch wraps as a CuPy array), to test its DLPack
     export and transforms directly."""
     backend = backend or collection.processor(0)
@@ -402,8 +424,9 @@ def test_inflate_in_chunks_under_a_cap_is_bit_identical(cap: int, collection_dir
     chroms, starts, ends = random_windows(rng, collection.chrom_sizes, 96, 2_048, overhang=500)
     for window_size, default, dtype in ((1, 0.0, "float32"), (16, float("nan"), "bfloat16"), (2, 3.5, "float32")):
         got = raw_batch(collection, chroms, starts, ends, backend, window_size, default, dtype)
-        want = collection.get_batch(chroms, starts, ends, window_size=window_size, default_value=default, dtype=dtype,
-                                    device="cpu")
+        want = collection.get_batch(
+            chroms, starts, ends, window_size=window_size, default_value=default, dtype=dtype, device="cpu"
+        )
         assert torch.equal(bits(got), bits(want)), (cap, window_size)
 
 

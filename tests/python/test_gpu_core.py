@@ -31,8 +31,16 @@ def host_bits(values) -> np.ndarray:
     return np.asarray(values).view(np.uint32)
 
 
-def raw_batch(collection: BigWigCollection, chroms, starts, ends, backend=None, window_size: int = 1,
-              default_value: float = 0.0, device: str = "cuda"):
+def raw_batch(
+    collection: BigWigCollection,
+    chroms,
+    starts,
+    ends,
+    backend=None,
+    window_size: int = 1,
+    default_value: float = 0.0,
+    device: str = "cuda",
+):
     """The backend's own tensor (what get_batch wraps for users): a CudaTensor, or with
     device="cpu" a host Tensor, which the transforms take too."""
     request = collection.batch_request(chroms, starts, ends, window_size, default_value, dtype="float32")

@@ -61,8 +61,15 @@ def nan_bits(values, dtype: str) -> np.ndarray:
 @pytest.mark.parametrize("default_value", [0.0, float(np.array(0xFFC0BEEF, dtype=np.uint32).view(np.float32))])
 def test_stored_nan_payloads_come_out_canonical(nan_file: Path, dtype: str, window_size: int, default_value: float):
     collection = BigWigCollection(nan_file, scale={"nan_payloads": 2.0} if window_size == 4 else None)
-    batch = collection.get_batch(["chr1", "chr1"], [0, 400], [1_200, 1_600], window_size=window_size,
-                                 default_value=default_value, dtype=dtype, device="cpu")
+    batch = collection.get_batch(
+        ["chr1", "chr1"],
+        [0, 400],
+        [1_200, 1_600],
+        window_size=window_size,
+        default_value=default_value,
+        dtype=dtype,
+        device="cpu",
+    )
     bits = nan_bits(batch, dtype)
     assert len(bits) > 100
     assert set(bits.tolist()) == {CANONICAL_F32 if dtype == "float32" else CANONICAL_BF16}
@@ -96,4 +103,6 @@ def test_files_storing_the_canonical_nan_keep_their_bits(generated_bigwig: Path,
         chrom = collection.chromosomes[0]
         hi = min(collection.chrom_sizes[chrom], 5_000)
         got = collection.get_batch([chrom], [0], [hi], default_value=np.nan, device="cpu")
-        np.testing.assert_array_equal(got.reshape(-1).view(np.uint32), stored_bits(path, chrom, 0, hi), err_msg=str(path))
+        np.testing.assert_array_equal(
+            got.reshape(-1).view(np.uint32), stored_bits(path, chrom, 0, hi), err_msg=str(path)
+        )

@@ -92,8 +92,7 @@ def test_items_overlapping_across_blocks_are_refused_by_every_path(overlapping_a
                 with pytest.raises(BigWigError, match=both):
                     collection.get_batch(["chr1"], [0], [128], window_size=window_size, device="cpu")
         # Windows that reach only one of the two items, and the other chromosome, still read.
-        batch = np.from_dlpack(
-            collection.get_batch(["chr1", "chr2"], [10, 0], [18, 8], window_size=4, device="cpu"))
+        batch = np.from_dlpack(collection.get_batch(["chr1", "chr2"], [10, 0], [18, 8], window_size=4, device="cpu"))
         assert batch[:, :, 0].tolist() == [[2.0, 0.5], [3.0, 3.0]]  # default 0 for [15, 18)
     np.testing.assert_array_equal(BigWig(path).values("chr1", 10, 16), [2.0] * 5 + [np.nan])
 

@@ -21,7 +21,9 @@ def test_position_sampler_is_uniform_over_every_base_and_keeps_the_dataframe() -
     counts: dict[tuple[str, int], int] = {}
     for d in draws:
         counts[d] = counts.get(d, 0) + 1
-    expected_positions = {("a", p) for p in range(10)} | {("b", p) for p in range(100, 110)} | {("c", p) for p in range(1_000, 1_020)}
+    expected_positions = (
+        {("a", p) for p in range(10)} | {("b", p) for p in range(100, 110)} | {("c", p) for p in range(1_000, 1_020)}
+    )
     assert set(counts) == expected_positions, "every base of every region, the last included, and nothing else"
     per_base = np.array(list(counts.values()))
     assert abs(per_base.mean() - 1_000) < 1e-9 and per_base.min() > 800 and per_base.max() < 1_200
@@ -80,7 +82,9 @@ def test_genomic_sequence_sampler_skips_windows_off_the_end_and_too_unknown(tmp_
 
 def test_query_batch_generator_and_batch_slicing() -> None:
     positions = [("chr1", 1_000 + i) for i in range(10)]
-    gen = QueryBatchGenerator(iter(positions), center_bin_to_predict=100, batch_size=4, track_sampler=TrackSampler(5, 2, seed=0))
+    gen = QueryBatchGenerator(
+        iter(positions), center_bin_to_predict=100, batch_size=4, track_sampler=TrackSampler(5, 2, seed=0)
+    )
     batches = list(gen)
     assert len(batches) == 2, "the short last batch is dropped"
     b = batches[0]

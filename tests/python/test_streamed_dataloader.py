@@ -45,8 +45,9 @@ def test_batches_come_in_input_order_and_equal_get_batch(encode, threads: int) -
 
 def test_tuples_slices_and_options(encode) -> None:
     triples = ((q.chromosomes, q.starts, q.ends) for q in queries(3, batch=40))
-    with StreamedDataloader(triples, encode, num_threads=2, slice_size=16, window_size=10, default_value=np.nan,
-                            dtype="bfloat16") as loader:
+    with StreamedDataloader(
+        triples, encode, num_threads=2, slice_size=16, window_size=10, default_value=np.nan, dtype="bfloat16"
+    ) as loader:
         got = list(loader)
     assert len(got) == 6, "40 windows give two slices of 16; the remainder is dropped"
     # bfloat16 comes as uint16 bit patterns, as get_batch gives it (numpy has no bfloat16).

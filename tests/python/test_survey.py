@@ -47,7 +47,9 @@ def test_section_types_of_the_generated_file_match_what_was_written(generated_bi
     bw.close()
     s = _core.survey_bigwig(str(generated_bigwig))
     assert s["items_by_type"] == {
-        "bedGraph": counts["chr1"] + 3, "variableStep": counts["chr2"] + 3, "fixedStep": counts["chr3"] + 3,
+        "bedGraph": counts["chr1"] + 3,
+        "variableStep": counts["chr2"] + 3,
+        "fixedStep": counts["chr3"] + 3,
     }
     assert all(n > 0 for n in s["sections_by_type"].values())
 
@@ -61,7 +63,9 @@ def test_known_facts_of_real_files() -> None:
     uncompressed = _core.survey_bigwig(str(real_file("bbi-js/uncompressed.bw")))["blocks"]
     assert np.array_equal(uncompressed["stored_bytes"], uncompressed["inflated_bytes"])
     fixed = survey.file_facts(real_file("bbi-js/fixedStep.bw"))["sections"]
-    assert fixed["fixedStep"]["sections"] > 0 and fixed["bedGraph"]["sections"] == fixed["variableStep"]["sections"] == 0
+    assert (
+        fixed["fixedStep"]["sections"] > 0 and fixed["bedGraph"]["sections"] == fixed["variableStep"]["sections"] == 0
+    )
     variable = survey.file_facts(real_file("bbi-js/variable_step.bw"))["sections"]
     assert variable["variableStep"]["items"] > 0 and variable["fixedStep"]["items"] == 0
 

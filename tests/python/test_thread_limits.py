@@ -113,8 +113,9 @@ def test_the_system_refusing_threads_for_real(tmp_path: Path) -> None:
     script.write_text(REAL_LIMIT_SCRIPT)
     os.chmod(tmp_path, 0o755)
     os.chmod(script, 0o644)
-    result = subprocess.run([sys.executable, str(script), str(data)], capture_output=True, text=True, timeout=120,
-                            env=env, cwd="/")
+    result = subprocess.run(
+        [sys.executable, str(script), str(data)], capture_output=True, text=True, timeout=120, env=env, cwd="/"
+    )
     assert result.returncode == 0, result.stderr  # no abort, no hang
     lines = result.stdout.splitlines()
     assert any(line.startswith("pool refused: could not start worker thread 3 of 7") for line in lines), result.stdout

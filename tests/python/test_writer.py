@@ -254,8 +254,13 @@ def test_add_values_merges_equal_neighbours_into_runs(tmp_path: Path) -> None:
         w.add_values("chr1", 100, values[:4])
         w.add_values("chr1", 104, values[4:])  # the run of 2 continues across calls
         w.add_values("chr1", 500, np.full(50, 0.25, np.float32), span=10)  # bins of 10 bases
-    expected = {"chr1": (np.array([100, 103, 107, 111, 500]), np.array([103, 105, 111, 113, 1000]),
-                         np.array([1, 2, 3, 0, 0.25], np.float32))}
+    expected = {
+        "chr1": (
+            np.array([100, 103, 107, 111, 500]),
+            np.array([103, 105, 111, 113, 1000]),
+            np.array([1, 2, 3, 0, 0.25], np.float32),
+        )
+    }
     assert_reads_back(path, {"chr1": 1000}, expected)
 
 
@@ -314,13 +319,21 @@ def test_keep_nan_writes_nan_values(tmp_path: Path) -> None:
 
 
 def test_write_bigwig_from_a_dataframe(tmp_path: Path) -> None:
-    df = pd.DataFrame({"chrom": ["chr2", "chr2", "chr1", "chr1"], "start": [0, 50, 5, 7],
-                       "end": [10, 60, 6, 100], "value": [1.0, 2.0, 3.0, 4.0]})
+    df = pd.DataFrame(
+        {
+            "chrom": ["chr2", "chr2", "chr1", "chr1"],
+            "start": [0, 50, 5, 7],
+            "end": [10, 60, 6, 100],
+            "value": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
     sizes = pd.Series({"chr1": 100, "chr2": 200})
     path = tmp_path / "df.bw"
     write_bigwig(path, sizes, df)
-    expected = {"chr2": (np.array([0, 50]), np.array([10, 60]), np.array([1, 2], np.float32)),
-                "chr1": (np.array([5, 7]), np.array([6, 100]), np.array([3, 4], np.float32))}
+    expected = {
+        "chr2": (np.array([0, 50]), np.array([10, 60]), np.array([1, 2], np.float32)),
+        "chr1": (np.array([5, 7]), np.array([6, 100]), np.array([3, 4], np.float32)),
+    }
     assert_reads_back(path, {"chr1": 100, "chr2": 200}, expected)
     with pytest.raises(ValueError, match="missing column"):
         write_bigwig(tmp_path / "bad.bw", sizes, df.rename(columns={"value": "score"}))
@@ -354,9 +367,11 @@ def test_chromosomes_in_any_order_each_in_one_stretch(tmp_path: Path) -> None:
         w.add_intervals("chr2", [0], [5], [2.0])
         w.add_intervals("chr2", [5], [6], [2.5])
         w.add_intervals("chr1", [3], [4], [3.0])
-    expected = {"chr10": (np.array([0]), np.array([5]), np.array([1], np.float32)),
-                "chr2": (np.array([0, 5]), np.array([5, 6]), np.array([2, 2.5], np.float32)),
-                "chr1": (np.array([3]), np.array([4]), np.array([3], np.float32))}
+    expected = {
+        "chr10": (np.array([0]), np.array([5]), np.array([1], np.float32)),
+        "chr2": (np.array([0, 5]), np.array([5, 6]), np.array([2, 2.5], np.float32)),
+        "chr1": (np.array([3]), np.array([4]), np.array([3], np.float32)),
+    }
     assert_reads_back(path, sizes, expected)
 
 
@@ -450,8 +465,9 @@ def test_a_refused_call_adds_nothing(tmp_path: Path) -> None:
         with pytest.raises(ValueError):
             w.add_intervals("chr1", [20, 30, 25], [25, 40, 26], [2.0, 3.0, 4.0])  # third overlaps
         w.add_intervals("chr1", [20], [25], [5.0])
-    assert_reads_back(path, {"chr1": 1000}, {"chr1": (np.array([0, 20]), np.array([10, 25]),
-                                                      np.array([1, 5], np.float32))})
+    assert_reads_back(
+        path, {"chr1": 1000}, {"chr1": (np.array([0, 20]), np.array([10, 25]), np.array([1, 5], np.float32))}
+    )
 
 
 @pytest.mark.parametrize(

@@ -71,5 +71,10 @@ def exact_stats(s: np.ndarray, e: np.ndarray, v: np.ndarray, lo: int, hi: int) -
     vals = v[keep].astype(np.float64)
     if bases.size == 0:
         return {"bases": 0, "min": math.nan, "max": math.nan, "sum": 0.0, "sum_squares": 0.0}
-    return {"bases": int(bases.sum()), "min": float(vals.min()), "max": float(vals.max()),
-            "sum": float((bases * vals).sum()), "sum_squares": float((bases * vals * vals).sum())}
+    return {
+        "bases": int(bases.sum()),
+        "min": float(vals.min()),
+        "max": float(vals.max()),
+        "sum": float((bases * vals).sum()),
+        "sum_squares": float((bases * vals * vals).sum()),
+    }

@@ -5,5 +5,14 @@ from bigwig_loader.demo.run import DemoResult, ensure_dataset, run_demo
 from bigwig_loader.demo.settings import DEFAULT, QUICK, DemoSettings, TrainSpec
 from bigwig_loader.demo.synthetic import Dataset, DatasetSpec
 
-__all__ = ["DEFAULT", "QUICK", "Dataset", "DatasetSpec", "DemoResult", "DemoSettings", "TrainSpec", "ensure_dataset",
-           "run_demo"]
+__all__ = [
+    "DEFAULT",
+    "QUICK",
+    "Dataset",
+    "DatasetSpec",
+    "DemoResult",
+    "DemoSettings",
+    "TrainSpec",
+    "ensure_dataset",
+    "run_demo",
+]

@@ -21,8 +21,15 @@ from torch import nn
 
 
 class ProfileModel(nn.Module):
-    def __init__(self, n_tracks: int, out_bins: int, bin_size: int, filters: int = 48, channels: int = 32,
-                 mean_signal: float = 0.2) -> None:
+    def __init__(
+        self,
+        n_tracks: int,
+        out_bins: int,
+        bin_size: int,
+        filters: int = 48,
+        channels: int = 32,
+        mean_signal: float = 0.2,
+    ) -> None:
         super().__init__()
         self.out_bins = out_bins
         self.motifs = nn.Conv1d(4, filters, kernel_size=19, padding=9)

@@ -20,8 +20,9 @@ def busiest_region(true: np.ndarray, starts: np.ndarray, bin_size: int, windows:
     return int(starts[first]), int(starts[first + windows - 1]) + length
 
 
-def plot_tracks(path: Path, chrom: str, start: int, end: int, true_files: list[Path], predicted_files: list[Path],
-                title: str) -> Path:
+def plot_tracks(
+    path: Path, chrom: str, start: int, end: int, true_files: list[Path], predicted_files: list[Path], title: str
+) -> Path:
     """A PNG with one panel per track: the track's values (grey) and the prediction (line)."""
     import matplotlib
 
@@ -29,8 +30,7 @@ def plot_tracks(path: Path, chrom: str, start: int, end: int, true_files: list[P
     import matplotlib.pyplot as plt
 
     x = np.arange(start, end)
-    fig, axes = plt.subplots(len(true_files), 1, figsize=(11, 1.7 * len(true_files) + 0.8), sharex=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(len(true_files), 1, figsize=(11, 1.7 * len(true_files) + 0.8), sharex=True, squeeze=False)
     for ax, true_file, predicted_file in zip(axes[:, 0], true_files, predicted_files):
         with BigWig(true_file) as bw:
             true = bw.values(chrom, start, end, default=0)

@@ -59,9 +59,14 @@ class DemoResult:
         return float(np.mean(list(self.shuffled_pearson.values())))
 
 
-def run_demo(settings: DemoSettings | None = None, directory: str | os.PathLike[str] | None = None,
-             device: Any = None, progress: bool | None = None, threads: int | None = None,
-             out: TextIO | None = None) -> DemoResult:
+def run_demo(
+    settings: DemoSettings | None = None,
+    directory: str | os.PathLike[str] | None = None,
+    device: Any = None,
+    progress: bool | None = None,
+    threads: int | None = None,
+    out: TextIO | None = None,
+) -> DemoResult:
     """Runs the demo (see the module's documentation) and returns where everything is.
 
     Args:
@@ -83,8 +88,9 @@ def run_demo(settings: DemoSettings | None = None, directory: str | os.PathLike[
         torch.set_num_threads(before)
 
 
-def _run(settings: DemoSettings, directory: str | os.PathLike[str] | None, device: Any, progress: bool | None,
-         out: TextIO) -> DemoResult:
+def _run(
+    settings: DemoSettings, directory: str | os.PathLike[str] | None, device: Any, progress: bool | None, out: TextIO
+) -> DemoResult:
     import torch
 
     from bigwig_loader import config
@@ -104,24 +110,32 @@ def _run(settings: DemoSettings, directory: str | os.PathLike[str] | None, devic
         out.write(text + "\n")
         out.flush()
 
-    say(f"bigwig-loader {bigwig_loader.__version__} demo ({settings.name}): device {device}, "
-        f"torch {torch.__version__} with {torch.get_num_threads()} threads")
+    say(
+        f"bigwig-loader {bigwig_loader.__version__} demo ({settings.name}): device {device}, "
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads"
+    )
 
     t = time.perf_counter()
     data, made = ensure_dataset(settings.data, directory)
     seconds["data"] = time.perf_counter() - t
     total_bp = sum(data.chrom_sizes.values())
-    say(f"data: {'generated' if made else 'found'} in {seconds['data']:.1f} s: {len(data.chrom_sizes)} chromosomes "
-        f"({total_bp / 1e6:.1f} Mb) with planted motifs, {len(data.tracks)} tracks")
+    say(
+        f"data: {'generated' if made else 'found'} in {seconds['data']:.1f} s: {len(data.chrom_sizes)} chromosomes "
+        f"({total_bp / 1e6:.1f} Mb) with planted motifs, {len(data.tracks)} tracks"
+    )
 
     held_out = list(data.chrom_sizes)[-1]
     trained_on = [c for c in data.chrom_sizes if c != held_out]
-    say(f"train: {spec.steps} batches of {spec.batch_size} windows ({spec.sequence_length} bp of sequence, "
-        f"{spec.center_bin_to_predict} bp of targets in {spec.window_size} bp bins) from {', '.join(trained_on)}")
+    say(
+        f"train: {spec.steps} batches of {spec.batch_size} windows ({spec.sequence_length} bp of sequence, "
+        f"{spec.center_bin_to_predict} bp of targets in {spec.window_size} bp bins) from {', '.join(trained_on)}"
+    )
     training = train(data, held_out, spec, device, progress=show)
     seconds["train"] = training.seconds
-    say(f"  {training.samples:,} samples in {training.seconds:.1f} s ({training.samples / training.seconds:,.0f} "
-        f"samples/s), final loss {training.final_loss:.4f}")
+    say(
+        f"  {training.samples:,} samples in {training.seconds:.1f} s ({training.samples / training.seconds:,.0f} "
+        f"samples/s), final loss {training.final_loss:.4f}"
+    )
 
     t = time.perf_counter()
     evaluation = evaluate(training.model, data, held_out, spec, device)
@@ -137,14 +151,21 @@ def _run(settings: DemoSettings, directory: str | os.PathLike[str] | None, devic
     torch.save(training.model.state_dict(), model_path)
     start, end = plot.busiest_region(evaluation.true, evaluation.starts, spec.window_size, settings.plot_windows)
     plot_path = plot.plot_tracks(
-        output / "true_vs_predicted.png", held_out, start, end, data.tracks, predictions,
+        output / "true_vs_predicted.png",
+        held_out,
+        start,
+        end,
+        data.tracks,
+        predictions,
         f"held-out {held_out}: true (grey) and predicted (red); mean Pearson r {np.mean(evaluation.pearson):.2f}",
     )
     seconds["evaluate"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - started
 
-    say(f"held-out {held_out} ({len(evaluation.starts):,} windows, {evaluation.true.shape[1]:,} bins each): "
-        f"Pearson r of predicted against true profiles")
+    say(
+        f"held-out {held_out} ({len(evaluation.starts):,} windows, {evaluation.true.shape[1]:,} bins each): "
+        f"Pearson r of predicted against true profiles"
+    )
     for name in names:
         say(f"  {name:<14} r = {pearson[name]:.3f}   shuffled windows: r = {shuffled[name]:+.3f}")
     mean, baseline = float(np.mean(evaluation.pearson)), float(np.mean(evaluation.shuffled_pearson))
@@ -152,11 +173,24 @@ def _run(settings: DemoSettings, directory: str | os.PathLike[str] | None, devic
     say(f"  mean           r = {mean:.3f}   shuffled windows: r = {baseline:+.3f}  ({verdict} the baseline)")
 
     metrics_path = output / "metrics.json"
-    metrics_path.write_text(json.dumps({
-        "settings": settings.name, "device": device, "held_out": held_out, "pearson": pearson,
-        "shuffled_pearson": shuffled, "mean_pearson": mean, "mean_shuffled_pearson": baseline,
-        "samples": training.samples, "seconds": seconds, "data_spec": asdict(settings.data),
-    }, indent=2) + "\n")
+    metrics_path.write_text(
+        json.dumps(
+            {
+                "settings": settings.name,
+                "device": device,
+                "held_out": held_out,
+                "pearson": pearson,
+                "shuffled_pearson": shuffled,
+                "mean_pearson": mean,
+                "mean_shuffled_pearson": baseline,
+                "samples": training.samples,
+                "seconds": seconds,
+                "data_spec": asdict(settings.data),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
     say("where everything is:")
     say(f"  genome       {data.genome}")
@@ -165,10 +199,25 @@ def _run(settings: DemoSettings, directory: str | os.PathLike[str] | None, devic
     say(f"  plot         {plot_path}")
     say(f"  model        {model_path}")
     say(f"  metrics      {metrics_path}")
-    say(f"done in {seconds['total']:.1f} s (data {seconds['data']:.1f} s, training {seconds['train']:.1f} s, "
-        f"evaluation and files {seconds['evaluate']:.1f} s)")
-    return DemoResult(directory, data, output, predictions, plot_path, model_path, metrics_path, held_out, pearson,
-                      shuffled, device, seconds, evaluation)
+    say(
+        f"done in {seconds['total']:.1f} s (data {seconds['data']:.1f} s, training {seconds['train']:.1f} s, "
+        f"evaluation and files {seconds['evaluate']:.1f} s)"
+    )
+    return DemoResult(
+        directory,
+        data,
+        output,
+        predictions,
+        plot_path,
+        model_path,
+        metrics_path,
+        held_out,
+        pearson,
+        shuffled,
+        device,
+        seconds,
+        evaluation,
+    )
 
 
 def ensure_dataset(spec: DatasetSpec, directory: Path) -> tuple[Dataset, bool]:
@@ -186,8 +235,11 @@ def ensure_dataset(spec: DatasetSpec, directory: Path) -> tuple[Dataset, bool]:
     try:
         data = generate(spec, partial)
         description = {
-            "bigwig_loader": bigwig_loader.__version__, "spec": asdict(spec), "genome": data.genome.name,
-            "tracks": [str(p.relative_to(partial)) for p in data.tracks], "chrom_sizes": data.chrom_sizes,
+            "bigwig_loader": bigwig_loader.__version__,
+            "spec": asdict(spec),
+            "genome": data.genome.name,
+            "tracks": [str(p.relative_to(partial)) for p in data.tracks],
+            "chrom_sizes": data.chrom_sizes,
         }
         (partial / "manifest.json").write_text(json.dumps(description, indent=2) + "\n")
     except BaseException:
@@ -203,8 +255,12 @@ def ensure_dataset(spec: DatasetSpec, directory: Path) -> tuple[Dataset, bool]:
 
 
 def _load(folder: Path, description: dict[str, Any]) -> Dataset:
-    return Dataset(folder, folder / description["genome"], sorted((folder / p for p in description["tracks"]), key=str),
-                   {k: int(v) for k, v in description["chrom_sizes"].items()})
+    return Dataset(
+        folder,
+        folder / description["genome"],
+        sorted((folder / p for p in description["tracks"]), key=str),
+        {k: int(v) for k, v in description["chrom_sizes"].items()},
+    )
 
 
 def write_predictions(evaluation: Any, data: Dataset, directory: Path, window_size: int) -> list[Path]:
@@ -215,8 +271,12 @@ def write_predictions(evaluation: Any, data: Dataset, directory: Path, window_si
     for t, track in enumerate(data.tracks):
         path = directory / f"{track.stem}.predicted.bw"
         with bigwig_loader.BigWigWriter(path, dict(data.chrom_sizes)) as writer:
-            writer.add_values(evaluation.chrom, int(evaluation.starts[0]),
-                              np.ascontiguousarray(evaluation.predicted[:, :, t].reshape(-1)), span=window_size)
+            writer.add_values(
+                evaluation.chrom,
+                int(evaluation.starts[0]),
+                np.ascontiguousarray(evaluation.predicted[:, :, t].reshape(-1)),
+                span=window_size,
+            )
         paths.append(path)
     return paths
 
@@ -226,6 +286,6 @@ def _require(module: str, what: str) -> Any:
         return __import__(module)
     except ImportError as e:
         raise ImportError(
-            f"the demo needs {what} ({e}): pip install \"bigwig-loader[demo]\" (torch and matplotlib), or run "
+            f'the demo needs {what} ({e}): pip install "bigwig-loader[demo]" (torch and matplotlib), or run '
             "bash scripts/demo.sh, which sets everything up"
         ) from e

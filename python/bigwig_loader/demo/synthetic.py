@@ -129,7 +129,9 @@ _ACGT = np.frombuffer(b"ACGT", dtype=np.uint8)
 _COMPLEMENT = bytes.maketrans(b"ACGT", b"TGCA")
 
 
-def _chromosome(rng: np.random.Generator, size: int, motifs: tuple[Motif, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _chromosome(
+    rng: np.random.Generator, size: int, motifs: tuple[Motif, ...]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The bases of one chromosome (uint8 ASCII) and the centre of every planted site, by motif."""
     bases = rng.choice(_ACGT, size=size, p=[0.3, 0.2, 0.2, 0.3])
     sites: dict[str, np.ndarray] = {}

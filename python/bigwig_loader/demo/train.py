@@ -35,17 +35,32 @@ def train(data: Dataset, held_out: str, spec: TrainSpec, device: str, progress: 
     regions = pd.DataFrame({"chrom": train_chroms, "start": 0, "end": [data.chrom_sizes[c] for c in train_chroms]})
     extra = {} if spec.n_threads is None else {"n_threads": spec.n_threads}
     dataset = PytorchBigWigDataset(
-        regions, data.track_dir, data.genome,
-        sequence_length=spec.sequence_length, center_bin_to_predict=spec.center_bin_to_predict,
-        window_size=spec.window_size, batch_size=spec.batch_size, batches_per_epoch=spec.steps,
-        seed=spec.seed, reverse_complement=True, device=device, **extra,
+        regions,
+        data.track_dir,
+        data.genome,
+        sequence_length=spec.sequence_length,
+        center_bin_to_predict=spec.center_bin_to_predict,
+        window_size=spec.window_size,
+        batch_size=spec.batch_size,
+        batches_per_epoch=spec.steps,
+        seed=spec.seed,
+        reverse_complement=True,
+        device=device,
+        **extra,
     )
-    model = ProfileModel(len(data.tracks), spec.center_bin_to_predict // spec.window_size, spec.window_size,
-                         spec.filters, spec.channels).to(device)
+    model = ProfileModel(
+        len(data.tracks), spec.center_bin_to_predict // spec.window_size, spec.window_size, spec.filters, spec.channels
+    ).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=spec.learning_rate)
     loader = torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=0)
-    bar = tqdm(total=spec.steps * spec.batch_size, unit="sample", unit_scale=True, desc="train", file=sys.stderr,
-               disable=not progress)
+    bar = tqdm(
+        total=spec.steps * spec.batch_size,
+        unit="sample",
+        unit_scale=True,
+        desc="train",
+        file=sys.stderr,
+        disable=not progress,
+    )
     smoothed = float("nan")
     start = time.perf_counter()
     samples = 0
@@ -87,8 +102,11 @@ def evaluate(model: ProfileModel, data: Dataset, chrom: str, spec: TrainSpec, de
     chroms = [chrom] * n
     collection = BigWigCollection(data.track_dir)
     assert collection.bigwig_paths == data.tracks, "the model's outputs are the collection's tracks, in its order"
-    true = torch.from_dlpack(collection.get_batch(chroms, starts, starts + spec.center_bin_to_predict,
-                                                  window_size=spec.window_size, device=device))
+    true = torch.from_dlpack(
+        collection.get_batch(
+            chroms, starts, starts + spec.center_bin_to_predict, window_size=spec.window_size, device=device
+        )
+    )
     genome = ReferenceGenome(data.genome)
     predicted = []
     model.eval()

@@ -44,8 +44,9 @@ class GenomicSequenceSampler:
                 return
             chroms = [c for c, _ in chunk]
             starts = np.array([centre for _, centre in chunk], dtype=np.int64) - half
-            keep, bases = self.genome.fetch_usable(chroms, starts, self.sequence_length,
-                                                   self.maximum_unknown_bases_fraction)
+            keep, bases = self.genome.fetch_usable(
+                chroms, starts, self.sequence_length, self.maximum_unknown_bases_fraction
+            )
             for i, row in zip(keep, bases):
                 yield chroms[i], int(chunk[i][1]), row.tobytes().decode("ascii")
             if len(chunk) < _CHUNK:
