@@ -2,67 +2,20 @@
 
 #include <algorithm>
 #include <limits>
-#include <unordered_set>
 
 #include "common/errors.hpp"
 #include "format/byte_cursor.hpp"
+#include "format/tree_walk.hpp"
 
 namespace bwl::format {
 namespace {
 
-constexpr int kMaxDepth = 40;
 constexpr uint32_t kChromEnd = std::numeric_limits<uint32_t>::max();
 
 struct Leaf {
   uint32_t start_chrom_id, start_base, end_chrom_id, end_base;
   DataBlock block;
   uint64_t item_offset;  // where the leaf item lies, for error messages
-};
-
-class RTreeReader {
- public:
-  explicit RTreeReader(const io::RandomAccessFile& file) : file_(file) {}
-
-  void read_node(uint64_t node_offset, int depth) {
-    const std::string& path = file_.path();
-    if (depth > kMaxDepth)
-      throw format_error(path, "corrupt R-tree index: deeper than " + std::to_string(kMaxDepth) + " levels",
-                         node_offset);
-    if (!visited_.insert(node_offset).second) {
-      throw format_error(path, "corrupt R-tree index: node visited twice (a cycle)", node_offset);
-    }
-    std::vector<uint8_t> head(kTreeNodeHeaderBytes);
-    file_.read_exact(node_offset, kTreeNodeHeaderBytes, head.data(), "R-tree node");
-    const bool is_leaf = head[0] != 0;
-    const uint16_t count = load_u16le(head.data() + 2);
-    const uint64_t items_bytes = uint64_t{count} * (is_leaf ? kRTreeLeafItemBytes : kRTreeInnerItemBytes);
-    file_.check_range(node_offset + kTreeNodeHeaderBytes, items_bytes, "R-tree node items");  // before allocating
-    std::vector<uint8_t> items(items_bytes);
-    file_.read_exact(node_offset + kTreeNodeHeaderBytes, items.size(), items.data(), "R-tree node items");
-    ByteCursor in(items, node_offset + kTreeNodeHeaderBytes, path, "R-tree node");
-    for (uint16_t i = 0; i < count; ++i) {
-      Leaf leaf{};
-      leaf.item_offset = in.offset();
-      leaf.start_chrom_id = in.u32();
-      leaf.start_base = in.u32();
-      leaf.end_chrom_id = in.u32();
-      leaf.end_base = in.u32();
-      if (is_leaf) {
-        leaf.block.offset = in.u64();
-        leaf.block.size = in.u64();
-        leaves_.push_back(leaf);
-      } else {
-        read_node(in.u64(), depth + 1);
-      }
-    }
-  }
-
-  std::vector<Leaf> take() { return std::move(leaves_); }
-
- private:
-  const io::RandomAccessFile& file_;
-  std::unordered_set<uint64_t> visited_;
-  std::vector<Leaf> leaves_;
 };
 
 void check_leaf(const Leaf& leaf, const io::RandomAccessFile& file) {
@@ -94,9 +47,21 @@ BlockIndex BlockIndex::read(const io::RandomAccessFile& file, uint64_t index_off
   if (load_u32le(bytes.data()) != kRTreeMagic)
     throw format_error(path, "corrupt R-tree index: bad magic number", index_offset);
 
-  RTreeReader reader(file);
-  reader.read_node(index_offset + kRTreeHeaderBytes, 0);
-  std::vector<Leaf> leaves = reader.take();
+  // Leaves: the block's extent (chromosome id and base at each end), then its offset and size;
+  // inner items: the child's extent, then the child.
+  const TreeShape shape{"R-tree index", "R-tree node", kRTreeLeafItemBytes, kRTreeInnerItemBytes};
+  std::vector<Leaf> leaves;
+  walk_tree(file, index_offset + kRTreeHeaderBytes, shape, [&](ByteCursor& item) {
+    Leaf leaf{};
+    leaf.item_offset = item.offset();
+    leaf.start_chrom_id = item.u32();
+    leaf.start_base = item.u32();
+    leaf.end_chrom_id = item.u32();
+    leaf.end_base = item.u32();
+    leaf.block.offset = item.u64();
+    leaf.block.size = item.u64();
+    leaves.push_back(leaf);
+  });
   for (const Leaf& leaf : leaves) check_leaf(leaf, file);
   std::sort(leaves.begin(), leaves.end(), [](const Leaf& a, const Leaf& b) { return a.block.offset < b.block.offset; });
 

@@ -4,78 +4,9 @@
 
 #include "common/errors.hpp"
 #include "format/byte_cursor.hpp"
+#include "format/tree_walk.hpp"
 
 namespace bwl::format {
-namespace {
-
-// Deeper than any tree of 2^32 chromosomes with block size 2 could be.
-constexpr int kMaxDepth = 40;
-
-struct TreeShape {
-  uint32_t key_size;
-  uint32_t item_bytes;  // key + 8: (id, size) in leaves, child offset in inner nodes
-};
-
-class ChromTreeReader {
- public:
-  ChromTreeReader(const io::RandomAccessFile& file, TreeShape shape) : file_(file), shape_(shape) {}
-
-  void read_node(uint64_t node_offset, int depth) {
-    const std::string& path = file_.path();
-    if (depth > kMaxDepth)
-      throw format_error(path, "corrupt chromosome tree: deeper than " + std::to_string(kMaxDepth) + " levels",
-                         node_offset);
-    if (!visited_.insert(node_offset).second) {
-      throw format_error(path, "corrupt chromosome tree: node visited twice (a cycle)", node_offset);
-    }
-    std::vector<uint8_t> head(kTreeNodeHeaderBytes);
-    file_.read_exact(node_offset, kTreeNodeHeaderBytes, head.data(), "chromosome tree node");
-    const bool is_leaf = head[0] != 0;
-    const uint16_t count = load_u16le(head.data() + 2);
-    const uint64_t items_bytes = uint64_t{count} * shape_.item_bytes;
-    file_.check_range(node_offset + kTreeNodeHeaderBytes, items_bytes,
-                      "chromosome tree node items");  // before allocating
-    std::vector<uint8_t> items(items_bytes);
-    file_.read_exact(node_offset + kTreeNodeHeaderBytes, items.size(), items.data(), "chromosome tree node items");
-    ByteCursor in(items, node_offset + kTreeNodeHeaderBytes, path, "chromosome tree node");
-    for (uint16_t i = 0; i < count; ++i) {
-      const uint64_t item_offset = in.offset();
-      const uint8_t* key = in.bytes(shape_.key_size);
-      if (is_leaf) {
-        ChromInfo chrom;
-        size_t len = 0;
-        while (len < shape_.key_size && key[len] != 0) ++len;  // keys are NUL-padded
-        chrom.name.assign(reinterpret_cast<const char*>(key), len);
-        chrom.id = in.u32();
-        chrom.size = in.u32();
-        if (chrom.name.empty()) throw format_error(path, "corrupt chromosome tree: empty chromosome name", item_offset);
-        if (!names_.insert(chrom.name).second) {
-          throw format_error(path, "corrupt chromosome tree: chromosome '" + chrom.name + "' listed twice",
-                             item_offset);
-        }
-        if (!ids_.insert(chrom.id).second) {
-          throw format_error(path, "corrupt chromosome tree: chromosome id " + std::to_string(chrom.id) + " used twice",
-                             item_offset);
-        }
-        chroms_.push_back(std::move(chrom));
-      } else {
-        read_node(in.u64(), depth + 1);
-      }
-    }
-  }
-
-  std::vector<ChromInfo> take() { return std::move(chroms_); }
-
- private:
-  const io::RandomAccessFile& file_;
-  TreeShape shape_;
-  std::unordered_set<uint64_t> visited_;
-  std::unordered_set<std::string> names_;
-  std::unordered_set<uint32_t> ids_;
-  std::vector<ChromInfo> chroms_;
-};
-
-}  // namespace
 
 std::vector<ChromInfo> read_chrom_tree(const io::RandomAccessFile& file, uint64_t offset) {
   const std::string& path = file.path();
@@ -96,9 +27,32 @@ std::vector<ChromInfo> read_chrom_tree(const io::RandomAccessFile& file, uint64_
   if (key_size == 0 || key_size > 4096) {
     throw format_error(path, "corrupt chromosome tree: key size " + std::to_string(key_size), offset + 8);
   }
-  ChromTreeReader reader(file, TreeShape{key_size, key_size + 8});
-  reader.read_node(offset + kChromTreeHeaderBytes, 0);
-  return reader.take();
+
+  // Leaves: a NUL-padded name, then (id, size); inner items: the first key below, then the child.
+  const TreeShape shape{"chromosome tree", "chromosome tree node", key_size + 8, key_size + 8};
+  std::vector<ChromInfo> chroms;
+  std::unordered_set<std::string> names;
+  std::unordered_set<uint32_t> ids;
+  walk_tree(file, offset + kChromTreeHeaderBytes, shape, [&](ByteCursor& item) {
+    const uint64_t item_offset = item.offset();
+    const uint8_t* key = item.bytes(key_size);
+    size_t len = 0;
+    while (len < key_size && key[len] != 0) ++len;
+    ChromInfo chrom;
+    chrom.name.assign(reinterpret_cast<const char*>(key), len);
+    chrom.id = item.u32();
+    chrom.size = item.u32();
+    if (chrom.name.empty()) throw format_error(path, "corrupt chromosome tree: empty chromosome name", item_offset);
+    if (!names.insert(chrom.name).second) {
+      throw format_error(path, "corrupt chromosome tree: chromosome '" + chrom.name + "' listed twice", item_offset);
+    }
+    if (!ids.insert(chrom.id).second) {
+      throw format_error(path, "corrupt chromosome tree: chromosome id " + std::to_string(chrom.id) + " used twice",
+                         item_offset);
+    }
+    chroms.push_back(std::move(chrom));
+  });
+  return chroms;
 }
 
 }  // namespace bwl::format

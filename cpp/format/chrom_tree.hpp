@@ -4,14 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "format/tree_walk.hpp"  // kTreeNodeHeaderBytes, for the writer too
 #include "io/random_access_file.hpp"
 
 namespace bwl::format {
 
 constexpr uint32_t kChromTreeMagic = 0x78CA8C91;
-// The chromosome B+ tree's on-disk layout (read here, written by writer/bbi_trees).
+// The chromosome B+ tree's on-disk layout (read here, written by writer/bbi_trees); its nodes are
+// walked by format/tree_walk.
 constexpr size_t kChromTreeHeaderBytes = 32;
-constexpr size_t kTreeNodeHeaderBytes = 4;  // B+ tree and R-tree nodes alike
 
 struct ChromInfo {
   std::string name;

@@ -1,0 +1,120 @@
+// format/tree_walk: the one walker of the chromosome B+ tree and the data R-tree. Both trees get
+// the same limits and the same wording of what is wrong with them, named by tree.
+#include "format/tree_walk.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bbi_builder.hpp"
+#include "common/errors.hpp"
+#include "format/bigwig_file.hpp"
+#include "format/block_index.hpp"
+#include "format/chrom_tree.hpp"
+
+using namespace bwl::test;
+using bwl::format::BigWigFile;
+
+namespace {
+
+FileSpec deep_spec() {
+  FileSpec s;
+  s.chroms = {{"chrA", 1000}, {"chrB", 500}, {"chrC", 300}};
+  for (uint32_t b = 0; b < 5; ++b) {
+    s.blocks.push_back(Block{bedgraph_section(0, {{b * 100, b * 100 + 50, float(b)}}), 0, b * 100, 0, b * 100 + 50});
+  }
+  s.chrom_tree_block_size = 2;  // the roots are inner nodes
+  s.rtree_block_size = 2;
+  return s;
+}
+
+std::string open_error(const Bytes& b) {
+  TempFile tmp(b);
+  try {
+    BigWigFile f(tmp.path());
+  } catch (const bwl::FormatError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// Appends a chain of `n` inner nodes, each with one item whose child is the next node, and
+// returns the first node's offset. `item_bytes` is the tree's inner item size (child at its end).
+uint64_t append_chain(Bytes& b, size_t n, size_t item_bytes) {
+  const uint64_t first = b.size();
+  for (size_t i = 0; i < n; ++i) {
+    put_u8(b, 0);  // inner
+    put_u8(b, 0);
+    put_u16(b, 1);
+    for (size_t k = 0; k + 8 < item_bytes; ++k) put_u8(b, 0);
+    put_u64(b, b.size() + 8);  // the next node starts right after this pointer
+  }
+  return first;
+}
+
+}  // namespace
+
+TEST(TreeWalk, DeepTreesOfBothKindsAreReadWhole) {
+  TempFile tmp(build_bigwig(deep_spec()));
+  BigWigFile f(tmp.path());
+  ASSERT_EQ(f.chroms().size(), 3u);
+  EXPECT_EQ(f.chroms()[2].name, "chrC");
+  EXPECT_EQ(f.block_index().blocks().size(), 5u);
+}
+
+TEST(TreeWalk, ACycleInEitherTreeIsNamedByItsTree) {
+  Layout lay;
+  Bytes b = build_bigwig(deep_spec(), &lay);
+  Bytes chrom_cycle = b;
+  // Chromosome tree root: header 32, node header 4, key (4 bytes: "chrA"), then the child.
+  patch_u64(chrom_cycle, lay.chrom_tree + 32 + 4 + 4, lay.chrom_tree + 32);
+  EXPECT_NE(open_error(chrom_cycle).find("corrupt chromosome tree: node visited twice (a cycle)"), std::string::npos)
+      << open_error(chrom_cycle);
+  Bytes rtree_cycle = b;
+  // R-tree root: header 48, node header 4, the child's extent (16 bytes), then the child.
+  patch_u64(rtree_cycle, lay.index + 48 + 4 + 16, lay.index + 48);
+  EXPECT_NE(open_error(rtree_cycle).find("corrupt R-tree index: node visited twice (a cycle)"), std::string::npos)
+      << open_error(rtree_cycle);
+}
+
+TEST(TreeWalk, ATreeDeeperThanTheLimitIsCorrupt) {
+  Layout lay;
+  const Bytes b = build_bigwig(deep_spec(), &lay);
+  Bytes deep_chroms = b;
+  patch_u64(deep_chroms, lay.chrom_tree + 32 + 4 + 4, append_chain(deep_chroms, bwl::format::kMaxTreeDepth + 2, 4 + 8));
+  EXPECT_NE(open_error(deep_chroms).find("corrupt chromosome tree: deeper than 40 levels"), std::string::npos)
+      << open_error(deep_chroms);
+  Bytes deep_rtree = b;
+  patch_u64(deep_rtree, lay.index + 48 + 4 + 16,
+            append_chain(deep_rtree, bwl::format::kMaxTreeDepth + 2, bwl::format::kRTreeInnerItemBytes));
+  EXPECT_NE(open_error(deep_rtree).find("corrupt R-tree index: deeper than 40 levels"), std::string::npos)
+      << open_error(deep_rtree);
+}
+
+TEST(TreeWalk, ANodeCountPastTheEndOfTheFileIsRefusedBeforeAllocating) {
+  Layout lay;
+  Bytes b = build_bigwig(deep_spec(), &lay);
+  b[lay.index + 48 + 2] = 0xFF;  // the root's item count: 65,535 items of 24 bytes
+  b[lay.index + 48 + 3] = 0xFF;
+  EXPECT_NE(open_error(b).find("R-tree node items"), std::string::npos) << open_error(b);
+}
+
+TEST(TreeWalk, VisitsLeavesInTreeOrderAndHoldsCallersToWholeItems) {
+  Layout lay;
+  TempFile tmp(build_bigwig(deep_spec(), &lay));
+  bwl::io::RandomAccessFile file(tmp.path());
+  const bwl::format::TreeShape shape{"R-tree index", "R-tree node", bwl::format::kRTreeLeafItemBytes,
+                                     bwl::format::kRTreeInnerItemBytes};
+  std::vector<uint32_t> starts;
+  bwl::format::walk_tree(file, lay.index + 48, shape, [&](bwl::format::ByteCursor& item) {
+    item.skip(4);
+    starts.push_back(item.u32());
+    item.skip(24);
+  });
+  EXPECT_EQ(starts, (std::vector<uint32_t>{0, 100, 200, 300, 400}));
+  // A caller that reads part of an item would misread every item after it: a logic error, at once.
+  EXPECT_THROW(bwl::format::walk_tree(file, lay.index + 48, shape, [](bwl::format::ByteCursor& item) { item.skip(8); }),
+               std::logic_error);
+}
