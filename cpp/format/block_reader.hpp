@@ -49,10 +49,10 @@ size_t end_of_read_group(size_t first, size_t last, BlockAt&& block_at) {
   return j;
 }
 
-// The one wording of a data block that does not inflate or decode (a FormatError's detail),
-// whichever backend found it.
-inline std::string inflate_failure(stages::InflateStatus status) {
-  return std::string("corrupt data block: ") + stages::describe(status);
+// The one wording of a block that does not inflate or decode (a FormatError's detail), whichever
+// path found it (the backends, values(), the survey); `what` is "data block" or "zoom block".
+inline std::string inflate_failure(stages::InflateStatus status, const char* what = "data block") {
+  return std::string("corrupt ") + what + ": " + stages::describe(status);
 }
 inline std::string decode_failure(const stages::DecodeResult& result) {
   return std::string("corrupt data block: ") + stages::describe(result.status) + " (section at byte " +
@@ -68,6 +68,27 @@ inline FormatError overlapping_blocks_error(const std::string& path, uint64_t ea
                           " starts before an item of the block at byte offset " + std::to_string(earlier_offset) +
                           " ends (data items overlap or are out of order)",
                       later_offset);
+}
+
+// A block's bytes ready to decode: inflated into `inflated` in a compressed file, the stored bytes
+// themselves in an uncompressed one.
+struct BlockBytes {
+  const uint8_t* data;
+  size_t size;
+};
+
+// The one host inflate step of a block stored at `block_offset` (decode_blocks and the survey).
+// Throws FormatError (inflate_failure's wording) naming the file and the block's offset.
+inline BlockBytes inflate_block(const std::string& path, const BbiHeader& header, uint64_t block_offset,
+                                const uint8_t* stored, size_t stored_size, ScratchBuffer<uint8_t>& inflated,
+                                stages::HostInflater& inflater, const char* what = "data block") {
+  if (!header.compressed()) return BlockBytes{stored, stored_size};
+  uint8_t* out = inflated.reserve(header.uncompress_buf_size);
+  size_t n_bytes = 0;
+  const stages::InflateStatus status =
+      inflater.inflate_zlib(stored, stored_size, out, header.uncompress_buf_size, &n_bytes);
+  if (status != stages::InflateStatus::Ok) throw format_error(path, inflate_failure(status, what), block_offset);
+  return BlockBytes{out, n_bytes};
 }
 
 // The filter decode_blocks applies by default: every run of every block.
@@ -96,18 +117,10 @@ void decode_blocks(const io::RandomAccessFile& file, const BbiHeader& header, co
 
     for (; i < j; ++i) {
       const DataBlock& block = blocks[block_numbers[i]];
-      const uint8_t* bytes = fetched + (block.offset - group_offset);
-      size_t n_bytes = block.size;
-      if (header.compressed()) {
-        uint8_t* inflated = scratch.inflated.reserve(header.uncompress_buf_size);
-        const stages::InflateStatus status =
-            scratch.inflater.inflate_zlib(bytes, block.size, inflated, header.uncompress_buf_size, &n_bytes);
-        if (status != stages::InflateStatus::Ok) {
-          throw format_error(file.path(), inflate_failure(status), block.offset);
-        }
-        bytes = inflated;
-      }
-      const auto size32 = static_cast<uint32_t>(n_bytes);  // blocks are capped far below 4 GiB
+      const BlockBytes data = inflate_block(file.path(), header, block.offset, fetched + (block.offset - group_offset),
+                                            block.size, scratch.inflated, scratch.inflater);
+      const uint8_t* bytes = data.data;
+      const auto size32 = static_cast<uint32_t>(data.size);  // blocks are capped far below 4 GiB
       const uint32_t capacity = stages::max_runs_in_block(size32);
       stages::Run* runs = scratch.runs.reserve(capacity);
       const stages::DecodeResult result = stages::decode_block(bytes, size32, runs, capacity, keep_for(i));

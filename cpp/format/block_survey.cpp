@@ -55,27 +55,21 @@ class Surveyor {
   }
 
  private:
-  // Reads the block and, in a compressed file, inflates it. Returns nullptr after recording a
+  // Reads the block and, in a compressed file, inflates it (the one inflate step of the host
+  // paths, so its problems read as a batch's errors do). Returns nullptr after recording a
   // problem; otherwise the block's bytes, `*size` of them.
   const uint8_t* load(const DataBlock& block, const char* what, size_t* size) {
-    uint8_t* stored = fetched_.reserve(block.size);
     try {
+      uint8_t* stored = fetched_.reserve(block.size);
       file_.file().read_exact(block.offset, block.size, stored, what);
+      const BlockBytes bytes =
+          inflate_block(file_.path(), file_.header(), block.offset, stored, block.size, inflated_, inflater_, what);
+      *size = bytes.size;
+      return bytes.data;
     } catch (const FormatError& e) {
       out_.problems.push_back(problem_from(e, file_.path()));
       return nullptr;
     }
-    *size = block.size;
-    if (!file_.header().compressed()) return stored;
-    const uint32_t capacity = file_.header().uncompress_buf_size;
-    uint8_t* inflated = inflated_.reserve(capacity);
-    const stages::InflateStatus status = inflater_.inflate_zlib(stored, block.size, inflated, capacity, size);
-    if (status != stages::InflateStatus::Ok) {
-      out_.problems.push_back(
-          problem_at(block.offset, std::string(what) + " does not inflate: " + stages::describe(status)));
-      return nullptr;
-    }
-    return inflated;
   }
 
   DataBlockFacts data_block(const DataBlock& block) {
