@@ -31,15 +31,13 @@ std::vector<T> to_vector(const Array<T>& a, const char* name) {
 }
 
 engine::BatchRequest make_request(const engine::Collection& collection, const Array<uint32_t>& chroms,
-                                  const Array<int64_t>& starts, int64_t length, uint32_t window_size,
+                                  const Array<int64_t>& starts, const Array<int64_t>& ends, uint32_t window_size,
                                   float default_value, const std::string& dtype, const Array<uint32_t>& tracks,
                                   const Array<float>& scales, int64_t smoothing, const py::object& flip,
                                   const py::object& flip_tracks, const py::object& bases,
                                   const std::string& sequence_dtype) {
   engine::BatchRequest request;
-  request.chroms = to_vector(chroms, "chroms");
-  request.starts = to_vector(starts, "starts");
-  request.length = length;
+  engine::set_windows(request, to_vector(chroms, "chroms"), to_vector(starts, "starts"), to_vector(ends, "ends"));
   request.window_size = window_size;
   request.default_value = default_value;
   request.dtype = parse_value_dtype(dtype);
@@ -90,9 +88,9 @@ void bind_processors(py::module_& m) {
   py::class_<engine::BatchRequest, std::shared_ptr<engine::BatchRequest>>(
       m, "BatchRequest",
       "One batch of windows over a collection's tracks, checked against the collection when built: global "
-      "chromosome ids and starts (one per window), the common window length, window_size, default_value, dtype "
+      "chromosome ids, starts and ends (one per window, all of one length), window_size, default_value, dtype "
       "(\"float32\" or \"bfloat16\"), the file index of each output track and one scale factor per track.")
-      .def(py::init(&make_request), py::arg("collection"), py::arg("chroms"), py::arg("starts"), py::arg("length"),
+      .def(py::init(&make_request), py::arg("collection"), py::arg("chroms"), py::arg("starts"), py::arg("ends"),
            py::arg("window_size"), py::arg("default_value"), py::arg("dtype"), py::arg("tracks"), py::arg("scales"),
            py::kw_only(), py::arg("smoothing") = 1, py::arg("flip") = py::none(), py::arg("flip_tracks") = py::none(),
            py::arg("bases") = py::none(), py::arg("sequence_dtype") = "float32",

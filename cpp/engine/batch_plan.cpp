@@ -9,6 +9,39 @@
 
 namespace bwl::engine {
 
+void set_windows(BatchRequest& request, std::vector<uint32_t> chroms, std::vector<int64_t> starts,
+                 const std::vector<int64_t>& ends) {
+  if (chroms.size() != starts.size() || starts.size() != ends.size()) {
+    throw InvalidArgument("chromosomes, starts and ends differ in length (" + std::to_string(chroms.size()) + ", " +
+                          std::to_string(starts.size()) + ", " + std::to_string(ends.size()) + ")");
+  }
+  if (starts.empty()) throw InvalidArgument("a batch needs at least one window");
+  for (size_t w = 0; w < starts.size(); ++w) {
+    for (const int64_t at : {starts[w], ends[w]}) {
+      if (at < -kMaxCoordinate || at > kMaxCoordinate) {
+        throw InvalidArgument("window " + std::to_string(w) + " (" + std::to_string(starts[w]) + ", " +
+                              std::to_string(ends[w]) +
+                              ") lies outside the coordinates the engine takes [-2^62, 2^62]");
+      }
+    }
+    if (starts[w] >= ends[w]) {
+      throw InvalidArgument("window " + std::to_string(w) + " has start " + std::to_string(starts[w]) + " >= end " +
+                            std::to_string(ends[w]));
+    }
+  }
+  // Both ends lie within +-2^62 (checked above), so no difference overflows.
+  const int64_t length = ends[0] - starts[0];
+  for (size_t w = 1; w < starts.size(); ++w) {
+    if (ends[w] - starts[w] != length) {
+      throw InvalidArgument("windows must all have the same length: window 0 has " + std::to_string(length) +
+                            ", window " + std::to_string(w) + " has " + std::to_string(ends[w] - starts[w]));
+    }
+  }
+  request.chroms = std::move(chroms);
+  request.starts = std::move(starts);
+  request.length = length;
+}
+
 void check_request(const Collection& collection, const BatchRequest& r) {
   if (r.chroms.size() != r.starts.size()) {
     throw InvalidArgument("chromosomes and starts differ in length (" + std::to_string(r.chroms.size()) + " vs " +

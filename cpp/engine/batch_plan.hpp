@@ -48,6 +48,12 @@ struct BatchRequest {
   }
 };
 
+// Sets the request's windows from one chromosome id, start and end per window: the one place the
+// windows are checked as a user gives them (same counts, at least one, start < end, one common
+// length), each InvalidArgument naming the window. check_request then checks the rest.
+void set_windows(BatchRequest& request, std::vector<uint32_t> chroms, std::vector<int64_t> starts,
+                 const std::vector<int64_t>& ends);
+
 // InvalidArgument for empty or mismatched windows, a bad window size, a track index out of range,
 // a chromosome id out of range in `collection`, or augmentations that do not fit the batch. plan_batch checks it again
 // (it relies on it).

@@ -80,7 +80,7 @@ def preload(collection: Any, regions: Any, progress: bool = True, n_threads: int
     for column in ("chrom", "start", "end"):
         if column not in regions:
             raise ValueError(f"regions must have columns chrom, start and end; {column!r} is missing")
-    chrom_ids = collection._chromosome_ids(np.asarray(regions["chrom"]))
+    chrom_ids = collection.chromosome_ids(np.asarray(regions["chrom"]))
     starts = np.asarray(regions["start"], dtype=np.int64)
     ends = np.asarray(regions["end"], dtype=np.int64)
     if np.any(ends < starts):
@@ -94,7 +94,7 @@ def preload(collection: Any, regions: Any, progress: bool = True, n_threads: int
         return collection.cache_info()
     from tqdm import tqdm
 
-    threads = int(n_threads or collection._threads or 0)
+    threads = int(n_threads or collection.n_threads)
     with tqdm(total=n, disable=not progress, unit="region", desc="preload") as bar:
         for begin in range(0, n, _PRELOAD_CHUNK):
             end = min(n, begin + _PRELOAD_CHUNK)

@@ -250,42 +250,26 @@ class BigWigCollection:
         **augmentations: Any,
     ) -> Any:
         """One batch as the processors and the loader take it (``_core.BatchRequest``), from
-        get_batch's arguments: checked here once (the names, the windows, the tracks), then by
-        the C++ request against the collection. ``augmentations`` (smoothing, flip, flip_tracks,
+        get_batch's arguments: converted here (names to ids, coordinates to int64, naming the
+        argument a value that does not convert), checked once by the C++ request (the windows, the
+        tracks, against the collection). ``augmentations`` (smoothing, flip, flip_tracks,
         bases, sequence_dtype) are the rest of a training batch, made in the loader's workers:
         see ``_core.BatchRequest``."""
+        # Python turns names into ids and values into the types the core takes (naming the
+        # argument where a value does not convert); the C++ request checks the windows.
         _arguments.chromosome_names(chromosomes)
         starts_a = _arguments.coordinates(starts, "start")  # named as get_batch names them
         ends_a = _arguments.coordinates(ends, "end")
-        _arguments.window_size(window_size)
-        chrom_ids = self._chromosome_ids(chromosomes)
-        if not (len(chrom_ids) == len(starts_a) == len(ends_a)):
-            raise ValueError(
-                f"chromosomes, starts and ends differ in length ({len(chrom_ids)}, {len(starts_a)}, {len(ends_a)})"
-            )
-        if len(starts_a) == 0:
-            raise ValueError("get_batch needs at least one window")
-        lengths = ends_a - starts_a
-        if np.any(lengths <= 0):
-            i = int(np.argmax(lengths <= 0))
-            raise ValueError(f"window {i} has start {starts_a[i]} >= end {ends_a[i]}")
-        if np.any(lengths != lengths[0]):
-            i = int(np.argmax(lengths != lengths[0]))
-            raise ValueError(
-                f"windows must all have the same length: window 0 has {lengths[0]}, window {i} has {lengths[i]}"
-            )
-        if isinstance(window_size, (bool, np.bool_)) or not isinstance(window_size, (int, np.integer)):
-            raise TypeError(f"window_size must be an integer, got {type(window_size).__name__}")
-        if window_size < 1:
-            raise ValueError(f"window_size must be at least 1, got {window_size}")
+        window = _arguments.window_size(window_size)
+        chrom_ids = self.chromosome_ids(chromosomes)
         tracks = self._track_indices(track_indices)
         scales = self.scaling_factors[tracks] if scale else np.ones(len(tracks), dtype=np.float32)
         return _core.BatchRequest(
             self._collection,
             chrom_ids,
             starts_a,
-            int(lengths[0]),
-            int(window_size),
+            ends_a,
+            window,
             float(default_value),
             str(dtype),
             tracks.astype(np.uint32),
@@ -331,7 +315,9 @@ class BigWigCollection:
 
     # --- argument checking -------------------------------------------------------------------
 
-    def _chromosome_ids(self, chromosomes: Sequence[str] | np.ndarray) -> np.ndarray:
+    def chromosome_ids(self, chromosomes: Sequence[str] | np.ndarray) -> np.ndarray:
+        """The collection's chromosome id (uint32) of each name, as the core takes them; KeyError
+        for a name no file has."""
         names = np.asarray(chromosomes)
         if names.ndim != 1:
             raise ValueError("chromosomes must be a 1-dimensional sequence of names")

@@ -198,6 +198,32 @@ TEST(BatchPlan, RejectsBadRequests) {
   EXPECT_NO_THROW(bwl::engine::plan_batch(collection, bad)) << "far outside every chromosome: default values";
 }
 
+TEST(BatchPlan, SetWindowsChecksTheWindowsAsGivenAndNamesTheBadOne) {
+  using bwl::engine::set_windows;
+  auto error_of = [](std::vector<uint32_t> chroms, std::vector<int64_t> starts, std::vector<int64_t> ends) {
+    bwl::engine::BatchRequest r;
+    try {
+      set_windows(r, std::move(chroms), std::move(starts), ends);
+    } catch (const bwl::InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  bwl::engine::BatchRequest r;
+  set_windows(r, {0, 1}, {10, 30}, {25, 45});
+  EXPECT_EQ(r.length, 15);
+  EXPECT_EQ(r.starts, (std::vector<int64_t>{10, 30}));
+  EXPECT_EQ(r.chroms, (std::vector<uint32_t>{0, 1}));
+  EXPECT_EQ(error_of({0, 0}, {0}, {10}), "chromosomes, starts and ends differ in length (2, 1, 1)");
+  EXPECT_EQ(error_of({}, {}, {}), "a batch needs at least one window");
+  EXPECT_EQ(error_of({0, 0}, {0, 20}, {10, 20}), "window 1 has start 20 >= end 20");
+  EXPECT_EQ(error_of({0, 0}, {0, 0}, {10, 20}),
+            "windows must all have the same length: window 0 has 10, window 1 has 20");
+  // Ends whose difference would overflow int64 are refused before it is taken.
+  EXPECT_NE(error_of({0}, {INT64_MIN}, {bwl::engine::kMaxCoordinate}).find("outside the coordinates"),
+            std::string::npos);
+}
+
 TEST(CpuBatchProcessor, FillsTheBatchAcrossBlocksAndFiles) {
   TempFile tmp(build_bigwig(two_block_spec()));
   bwl::engine::Collection collection({tmp.path()}, 1);
