@@ -23,6 +23,9 @@ class Batch:
         track_names: names of the selected tracks.
         other_batched: further per-window sequences, sliced with the batch.
         other: anything else; not sliced.
+        flipped: which windows were reverse-complemented (a bool per window; set by the datasets
+            when ``reverse_complement=True``), sliced with the batch. The loader's workers flip
+            those windows' values and sequences; this field tells a consumer which ones.
 
     Slicing (``batch[a:b]``) slices every per-window field and keeps the others.
     """
@@ -38,6 +41,7 @@ class Batch:
         track_names: Sequence[str | Path] | None = None,
         other_batched: Sequence[Any] | None = None,
         other: Any = None,
+        flipped: np.ndarray | None = None,
     ) -> None:
         self.chromosomes = chromosomes
         self.starts = starts
@@ -48,6 +52,7 @@ class Batch:
         self.track_names = track_names
         self.other_batched = other_batched
         self.other = other
+        self.flipped = flipped
 
     @classmethod
     def from_args(cls, args: Union[Batch, IntervalType, dict[str, Any]]) -> Batch:
@@ -77,6 +82,7 @@ class Batch:
             track_names=self.track_names,
             other_batched=None if self.other_batched is None else [x[item] for x in self.other_batched],
             other=self.other,
+            flipped=None if self.flipped is None else self.flipped[item],
         )
 
     def __len__(self) -> int:

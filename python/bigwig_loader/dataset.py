@@ -232,7 +232,7 @@ class BigWigDataset:
             window_size=self.window_size,
             default_value=self.default_value,
             dtype=self.dtype,
-            device=self.device,
+            device=self._ordinal,  # resolved once, here
             batch_request=self._batch_request,
         )
         loader._user_arrays = False  # _finish hands the tensors out as numpy / CuPy or as they are
@@ -267,9 +267,9 @@ class BigWigDataset:
         """Query batches of super_batch_size windows whose sequence lies inside its chromosome
         with few enough unknown bases; sequences are fetched here, in one C++ call per draw, and
         reverse-complemented where the window is flipped. The flip mask goes to the workers in the
-        request (_batch_request), which flip the values and one-hot encode the sequences; it stays
-        in ``other_batched[0]``, sliced with the batch, so that a consumer of Batch objects knows
-        which windows were flipped. Ends when `stop` is set; raises ValueError after too many
+        request (_batch_request), which flip the values and one-hot encode the sequences; it is
+        also the Batch's ``flipped`` field, so that a consumer of Batch objects knows which
+        windows were flipped. Ends when `stop` is set; raises ValueError after too many
         unusable windows in a row."""
         positions = self._positions(epoch)
         fruitless = _dataset_checks.FruitlessDraws(
@@ -328,7 +328,7 @@ class BigWigDataset:
                 ends=target_start + self.center_bin_to_predict,
                 track_indices=tracks,
                 sequences=sequences,
-                other_batched=[flip],
+                flipped=flip,
             )
             chroms, centres, bases = chroms[n:], centres[n:], bases[n:]
 
@@ -337,7 +337,7 @@ class BigWigDataset:
     def _batch_request(self, batch: Batch) -> Any:
         """The whole batch as the loader's workers make it: values, smoothed and flipped (with
         strand pairs swapped), and the one-hot sequences (already reverse-complemented bases)."""
-        flip = batch.other_batched[0]
+        flip = batch.flipped
         augmentations: dict[str, Any] = {"smoothing": self.moving_average_window_size}
         if flip.any():
             tracks = list(range(len(self.collection))) if batch.track_indices is None else list(batch.track_indices)

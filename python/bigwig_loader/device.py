@@ -13,6 +13,8 @@ import sys
 import threading
 from typing import Any
 
+import numpy as np
+
 from bigwig_loader import _core
 
 #: The device asked for cannot be used: no GPU is visible, the build has no CUDA, or the CUDA
@@ -24,7 +26,7 @@ CPU = -1
 
 _CUDA = re.compile(r"cuda(?::(\d+))?")
 
-# What set_default_device chose: None for automatic, else a device name as given.
+# What set_default_device chose: None for automatic, else the ordinal it resolved.
 _chosen: Any = None
 _chosen_lock = threading.Lock()
 
@@ -40,10 +42,9 @@ def set_default_device(device: Any) -> None:
     :func:`default_device`). The name is checked now (ValueError for an unknown name,
     DeviceError for a GPU that cannot be used). Objects already built keep their device."""
     global _chosen
-    if device is not None:
-        resolve_device(device)
+    ordinal = None if device is None else resolve_device(device)
     with _chosen_lock:
-        _chosen = None if device is None else str(device)
+        _chosen = ordinal
 
 
 def default_device() -> str:
@@ -106,7 +107,9 @@ def parse_device(device: Any) -> int:
 def resolve_device(device: Any = None) -> int:
     """The ordinal of ``device``: -1 for ``"cpu"``, N for ``"cuda:N"`` (``"cuda"`` is device 0).
     ``None`` stands for :func:`default_device`. A ``torch.device`` works too (anything whose
-    ``str`` is one of these).
+    ``str`` is one of these), and so does an ordinal this function returned (an int: -1 for the
+    CPU, N for CUDA device N, as torch takes an int), so that a layer that resolved the device
+    hands the ordinal down and no layer parses a name twice.
 
     Raises ValueError for an unknown device name and DeviceError when CUDA is asked for and
     cannot be used (saying why).
@@ -115,15 +118,22 @@ def resolve_device(device: Any = None) -> int:
         with _chosen_lock:
             chosen = _chosen
         if chosen is not None:
-            return resolve_device(chosen)
+            return chosen
         if not cuda_available():
             return CPU
         ordinal = automatic_ordinal(_core.cuda_device_count(), _torch_current_device(), os.environ.get("LOCAL_RANK"))
-        return resolve_device(device_name(ordinal))
-    ordinal = parse_device(device)
+        return _usable(ordinal, device_name(ordinal))
+    if isinstance(device, (int, np.integer)) and not isinstance(device, (bool, np.bool_)):
+        if device < CPU:
+            raise ValueError(f'device must be "cpu", "cuda", "cuda:N" or an ordinal >= -1, got {device!r}')
+        return _usable(int(device), device_name(int(device)))
+    return _usable(parse_device(device), str(device))
+
+
+def _usable(ordinal: int, name: str) -> int:
+    """``ordinal`` when the device can be used; DeviceError saying why not, naming it ``name``."""
     if ordinal == CPU:
         return CPU
-    name = str(device)
     count = _core.cuda_device_count()
     if count == 0:
         raise DeviceError(f"device={name!r} needs a CUDA GPU, but none can be used: {_core.cuda_unavailable_reason()}")

@@ -25,7 +25,8 @@ class PytorchBatch:
     (what ``PytorchBigWigDataset(return_batch_objects=True)`` yields). ``starts``, ``ends``,
     ``track_indices`` (when set), ``sequences`` (one-hot) and ``values`` are tensors, without
     a copy where the memory allows; ``chromosomes``, ``track_names`` and ``other`` are as in
-    the Batch; each item of ``other_batched`` that is an array becomes a tensor."""
+    the Batch; each item of ``other_batched`` that is an array becomes a tensor, and so does
+    ``flipped`` (which windows were reverse-complemented) when set."""
 
     def __init__(
         self,
@@ -38,6 +39,7 @@ class PytorchBatch:
         other_batched: Any,
         other: Any,
         track_names: Any = None,
+        flipped: Any = None,
     ) -> None:
         self.chromosomes = chromosomes
         self.starts = starts
@@ -48,6 +50,7 @@ class PytorchBatch:
         self.other_batched = other_batched
         self.other = other
         self.track_names = track_names
+        self.flipped = flipped
 
     @classmethod
     def from_batch(cls, batch: Batch, dtype: str = "float32") -> PytorchBatch:
@@ -67,6 +70,7 @@ class PytorchBatch:
             other_batched=None if batch.other_batched is None else [_as_torch(x) for x in batch.other_batched],
             other=batch.other,
             track_names=batch.track_names,
+            flipped=None if batch.flipped is None else _as_torch(batch.flipped),
         )
 
     def __len__(self) -> int:

@@ -145,7 +145,7 @@ def test_flipped_windows_equal_the_reverse_complemented_forward_read(collection_
     genome = ReferenceGenome(fasta)
     flipped_any = False
     for batch in ds:
-        flip = batch.other_batched[0]
+        flip = batch.flipped
         flipped_any |= bool(flip.any())
         forward_values = np.from_dlpack(
             ds.collection.get_batch(batch.chromosomes, batch.starts, batch.ends, window_size=3)

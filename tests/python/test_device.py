@@ -25,9 +25,13 @@ def test_device_names_resolve_to_ordinals() -> None:
     assert resolve_device(torch.device("cpu")) == CPU
     assert resolve_device(None) == CPU  # conftest: tests not marked gpu mean the CPU
     assert device_name(CPU) == "cpu" and device_name(3) == "cuda:3"
-    for bad in ("gpu", "tpu", "cuda:x", "cuda:-1", "CUDA", "cuda:0:1", ""):
+    for bad in ("gpu", "tpu", "cuda:x", "cuda:-1", "CUDA", "cuda:0:1", "", -2):
         with pytest.raises(ValueError, match="device must be"):
             resolve_device(bad)
+    # A resolved ordinal is taken as it is (a layer hands it down instead of a name to parse again).
+    assert resolve_device(CPU) == CPU and resolve_device(np.int64(-1)) == CPU
+    with pytest.raises(DeviceError, match="cuda:999"):
+        resolve_device(999)
 
 
 def test_an_unusable_gpu_is_a_device_error_saying_why() -> None:

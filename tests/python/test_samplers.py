@@ -93,10 +93,12 @@ def test_query_batch_generator_and_batch_slicing() -> None:
     assert len(b.track_indices) == 2 and b.sequences is None
     b.values = np.arange(4 * 3).reshape(4, 3, 1)
     b.other_batched = [np.array([10, 11, 12, 13])]
+    b.flipped = np.array([False, True, False, True])
     part = b[1:3]
     assert part.chromosomes == ["chr1", "chr1"] and list(part.starts) == [951, 952]
     np.testing.assert_array_equal(part.values, b.values[1:3])
     np.testing.assert_array_equal(part.other_batched[0], [11, 12])
+    np.testing.assert_array_equal(part.flipped, [True, False])
     assert part.track_indices == b.track_indices and len(part) == 2
     assert Batch.from_args((["chr1"], [0], [10])).chromosomes == ["chr1"]
     with pytest.raises(ValueError, match="expected"):
