@@ -15,11 +15,8 @@ namespace {
 // Planned blocks per phase-1 task: enough to merge adjacent reads, few enough to balance load.
 constexpr size_t kBlocksPerTask = 8;
 
-void store_column(const float* cells, uint32_t n_cells, DType dtype, size_t n_tracks, size_t w, size_t k, void* out) {
-  // The output store the CUDA kernels use too (canonical NaN: stages/output_store.hpp).
-  const size_t base = w * n_cells * n_tracks + k;
-  for (uint32_t i = 0; i < n_cells; ++i) stages::store_output(out, base + i * n_tracks, dtype, cells[i]);
-}
+// The worker's tile holds at most this many cells (256 KiB: inside a core's L2 cache).
+constexpr size_t kTileCells = 64 * 1024;
 
 // The runs of a block that column q's fill reads: a cached block holds every run of the block,
 // so when they are ordered only the stretch under the window is passed (the rest would be
@@ -27,7 +24,25 @@ void store_column(const float* cells, uint32_t n_cells, DType dtype, size_t n_tr
 template <typename BlockRuns>
 std::pair<const stages::Run*, uint32_t> column_runs(const BlockRuns& b, const stages::ColumnQuery& q) {
   if (!b.ordered) return {b.runs, b.count};
-  return engine::CachedRuns::window_stretch(b.runs, b.count, q.chrom_id, q.lo, q.hi);
+  return engine::CachedRuns::window_stretch(b.runs, b.count, b.extent, q.chrom_id, q.lo, q.hi);
+}
+
+// Asks the memory system for the lines column_runs will read of an ordered block: those around
+// the search's first guess and the stretch a window of q's width covers, were runs of equal
+// length. Issued for all of a task's columns before any is filled, so that their cache misses
+// overlap instead of each search and fill waiting for its own, one after another. A wrong guess
+// costs only the lines it fetched in vain: the search is exact whatever is in the cache.
+template <typename BlockRuns>
+void prefetch_stretch(const BlockRuns& b, const stages::ColumnQuery& q) {
+  if (!b.ordered || b.count == 0 || q.lo >= q.hi) return;
+  const uint32_t hint = engine::CachedRuns::stretch_hint(b.count, b.extent, q.chrom_id, q.lo);
+  const uint64_t span = b.extent.last_end > b.extent.first_start ? b.extent.last_end - b.extent.first_start : 1;
+  const uint64_t expected = uint64_t{q.hi - q.lo} * b.count / span + 1;  // runs under the window
+  constexpr uint32_t kRunsPerLine = 64 / sizeof(stages::Run);
+  constexpr uint64_t kMaxLines = 16;
+  const uint32_t from = hint > kRunsPerLine ? hint - kRunsPerLine : 0;
+  const uint64_t to = std::min<uint64_t>(b.count, hint + std::min(expected, kMaxLines * kRunsPerLine) + kRunsPerLine);
+  for (uint64_t r = from; r < to; r += kRunsPerLine) __builtin_prefetch(b.runs + r);
 }
 
 }  // namespace
@@ -71,9 +86,9 @@ void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collecti
 }
 
 // Column `column` as fill_column_cells sees it: its blocks' runs (in the workers' arenas or in
-// cache entries: block_runs_), cells stored contiguously in the worker's scratch (store_column
-// then writes them strided); runs of two blocks that overlap refused with the error naming the
-// file and both blocks.
+// cache entries: block_runs_), cells stored into its place in the worker's tile (fill_tracks
+// then stores the tile's rows into the batch); runs of two blocks that overlap refused with the error
+// naming the file and both blocks.
 struct CpuBatchProcessor::Column {
   const CpuBatchProcessor& processor;
   const engine::Collection& collection;
@@ -82,6 +97,8 @@ struct CpuBatchProcessor::Column {
   const uint32_t* blocks;  // the column's planned blocks
   uint32_t count;
   WorkerScratch& scratch;
+  size_t tile_column;  // the column's place in a tile row
+  size_t tile_width;   // columns in a tile row
 
   uint32_t n_blocks() const { return count; }
   const stages::Run* runs(uint32_t j, uint32_t& n) const {
@@ -89,7 +106,7 @@ struct CpuBatchProcessor::Column {
     n = size;
     return runs;
   }
-  void store(int64_t cell, float x) const { scratch.cells[cell] = x; }
+  void store(int64_t cell, float x) const { scratch.tile[static_cast<size_t>(cell) * tile_width + tile_column] = x; }
   double& sum(int64_t cell) const { return scratch.sums[cell]; }
   uint32_t& covered(int64_t cell) const { return scratch.covered[cell]; }
   [[noreturn]] void overlap(uint32_t earlier, uint32_t later) const {
@@ -97,29 +114,46 @@ struct CpuBatchProcessor::Column {
   }
 };
 
-void CpuBatchProcessor::fill_column(const engine::Collection& collection, const engine::BatchRequest& request,
-                                    const engine::BatchPlan& plan, size_t column, WorkerScratch& scratch, void* out) {
-  const size_t w = column / plan.n_tracks;
-  const size_t k = column % plan.n_tracks;
+void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const engine::BatchRequest& request,
+                                    const engine::BatchPlan& plan, size_t w, size_t k0, size_t k1,
+                                    WorkerScratch& scratch, void* out) {
   const uint32_t n_cells = plan.cells;
-  if (request.window_size == 1) {
-    scratch.cells.assign(n_cells, request.default_value);
-  } else {
-    scratch.cells.resize(n_cells);
-    scratch.sums.assign(n_cells, 0.0);
-    scratch.covered.assign(n_cells, 0);
+  const size_t per_tile = std::max<size_t>(1, kTileCells / n_cells);
+  for (size_t a = k0; a < k1; a += per_tile) {
+    const size_t b = std::min(k1, a + per_tile);
+    const size_t width = b - a;
+    if (request.window_size == 1) {
+      scratch.tile.assign(n_cells * width, request.default_value);  // the cells no run covers
+    } else {
+      scratch.tile.resize(n_cells * width);
+    }
+    for (size_t k = a; k < b; ++k) {
+      const size_t column = w * plan.n_tracks + k;
+      if (request.window_size > 1) {
+        scratch.sums.assign(n_cells, 0.0);
+        scratch.covered.assign(n_cells, 0);
+      }
+      const uint32_t first = plan.column_begin[column];
+      Column cells{*this,
+                   collection,
+                   plan,
+                   plan.columns[column],
+                   plan.column_blocks.data() + first,
+                   plan.column_begin[column + 1] - first,
+                   scratch,
+                   k - a,
+                   width};
+      stages::fill_column_cells(plan.columns[column], request.scales[k], request.window_size, request.default_value,
+                                n_cells, cells);
+    }
+    // The tile's rows into the batch, through the output store the CUDA kernels use too
+    // (canonical NaN: stages/output_store.hpp).
+    for (uint32_t i = 0; i < n_cells; ++i) {
+      const size_t base = (w * n_cells + i) * plan.n_tracks + a;
+      const float* row = scratch.tile.data() + size_t{i} * width;
+      for (size_t j = 0; j < width; ++j) stages::store_output(out, base + j, request.dtype, row[j]);
+    }
   }
-  const uint32_t first = plan.column_begin[column];
-  Column cells{*this,
-               collection,
-               plan,
-               plan.columns[column],
-               plan.column_blocks.data() + first,
-               plan.column_begin[column + 1] - first,
-               scratch};
-  stages::fill_column_cells(plan.columns[column], request.scales[k], request.window_size, request.default_value,
-                            n_cells, cells);
-  store_column(scratch.cells.data(), n_cells, request.dtype, plan.n_tracks, w, k, out);
 }
 
 void CpuBatchProcessor::load(const engine::Collection& collection, const engine::BatchRequest& request, void* out) {
@@ -186,11 +220,11 @@ void CpuBatchProcessor::run(const engine::Collection& collection, const engine::
   block_runs_.resize(n_blocks);
   for (size_t p = 0; p < n_blocks; ++p) {
     if (held_[p]) {
-      block_runs_[p] =
-          BlockRuns{held_[p]->runs.data(), static_cast<uint32_t>(held_[p]->runs.size()), held_[p]->ordered};
+      block_runs_[p] = BlockRuns{held_[p]->runs.data(), static_cast<uint32_t>(held_[p]->runs.size()), held_[p]->ordered,
+                                 held_[p]->extent};
     } else {
       const RunSpan& span = spans_[p];
-      block_runs_[p] = BlockRuns{scratch_[span.worker].arena.data() + span.offset, span.count, false};
+      block_runs_[p] = BlockRuns{scratch_[span.worker].arena.data() + span.offset, span.count, false, {}};
     }
   }
 
@@ -207,8 +241,12 @@ void CpuBatchProcessor::run(const engine::Collection& collection, const engine::
     const size_t k0 = (t % slices) * tracks_per_task;
     const size_t k1 = std::min(plan.n_tracks, k0 + tracks_per_task);
     for (size_t k = k0; k < k1; ++k) {
-      fill_column(collection, request, plan, w * plan.n_tracks + k, scratch_[worker], out);
+      const size_t column = w * plan.n_tracks + k;
+      for (uint32_t b = plan.column_begin[column]; b < plan.column_begin[column + 1]; ++b) {
+        prefetch_stretch(block_runs_[plan.column_blocks[b]], plan.columns[column]);
+      }
     }
+    fill_tracks(collection, request, plan, w, k0, k1, scratch_[worker], out);
   });
 }
 

@@ -16,6 +16,7 @@ std::shared_ptr<CachedRuns> CachedRuns::make(const stages::Run* runs, uint32_t n
                                         (runs[i - 1].chrom_id == runs[i].chrom_id && runs[i - 1].end <= runs[i].start));
   }
   entry->ordered = ordered;
+  if (n > 0) entry->extent = RunsExtent{runs[0].chrom_id, runs[0].start, runs[n - 1].chrom_id, runs[n - 1].end};
   return entry;
 }
 
@@ -57,7 +58,17 @@ const stages::Run* gallop(const stages::Run* first, size_t n, size_t hint, Befor
 
 }  // namespace
 
-std::pair<const stages::Run*, uint32_t> CachedRuns::window_stretch(const stages::Run* first, uint32_t n, uint32_t chrom,
+uint32_t CachedRuns::stretch_hint(uint32_t n, const RunsExtent& e, uint32_t chrom, uint32_t lo) {
+  if (n == 0) return 0;
+  if (e.first_chrom != chrom || e.last_chrom != chrom || e.last_end <= e.first_start) return n / 2;
+  // Runs are of similar lengths, so where `lo` falls between the block's first start and last
+  // end says roughly which run it is in.
+  const uint64_t offset = lo > e.first_start ? lo - e.first_start : 0;
+  return static_cast<uint32_t>(std::min<uint64_t>(n - 1, offset * n / (e.last_end - e.first_start)));
+}
+
+std::pair<const stages::Run*, uint32_t> CachedRuns::window_stretch(const stages::Run* first, uint32_t n,
+                                                                   const RunsExtent& extent, uint32_t chrom,
                                                                    uint32_t lo, uint32_t hi) {
   if (n == 0) return {first, 0};
   // Both predicates are true for a prefix of ordered runs: chromosomes ascend, and within one
@@ -66,16 +77,7 @@ std::pair<const stages::Run*, uint32_t> CachedRuns::window_stretch(const stages:
   auto starts_before = [&](const stages::Run& r) {
     return r.chrom_id < chrom || (r.chrom_id == chrom && r.start < hi);
   };
-  // Runs are of similar lengths, so where `lo` falls between the block's first start and last
-  // end says roughly which run it is in (any hint gives the same answer, only slower).
-  size_t hint = n / 2;
-  const stages::Run& a = first[0];
-  const stages::Run& z = first[n - 1];
-  if (a.chrom_id == chrom && z.chrom_id == chrom && z.end > a.start) {
-    const uint64_t offset = lo > a.start ? lo - a.start : 0;
-    hint = std::min<uint64_t>(n - 1, offset * n / (z.end - a.start));
-  }
-  const stages::Run* begin = gallop(first, n, hint, ends_before);
+  const stages::Run* begin = gallop(first, n, stretch_hint(n, extent, chrom, lo), ends_before);
   const stages::Run* stop = begin + (gallop(begin, static_cast<size_t>(first + n - begin), 0, starts_before) - begin);
   return {begin, static_cast<uint32_t>(stop - begin)};
 }
@@ -102,8 +104,8 @@ CachedBlock BlockCache::find(uint32_t file, uint32_t block) {
     return nullptr;
   }
   ++s.hits;
-  s.lru.splice(s.lru.begin(), s.lru, it->second);
-  return it->second->second;
+  it->second->last_use = ++s.clock;  // promoted lazily, when eviction reaches it
+  return it->second->runs;
 }
 
 bool BlockCache::contains(uint32_t file, uint32_t block) const {
@@ -115,9 +117,15 @@ bool BlockCache::contains(uint32_t file, uint32_t block) const {
 
 void BlockCache::evict_to(Shard& s, uint64_t limit) {
   while (s.bytes > limit && !s.lru.empty()) {
-    auto& victim = s.lru.back();
-    s.bytes -= entry_bytes(victim.second->runs.size());
-    s.map.erase(victim.first);
+    auto back = std::prev(s.lru.end());
+    if (back->last_use > back->placed && limit > 0) {
+      // Used since it was placed: the lazy promotion of its hits (limit 0 empties the shard).
+      back->placed = back->last_use = ++s.clock;
+      s.lru.splice(s.lru.begin(), s.lru, back);
+      continue;
+    }
+    s.bytes -= entry_bytes(back->runs->runs.size());
+    s.map.erase(back->key);
     s.lru.pop_back();
     ++s.evictions;
   }
@@ -131,7 +139,8 @@ bool BlockCache::insert_locked(Shard& s, Key k, CachedBlock runs, bool may_evict
     if (!may_evict) return false;
     evict_to(s, s.max_bytes - bytes);
   }
-  s.lru.emplace_front(k, std::move(runs));
+  const uint64_t now = ++s.clock;
+  s.lru.push_front(Shard::Entry{k, std::move(runs), now, now});
   s.map.emplace(k, s.lru.begin());
   s.bytes += bytes;
   return true;

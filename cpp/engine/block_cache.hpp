@@ -11,7 +11,13 @@
 //
 // Bound: the bytes of the runs plus kEntryOverheadBytes per entry (the map node, the LRU link,
 // the shared_ptr control block), summed over entries, never exceed max_bytes. The least
-// recently used entry goes first.
+// recently used entry goes first, with lazy promotion: a hit only stamps the entry (a write to
+// the map node the lookup has just read) instead of moving it to the front of the list (two
+// more cache misses on its neighbours, on every hit of every batch); eviction takes the entry
+// at the back when it has not been used since it was put there, and otherwise puts it back at
+// the front, stamped, and looks at the next. Entries never hit leave in insertion order, and an
+// entry used since any other was placed outlives it; among entries both used since they were
+// placed, the order is that of their promotion rather than of their last use.
 //
 // Threads: the cache is split into shards (shards_for(max_bytes) of them in a collection) by a hash of the key; each
 // shard has its own mutex, its own LRU list and its own share (max_bytes / n_shards) of the bound, so threads touching
@@ -37,6 +43,16 @@
 
 namespace bwl::engine {
 
+// Where a block's runs begin and end: its first run's chromosome and start, its last run's
+// chromosome and end. Kept beside the runs so that the search's first guess (stretch_hint) reads
+// no run: each run read is a cache miss, the runs being far larger than any CPU cache.
+struct RunsExtent {
+  uint32_t first_chrom = 0;
+  uint32_t first_start = 0;
+  uint32_t last_chrom = 0;
+  uint32_t last_end = 0;
+};
+
 struct CachedRuns {
   std::vector<stages::Run> runs;
   // The runs are in (chromosome, start) order, each non-empty and none overlapping the next, as
@@ -44,15 +60,23 @@ struct CachedRuns {
   // search (window_stretch) instead of a scan of the whole block. Checked when the entry is made;
   // a block that breaks it is still cached, and filled from all its runs.
   bool ordered = false;
+  RunsExtent extent;  // of `runs` (all zero when there are none)
 
-  // A new entry holding runs[0, n), with `ordered` found.
+  // A new entry holding runs[0, n), with `ordered` and `extent` found.
   static std::shared_ptr<CachedRuns> make(const stages::Run* runs, uint32_t n);
 
-  // Of ordered runs [first, first + n): the stretch that can overlap bases [lo, hi) of
-  // chromosome `chrom`, as (first run, count). Every run outside it ends before lo, starts at
+  // Where the search for the stretch of [lo, ...) on `chrom` in n ordered runs of `extent`
+  // starts: the run that `lo` would fall in were the runs of equal length (n / 2 when `chrom` is
+  // not the block's only one). Any guess gives window_stretch the same answer; a good one makes
+  // it touch a few neighbouring cache lines, which a caller may prefetch ahead of the search.
+  static uint32_t stretch_hint(uint32_t n, const RunsExtent& extent, uint32_t chrom, uint32_t lo);
+
+  // Of ordered runs [first, first + n) with `extent`: the stretch that can overlap bases [lo, hi)
+  // of chromosome `chrom`, as (first run, count). Every run outside it ends before lo, starts at
   // or after hi, or is on another chromosome: filling from the stretch equals filling from all.
-  static std::pair<const stages::Run*, uint32_t> window_stretch(const stages::Run* first, uint32_t n, uint32_t chrom,
-                                                                uint32_t lo, uint32_t hi);
+  static std::pair<const stages::Run*, uint32_t> window_stretch(const stages::Run* first, uint32_t n,
+                                                                const RunsExtent& extent, uint32_t chrom, uint32_t lo,
+                                                                uint32_t hi);
 };
 using CachedBlock = std::shared_ptr<const CachedRuns>;
 
@@ -119,8 +143,15 @@ class BlockCache {
   using Key = uint64_t;
   struct Shard {
     mutable std::mutex mutex;
-    std::list<std::pair<Key, CachedBlock>> lru;  // front: most recently used
-    std::unordered_map<Key, std::list<std::pair<Key, CachedBlock>>::iterator> map;
+    struct Entry {
+      Key key;
+      CachedBlock runs;
+      uint64_t placed;    // the shard's clock when the entry was put at the front of `lru`
+      uint64_t last_use;  // the shard's clock at its last insert or hit
+    };
+    std::list<Entry> lru;  // front: most recently placed
+    std::unordered_map<Key, std::list<Entry>::iterator> map;
+    uint64_t clock = 0;  // counts inserts and hits
     uint64_t bytes = 0;
     uint64_t max_bytes = 0;
     uint64_t hits = 0, misses = 0, evictions = 0;

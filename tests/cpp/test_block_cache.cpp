@@ -205,6 +205,27 @@ TEST(BlockCache, EvictsTheLeastRecentlyUsedFirst) {
   EXPECT_EQ(cache.info().misses, 1u);
 }
 
+TEST(BlockCache, AHitEntryAtTheBackIsPromotedNotEvicted) {
+  // Lazy promotion: a hit stamps the entry; eviction moves a stamped entry at the back to the
+  // front and evicts the next one that was not used since it was placed.
+  const uint64_t entry = BlockCache::entry_bytes(10);
+  BlockCache cache(3 * entry, 1);
+  for (uint32_t b = 1; b <= 3; ++b) cache.insert(0, b, runs_of(10, static_cast<float>(b)));
+  ASSERT_NE(cache.find(0, 1), nullptr);  // the oldest, now used
+  ASSERT_NE(cache.find(0, 2), nullptr);  // the next, used after it
+  cache.insert(0, 4, runs_of(10, 4));    // (0, 1) and (0, 2) are promoted; (0, 3) goes
+  EXPECT_FALSE(cache.contains(0, 3));
+  cache.insert(0, 5, runs_of(10, 5));  // the promoted ones are unused since: (0, 1) goes first
+  EXPECT_FALSE(cache.contains(0, 1));
+  EXPECT_TRUE(cache.contains(0, 2));
+  EXPECT_TRUE(cache.contains(0, 4));
+  EXPECT_TRUE(cache.contains(0, 5));
+  ASSERT_NE(cache.find(0, 2), nullptr);
+  cache.set_max_bytes(0);  // turning the cache off empties it, hits or not
+  EXPECT_EQ(cache.info().blocks, 0u);
+  EXPECT_EQ(cache.info().bytes, 0u);
+}
+
 TEST(BlockCache, NeverHoldsMoreThanItsBound) {
   BlockCache cache(BlockCache::entry_bytes(100) + BlockCache::entry_bytes(50), 1);
   cache.insert(0, 0, runs_of(1000, 1));  // larger than the whole bound: not stored
@@ -431,8 +452,12 @@ TEST(CachedRuns, OrderedRunsAreSearchedForAWindowsStretch) {
   const std::vector<Run> runs{{0, 10, 20, 1}, {0, 20, 30, 2}, {0, 40, 50, 3}, {1, 0, 5, 4}, {1, 5, 9, 5}};
   const auto entry = CachedRuns::make(runs.data(), static_cast<uint32_t>(runs.size()));
   ASSERT_TRUE(entry->ordered);
+  EXPECT_EQ(entry->extent.first_chrom, 0u);
+  EXPECT_EQ(entry->extent.first_start, 10u);
+  EXPECT_EQ(entry->extent.last_chrom, 1u);
+  EXPECT_EQ(entry->extent.last_end, 9u);
   auto stretch = [&](uint32_t chrom, uint32_t lo, uint32_t hi) {
-    const auto [first, n] = CachedRuns::window_stretch(entry->runs.data(), 5, chrom, lo, hi);
+    const auto [first, n] = CachedRuns::window_stretch(entry->runs.data(), 5, entry->extent, chrom, lo, hi);
     return std::make_pair(static_cast<int>(first - entry->runs.data()), n);
   };
   EXPECT_EQ(stretch(0, 15, 41), std::make_pair(0, 3u));
@@ -471,11 +496,12 @@ TEST(CachedRuns, TheStretchFromAHintEqualsABinarySearchOfTheWholeBlock) {
             first, end, [&](const Run& r) { return r.chrom_id < chrom || (r.chrom_id == chrom && r.end <= lo); });
         const Run* stop = std::partition_point(
             begin, end, [&](const Run& r) { return r.chrom_id < chrom || (r.chrom_id == chrom && r.start < hi); });
-        const auto [got, n] = CachedRuns::window_stretch(first, static_cast<uint32_t>(runs.size()), chrom, lo, hi);
+        const auto [got, n] =
+            CachedRuns::window_stretch(first, static_cast<uint32_t>(runs.size()), entry->extent, chrom, lo, hi);
         ASSERT_EQ(got, begin) << chrom << " " << lo << " " << hi;
         ASSERT_EQ(n, static_cast<uint32_t>(stop - begin)) << chrom << " " << lo << " " << hi;
       }
     }
   }
-  EXPECT_EQ(CachedRuns::window_stretch(first, 0, 3, 0, 10).second, 0u);
+  EXPECT_EQ(CachedRuns::window_stretch(first, 0, bwl::engine::RunsExtent{}, 3, 0, 10).second, 0u);
 }
