@@ -1,5 +1,6 @@
 #include "fasta/one_hot.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstring>
@@ -77,16 +78,26 @@ std::shared_ptr<HostTensor> one_hot_rows(const uint8_t* bases, size_t batch, int
 }
 
 size_t count_unknown(const char* bases, size_t n) {
-  // A table, not is_acgt's chain of comparisons: on real sequence those branches are
-  // unpredictable (4 ns a base); a load and an add are not, and the loop vectorizes.
-  static const std::array<uint8_t, 256> unknown = [] {
-    std::array<uint8_t, 256> u{};
-    for (int b = 0; b < 256; ++b) u[static_cast<size_t>(b)] = !is_acgt(static_cast<unsigned char>(b));
-    return u;
-  }();
-  size_t count = 0;
-  for (size_t i = 0; i < n; ++i) count += unknown[static_cast<unsigned char>(bases[i])];
-  return count;
+  // is_acgt on 16 bytes at once (GCC/Clang vector extensions: SSE2 on x86-64, NEON on arm64):
+  // 0.05 ns a base. A byte-table lookup does not vectorize (0.5 ns a base), nor did any scalar
+  // form of the comparisons with GCC 12, and a chain of branches mispredicts on real sequence
+  // (4 ns a base).
+  typedef unsigned char Bytes16 __attribute__((vector_size(16)));
+  const auto* p = reinterpret_cast<const unsigned char*>(bases);
+  size_t known = 0;
+  size_t at = 0;
+  while (at + 16 <= n) {
+    Bytes16 lanes = {};  // known bases per lane: at most 255 rounds before they are added up
+    for (int round = 0; round < 255 && at + 16 <= n; ++round, at += 16) {
+      Bytes16 b;
+      std::memcpy(&b, p + at, 16);
+      b &= 0xDF;  // to upper case, as is_acgt
+      lanes -= reinterpret_cast<Bytes16>((b == 'A') | (b == 'C') | (b == 'G') | (b == 'T'));  // true: -1
+    }
+    for (int lane = 0; lane < 16; ++lane) known += lanes[lane];
+  }
+  for (; at < n; ++at) known += is_acgt(p[at]);
+  return n - known;
 }
 
 }  // namespace bwl::fasta

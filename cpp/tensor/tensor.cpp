@@ -1,11 +1,9 @@
 #include "tensor/tensor.hpp"
 
-#include <cstdlib>
-#include <algorithm>
-#include <new>
 #include <string>
 
 #include "common/errors.hpp"
+#include "tensor/host_buffers.hpp"
 
 namespace bwl {
 
@@ -52,14 +50,8 @@ size_t Tensor::size() const {
   return n;
 }
 
-HostTensor::HostTensor(std::vector<int64_t> shape, DType dtype) : Tensor(std::move(shape), dtype) {
-  constexpr size_t kAlign = 64;
-  const size_t bytes = (std::max<size_t>(nbytes(), 1) + kAlign - 1) / kAlign * kAlign;
-  void* p = std::aligned_alloc(kAlign, bytes);
-  if (p == nullptr) throw std::bad_alloc();
-  storage_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
-  data_ = p;
-}
+HostTensor::HostTensor(std::vector<int64_t> shape, DType dtype)
+    : Tensor(std::move(shape), dtype), storage_(allocate_host_buffer(nbytes())), data_(storage_.get()) {}
 
 std::vector<int64_t> Tensor::row_range(int64_t start, int64_t stop, size_t* byte_offset) const {
   if (shape_.empty() || start < 0 || start > stop || stop > shape_[0]) {

@@ -56,7 +56,7 @@ class HostTensor : public Tensor {
   HostTensor(std::vector<int64_t> shape, DType dtype, std::shared_ptr<void> storage, void* data)
       : Tensor(std::move(shape), dtype), storage_(std::move(storage)), data_(data) {}
 
-  std::shared_ptr<void> storage_;  // 64-byte aligned; shared by views
+  std::shared_ptr<void> storage_;  // 64-byte aligned (tensor/host_buffers: recycled); shared by views
   void* data_ = nullptr;           // first element of this tensor within storage_
 };
 

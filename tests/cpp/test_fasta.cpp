@@ -81,7 +81,7 @@ TEST(OneHot, WeightsAndTypes) {
 }
 
 TEST(OneHot, CountUnknownAgreesWithIsAcgtOnEveryByte) {
-  // count_unknown reads a table; is_acgt is the definition (A, C, G, T in either case).
+  // count_unknown compares 16 bytes at once; is_acgt is the definition (A, C, G, T in either case).
   std::string all(256, '\0');
   size_t expected = 0;
   for (int b = 0; b < 256; ++b) {
@@ -93,4 +93,15 @@ TEST(OneHot, CountUnknownAgreesWithIsAcgtOnEveryByte) {
   }
   EXPECT_EQ(expected, 256u - 8u);
   EXPECT_EQ(bwl::fasta::count_unknown(all.data(), all.size()), expected);
+  // Every length and offset around the 16-byte lanes and the 255-round flush: a long run of
+  // every byte value, cut at many places.
+  std::string many;
+  for (int copy = 0; copy < 40; ++copy) many += all;  // 10,240 bytes: more than 255 rounds of 16
+  for (size_t start : {size_t{0}, size_t{1}, size_t{15}, size_t{17}}) {
+    for (size_t n : {size_t{0}, size_t{15}, size_t{16}, size_t{4079}, size_t{4080}, size_t{4097}, size_t{10000}}) {
+      size_t want = 0;
+      for (size_t i = start; i < start + n; ++i) want += !bwl::fasta::is_acgt(static_cast<unsigned char>(many[i]));
+      EXPECT_EQ(bwl::fasta::count_unknown(many.data() + start, n), want) << start << " " << n;
+    }
+  }
 }

@@ -1,0 +1,60 @@
+// tensor/host_buffers: released tensor memory is handed out again for the same size, within a
+// bound, so that batch after batch of one shape costs no new pages.
+#include "tensor/host_buffers.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "tensor/tensor.hpp"
+
+using bwl::allocate_host_buffer;
+using bwl::idle_host_buffer_bytes;
+
+TEST(HostBuffers, AReleasedBufferIsHandedOutAgainForTheSameSize) {
+  const size_t bytes = bwl::kMinRecycledBytes + 100;  // rounded up to the alignment
+  const size_t idle_before = idle_host_buffer_bytes();
+  void* first = nullptr;
+  {
+    std::shared_ptr<void> a = allocate_host_buffer(bytes);
+    first = a.get();
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(first) % bwl::kHostBufferAlign, 0u);
+  }
+  EXPECT_GT(idle_host_buffer_bytes(), idle_before);
+  std::shared_ptr<void> again = allocate_host_buffer(bytes);
+  EXPECT_EQ(again.get(), first);
+  EXPECT_EQ(idle_host_buffer_bytes(), idle_before);
+  std::shared_ptr<void> other = allocate_host_buffer(bytes + 4096);  // another size: not that one
+  EXPECT_NE(other.get(), first);
+}
+
+TEST(HostBuffers, SmallBuffersAreNotKept) {
+  const size_t idle_before = idle_host_buffer_bytes();
+  { std::shared_ptr<void> small = allocate_host_buffer(1000); }
+  { std::shared_ptr<void> empty = allocate_host_buffer(0); }
+  EXPECT_EQ(idle_host_buffer_bytes(), idle_before);
+}
+
+TEST(HostBuffers, IdleBuffersNeverExceedTheBound) {
+  {
+    std::vector<std::shared_ptr<void>> many;
+    for (size_t i = 0; i < 2 * bwl::kMaxIdleBytes / bwl::kMinRecycledBytes; ++i) {
+      many.push_back(allocate_host_buffer(bwl::kMinRecycledBytes * 2));
+    }
+  }  // all released at once: twice the bound
+  EXPECT_LE(idle_host_buffer_bytes(), bwl::kMaxIdleBytes);
+}
+
+TEST(HostBuffers, TensorViewsKeepTheirBufferUntilTheLastGoes) {
+  auto tensor = std::make_shared<bwl::HostTensor>(std::vector<int64_t>{64, 1024, 4}, bwl::DType::Float32);
+  static_cast<float*>(tensor->data())[64 * 1024 * 4 - 1] = 7.0f;
+  std::shared_ptr<bwl::HostTensor> last_rows = tensor->rows(63, 64);
+  void* storage = tensor->data();
+  tensor.reset();
+  // The view still owns the buffer: a new tensor of the same size must not get it.
+  auto fresh = std::make_shared<bwl::HostTensor>(std::vector<int64_t>{64, 1024, 4}, bwl::DType::Float32);
+  EXPECT_NE(fresh->data(), storage);
+  EXPECT_EQ(static_cast<float*>(last_rows->data())[1024 * 4 - 1], 7.0f);
+}
