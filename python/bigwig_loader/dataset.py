@@ -250,18 +250,31 @@ class BigWigDataset:
         words = [self.seed, sum(purpose.encode()), epoch, *extra]
         return np.random.default_rng(np.random.SeedSequence(words))
 
-    def _positions(self, epoch: int) -> Iterator[tuple[str, int]]:
-        """This rank's share of the epoch's shared stream of centres."""
-        if self.custom_position_sampler is not None:
-            shared: Iterable[tuple[str, int]] = self.custom_position_sampler
-        else:
-            shared = RandomPositionSampler(
+    def _positions(self, epoch: int) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
+        """This rank's share of the epoch's shared stream of centres, as a function that draws
+        the next n (fewer when a custom sampler runs out): (chromosome names, centres). The
+        dataset's own sampler draws arrays at once; a custom one is iterated."""
+        rank, world = self.rank, self.world_size
+        if self.custom_position_sampler is None:
+            sampler = RandomPositionSampler(
                 self.regions_of_interest,
                 buffer_size=self.position_sampler_buffer_size,
                 repeat_same=self.repeat_same_positions,
                 seed=self._seed_for("positions", epoch),
             )
-        return itertools.islice(iter(shared), self.rank, None, self.world_size)
+
+            def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
+                chroms, centres = sampler.take(n * world)  # whole rounds of every rank's turn
+                return chroms[rank::world], centres[rank::world]
+
+            return draw
+        mine = itertools.islice(iter(self.custom_position_sampler), rank, None, world)
+
+        def draw_custom(n: int) -> tuple[np.ndarray, np.ndarray]:
+            drawn = list(itertools.islice(mine, n))
+            return np.array([p[0] for p in drawn], dtype=str), np.array([p[1] for p in drawn], dtype=np.int64)
+
+        return draw_custom
 
     def _super_batches(self, epoch: int, stop: threading.Event) -> Iterator[Batch]:
         """Query batches of super_batch_size windows whose sequence lies inside its chromosome
@@ -271,7 +284,7 @@ class BigWigDataset:
         also the Batch's ``flipped`` field, so that a consumer of Batch objects knows which
         windows were flipped. Ends when `stop` is set; raises ValueError after too many
         unusable windows in a row."""
-        positions = self._positions(epoch)
+        draw_positions = self._positions(epoch)
         fruitless = _dataset_checks.FruitlessDraws(
             self.sequence_length, self.maximum_unknown_bases_fraction, self.genome.path
         )
@@ -290,7 +303,7 @@ class BigWigDataset:
         n = self.super_batch_size
         # Windows that passed the checks and wait for a super-batch: every drawn centre is used
         # in order, none is skipped (a fixed custom sampler is walked exactly).
-        chroms: list[str] = []
+        chroms = np.empty(0, dtype=str)
         centres = np.empty(0, dtype=np.int64)
         bases = np.empty((0, self.sequence_length), dtype=np.uint8)
         exhausted = False
@@ -298,19 +311,17 @@ class BigWigDataset:
             while len(chroms) < n and not exhausted:
                 if stop.is_set():
                     return
-                draw = list(itertools.islice(positions, min(_DRAW, n)))
-                exhausted = len(draw) == 0
+                c, centre = draw_positions(min(_DRAW, n))
+                exhausted = len(centre) == 0
                 if exhausted:
                     break
-                c = [p[0] for p in draw]
-                centre = np.array([p[1] for p in draw], dtype=np.int64)
                 if self.jitter:
                     centre = centre + jitter_rng.integers(-self.jitter, self.jitter + 1, len(centre))
                 idx, seq = self.genome.fetch_usable(
                     c, centre - half_sequence, self.sequence_length, self.maximum_unknown_bases_fraction
                 )
-                fruitless.record(len(draw), len(idx))
-                chroms += [c[i] for i in idx]
+                fruitless.record(len(centre), len(idx))
+                chroms = np.concatenate([chroms, c[idx]])
                 centres = np.concatenate([centres, centre[idx]])
                 bases = np.concatenate([bases, seq])
             if len(chroms) < n:
@@ -323,7 +334,7 @@ class BigWigDataset:
                 sequences = sequences.copy()
                 sequences[flip] = _COMPLEMENT_BYTES[sequences[flip][:, ::-1]]
             yield Batch(
-                chromosomes=chroms[:n],
+                chromosomes=chroms[:n].tolist(),
                 starts=target_start,
                 ends=target_start + self.center_bin_to_predict,
                 track_indices=tracks,

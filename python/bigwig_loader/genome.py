@@ -26,21 +26,28 @@ class ReferenceGenome:
         return self._fasta.fetch_batch(list(chromosomes), np.asarray(starts, dtype=np.int64), int(length))
 
     def fetch_usable(
-        self, chromosomes: Sequence[str], starts: np.ndarray, length: int, maximum_unknown_bases_fraction: float
+        self,
+        chromosomes: Sequence[str] | np.ndarray,
+        starts: np.ndarray,
+        length: int,
+        maximum_unknown_bases_fraction: float,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The windows fit to train on: those lying inside their chromosome with at most
         `maximum_unknown_bases_fraction` bases other than A, C, G, T (either case). Returns
         their indices into the arguments and their bases (uint8 rows), read in one C++ call.
-        KeyError for a chromosome the FASTA lacks."""
-        missing = set(chromosomes) - self.chrom_sizes.keys()
+        KeyError for a chromosome the FASTA lacks. Per distinct chromosome, not per window, in
+        Python."""
+        names = np.asarray(chromosomes)
+        starts = np.asarray(starts, dtype=np.int64)
+        distinct, inverse = np.unique(names, return_inverse=True)
+        missing = [str(c) for c in distinct if str(c) not in self.chrom_sizes]
         if missing:
             raise KeyError(f"chromosomes {sorted(missing)} are not in {self.path}")
-        starts = np.asarray(starts, dtype=np.int64)
-        sizes = np.array([self.chrom_sizes[c] for c in chromosomes], dtype=np.int64)
+        sizes = np.array([self.chrom_sizes[str(c)] for c in distinct], dtype=np.int64)[inverse.reshape(-1)]
         keep = np.flatnonzero((starts >= 0) & (starts + length <= sizes))
         if len(keep) == 0:
             return keep, np.empty((0, length), dtype=np.uint8)
-        bases = self.fetch([chromosomes[i] for i in keep], starts[keep], length)
+        bases = self.fetch(names[keep].tolist(), starts[keep], length)
         good = unknown_fraction(bases) <= maximum_unknown_bases_fraction
         return keep[good], bases[good]
 

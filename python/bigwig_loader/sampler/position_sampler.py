@@ -48,6 +48,24 @@ class RandomPositionSampler:
         offset = draws - np.r_[0, self._cumulative][region]  # bases into the chosen region
         return self._chroms[region], self._starts[region] + offset
 
+    def take(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next n items of the stream ``__next__`` yields, at once: (chromosome names,
+        centres), numpy arrays. Interleaves with ``__next__`` (one stream, one buffer)."""
+        chroms_parts, centre_parts = [], []
+        while n > 0:
+            if self._buffer is None or self._next == self.buffer_size:
+                if self._buffer is None or not self.repeat_same:
+                    self._buffer = self.sample(self.buffer_size)
+                self._next = 0
+            stop = min(self.buffer_size, self._next + n)
+            chroms_parts.append(self._buffer[0][self._next : stop])
+            centre_parts.append(self._buffer[1][self._next : stop])
+            n -= stop - self._next
+            self._next = stop
+        if not chroms_parts:
+            return self._chroms[:0], np.empty(0, dtype=np.int64)
+        return np.concatenate(chroms_parts), np.concatenate(centre_parts).astype(np.int64, copy=False)
+
     def __iter__(self) -> Iterator[tuple[str, int]]:
         return self
 
