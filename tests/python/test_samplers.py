@@ -49,6 +49,21 @@ def test_repeat_same_repeats_the_buffer() -> None:
     assert [next(fresh) for _ in range(7)] != first
 
 
+@pytest.mark.parametrize("repeat_same", [False, True])
+def test_position_sampler_take_continues_the_stream_that_iteration_yields(repeat_same: bool) -> None:
+    big = pd.DataFrame({"chrom": ["a", "b", "c"], "start": [0, 100, 5], "end": [50, 400, 9]})
+    one_by_one = RandomPositionSampler(big, buffer_size=7, repeat_same=repeat_same, seed=5)
+    expected = [next(one_by_one) for _ in range(40)]
+    mixed = RandomPositionSampler(big, buffer_size=7, repeat_same=repeat_same, seed=5)
+    got = [next(mixed)]
+    for n in (3, 7, 0, 11, 5):  # across buffer refills, and interleaved with next()
+        chroms, centres = mixed.take(n)
+        assert centres.dtype == np.int64 and len(chroms) == n
+        got += list(zip(chroms.tolist(), centres.tolist()))
+        got.append(next(mixed))
+    assert got == expected[: len(got)]
+
+
 def test_position_sampler_rejects_bad_regions() -> None:
     with pytest.raises(ValueError, match="columns"):
         RandomPositionSampler(pd.DataFrame({"chrom": ["x"], "start": [0]}))
