@@ -22,12 +22,32 @@ import numpy as np
 HG38_SIZES = {
     "chr1": 248_956_422,
     "chr2": 242_193_529,
+    "chr3": 198_295_559,
+    "chr4": 190_214_555,
+    "chr5": 181_538_259,
+    "chr6": 170_805_979,
+    "chr7": 159_345_973,
+    "chr8": 145_138_636,
+    "chr9": 138_394_717,
+    "chr10": 133_797_422,
+    "chr11": 135_086_622,
+    "chr12": 133_275_309,
+    "chr13": 114_364_328,
+    "chr14": 107_043_718,
+    "chr15": 101_991_189,
+    "chr16": 90_338_345,
+    "chr17": 83_257_441,
+    "chr18": 80_373_285,
     "chr19": 58_617_616,
     "chr20": 64_444_167,
     "chr21": 46_709_983,
     "chr22": 50_818_468,
     "chrX": 156_040_895,
+    "chrY": 57_227_415,
 }
+# The whole hg38 primary assembly (3.1 Gb): the genome-wide ChromBPNet case, whose peaks lie
+# farther apart than a data block, so that its first epoch is cold.
+GENOME_CHROMS = tuple(HG38_SIZES)
 DEFAULT_CHROMS = ("chr21", "chr22")
 OUT_DIR = Path(__file__).resolve().parent / "out"
 REAL_ENCODE_TRACK = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "bbi-js" / "ENCFF826FLP.bw"
