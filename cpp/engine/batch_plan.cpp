@@ -29,17 +29,25 @@ void set_windows(BatchRequest& request, std::vector<uint32_t> chroms, std::vecto
                             std::to_string(ends[w]));
     }
   }
-  // Both ends lie within +-2^62 (checked above), so no difference overflows.
-  const int64_t length = ends[0] - starts[0];
+  // Both ends lie within +-2^62 (checked above), so every difference fits in uint64_t (not in
+  // int64_t: 2^62 - -2^62 = 2^63); a window longer than the engine's 2^32 bases is refused here,
+  // before the length is stored as int64_t.
+  auto length_of = [&](size_t w) { return static_cast<uint64_t>(ends[w]) - static_cast<uint64_t>(starts[w]); };
+  const uint64_t length = length_of(0);
+  if (length > kMaxWindowLength) {
+    throw InvalidArgument("window 0 is " + std::to_string(length) +
+                          " bases long; windows longer than 2^32 bases are "
+                          "not supported");
+  }
   for (size_t w = 1; w < starts.size(); ++w) {
-    if (ends[w] - starts[w] != length) {
+    if (length_of(w) != length) {
       throw InvalidArgument("windows must all have the same length: window 0 has " + std::to_string(length) +
-                            ", window " + std::to_string(w) + " has " + std::to_string(ends[w] - starts[w]));
+                            ", window " + std::to_string(w) + " has " + std::to_string(length_of(w)));
     }
   }
   request.chroms = std::move(chroms);
   request.starts = std::move(starts);
-  request.length = length;
+  request.length = static_cast<int64_t>(length);
 }
 
 void check_request(const Collection& collection, const BatchRequest& r) {
@@ -53,7 +61,9 @@ void check_request(const Collection& collection, const BatchRequest& r) {
     throw InvalidArgument("window_size " + std::to_string(r.window_size) + " is larger than the window length " +
                           std::to_string(r.length));
   }
-  if (r.length > (int64_t{1} << 32)) throw InvalidArgument("windows longer than 2^32 bases are not supported");
+  if (r.length > static_cast<int64_t>(kMaxWindowLength)) {
+    throw InvalidArgument("windows longer than 2^32 bases are not supported");
+  }
   for (size_t w = 0; w < r.starts.size(); ++w) {
     if (r.starts[w] < -kMaxCoordinate || r.starts[w] > kMaxCoordinate) {
       throw InvalidArgument("window " + std::to_string(w) + " starts at " + std::to_string(r.starts[w]) +

@@ -16,6 +16,7 @@ namespace bwl::engine {
 // start + length and every offset the plan and the fill compute fit int64 (checked by
 // check_request; bigwig_loader/_arguments.py refuses the same in Python, naming the argument).
 constexpr int64_t kMaxCoordinate = int64_t{1} << 62;
+constexpr uint64_t kMaxWindowLength = uint64_t{1} << 32;
 
 // One batch, as every layer sees it: get_batch and the loader build it (the bindings' one
 // constructor, which checks it with check_request), the processors run it. Windows may start

@@ -10,20 +10,21 @@
 // filling from the kept ones (run order, and with it "later runs win", is unchanged).
 //
 // Bound: the bytes of the runs plus kEntryOverheadBytes per entry (the map node, the LRU link,
-// the shared_ptr control block), summed over entries, never exceed max_bytes. The least
-// recently used entry goes first, with lazy promotion: a hit only stamps the entry (a write to
-// the map node the lookup has just read) instead of moving it to the front of the list (two
-// more cache misses on its neighbours, on every hit of every batch); eviction takes the entry
-// at the back when it has not been used since it was put there, and otherwise puts it back at
-// the front, stamped, and looks at the next. Entries never hit leave in insertion order, and an
-// entry used since any other was placed outlives it; among entries both used since they were
-// placed, the order is that of their promotion rather than of their last use.
+// the shared_ptr control block), summed over entries, never exceed max_bytes. Eviction follows
+// least-recently-used order approximately, with lazy promotion (CLOCK's "second chance"): a hit
+// only stamps the entry (a write to the map node the lookup has just read) instead of moving it
+// to the front of the list (two more cache misses on its neighbours, on every hit of every
+// batch). The victim is always an entry not used since it was last placed at the front; a used
+// entry that eviction reaches at the back is placed at the front again instead. Entries never
+// used leave in insertion order; among used ones the order is that of their promotion, not of
+// their last use.
 //
 // Threads: the cache is split into shards (shards_for(max_bytes) of them in a collection) by a hash of the key; each
 // shard has its own mutex, its own LRU list and its own share (max_bytes / n_shards) of the bound, so threads touching
 // different shards never wait on each other and a lookup holds one shard's lock for a map probe
-// and a list splice. Entries are held by shared_ptr<const CachedRuns>: a batch that found or
-// inserted a block keeps its pointer until its fill is done, so an eviction by another thread
+// and a stamp. (An insert that evicts may move many stamped entries at once under the lock: each
+// hit is promoted at most once, so the cost per hit stays constant.) Entries are held by shared_ptr<const CachedRuns>:
+// a batch that found or inserted a block keeps its pointer until its fill is done, so an eviction by another thread
 // only drops the cache's reference and never frees runs a fill is reading. Entries are never
 // modified after insertion (a "refresh" would be a new entry).
 //

@@ -1,6 +1,5 @@
 #include "fasta/one_hot.hpp"
 
-#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstring>

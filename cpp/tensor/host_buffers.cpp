@@ -1,5 +1,8 @@
 #include "tensor/host_buffers.hpp"
 
+#include <pthread.h>
+
+#include <cstddef>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -17,8 +20,7 @@ class IdleBuffers {
     for (size_t i = idle_.size(); i-- > 0;) {  // newest first: likeliest still in cache
       if (idle_[i].second == bytes) {
         void* p = idle_[i].first;
-        idle_[i] = idle_.back();
-        idle_.pop_back();
+        idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));  // keeps the rest oldest first
         idle_bytes_ -= bytes;
         return p;
       }
@@ -26,17 +28,27 @@ class IdleBuffers {
     return nullptr;
   }
 
-  // Keeps `p` for reuse, or frees it when keeping it would pass kMaxIdleBytes.
+  // Keeps `p` for reuse, freeing the oldest idle buffers first when keeping it would pass
+  // kMaxIdleBytes (so that buffers of a shape no longer asked for make way for today's).
   void give(void* p, size_t bytes) {
+    std::vector<void*> dropped;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (idle_bytes_ + bytes <= kMaxIdleBytes) {
+      if (bytes > kMaxIdleBytes) {
+        dropped.push_back(p);
+      } else {
+        size_t oldest = 0;
+        while (idle_bytes_ + bytes > kMaxIdleBytes) {
+          dropped.push_back(idle_[oldest].first);
+          idle_bytes_ -= idle_[oldest].second;
+          ++oldest;
+        }
+        idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(oldest));
         idle_.emplace_back(p, bytes);
         idle_bytes_ += bytes;
-        return;
       }
     }
-    std::free(p);
+    for (void* q : dropped) std::free(q);  // outside the lock
   }
 
   size_t idle_bytes() const {
@@ -46,15 +58,24 @@ class IdleBuffers {
 
  private:
   mutable std::mutex mutex_;
-  std::vector<std::pair<void*, size_t>> idle_;
+  std::vector<std::pair<void*, size_t>> idle_;  // oldest first
   size_t idle_bytes_ = 0;
 };
 
 // Never destroyed: a tensor may be released after static destructors have run (the interpreter
-// frees Python objects late), and its deleter must still find the list.
+// frees Python objects late), and its deleter must still find the list. A child made by fork()
+// starts with a new, empty list: another thread of the parent may have held the mutex at the
+// fork, and the child would wait on it forever (the parent's idle buffers are left to it).
+IdleBuffers* current_idle_buffers = nullptr;
+
 IdleBuffers& idle_buffers() {
-  static IdleBuffers* buffers = new IdleBuffers();
-  return *buffers;
+  static const bool made = [] {
+    current_idle_buffers = new IdleBuffers();
+    pthread_atfork(nullptr, nullptr, [] { current_idle_buffers = new IdleBuffers(); });
+    return true;
+  }();
+  (void)made;
+  return *current_idle_buffers;
 }
 
 }  // namespace

@@ -3,8 +3,9 @@
 // batch (values, one-hot sequences); multi-megabyte blocks fresh from the system come as new
 // pages, each faulted in and zeroed by the kernel on first touch and unmapped again on release.
 // At 4 tracks that was 40% of a warm epoch's CPU time. Released buffers of kMinRecycledBytes or
-// more are kept, up to kMaxIdleBytes in all, and handed out again for a request of the same
-// size; smaller ones go to and from malloc, which recycles them itself.
+// more are kept, up to kMaxIdleBytes in all (the oldest freed first to make room), and handed
+// out again for a request of the same size; smaller ones go to and from malloc, which recycles
+// them itself.
 //
 // Threads: any thread may allocate, and any thread may release (a DLPack consumer frees a tensor
 // on its own thread); one mutex guards the idle list, taken twice per tensor, never while

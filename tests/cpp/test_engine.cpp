@@ -219,8 +219,14 @@ TEST(BatchPlan, SetWindowsChecksTheWindowsAsGivenAndNamesTheBadOne) {
   EXPECT_EQ(error_of({0, 0}, {0, 20}, {10, 20}), "window 1 has start 20 >= end 20");
   EXPECT_EQ(error_of({0, 0}, {0, 0}, {10, 20}),
             "windows must all have the same length: window 0 has 10, window 1 has 20");
-  // Ends whose difference would overflow int64 are refused before it is taken.
+  // Ends outside the coordinates are refused before any difference is taken; the widest window
+  // inside them (2^63 bases, which int64 cannot hold) is refused as too long, not wrapped.
   EXPECT_NE(error_of({0}, {INT64_MIN}, {bwl::engine::kMaxCoordinate}).find("outside the coordinates"),
+            std::string::npos);
+  EXPECT_NE(error_of({0}, {-bwl::engine::kMaxCoordinate}, {bwl::engine::kMaxCoordinate}).find("longer than 2^32"),
+            std::string::npos);
+  EXPECT_NE(error_of({0, 0}, {0, -bwl::engine::kMaxCoordinate}, {10, bwl::engine::kMaxCoordinate})
+                .find("window 0 has 10, window 1 has 9223372036854775808"),
             std::string::npos);
 }
 

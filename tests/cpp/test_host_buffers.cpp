@@ -3,6 +3,8 @@
 #include "tensor/host_buffers.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <memory>
@@ -47,6 +49,24 @@ TEST(HostBuffers, IdleBuffersNeverExceedTheBound) {
   EXPECT_LE(idle_host_buffer_bytes(), bwl::kMaxIdleBytes);
 }
 
+TEST(HostBuffers, IdleBuffersOfAnOldShapeMakeWayForANewOne) {
+  // Fill the idle list with buffers of one size, then release one of another: the oldest go, the
+  // new one is kept, and a request of the new size gets it back.
+  const size_t old_size = bwl::kMinRecycledBytes * 4;
+  {
+    std::vector<std::shared_ptr<void>> old;
+    for (size_t i = 0; i < bwl::kMaxIdleBytes / old_size + 1; ++i) old.push_back(allocate_host_buffer(old_size));
+  }
+  const size_t new_size = bwl::kMinRecycledBytes * 3;
+  void* released = nullptr;
+  {
+    std::shared_ptr<void> fresh = allocate_host_buffer(new_size);
+    released = fresh.get();
+  }
+  EXPECT_LE(idle_host_buffer_bytes(), bwl::kMaxIdleBytes);
+  EXPECT_EQ(allocate_host_buffer(new_size).get(), released);
+}
+
 TEST(HostBuffers, TensorViewsKeepTheirBufferUntilTheLastGoes) {
   auto tensor = std::make_shared<bwl::HostTensor>(std::vector<int64_t>{64, 1024, 4}, bwl::DType::Float32);
   static_cast<float*>(tensor->data())[64 * 1024 * 4 - 1] = 7.0f;
@@ -57,4 +77,22 @@ TEST(HostBuffers, TensorViewsKeepTheirBufferUntilTheLastGoes) {
   auto fresh = std::make_shared<bwl::HostTensor>(std::vector<int64_t>{64, 1024, 4}, bwl::DType::Float32);
   EXPECT_NE(fresh->data(), storage);
   EXPECT_EQ(static_cast<float*>(last_rows->data())[1024 * 4 - 1], 7.0f);
+}
+
+TEST(HostBuffers, AForkedChildStartsWithItsOwnIdleList) {
+  // The child must not wait on a lock another thread of the parent held at the fork: it gets a
+  // new, empty list (pthread_atfork), and allocates and recycles as the parent does.
+  { std::shared_ptr<void> parked = allocate_host_buffer(bwl::kMinRecycledBytes); }
+  ASSERT_GT(idle_host_buffer_bytes(), 0u);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    bool ok = idle_host_buffer_bytes() == 0;
+    { std::shared_ptr<void> b = allocate_host_buffer(bwl::kMinRecycledBytes); }
+    ok = ok && idle_host_buffer_bytes() == bwl::kMinRecycledBytes;
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
