@@ -255,7 +255,7 @@ if [ "$BUILT" = 1 ] && ! wanted ctest; then
 elif [ "$BUILT" = 1 ]; then
   if cmake -S . -B build/gpu-check-ctest -DBWL_BUILD_TESTS=ON -DBWL_BUILD_PYTHON=OFF -DCMAKE_CUDA_ARCHITECTURES=90 \
       ${DEFINES[2]:+-DDLPACK_INCLUDE_DIR=$ROOT/.gpu_include} >>"$BUILD_LOG" 2>&1; then
-    if run_step ctest 150 "$BUILD_LOG" bash -c "cmake --build build/gpu-check-ctest --parallel $(nproc) --target bwl_cpp_tests && ctest --test-dir build/gpu-check-ctest --parallel $(nproc)"; then
+    if run_step ctest 150 "$BUILD_LOG" bash -c "cmake --build build/gpu-check-ctest --parallel $(nproc) --target bwl_cpp_tests bwl_allocation_tests && ctest --test-dir build/gpu-check-ctest --parallel $(nproc)"; then
       row ctest ok "$STEP_SECONDS" "$(grep -m1 'tests passed' "$BUILD_LOG")"
     else
       row ctest "$(status_of $STEP_RC)" "$STEP_SECONDS" "$(grep -m1 'tests passed\|tests failed' "$BUILD_LOG")"
