@@ -2,8 +2,8 @@
 # The C++ tests under sanitizers (run by .ci/run after the normal suite):
 #   1. AddressSanitizer + UndefinedBehaviorSanitizer, every C++ test; any report fails
 #      (halt_on_error, -fno-sanitize-recover=all, leaks included);
-#   2. ThreadSanitizer, the tests of the thread pool, thread starts, the loader and the CPU
-#      backend (the code with threads).
+#   2. ThreadSanitizer, the tests of the thread pool, thread starts, the loader, the CPU
+#      backend, the block cache and the recycled host buffers (the code with threads).
 # Builds in build/asan and build/tsan with Debian's clang (installed when missing). Run
 # scripts/setup.sh first (CMake, ninja). Usage: scripts/sanitize.sh [asan|tsan]... (default both).
 set -euo pipefail
@@ -35,10 +35,10 @@ for part in "${parts[@]}"; do
     tsan)
       # (not bwl_allocation_tests: it replaces operator new, which ThreadSanitizer's runtime owns)
       build build/tsan "-fsanitize=thread" bwl_cpp_tests
-      echo "sanitize: thread pool, thread start, loader and CPU backend tests under ThreadSanitizer"
+      echo "sanitize: thread pool, thread start, loader, CPU backend, block cache and host buffer tests under ThreadSanitizer"
       TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
         build/tsan/tests/cpp/bwl_cpp_tests \
-        --gtest_filter='ThreadPool*:ThreadStart*:StreamedDataloader*:CpuBatchProcessor*:StagedBatch*'
+        --gtest_filter='ThreadPool*:ThreadStart*:StreamedDataloader*:CpuBatchProcessor*:StagedBatch*:BlockCache*:CachedBatches*:Preload*:HostBuffers*'
       ;;
     *) echo "sanitize: unknown part '$part' (asan or tsan)" >&2; exit 2 ;;
   esac
