@@ -147,11 +147,19 @@ void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const 
                                 n_cells, cells);
     }
     // The tile's rows into the batch, through the output store the CUDA kernels use too
-    // (canonical NaN: stages/output_store.hpp).
-    for (uint32_t i = 0; i < n_cells; ++i) {
-      const size_t base = (w * n_cells + i) * plan.n_tracks + a;
-      const float* row = scratch.tile.data() + size_t{i} * width;
-      for (size_t j = 0; j < width; ++j) stages::store_output(out, base + j, request.dtype, row[j]);
+    // (canonical NaN: stages/output_store.hpp). A tile of every track is the window's whole
+    // slice of the batch, one contiguous stretch: one loop, not a short one per cell.
+    const float* tile = scratch.tile.data();
+    if (width == plan.n_tracks) {
+      const size_t base = w * n_cells * plan.n_tracks;
+      const size_t n = size_t{n_cells} * width;
+      for (size_t j = 0; j < n; ++j) stages::store_output(out, base + j, request.dtype, tile[j]);
+    } else {
+      for (uint32_t i = 0; i < n_cells; ++i) {
+        const size_t base = (w * n_cells + i) * plan.n_tracks + a;
+        const float* row = tile + size_t{i} * width;
+        for (size_t j = 0; j < width; ++j) stages::store_output(out, base + j, request.dtype, row[j]);
+      }
     }
   }
 }
