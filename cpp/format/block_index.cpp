@@ -74,6 +74,12 @@ BlockIndex BlockIndex::read(const io::RandomAccessFile& file, uint64_t index_off
   BlockIndex index;
   index.per_chrom_.resize(chroms.size());
   index.blocks_.reserve(leaves.size());
+  // Leaves of a valid index cover the genome in order, so a chromosome appears in at most one
+  // leaf more than it has boundaries with its neighbours: the extents number at most blocks +
+  // chromosomes. Overlapping leaves that each claim a wide range of chromosomes (a corrupt file)
+  // would otherwise cost memory of blocks x chromosomes; refuse them at twice the valid bound.
+  const uint64_t max_extents = 2 * (uint64_t{leaves.size()} + chroms.size()) + 16;
+  uint64_t extents = 0;
   for (const Leaf& leaf : leaves) {
     if (!index.blocks_.empty() && index.blocks_.back().offset == leaf.block.offset) {
       throw format_error(path, "corrupt R-tree index: two leaves point at the same data block", leaf.item_offset);
@@ -89,6 +95,13 @@ BlockIndex BlockIndex::read(const io::RandomAccessFile& file, uint64_t index_off
                          leaf.item_offset);
     }
     for (; it != id_to_index.end() && it->first <= leaf.end_chrom_id; ++it) {
+      if (++extents > max_extents) {
+        throw format_error(path,
+                           "corrupt R-tree index: its leaves claim more chromosomes than " +
+                               std::to_string(leaves.size()) + " blocks over " + std::to_string(chroms.size()) +
+                               " chromosomes can cover (leaves overlap)",
+                           leaf.item_offset);
+      }
       const uint32_t start = it->first == leaf.start_chrom_id ? leaf.start_base : 0;
       const uint32_t end = it->first == leaf.end_chrom_id ? leaf.end_base : kChromEnd;
       index.per_chrom_[it->second].extents.push_back(Extent{start, end, block_number});

@@ -118,3 +118,24 @@ TEST(TreeWalk, VisitsLeavesInTreeOrderAndHoldsCallersToWholeItems) {
   EXPECT_THROW(bwl::format::walk_tree(file, lay.index + 48, shape, [](bwl::format::ByteCursor& item) { item.skip(8); }),
                std::logic_error);
 }
+
+TEST(TreeWalk, LeavesThatEachClaimEveryChromosomeAreRefused) {
+  // 40 chromosomes, 40 blocks: valid leaves claim 40 (chromosome, block) extents; leaves that
+  // each claim all 40 chromosomes (1,600) are corrupt, refused before they cost memory.
+  FileSpec s;
+  for (uint32_t c = 0; c < 40; ++c) {
+    s.chroms.push_back({"chr" + std::to_string(c), 1000});
+    s.blocks.push_back(Block{bedgraph_section(c, {{0, 10, 1.0f}}), c, 0, c, 10});
+  }
+  Layout lay;
+  Bytes b = build_bigwig(s, &lay);
+  EXPECT_EQ(open_error(b), "(no error)");
+  // Leaf items of the root (a leaf node: 40 items < 256 a node): end chromosome id at +8.
+  for (size_t i = 0; i < 40; ++i) {
+    const size_t item = lay.index + 48 + 4 + i * bwl::format::kRTreeLeafItemBytes;
+    b[item + 8] = 39;
+    b[item + 9] = b[item + 10] = b[item + 11] = 0;
+  }
+  EXPECT_NE(open_error(b).find("corrupt R-tree index: its leaves claim more chromosomes than"), std::string::npos)
+      << open_error(b);
+}
