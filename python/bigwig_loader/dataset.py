@@ -168,6 +168,10 @@ class BigWigDataset:
         for i, j in self.strand_pairs:
             if not (0 <= i < len(self.collection) and 0 <= j < len(self.collection)):
                 raise ValueError(f"strand pair ({i}, {j}) names a track outside the collection")
+        # What every batch over all tracks shares, made once instead of per batch (thousands of
+        # tracks make a per-batch Python list of them cost as much as the batch's values).
+        self._all_track_names = list(self.collection.bigwig_paths)
+        self._all_tracks_flip = np.asarray(self._strand_permutation(list(range(len(self.collection)))), dtype=np.int64)
         self._ordinal = resolve_device(device)
         self.device = device_name(self._ordinal)
         # How batches are handed out: numpy / CuPy arrays, or the DLPack tensors themselves
@@ -351,9 +355,12 @@ class BigWigDataset:
         flip = batch.flipped
         augmentations: dict[str, Any] = {"smoothing": self.moving_average_window_size}
         if flip.any():
-            tracks = list(range(len(self.collection))) if batch.track_indices is None else list(batch.track_indices)
             augmentations["flip"] = flip.astype(np.uint8)
-            augmentations["flip_tracks"] = np.asarray(self._strand_permutation(tracks), dtype=np.int64)
+            augmentations["flip_tracks"] = (
+                self._all_tracks_flip
+                if batch.track_indices is None
+                else np.asarray(self._strand_permutation(list(batch.track_indices)), dtype=np.int64)
+            )
         if self.sequence_encoder == "onehot":
             augmentations["bases"] = batch.sequences
             augmentations["sequence_dtype"] = self.sequence_dtype
@@ -369,15 +376,18 @@ class BigWigDataset:
         )
 
     def _finish(self, batch: Batch) -> Any:
-        tracks = list(range(len(self.collection))) if batch.track_indices is None else list(batch.track_indices)
         batch.values = self._hand_out(batch.values)
         if self.sequence_encoder == "onehot":
             batch.sequences = self._hand_out(batch.sequences)
         else:
             strings = [row.tobytes().decode("ascii") for row in batch.sequences]
             batch.sequences = strings if self.sequence_encoder is None else self.sequence_encoder(strings)
-        # As in 0.3: the tracks' paths, all of them when tracks are not sub-sampled.
-        batch.track_names = [self.collection.bigwig_paths[i] for i in tracks]
+        # As in 0.3: the tracks' paths, all of them when tracks are not sub-sampled (a copy of the
+        # shared list, so that a consumer may change its own).
+        names = self.collection.bigwig_paths
+        batch.track_names = (
+            list(self._all_track_names) if batch.track_indices is None else [names[i] for i in batch.track_indices]
+        )
         if self.return_batch_objects:
             return batch
         if batch.track_indices is not None:

@@ -4,6 +4,8 @@ The GPU side of these points is in test_gpu.py."""
 
 from __future__ import annotations
 
+import itertools
+
 import gc
 import inspect
 from pathlib import Path
@@ -142,8 +144,10 @@ def test_pytorch_dataset_draws_new_windows_each_epoch_through_a_dataloader() -> 
 
 
 def test_track_names_are_every_tracks_path(collection_dir: Path, tmp_path: Path) -> None:
-    batch = next(iter(phix_dataset(return_batch_objects=True)))
-    assert batch.track_names == [real_file(PHIX_TRACK)], "0.3: bigwig_paths when tracks are not sub-sampled"
+    first, second = itertools.islice(iter(phix_dataset(return_batch_objects=True)), 2)
+    assert first.track_names == [real_file(PHIX_TRACK)], "0.3: bigwig_paths when tracks are not sub-sampled"
+    first.track_names.append("changed by a consumer")  # each batch has its own list
+    assert second.track_names == [real_file(PHIX_TRACK)]
     fasta = tmp_path / "g.fa"
     rng = np.random.default_rng(0)
     fasta.write_text(">chr2\n" + "".join(rng.choice(list("ACGT"), 50_000)) + "\n")
