@@ -4,10 +4,9 @@ The GPU side of these points is in test_gpu.py."""
 
 from __future__ import annotations
 
-import itertools
-
 import gc
 import inspect
+import itertools
 from pathlib import Path
 
 import numpy as np
