@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <random>
 #include <string>
 #include <thread>
@@ -163,20 +162,6 @@ uint64_t one_batch_bytes(const std::vector<std::string>& paths, const BatchReque
   return c.cache().info().bytes;
 }
 
-std::vector<std::string> real_files() {
-  std::vector<std::string> paths;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(bwl::test::real_data_dir())) {
-    if (entry.path().extension() != ".bw") continue;
-    try {
-      bwl::format::BigWigFile probe(entry.path().string());
-    } catch (const bwl::FormatError&) {
-      continue;  // the real directory holds a non-bigWig with a .bw name on purpose
-    }
-    paths.push_back(entry.path().string());
-  }
-  return paths;
-}
-
 }  // namespace
 
 TEST(BlockCache, EvictsTheLeastRecentlyUsedFirst) {
@@ -324,7 +309,7 @@ TEST(CachedBatches, EqualTheUncachedPathOnGeneratedFiles) {
 }
 
 TEST(CachedBatches, EqualTheUncachedPathOnTheRealFiles) {
-  const std::vector<std::string> paths = real_files();
+  const std::vector<std::string> paths = bwl::test::real_bigwig_paths();
   ASSERT_GE(paths.size(), 10u);
   for (const std::string& path : paths) {
     const uint64_t batch = one_batch_bytes({path}, sweep_requests(Collection({path}, 1), 5, 1000).front());

@@ -7,7 +7,6 @@
 #include <zlib.h>
 
 #include <cstring>
-#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -201,14 +200,8 @@ TEST(PortableInflate, DynamicBlocksAreExercised) {
 
 TEST(PortableInflate, EveryBlockOfTheRealBigWigFilesInflatesAsZlibDoes) {
   size_t compressed_files = 0, blocks = 0;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(bwl::test::real_data_dir())) {
-    if (entry.path().extension() != ".bw") continue;
-    std::unique_ptr<bwl::format::BigWigFile> file;
-    try {
-      file = std::make_unique<bwl::format::BigWigFile>(entry.path().string());
-    } catch (const bwl::FormatError&) {
-      continue;  // the real directory holds a non-bigWig with a .bw name on purpose
-    }
+  for (const std::string& path : bwl::test::real_bigwig_paths()) {
+    auto file = std::make_unique<bwl::format::BigWigFile>(path);
     if (!file->header().compressed()) continue;
     ++compressed_files;
     for (const bwl::format::DataBlock& block : file->block_index().blocks()) {
@@ -217,9 +210,9 @@ TEST(PortableInflate, EveryBlockOfTheRealBigWigFilesInflatesAsZlibDoes) {
       const size_t capacity = file->header().uncompress_buf_size;
       const Inflated want = reference(stream, capacity);
       const Inflated got = portable(stream, capacity);
-      ASSERT_EQ(want.status, InflateStatus::Ok) << entry.path() << " block at " << block.offset;
-      ASSERT_EQ(got.status, InflateStatus::Ok) << entry.path() << " block at " << block.offset;
-      ASSERT_EQ(got.bytes, want.bytes) << entry.path() << " block at " << block.offset;
+      ASSERT_EQ(want.status, InflateStatus::Ok) << path << " block at " << block.offset;
+      ASSERT_EQ(got.status, InflateStatus::Ok) << path << " block at " << block.offset;
+      ASSERT_EQ(got.bytes, want.bytes) << path << " block at " << block.offset;
       ++blocks;
     }
   }

@@ -8,7 +8,6 @@
 #include <array>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
@@ -274,16 +273,7 @@ TEST(StagedBatch, ServesHostCacheHitsAsStagedRuns) {
 }
 
 TEST(StagedBatch, MatchesTheCpuBackendOnTheRealFiles) {
-  std::vector<std::string> paths;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(bwl::test::real_data_dir())) {
-    if (entry.path().extension() != ".bw") continue;
-    try {
-      bwl::format::BigWigFile probe(entry.path().string());
-    } catch (const bwl::FormatError&) {
-      continue;  // the real directory holds a non-bigWig with a .bw name on purpose
-    }
-    paths.push_back(entry.path().string());
-  }
+  const std::vector<std::string> paths = bwl::test::real_bigwig_paths();
   ASSERT_GE(paths.size(), 10u);
   for (const std::string& path : paths) {
     Collection collection({path}, 1);

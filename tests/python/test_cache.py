@@ -247,44 +247,16 @@ def test_bench_takes_cache_bytes() -> None:
     from bigwig_loader import cli
     from conftest import real_file
 
-    out = io.StringIO()
-    code = cli.main(
-        [
-            "bench",
-            str(real_file("deeptools/bamCoverage_result4.bw")),
-            "--batch-size",
-            "4",
-            "--batches",
-            "2",
-            "--length",
-            "100",
-            "--cache-bytes",
-            "0",
-            "--no-progress",
-            "--json",
-        ],
-        out=out,
-    )
+    def bench(cache_bytes: int, *more: str) -> tuple[int, str]:
+        out = io.StringIO()
+        track = str(real_file("deeptools/bamCoverage_result4.bw"))
+        args = [track, "--batch-size", "4", "--batches", "2", "--length", "100", "--no-progress"]
+        code = cli.main(["bench", *args, "--cache-bytes", str(cache_bytes), *more], out=out)
+        return code, out.getvalue()
+
+    code, text = bench(0, "--json")
     assert code == 0
-    assert json.loads(out.getvalue())["cache"] == dict(hits=0, misses=0, evictions=0, blocks=0, bytes=0, max_bytes=0)
-    out = io.StringIO()
-    assert (
-        cli.main(
-            [
-                "bench",
-                str(real_file("deeptools/bamCoverage_result4.bw")),
-                "--batch-size",
-                "4",
-                "--batches",
-                "2",
-                "--length",
-                "100",
-                "--cache-bytes",
-                str(1 << 20),
-                "--no-progress",
-            ],
-            out=out,
-        )
-        == 0
-    )
-    assert "block cache: 1.0 MB bound" in out.getvalue()
+    assert json.loads(text)["cache"] == dict(hits=0, misses=0, evictions=0, blocks=0, bytes=0, max_bytes=0)
+    code, text = bench(1 << 20)
+    assert code == 0
+    assert "block cache: 1.0 MB bound" in text

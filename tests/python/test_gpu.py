@@ -19,6 +19,7 @@ import bigwig_loader
 from bigwig_loader import BigWigCollection, BigWigDataset, StreamedDataloader
 from conftest import copy_with_corrupt_data, real_bigwigs, real_file
 from test_collection_batch import DEFAULTS, WINDOW_SIZES, random_windows
+from test_gpu_core import raw_batch
 
 pytestmark = pytest.mark.gpu
 
@@ -339,23 +340,6 @@ def test_reset_gpu_releases_device_memory_and_keeps_working() -> None:
 
 
 # --- issue 10: the GPU path's fixes -----------------------------------------------------------
-
-
-def raw_batch(
-    collection: BigWigCollection,
-    chroms,
-    starts,
-    ends,
-    backend=None,
-    window_size: int = 1,
-    default_value: float = 0.0,
-    dtype: str = "float32",
-):
-    """The backend's own CudaTensor (what get_batch wraps as a CuPy array), to test its DLPack
-    export and transforms directly."""
-    backend = backend or collection.processor(0)
-    request = collection.batch_request(chroms, starts, ends, window_size, default_value, dtype=dtype)
-    return backend.load(collection.core_collection, request)
 
 
 def test_nan_payloads_come_out_canonical_and_identical(tmp_path: Path) -> None:

@@ -39,11 +39,13 @@ def raw_batch(
     backend=None,
     window_size: int = 1,
     default_value: float = 0.0,
+    dtype: str = "float32",
     device: str = "cuda",
 ):
     """The backend's own tensor (what get_batch wraps for users): a CudaTensor, or with
-    device="cpu" a host Tensor, which the transforms take too."""
-    request = collection.batch_request(chroms, starts, ends, window_size, default_value, dtype="float32")
+    device="cpu" a host Tensor, which the transforms take too; for tests of its DLPack export and
+    transforms (test_gpu.py uses it too)."""
+    request = collection.batch_request(chroms, starts, ends, window_size, default_value, dtype=dtype)
     if device == "cpu":
         return collection.processor(-1).load(collection.core_collection, request)
     backend = backend or collection.processor(0)
