@@ -1,4 +1,4 @@
-// Bindings of the FASTA layer: _core.FastaFile, _core.one_hot, _core.count_unknown.
+// Bindings of the FASTA layer: _core.FastaFile (with fetch_usable), _core.one_hot, _core.count_unknown.
 #include "bindings/fasta_bindings.hpp"
 
 #include <pybind11/numpy.h>
@@ -11,6 +11,7 @@
 #include "common/errors.hpp"
 #include "fasta/fasta_file.hpp"
 #include "fasta/one_hot.hpp"
+#include "fasta/usable_windows.hpp"
 #include "tensor/tensor.hpp"
 
 namespace py = pybind11;
@@ -19,6 +20,7 @@ namespace bwl::bindings {
 namespace {
 
 using Bases = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
+using Int64s = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
 
 void check_bases(const Bases& bases) {
   if (bases.ndim() != 2) throw InvalidArgument("bases must be a 2-dimensional uint8 array (batch, length)");
@@ -39,8 +41,7 @@ void bind_fasta(py::module_& m) {
                              })
       .def(
           "fetch_batch",
-          [](const fasta::FastaFile& f, const std::vector<std::string>& names,
-             const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& starts, int64_t length) {
+          [](const fasta::FastaFile& f, const std::vector<std::string>& names, const Int64s& starts, int64_t length) {
             if (static_cast<py::ssize_t>(names.size()) != starts.size()) {
               throw InvalidArgument("names and starts differ in length");
             }
@@ -61,7 +62,30 @@ void bind_fasta(py::module_& m) {
             return out;
           },
           py::arg("names"), py::arg("starts"), py::arg("length"),
-          "Bases [start, start + length) of each named sequence as a uint8 array (batch, length), case kept.");
+          "Bases [start, start + length) of each named sequence as a uint8 array (batch, length), case kept.")
+      .def(
+          "fetch_usable",
+          [](const fasta::FastaFile& f, const Int64s& records, const Int64s& starts, int64_t length,
+             double max_unknown_fraction) {
+            if (records.ndim() != 1 || starts.ndim() != 1 || records.size() != starts.size()) {
+              throw InvalidArgument("records and starts must be 1-dimensional and of one length");
+            }
+            if (length < 0) throw InvalidArgument("length must not be negative");
+            const auto n = static_cast<size_t>(records.size());
+            py::array_t<int64_t> kept(static_cast<py::ssize_t>(n));
+            Bases bases({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(length)});
+            size_t n_kept = 0;
+            {
+              py::gil_scoped_release release;
+              n_kept = fasta::read_usable_windows(f, records.data(), starts.data(), n, length, max_unknown_fraction,
+                                                  kept.mutable_data(), reinterpret_cast<char*>(bases.mutable_data()));
+            }
+            const py::slice first(0, static_cast<py::ssize_t>(n_kept), 1);
+            return py::make_tuple(kept[first], bases[first]);
+          },
+          py::arg("records"), py::arg("starts"), py::arg("length"), py::arg("max_unknown_fraction"),
+          "The windows fit to train on, read in one call: (indices, bases) of those lying inside their record "
+          "(an index into records) with at most max_unknown_fraction bases other than A, C, G, T.");
 
   m.def(
       "one_hot",

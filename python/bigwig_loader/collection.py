@@ -258,19 +258,43 @@ class BigWigCollection:
         # Python turns names into ids and values into the types the core takes (naming the
         # argument where a value does not convert); the C++ request checks the windows.
         _arguments.chromosome_names(chromosomes)
-        starts_a = _arguments.coordinates(starts, "start")  # named as get_batch names them
-        ends_a = _arguments.coordinates(ends, "end")
-        window = _arguments.window_size(window_size)
-        chrom_ids = self.chromosome_ids(chromosomes)
+        return self.batch_request_by_id(
+            self.chromosome_ids(chromosomes),
+            _arguments.coordinates(starts, "start"),  # named as get_batch names them
+            _arguments.coordinates(ends, "end"),
+            _arguments.window_size(window_size),
+            float(default_value),
+            dtype=dtype,
+            track_indices=track_indices,
+            scale=scale,
+            **augmentations,
+        )
+
+    def batch_request_by_id(
+        self,
+        chromosome_ids: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        window_size: int,
+        default_value: float,
+        *,
+        dtype: str = "float32",
+        track_indices: Sequence[int] | np.ndarray | None = None,
+        scale: bool = True,
+        **augmentations: Any,
+    ) -> Any:
+        """batch_request with arguments already in the core's types: the chromosomes as the ids
+        chromosome_ids() gives, starts and ends int64 arrays, window_size an int. For a caller
+        that makes many batches (a dataset's feeder), with no per-batch conversion of names."""
         tracks = self._track_indices(track_indices)
         scales = self.scaling_factors[tracks] if scale else np.ones(len(tracks), dtype=np.float32)
         return _core.BatchRequest(
             self._collection,
-            chrom_ids,
-            starts_a,
-            ends_a,
-            window,
-            float(default_value),
+            chromosome_ids,
+            starts,
+            ends,
+            window_size,
+            default_value,
             str(dtype),
             tracks.astype(np.uint32),
             scales,
@@ -331,6 +355,10 @@ class BigWigCollection:
                 raise KeyError(f"chromosome {str(name)!r} is in none of the {len(self)} files")
             ids[i] = found
         return ids[inverse.reshape(-1)]
+
+    def find_chromosome(self, name: str) -> int:
+        """The collection's id of one chromosome name, or -1 when no file has it."""
+        return self._chrom_ids.get(name, -1)
 
     def _track_indices(self, track_indices: Sequence[int] | np.ndarray | None) -> np.ndarray:
         if track_indices is None:

@@ -29,7 +29,8 @@ _COMPLEMENT_BYTES = np.arange(256, dtype=np.uint8)
 _COMPLEMENT_BYTES[np.frombuffer(b"ACGTRYKMBDHVacgtrykmbdhv", np.uint8)] = np.frombuffer(
     b"TGCAYRMKVHDBtgcayrmkvhdb", np.uint8
 )
-# Centres drawn and checked against the FASTA per step when assembling a super-batch.
+# Centres drawn and checked against the FASTA per step when assembling super-batches (those
+# left over wait for the next one): the per-draw Python is paid once for several small batches.
 _DRAW = 512
 
 
@@ -156,6 +157,17 @@ class BigWigDataset:
             )
         self.position_sampler_buffer_size = position_sampler_buffer_size
         self.repeat_same_positions = repeat_same_positions
+        # The regions' tables, built once; each epoch draws from a copy with its own seed.
+        self._regions_sampler = (
+            None
+            if custom_position_sampler is not None
+            else RandomPositionSampler(
+                self.regions_of_interest,
+                buffer_size=position_sampler_buffer_size,
+                repeat_same=repeat_same_positions,
+                seed=0,
+            )
+        )
         self.n_threads = n_threads
         self.queue_size = queue_size
         self.return_batch_objects = return_batch_objects
@@ -254,31 +266,45 @@ class BigWigDataset:
         words = [self.seed, sum(purpose.encode()), epoch, *extra]
         return np.random.default_rng(np.random.SeedSequence(words))
 
-    def _positions(self, epoch: int) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
+    def _positions(self, epoch: int) -> Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """This rank's share of the epoch's shared stream of centres, as a function that draws
-        the next n (fewer when a custom sampler runs out): (chromosome names, centres). The
-        dataset's own sampler draws arrays at once; a custom one is iterated."""
+        the next n (fewer when a custom sampler runs out): (a table of chromosome names, each
+        centre's index into it, the centres). The dataset's own sampler draws arrays at once
+        against one table; a custom one is iterated."""
         rank, world = self.rank, self.world_size
-        if self.custom_position_sampler is None:
-            sampler = RandomPositionSampler(
-                self.regions_of_interest,
-                buffer_size=self.position_sampler_buffer_size,
-                repeat_same=self.repeat_same_positions,
-                seed=self._seed_for("positions", epoch),
-            )
+        if self._regions_sampler is not None:
+            sampler = self._regions_sampler.with_seed(self._seed_for("positions", epoch))
+            names = sampler.chromosome_names
 
-            def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
-                chroms, centres = sampler.take(n * world)  # whole rounds of every rank's turn
-                return chroms[rank::world], centres[rank::world]
+            def draw(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                codes, centres = sampler.take_codes(n * world)  # whole rounds of every rank's turn
+                return names, codes[rank::world], centres[rank::world]
 
             return draw
         mine = itertools.islice(iter(self.custom_position_sampler), rank, None, world)
 
-        def draw_custom(n: int) -> tuple[np.ndarray, np.ndarray]:
+        def draw_custom(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             drawn = list(itertools.islice(mine, n))
-            return np.array([p[0] for p in drawn], dtype=str), np.array([p[1] for p in drawn], dtype=np.int64)
+            table, codes = np.unique(np.array([p[0] for p in drawn], dtype=str), return_inverse=True)
+            return table, codes.reshape(-1), np.array([p[1] for p in drawn], dtype=np.int64)
 
         return draw_custom
+
+    def _chromosome_ids(self) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """A function from a table of chromosome names to their FASTA record ids and collection
+        ids (-1 for a name no bigWig file has: a batch with it raises the collection's KeyError),
+        each name looked up once per epoch."""
+        known: dict[str, tuple[int, int]] = {}
+
+        def ids(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            for name in table.tolist():
+                if name not in known:
+                    record = int(self.genome.record_ids([name])[0])  # KeyError: not in the FASTA
+                    known[name] = (record, self.collection.find_chromosome(name))
+            pairs = np.array([known[name] for name in table.tolist()], dtype=np.int64).reshape(-1, 2)
+            return pairs[:, 0], pairs[:, 1]
+
+        return ids
 
     def _super_batches(self, epoch: int, stop: threading.Event) -> Iterator[Batch]:
         """Query batches of super_batch_size windows whose sequence lies inside its chromosome
@@ -289,6 +315,7 @@ class BigWigDataset:
         windows were flipped. Ends when `stop` is set; raises ValueError after too many
         unusable windows in a row."""
         draw_positions = self._positions(epoch)
+        chromosome_ids = self._chromosome_ids()
         fruitless = _dataset_checks.FruitlessDraws(
             self.sequence_length, self.maximum_unknown_bases_fraction, self.genome.path
         )
@@ -305,31 +332,38 @@ class BigWigDataset:
         half_sequence = self.sequence_length // 2
         half_target = self.center_bin_to_predict // 2
         n = self.super_batch_size
-        # Windows that passed the checks and wait for a super-batch: every drawn centre is used
-        # in order, none is skipped (a fixed custom sampler is walked exactly).
-        chroms = np.empty(0, dtype=str)
+        # Windows that passed the checks and wait for a super-batch, in the order drawn: every
+        # drawn centre is used in order, none is skipped (a fixed custom sampler is walked
+        # exactly). Chromosomes are kept as names and as the collection's ids, which the
+        # request takes.
+        names = np.empty(0, dtype=str)
+        ids = np.empty(0, dtype=np.int64)
         centres = np.empty(0, dtype=np.int64)
         bases = np.empty((0, self.sequence_length), dtype=np.uint8)
         exhausted = False
         while True:
-            while len(chroms) < n and not exhausted:
+            while len(centres) < n and not exhausted:
                 if stop.is_set():
                     return
-                c, centre = draw_positions(min(_DRAW, n))
+                table, codes, centre = draw_positions(_DRAW)
                 exhausted = len(centre) == 0
                 if exhausted:
                     break
                 if self.jitter:
                     centre = centre + jitter_rng.integers(-self.jitter, self.jitter + 1, len(centre))
-                idx, seq = self.genome.fetch_usable(
-                    c, centre - half_sequence, self.sequence_length, self.maximum_unknown_bases_fraction
+                records, collection_ids = chromosome_ids(table)
+                idx, seq = self.genome.fetch_usable_records(
+                    records[codes], centre - half_sequence, self.sequence_length, self.maximum_unknown_bases_fraction
                 )
                 fruitless.record(len(centre), len(idx))
-                chroms = np.concatenate([chroms, c[idx]])
+                names = np.concatenate([names, table[codes[idx]]])
+                ids = np.concatenate([ids, collection_ids[codes[idx]]])
                 centres = np.concatenate([centres, centre[idx]])
                 bases = np.concatenate([bases, seq])
-            if len(chroms) < n:
+            if len(centres) < n:
                 return
+            if (ids[:n] < 0).any():  # a chromosome no bigWig file has: the collection's KeyError
+                self.collection.chromosome_ids(names[:n][ids[:n] < 0][:1])
             target_start = centres[:n] - half_target
             tracks = None if track_sampler is None else next(track_sampler)
             flip = strand_rng.random(n) < 0.5 if self.reverse_complement else np.zeros(n, dtype=bool)
@@ -337,19 +371,20 @@ class BigWigDataset:
             if flip.any():
                 sequences = sequences.copy()
                 sequences[flip] = _COMPLEMENT_BYTES[sequences[flip][:, ::-1]]
-            yield Batch(
-                chromosomes=chroms[:n].tolist(),
+            yield _DrawnBatch(
+                ids[:n].astype(np.uint32),
+                chromosomes=names[:n].tolist(),
                 starts=target_start,
                 ends=target_start + self.center_bin_to_predict,
                 track_indices=tracks,
                 sequences=sequences,
                 flipped=flip,
             )
-            chroms, centres, bases = chroms[n:], centres[n:], bases[n:]
+            names, ids, centres, bases = names[n:], ids[n:], centres[n:], bases[n:]
 
     # --- finishing a loaded batch ----------------------------------------------------------
 
-    def _batch_request(self, batch: Batch) -> Any:
+    def _batch_request(self, batch: _DrawnBatch) -> Any:
         """The whole batch as the loader's workers make it: values, smoothed and flipped (with
         strand pairs swapped), and the one-hot sequences (already reverse-complemented bases)."""
         flip = batch.flipped
@@ -364,12 +399,12 @@ class BigWigDataset:
         if self.sequence_encoder == "onehot":
             augmentations["bases"] = batch.sequences
             augmentations["sequence_dtype"] = self.sequence_dtype
-        return self.collection.batch_request(
-            batch.chromosomes,
+        return self.collection.batch_request_by_id(
+            batch.chromosome_ids,
             batch.starts,
             batch.ends,
             self.window_size,
-            self.default_value,
+            float(self.default_value),
             dtype=self.dtype,
             track_indices=batch.track_indices,
             **augmentations,
@@ -407,6 +442,16 @@ class BigWigDataset:
         for i, j in self.strand_pairs:
             partner[i], partner[j] = j, i
         return [column.get(partner.get(t, t), k) for k, t in enumerate(tracks)]
+
+
+class _DrawnBatch(Batch):
+    """A super-batch the dataset drew: a Batch that also carries its chromosomes as the
+    collection's ids, so that its request is made with no conversion of names. Slices of it
+    (what the loader hands out) are plain Batches."""
+
+    def __init__(self, chromosome_ids: np.ndarray, **fields: Any) -> None:
+        super().__init__(**fields)
+        self.chromosome_ids = chromosome_ids
 
 
 def _import_cupy() -> Any:

@@ -19,11 +19,23 @@ class ReferenceGenome:
         self.path = os.fspath(path)
         self._fasta = _core.FastaFile(self.path)
         self.chrom_sizes: dict[str, int] = dict(self._fasta.records)
+        self._record_id = {name: i for i, (name, _) in enumerate(self._fasta.records)}
 
     def fetch(self, chromosomes: Sequence[str], starts: Sequence[int] | np.ndarray, length: int) -> np.ndarray:
         """uint8 array (batch, length): bases [start, start + length) of each chromosome.
         KeyError for an unknown sequence name, ValueError for a range outside it."""
         return self._fasta.fetch_batch(list(chromosomes), np.asarray(starts, dtype=np.int64), int(length))
+
+    def record_ids(self, chromosomes: Sequence[str] | np.ndarray) -> np.ndarray:
+        """The FASTA record id (int64, the order of the .fai) of each name, as fetch_usable_records
+        takes them. KeyError naming the chromosomes the FASTA lacks. Per distinct name, in Python."""
+        names = np.asarray(chromosomes)
+        distinct, inverse = np.unique(names, return_inverse=True)
+        missing = [str(c) for c in distinct if str(c) not in self._record_id]
+        if missing:
+            raise KeyError(f"chromosomes {sorted(missing)} are not in {self.path}")
+        ids = np.array([self._record_id[str(c)] for c in distinct], dtype=np.int64)
+        return ids[inverse.reshape(-1)]
 
     def fetch_usable(
         self,
@@ -35,21 +47,20 @@ class ReferenceGenome:
         """The windows fit to train on: those lying inside their chromosome with at most
         `maximum_unknown_bases_fraction` bases other than A, C, G, T (either case). Returns
         their indices into the arguments and their bases (uint8 rows), read in one C++ call.
-        KeyError for a chromosome the FASTA lacks. Per distinct chromosome, not per window, in
-        Python."""
-        names = np.asarray(chromosomes)
-        starts = np.asarray(starts, dtype=np.int64)
-        distinct, inverse = np.unique(names, return_inverse=True)
-        missing = [str(c) for c in distinct if str(c) not in self.chrom_sizes]
-        if missing:
-            raise KeyError(f"chromosomes {sorted(missing)} are not in {self.path}")
-        sizes = np.array([self.chrom_sizes[str(c)] for c in distinct], dtype=np.int64)[inverse.reshape(-1)]
-        keep = np.flatnonzero((starts >= 0) & (starts + length <= sizes))
-        if len(keep) == 0:
-            return keep, np.empty((0, length), dtype=np.uint8)
-        bases = self.fetch(names[keep].tolist(), starts[keep], length)
-        good = unknown_fraction(bases) <= maximum_unknown_bases_fraction
-        return keep[good], bases[good]
+        KeyError for a chromosome the FASTA lacks."""
+        return self.fetch_usable_records(self.record_ids(chromosomes), starts, length, maximum_unknown_bases_fraction)
+
+    def fetch_usable_records(
+        self, records: np.ndarray, starts: np.ndarray, length: int, maximum_unknown_bases_fraction: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """fetch_usable with the chromosomes as record ids (record_ids): what a dataset's feeder
+        calls per draw, with no per-window Python."""
+        return self._fasta.fetch_usable(
+            np.asarray(records, dtype=np.int64),
+            np.asarray(starts, dtype=np.int64),
+            int(length),
+            float(maximum_unknown_bases_fraction),
+        )
 
     def sequence(self, chromosome: str, start: int, end: int) -> str:
         return self.fetch([chromosome], [start], end - start)[0].tobytes().decode("ascii")

@@ -6,6 +6,7 @@
 #include "common/errors.hpp"
 #include "fasta/fasta_file.hpp"
 #include "fasta/one_hot.hpp"
+#include "fasta/usable_windows.hpp"
 
 using bwl::test::Bytes;
 using bwl::test::TempFile;
@@ -62,6 +63,41 @@ TEST(Fasta, ALoneCarriageReturnIsAnErrorNotABase) {
   TempFile named(text(">x\ry\nAC\n"));
   bwl::fasta::FastaFile f(named.path());
   EXPECT_EQ(f.records()[0].name, "x") << "a name ends at whitespace, \\r included";
+}
+
+TEST(Fasta, UsableWindowsAreThoseInsideWithFewUnknownBasesInOrder) {
+  // Record a: 13 bases over lines of 5 (NNNNN ACGTn cgT); record b: 4 bases.
+  TempFile tmp(text(">a\nNNNNN\nACGTn\ncgT\n>b\nTTTT\n"));
+  bwl::fasta::FastaFile f(tmp.path());
+  //                          inside  1 N of 4  over the end  before 0  b: TTTT  2 N of 4  all N
+  const int64_t records[] = {0, 0, 0, 0, 1, 0, 0};
+  const int64_t starts[] = {5, 4, 10, -1, 0, 3, 0};
+  int64_t kept[7];
+  std::string bases(7 * 4, '?');
+  // A quarter of unknown bases is allowed at 0.25 exactly (the limit is inclusive, as in Python).
+  const size_t n = bwl::fasta::read_usable_windows(f, records, starts, 7, 4, 0.25, kept, bases.data());
+  ASSERT_EQ(n, 3u);
+  EXPECT_EQ(kept[0], 0);
+  EXPECT_EQ(kept[1], 1);
+  EXPECT_EQ(kept[2], 4);
+  EXPECT_EQ(bases.substr(0, 12), "ACGTNACGTTTT");
+  EXPECT_EQ(bwl::fasta::read_usable_windows(f, records, starts, 7, 4, 1.0, kept, bases.data()), 5u);
+  EXPECT_EQ(bwl::fasta::read_usable_windows(f, records, starts, 7, 4, 0.0, kept, bases.data()), 2u);
+  // A window of length 0 is inside wherever its start is, and has no unknown base.
+  EXPECT_EQ(bwl::fasta::read_usable_windows(f, records, starts, 7, 0, 0.0, kept, bases.data()), 6u);
+}
+
+TEST(Fasta, UsableWindowsRefuseARecordIdOutsideTheFile) {
+  TempFile tmp(text(">a\nACGT\n"));
+  bwl::fasta::FastaFile f(tmp.path());
+  const int64_t records[] = {1};
+  const int64_t starts[] = {0};
+  int64_t kept[1];
+  char bases[4];
+  EXPECT_THROW(bwl::fasta::read_usable_windows(f, records, starts, 1, 4, 1.0, kept, bases), bwl::InvalidArgument);
+  const int64_t negative[] = {-1};
+  EXPECT_THROW(bwl::fasta::read_usable_windows(f, negative, starts, 1, 4, 1.0, kept, bases), bwl::InvalidArgument);
+  EXPECT_THROW(bwl::fasta::read_usable_windows(f, starts, starts, 1, -1, 1.0, kept, bases), bwl::InvalidArgument);
 }
 
 TEST(OneHot, WeightsAndTypes) {

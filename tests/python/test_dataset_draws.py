@@ -114,16 +114,16 @@ def test_closing_stops_the_feeder_drawing(fasta, monkeypatch) -> None:
 
     monkeypatch.setattr(_dataset_checks.FruitlessDraws.__init__, "__defaults__", (10**12,))
     ds = dataset(fasta, regions("phiX174", 3_100, 5_300))
-    real_fetch = ds.genome.fetch_usable
+    real_fetch = ds.genome.fetch_usable_records
     calls = []
 
-    def fetch_then_nothing(chroms, starts, length, fraction):
+    def fetch_then_nothing(records, starts, length, fraction):
         calls.append(time.monotonic())
         if len(calls) == 1:
-            return real_fetch(chroms, starts, length, fraction)
+            return real_fetch(records, starts, length, fraction)
         return np.empty(0, dtype=np.int64), np.empty((0, length), dtype=np.uint8)
 
-    ds.genome.fetch_usable = fetch_then_nothing
+    ds.genome.fetch_usable_records = fetch_then_nothing
     before = native_threads()
     for sequences, values in ds:
         break  # closes the iteration: the loader and its feeder
@@ -140,3 +140,14 @@ def test_usable_regions_next_to_hopeless_ones_still_load(fasta) -> None:
     ds = dataset(fasta, pd.DataFrame({"chrom": ["phiX174"] * 2, "start": [5_300, 3_100], "end": [5_386, 5_000]}))
     sequences, values = next(iter(ds))
     assert sequences.shape == (4, 200, 4)
+
+
+def test_a_window_on_a_chromosome_no_bigwig_has_raises_the_collections_key_error(tmp_path: Path) -> None:
+    """The FASTA has the chromosome, no bigWig file does: the batch drawn there raises KeyError
+    naming it, as get_batch does (the dataset's feeder hands the collection ids, not names)."""
+    path = tmp_path / "two.fa"
+    rng = np.random.default_rng(1)
+    path.write_text("".join(f">{c}\n" + "".join(rng.choice(list("ACGT"), 5_386)) + "\n" for c in ("phiX174", "other")))
+    ds = dataset(path, regions("other", 1_000, 4_000))
+    with pytest.raises(KeyError, match="chromosome 'other' is in none of the 1 files"):
+        next(iter(ds))

@@ -143,3 +143,40 @@ def test_one_hot_bfloat16_and_uint8() -> None:
     np.testing.assert_array_equal(hard, (f32 == 1.0).astype(np.uint8))
     with pytest.raises(ValueError, match="dtype"):
         one_hot(bases, "float16")
+
+
+def test_usable_windows_by_name_and_by_record_id_agree_with_a_python_reading(tmp_path: Path) -> None:
+    """fetch_usable (names) and fetch_usable_records (ids, what the dataset's feeder calls):
+    the windows inside their sequence with at most the fraction of unknown bases, in order,
+    with their bases, judged as plain Python judges them (the limit inclusive)."""
+    rng = np.random.default_rng(3)
+    letters = np.array(list("ACGTNacgtnRY"))
+    records = {"x": "".join(rng.choice(letters, 700)), "y": "".join(rng.choice(letters, 90))}
+    path = tmp_path / "g.fa"
+    path.write_text(
+        "".join(f">{k}\n" + "\n".join(v[i : i + 60] for i in range(0, len(v), 60)) + "\n" for k, v in records.items())
+    )
+    genome = ReferenceGenome(path)
+    names = rng.choice(["x", "y"], 400)
+    length = 40
+    starts = rng.integers(-50, 720, 400)
+    for fraction in (0.0, 0.25, 0.5, 1.0):
+        expected = [
+            i
+            for i, (c, s) in enumerate(zip(names, starts))
+            if 0 <= s
+            and s + length <= len(records[c])
+            and sum(b not in "ACGTacgt" for b in records[c][s : s + length]) / length <= fraction
+        ]
+        idx, bases = genome.fetch_usable(names, starts, length, fraction)
+        assert idx.tolist() == expected
+        assert [row.tobytes().decode() for row in bases] == [
+            records[names[i]][starts[i] : starts[i] + length] for i in expected
+        ]
+        by_id, bases_by_id = genome.fetch_usable_records(genome.record_ids(names), starts, length, fraction)
+        assert by_id.tolist() == expected and np.array_equal(bases_by_id, bases)
+    assert genome.record_ids(["y", "x", "y"]).tolist() == [1, 0, 1]
+    with pytest.raises(KeyError, match=r"\['nope'\] are not in"):
+        genome.record_ids(["x", "nope"])
+    with pytest.raises(ValueError, match="record id 2 is not one of the 2 records"):
+        genome.fetch_usable_records(np.array([2]), np.array([0]), 4, 1.0)

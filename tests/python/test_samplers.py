@@ -126,3 +126,26 @@ def test_sequences_flow_through_the_generator() -> None:
     sequences = GenomicSequenceSampler(fasta, 200, positions)
     batch = next(QueryBatchGenerator(sequences, center_bin_to_predict=100, batch_size=8))
     assert len(batch.sequences) == 8 and all(len(s) == 200 for s in batch.sequences)
+
+
+def test_position_sampler_draws_its_buffer_in_pieces_as_one_draw() -> None:
+    """A buffer of buffer_size centres is drawn a piece at a time (so that an epoch pays only for
+    what it takes); the centres are those of one draw of buffer_size, since numpy's bounded integer
+    draws are one stream however they are split into calls. This pins that."""
+    big = pd.DataFrame({"chrom": ["a", "b", "c"], "start": [0, 10**6, 5], "end": [10**6, 3 * 10**6, 900]})
+    whole_chroms, whole_centres = RandomPositionSampler(big, buffer_size=100_000, seed=11).sample(100_000)
+    pieces = RandomPositionSampler(big, buffer_size=100_000, seed=11)
+    chroms, centres = zip(*(pieces.take(n) for n in (1, 8_191, 5_000, 30_000)))
+    assert np.array_equal(np.concatenate(chroms), whole_chroms[:43_192])
+    assert np.array_equal(np.concatenate(centres), whole_centres[:43_192])
+
+
+def test_with_seed_is_a_fresh_sampler_over_the_same_regions() -> None:
+    big = pd.DataFrame({"chrom": ["a", "b"], "start": [0, 100], "end": [50, 400]})
+    for repeat_same in (False, True):
+        template = RandomPositionSampler(big, buffer_size=7, repeat_same=repeat_same, seed=0)
+        next(template)  # its own position does not carry over
+        copy = template.with_seed(9)
+        fresh = RandomPositionSampler(big, buffer_size=7, repeat_same=repeat_same, seed=9)
+        assert [next(copy) for _ in range(30)] == [next(fresh) for _ in range(30)]
+        assert copy.take_codes(5)[0].max() < len(copy.chromosome_names) == 2
