@@ -2,7 +2,12 @@
 
 #include <array>
 #include <cctype>
+#include <cstdint>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "stages/window_fill.hpp"
 
@@ -41,6 +46,31 @@ const Table& table() {
   return t;
 }
 
+// Outputs of at least this many bytes are written with non-temporal ("streaming") stores: a
+// batch's one-hot (2 MiB for 64 x 2 kb) is larger than the caches and is read by the consumer
+// only later, so ordinary stores would first read every line of it from memory (the
+// write-allocate) and then evict it again; streaming stores write each line once (4 tracks,
+// 2 CPUs: a warm ChromBPNet epoch 10% faster). Small outputs are likely read at once: cached.
+// (The values' tile stores measured no gain with streaming stores, so they stay cached.)
+constexpr size_t kStreamingBytes = size_t{1} << 20;
+
+// Float32 one-hot with streaming stores, one 16-byte store per base (its four channels).
+// Returns false, writing nothing, where they are not used: an output smaller than
+// kStreamingBytes, `out` not 16-byte aligned, or no SSE2.
+bool encode_float32_streaming(const Table& t, const char* bases, size_t n, float* out) {
+#if defined(__SSE2__)
+  if (n * 16 < kStreamingBytes || reinterpret_cast<uintptr_t>(out) % 16 != 0) return false;
+  for (size_t i = 0; i < n; ++i) {
+    _mm_stream_ps(out + 4 * i, _mm_loadu_ps(t[static_cast<unsigned char>(bases[i])].data()));
+  }
+  _mm_sfence();  // streaming stores are weakly ordered: complete them before the tensor is handed on
+  return true;
+#else
+  (void)t, (void)bases, (void)n, (void)out;
+  return false;
+#endif
+}
+
 }  // namespace
 
 void encode_one_hot(const char* bases, size_t n, DType dtype, void* out) {
@@ -48,6 +78,7 @@ void encode_one_hot(const char* bases, size_t n, DType dtype, void* out) {
   switch (dtype) {
     case DType::Float32: {
       auto* dst = static_cast<float*>(out);
+      if (encode_float32_streaming(t, bases, n, dst)) break;
       for (size_t i = 0; i < n; ++i) std::memcpy(dst + 4 * i, t[static_cast<unsigned char>(bases[i])].data(), 16);
       break;
     }

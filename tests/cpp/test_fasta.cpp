@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "bbi_builder.hpp"
 #include "common/errors.hpp"
@@ -114,6 +117,25 @@ TEST(OneHot, WeightsAndTypes) {
   EXPECT_EQ(u[0] + u[5] + u[10] + u[15], 4);
   EXPECT_EQ(u[16] + u[17] + u[18] + u[19], 0);
   EXPECT_EQ(bwl::fasta::count_unknown(bases.data(), bases.size()), 4u);
+}
+
+// Outputs of 1 MiB and more are written with streaming stores when 16-byte aligned, others
+// with ordinary ones: every byte of either equals the per-base encoding of a short output.
+TEST(OneHot, LargeOutputsAlignedOrNotEqualThePerBaseEncoding) {
+  std::string bases(70'000, 'A');  // 70,000 x 16 bytes: past the streaming threshold
+  for (size_t i = 0; i < bases.size(); ++i) bases[i] = static_cast<char>((i * 2654435761u) >> 13);  // every byte value
+  std::vector<float> expected(bases.size() * 4);
+  for (size_t i = 0; i < bases.size(); ++i) {
+    bwl::fasta::encode_one_hot(bases.data() + i, 1, bwl::DType::Float32, expected.data() + 4 * i);
+  }
+  std::vector<float> storage(bases.size() * 4 + 8);
+  for (size_t shift : {size_t{0}, size_t{1}, size_t{2}, size_t{3}}) {  // floats: one of these is 16-byte aligned
+    float* out = storage.data() + shift;
+    std::fill(storage.begin(), storage.end(), -1.0f);
+    bwl::fasta::encode_one_hot(bases.data(), bases.size(), bwl::DType::Float32, out);
+    EXPECT_EQ(std::memcmp(out, expected.data(), expected.size() * sizeof(float)), 0) << "shift " << shift;
+    EXPECT_EQ(out[expected.size()], -1.0f) << "wrote past the end, shift " << shift;
+  }
 }
 
 TEST(OneHot, CountUnknownAgreesWithIsAcgtOnEveryByte) {
