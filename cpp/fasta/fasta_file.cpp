@@ -146,7 +146,7 @@ std::string format_fai(const std::vector<FastaRecord>& records) {
   return out;
 }
 
-FastaFile::FastaFile(const std::string& path) : file_(path) {
+FastaFile::FastaFile(const std::string& path) : file_(path), map_(file_) {
   const std::string fai_path = path + ".fai";
   std::ifstream fai(fai_path);
   if (fai && is_newer_or_same(fai_path, path)) {
@@ -180,15 +180,26 @@ void FastaFile::read(size_t record, int64_t start, int64_t end, char* out) const
   }
   if (start == end) return;
   const auto s = static_cast<uint64_t>(start), e = static_cast<uint64_t>(end);
-  // Lines are regular, so the byte of any base is computed; one pread covers the whole range
-  // (a 2 kb window of 60-base lines is one syscall, not 36), and the line endings inside it
-  // are then squeezed out in memory.
+  // Lines are regular, so the byte of any base is computed, and the bases are copied line by
+  // line, the line endings skipped.
   const auto byte_of = [&r](uint64_t b) { return r.offset + (b / r.line_bases) * r.line_bytes + b % r.line_bases; };
   const uint64_t first = byte_of(s), last = byte_of(e - 1) + 1;
+  auto copy_lines = [&](const char* bytes, uint64_t bytes_offset) {
+    uint64_t base = s;
+    while (base < e) {
+      const uint64_t take = std::min(r.line_bases - base % r.line_bases, e - base);
+      std::memcpy(out + (base - s), bytes + (byte_of(base) - bytes_offset), take);
+      base += take;
+    }
+  };
+  // From the mapping, where the file is still as long as the index says (else, or when the read
+  // faults because it has shrunk since, pread below reports the truncated file).
+  if (map_.mapped() && last <= map_.size() && map_.read([&](const char* bytes) { copy_lines(bytes, 0); })) return;
   if (last - first == e - s) {  // no line ending inside: straight into `out`
     file_.read_exact(first, e - s, out, "FASTA bases");
     return;
   }
+  // One pread covers the whole range (a 2 kb window of 60-base lines is one syscall, not 36).
   // A span of up to 1 MiB reuses this thread's buffer (reads run concurrently: thread
   // contract); a longer one (a whole chromosome) gets its own, freed on return.
   constexpr uint64_t kReusedSpan = uint64_t{1} << 20;
@@ -197,12 +208,7 @@ void FastaFile::read(size_t record, int64_t start, int64_t end, char* out) const
   std::vector<char>& span = last - first <= kReusedSpan ? reused : own;
   span.resize(last - first);
   file_.read_exact(first, span.size(), span.data(), "FASTA bases");
-  uint64_t base = s;
-  while (base < e) {
-    const uint64_t take = std::min(r.line_bases - base % r.line_bases, e - base);
-    std::memcpy(out + (base - s), span.data() + (byte_of(base) - first), take);
-    base += take;
-  }
+  copy_lines(span.data(), first);
 }
 
 }  // namespace bwl::fasta

@@ -1,8 +1,9 @@
 #pragma once
 // An indexed FASTA file: the samtools .fai index (read when present and not older than the
 // FASTA, else built by one scan and written beside it when the directory is writable), and
-// reads of any base range with pread. Wrapped (fixed-width lines, \n or \r\n) and unwrapped
-// one-line records are both plain cases of the index.
+// reads of any base range from a memory map of the file (io::MappedFile; pread where the
+// system gives no mapping or the file shrank since it was opened). Wrapped (fixed-width lines, \n or \r\n) and
+// unwrapped one-line records are both plain cases of the index.
 //
 // Thread contract: immutable after construction; any number of threads may read at once.
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "io/mapped_file.hpp"
 #include "io/random_access_file.hpp"
 
 namespace bwl::fasta {
@@ -43,6 +45,7 @@ class FastaFile {
 
  private:
   io::RandomAccessFile file_;
+  io::MappedFile map_;  // of file_, made once the index is read
   std::vector<FastaRecord> records_;
   std::unordered_map<std::string, size_t> by_name_;
   bool built_index_ = false;

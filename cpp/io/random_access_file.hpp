@@ -18,6 +18,8 @@ class RandomAccessFile {
 
   const std::string& path() const { return path_; }
   uint64_t size() const { return size_; }
+  // The open descriptor, for mapping the same file (io::MappedFile); owned by this object.
+  int descriptor() const { return fd_; }
 
   // Reads exactly `length` bytes at `offset` into `dst`. A range past the end of the file throws
   // FormatError naming `what` (e.g. "chromosome tree node") and the offset: in a BBI file every

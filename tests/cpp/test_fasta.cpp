@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -10,6 +12,7 @@
 #include "fasta/fasta_file.hpp"
 #include "fasta/one_hot.hpp"
 #include "fasta/usable_windows.hpp"
+#include "io/mapped_file.hpp"
 
 using bwl::test::Bytes;
 using bwl::test::TempFile;
@@ -101,6 +104,44 @@ TEST(Fasta, UsableWindowsRefuseARecordIdOutsideTheFile) {
   const int64_t negative[] = {-1};
   EXPECT_THROW(bwl::fasta::read_usable_windows(f, negative, starts, 1, 4, 1.0, kept, bases), bwl::InvalidArgument);
   EXPECT_THROW(bwl::fasta::read_usable_windows(f, starts, starts, 1, -1, 1.0, kept, bases), bwl::InvalidArgument);
+}
+
+// Bases are read from a memory map of the file. A file truncated after it was opened makes a
+// read of the mapping past its new end raise SIGBUS: that read must end as the pread reader ends
+// it (a FormatError naming the file), not kill the process; bases before the cut still read.
+TEST(Fasta, AFileTruncatedWhileOpenIsAFormatErrorNotACrash) {
+  std::string fasta = ">a\n";
+  for (int line = 0; line < 1000; ++line) fasta += std::string(60, "ACGT"[line % 4]) + "\n";  // 61 kB: 15 pages
+  TempFile tmp(text(fasta));
+  bwl::fasta::FastaFile f(tmp.path());
+  std::string out(10, '?');
+  f.read(0, 59'000, 59'010, out.data());  // maps the last pages
+  EXPECT_EQ(out, std::string(10, "ACGT"[59'000 / 60 % 4]));
+  ASSERT_EQ(::truncate(tmp.path().c_str(), 100), 0);
+  try {
+    f.read(0, 59'000, 59'010, out.data());
+    FAIL() << "read bases past the end of a truncated FASTA";
+  } catch (const bwl::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("truncated while reading FASTA bases"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(tmp.path()), std::string::npos) << e.what();
+  }
+  f.read(0, 0, 10, out.data());
+  EXPECT_EQ(out, std::string(10, 'A'));
+}
+
+// The SIGBUS handler only catches the reads it guards: any other bus error does what it did
+// before the handler was installed (here: the default action, the process dies).
+TEST(Fasta, ABusErrorOutsideAGuardedReadStillEndsTheProcess) {
+  TempFile tmp(text(">a\nACGT\n"));
+  bwl::fasta::FastaFile f(tmp.path());  // installs the handler
+  EXPECT_DEATH(::raise(SIGBUS), "");
+}
+
+TEST(Fasta, GuardedReadsDoNotNest) {
+  sigjmp_buf outer, inner;
+  bwl::io::fault_guard::arm(&outer);
+  EXPECT_THROW(bwl::io::fault_guard::arm(&inner), std::logic_error);
+  bwl::io::fault_guard::disarm();
 }
 
 TEST(OneHot, WeightsAndTypes) {

@@ -180,3 +180,20 @@ def test_usable_windows_by_name_and_by_record_id_agree_with_a_python_reading(tmp
         genome.record_ids(["x", "nope"])
     with pytest.raises(ValueError, match="record id 2 is not one of the 2 records"):
         genome.fetch_usable_records(np.array([2]), np.array([0]), 4, 1.0)
+
+
+def test_a_fasta_truncated_while_open_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    """Bases are read from a memory map; a file cut short under it (a second job rewriting the
+    reference) raises a ValueError naming the file on the next read past the cut, and the process
+    lives on (a read of the mapping past the end of a file is a SIGBUS)."""
+    path = tmp_path / "g.fa"
+    path.write_text(">x\n" + "".join("ACGT"[i % 4] * 60 + "\n" for i in range(1_000)))
+    genome = ReferenceGenome(path)
+    assert genome.sequence("x", 59_000, 59_004) == "TTTT"  # line 983
+    with open(path, "r+b") as f:
+        f.truncate(100)
+    with pytest.raises(ValueError, match=r"truncated while reading FASTA bases.*"):
+        genome.sequence("x", 59_000, 59_004)
+    with pytest.raises(ValueError, match="g.fa"):
+        genome.fetch_usable(["x"], np.array([59_000]), 4, 1.0)
+    assert genome.sequence("x", 0, 4) == "AAAA"

@@ -1,0 +1,68 @@
+#pragma once
+// A read-only memory map of a whole file, for reads so small and so many that a pread's system
+// call and page-cache lookup cost more than the copy: a dataset reads a 2 kb window of the FASTA
+// per sample (a third less CPU on the loader's feeder thread than with pread).
+//
+// A mapping has one hazard a pread has not: when the file is truncated by someone else after it
+// was mapped, reading a page past the new end raises SIGBUS, which would kill the process. Reads
+// therefore run under a fault guard: read() runs its function with the mapped bytes, and a
+// SIGBUS raised inside it on this thread ends the function there and makes read() return false,
+// so that the caller falls back to pread and reports the truncated file as it always does. A
+// SIGBUS outside a guarded read goes to the handler that was there before (or the default
+// action), as if this file did not exist. (A handler installed after ours, such as Python's
+// faulthandler enabled later, sees a guarded fault first; faulthandler prints its report and
+// then hands the signal back to ours, and the read still ends in the caller's error.)
+//
+// Thread contract: immutable after construction; any number of threads may read at once.
+#include <setjmp.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "io/random_access_file.hpp"
+
+namespace bwl::io {
+
+namespace fault_guard {
+// This thread's guarded read: the SIGBUS handler jumps back to `jump` (and disarms) while armed.
+// Not re-entrant: a guarded read inside another is a logic_error.
+void arm(sigjmp_buf* jump);
+void disarm();
+}  // namespace fault_guard
+
+class MappedFile {
+ public:
+  // Maps all of `file` read-only, installing the process's SIGBUS handler the first time. When
+  // the file is empty or the system refuses the mapping, nothing is mapped: mapped() is false
+  // and the caller reads with pread.
+  explicit MappedFile(const RandomAccessFile& file);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  bool mapped() const { return data_ != nullptr; }
+  uint64_t size() const { return size_; }
+
+  // Calls copy(bytes), bytes being the file's size() mapped bytes, and returns true; or returns
+  // false when a read of the mapping faulted (the file shrank since it was mapped), `copy` then
+  // stopped where it faulted. `copy` must only read the mapping and write plain memory: it may be
+  // abandoned midway (no allocation, no lock, nothing with a destructor to run).
+  template <typename Copy>
+  bool read(Copy&& copy) const {
+    sigjmp_buf jump;
+    if (sigsetjmp(jump, 0) != 0) return false;  // back from the SIGBUS handler, disarmed
+    fault_guard::arm(&jump);
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // the copy stays between arm and disarm
+    copy(static_cast<const char*>(data_));
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    fault_guard::disarm();
+    return true;
+  }
+
+ private:
+  void* data_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+}  // namespace bwl::io
