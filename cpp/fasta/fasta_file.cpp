@@ -102,11 +102,14 @@ std::vector<FastaRecord> parse_fai(const std::string& text, const std::string& f
   return records;
 }
 
+// Compared to the nanosecond: in whole seconds, a FASTA rewritten in the second its .fai was
+// written would be read through the old index.
 bool is_newer_or_same(const std::string& a, const std::string& b) {
   struct stat sa {
   }, sb{};
   if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) return false;
-  return sa.st_mtime >= sb.st_mtime;
+  if (sa.st_mtim.tv_sec != sb.st_mtim.tv_sec) return sa.st_mtim.tv_sec > sb.st_mtim.tv_sec;
+  return sa.st_mtim.tv_nsec >= sb.st_mtim.tv_nsec;
 }
 
 }  // namespace

@@ -3,21 +3,47 @@
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
 
 from bigwig_loader import _core
 
+# The open readers by file: every ReferenceGenome of one unchanged FASTA file in the process
+# (a training and a validation dataset, say) shares one, so the file is indexed and memory-mapped
+# once and its pages count once in the process's resident memory.
+_open_readers: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_open_readers_lock = threading.Lock()
+
+
+def _reader(path: str):
+    """The process's reader of the FASTA at `path`, opened when none is open for the file as it
+    is now (the same device, inode, size and modification time)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return _core.FastaFile(path)  # raises the reader's own error (FileNotFoundError, ...)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    with _open_readers_lock:
+        reader = _open_readers.get(key)
+        if reader is None:
+            reader = _core.FastaFile(path)
+            _open_readers[key] = reader
+        return reader
+
 
 class ReferenceGenome:
     """An indexed FASTA file. Uses ``<path>.fai`` when present and current, else builds the
     index with one scan (and writes it beside the FASTA when it can). Wrapped and one-line
-    FASTA alike; soft-masked (lowercase) bases are read as stored."""
+    FASTA alike; soft-masked (lowercase) bases are read as stored. Bases are read from a memory
+    map of the file (its pages touched count in the process's resident memory, once per file:
+    genomes of one unchanged file share their reader)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
-        self._fasta = _core.FastaFile(self.path)
+        self._fasta = _reader(self.path)
         self.chrom_sizes: dict[str, int] = dict(self._fasta.records)
         self._record_id = {name: i for i, (name, _) in enumerate(self._fasta.records)}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def test_reads_every_range_like_a_plain_parser(fasta_copy: Path) -> None:
             start = int(rng.integers(0, len(seq)))
             end = int(rng.integers(start, len(seq) + 1))
             assert genome.sequence(name, start, end) == seq[start:end]
-    # A second open uses the .fai it wrote.
+    # A second open uses the .fai it wrote (once the first reader is gone: open ones are shared).
+    del genome
     assert ReferenceGenome(fasta_copy)._fasta.built_index is False
 
 
@@ -92,14 +94,26 @@ def test_ranges_and_names_are_checked(tmp_path: Path) -> None:
 
 
 def test_stale_index_is_rebuilt(tmp_path: Path) -> None:
-    import os
-
     path = tmp_path / "s.fa"
     path.write_text(">x\nACGT\n")
     ReferenceGenome(path)
     fai = Path(str(path) + ".fai")
     path.write_text(">y\nACGTAC\n")
     os.utime(fai, (1, 1))  # older than the FASTA
+    assert ReferenceGenome(path).chrom_sizes == {"y": 6}
+
+
+def test_an_index_older_by_less_than_a_second_is_stale(tmp_path: Path) -> None:
+    """Modification times are compared to the nanosecond: a FASTA rewritten within the second
+    its .fai was written is indexed again (compared in whole seconds, it was read through the
+    old index)."""
+    path = tmp_path / "s.fa"
+    path.write_text(">x\nACGT\n")
+    ReferenceGenome(path)
+    path.write_text(">y\nACGTAC\n")
+    second = 1_700_000_000 * 10**9
+    os.utime(Path(str(path) + ".fai"), ns=(second + 100_000_000, second + 100_000_000))
+    os.utime(path, ns=(second + 600_000_000, second + 600_000_000))
     assert ReferenceGenome(path).chrom_sizes == {"y": 6}
 
 
@@ -197,3 +211,17 @@ def test_a_fasta_truncated_while_open_is_an_error_not_a_crash(tmp_path: Path) ->
     with pytest.raises(ValueError, match="g.fa"):
         genome.fetch_usable(["x"], np.array([59_000]), 4, 1.0)
     assert genome.sequence("x", 0, 4) == "AAAA"
+
+
+def test_genomes_of_one_unchanged_file_share_one_reader(tmp_path: Path) -> None:
+    """One reader (and memory map) per FASTA file in the process; a changed file gets a new one."""
+    path = tmp_path / "s.fa"
+    path.write_text(">x\nACGT\n")
+    first, second = ReferenceGenome(path), ReferenceGenome(str(path))
+    assert first._fasta is second._fasta
+    path.write_text(">x\nACGTTT\n")
+    later = os.stat(path).st_mtime_ns + 10**10  # past the .fai, whatever the clock's tick
+    os.utime(path, ns=(later, later))
+    changed = ReferenceGenome(path)
+    assert changed._fasta is not first._fasta and changed.chrom_sizes == {"x": 6}
+    assert first.sequence("x", 0, 4) == "ACGT"
