@@ -38,10 +38,13 @@ EPOCHS = 5
 SAMPLE = 600  # windows the per-window contenders read
 
 
-def rss_bytes() -> int:
+def rss_bytes(field: str = "VmRSS") -> int:
+    """The process's resident memory (VmRSS), or one of its parts: RssFile is the file pages
+    mapped (here the FASTA's pages read through its memory map: page cache the kernel may
+    reclaim, counted per mapping), RssAnon the process's own memory (the block cache in it)."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return 0
 
@@ -114,7 +117,7 @@ def run(
     fasta = corpus.ensure_reference(spec.chroms)
     regions = peaks(spec, rng, n_peaks)
     read_through([*paths, fasta])
-    base_rss = rss_bytes()
+    base_rss, base_file = rss_bytes(), rss_bytes("RssFile")
     on = dataset(regions, paths, fasta, cache_bytes)
     preloaded = dataset(regions, paths, fasta, cache_bytes) if with_preload else None
     off = dataset(regions, paths, fasta, 0)
@@ -122,13 +125,14 @@ def run(
     # Every base a target window can reach: the region, half a target and the jitter either side.
     margin = TARGET // 2 + JITTER + 1
     reach = regions.assign(start=regions["start"] - margin, end=regions["end"] + margin)
-    on_rates, pre_rates, off_rates, rss, held = [], [], [], [], []
+    on_rates, pre_rates, off_rates, rss, rss_file, held = [], [], [], [], [], []
     on_cpu = []  # the process's CPU seconds per cache-on epoch: on a shared machine, fairer than wall time
     for e in range(EPOCHS):  # interleaved: cache on, cache on after preload, (twice) cache off
         c0 = time.process_time()
         on_rates.append(epoch_rate(on, e))
         on_cpu.append(time.process_time() - c0)
         rss.append(rss_bytes() - base_rss)
+        rss_file.append(rss_bytes("RssFile") - base_file)
         held.append(cache.cache_info().bytes)
         if preloaded is not None:
             t0 = time.perf_counter()
@@ -213,6 +217,8 @@ def run(
         + f" ({len(regions) // BATCH * BATCH:,} samples each).  ",
         "RSS growth over the process's start, after each epoch (MiB): "
         + ", ".join(f"{r / 2**20:,.0f}" for r in rss)
+        + "; of it file pages mapped (the FASTA read through its memory map; page cache): "
+        + ", ".join(f"{r / 2**20:,.0f}" for r in rss_file)
         + "; cache bytes held then (MiB): "
         + ", ".join(f"{h / 2**20:,.0f}" for h in held)
         + ".",

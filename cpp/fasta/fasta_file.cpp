@@ -175,6 +175,15 @@ int64_t FastaFile::find(const std::string& name) const {
   return it == by_name_.end() ? -1 : static_cast<int64_t>(it->second);
 }
 
+void FastaFile::prefetch(size_t record, int64_t start, int64_t end) const {
+  if (record >= records_.size()) return;
+  const FastaRecord& r = records_[record];
+  if (start < 0 || start >= end || static_cast<uint64_t>(end) > r.length) return;
+  const auto byte_of = [&r](uint64_t b) { return r.offset + (b / r.line_bases) * r.line_bytes + b % r.line_bases; };
+  const uint64_t first = byte_of(static_cast<uint64_t>(start));
+  map_.prefetch(first, byte_of(static_cast<uint64_t>(end) - 1) + 1 - first);
+}
+
 void FastaFile::read(size_t record, int64_t start, int64_t end, char* out) const {
   const FastaRecord& r = records_.at(record);
   if (start < 0 || start > end || static_cast<uint64_t>(end) > r.length) {

@@ -43,6 +43,12 @@ class FastaFile {
   // kept). Throws InvalidArgument unless 0 <= start <= end <= length.
   void read(size_t record, int64_t start, int64_t end, char* out) const;
 
+  // Asks the memory system for the mapped bytes of bases [start, end) of record `record`, so that
+  // a read() of them soon after finds them in cache: a caller reading many windows prefetches
+  // the next while copying this one, overlapping their memory latency. Does nothing where the
+  // file is not mapped or the range is not inside the record (a prefetch never faults).
+  void prefetch(size_t record, int64_t start, int64_t end) const;
+
  private:
   io::RandomAccessFile file_;
   io::MappedFile map_;  // of file_, made once the index is read

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,24 @@ TEST(Fasta, UsableWindowsRefuseARecordIdOutsideTheFile) {
   const int64_t negative[] = {-1};
   EXPECT_THROW(bwl::fasta::read_usable_windows(f, negative, starts, 1, 4, 1.0, kept, bases), bwl::InvalidArgument);
   EXPECT_THROW(bwl::fasta::read_usable_windows(f, starts, starts, 1, -1, 1.0, kept, bases), bwl::InvalidArgument);
+}
+
+// Windows are prefetched ahead of their copy; starts at the ends of int64 are skipped windows, and
+// neither their prefetch nor their bounds check may overflow (UBSan runs this).
+TEST(Fasta, UsableWindowsAtTheEndsOfInt64AreSkipped) {
+  TempFile tmp(text(">a\nACGT\n"));
+  bwl::fasta::FastaFile f(tmp.path());
+  const int64_t records[] = {0, 0, 0, 0};
+  const int64_t starts[] = {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(),
+                            std::numeric_limits<int64_t>::max() - 2, 0};
+  int64_t kept[4];
+  char bases[4 * 4];
+  ASSERT_EQ(bwl::fasta::read_usable_windows(f, records, starts, 4, 4, 1.0, kept, bases), 1u);
+  EXPECT_EQ(kept[0], 3);
+  f.prefetch(7, 0, 4);  // no such record, a range outside, an empty one: nothing happens
+  f.prefetch(0, -4, 4);
+  f.prefetch(0, 2, 9);
+  f.prefetch(0, 3, 3);
 }
 
 // Bases are read from a memory map of the file. A file truncated after it was opened makes a
