@@ -13,6 +13,10 @@
 // faulthandler enabled later, sees a guarded fault first; faulthandler prints its report and
 // then hands the signal back to ours, and the read still ends in the caller's error.)
 //
+// Memory: the pages read stay mapped, so they count in the process's resident set (VmRSS, as
+// RssFile) up to the file's size. They are the page cache's pages, which a pread would have
+// filled too: shared with every process reading the file, reclaimable, no memory of our own.
+//
 // Thread contract: immutable after construction; any number of threads may read at once.
 #include <setjmp.h>
 
