@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/errors.hpp"
+#include "engine/batch_staging.hpp"
 #include "fasta/one_hot.hpp"
 #include "stages/column_fill.hpp"
 #include "stages/output_store.hpp"
@@ -200,14 +201,11 @@ void CpuBatchProcessor::run(const engine::Collection& collection, const engine::
   for (WorkerScratch& s : scratch_) s.arena.clear();
   const size_t n_blocks = plan.blocks.size();
   spans_.assign(n_blocks, RunSpan{0, 0, 0});
-  held_.assign(n_blocks, nullptr);
   misses_.clear();
 
-  // Phase 0: cache hits.
-  engine::BlockCache& cache = collection.cache();
-  const bool cached = cache.enabled();
+  // Phase 0: cache hits (held_ gets one entry or null per planned block).
+  engine::find_cached_blocks(collection, plan, held_);
   for (size_t p = 0; p < n_blocks; ++p) {
-    if (cached) held_[p] = cache.find(plan.blocks[p].file, plan.blocks[p].block);
     if (!held_[p]) misses_.push_back(static_cast<uint32_t>(p));
   }
 

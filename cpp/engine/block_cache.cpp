@@ -1,6 +1,7 @@
 #include "engine/block_cache.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "common/errors.hpp"
 
@@ -87,10 +88,10 @@ BlockCache::BlockCache(uint64_t max_bytes, size_t n_shards) : max_bytes_(0), sha
   set_max_bytes(max_bytes);
 }
 
-BlockCache::Shard& BlockCache::shard_of(Key k) const {
+size_t BlockCache::shard_index(Key k) const {
   // Fibonacci hashing: consecutive block numbers of one file land on different shards.
   const uint64_t h = (k * 0x9E3779B97F4A7C15ull) >> 32;
-  return shards_[h % shards_.size()];
+  return static_cast<size_t>(h % shards_.size());
 }
 
 CachedBlock BlockCache::find(uint32_t file, uint32_t block) {
@@ -106,6 +107,55 @@ CachedBlock BlockCache::find(uint32_t file, uint32_t block) {
   ++s.hits;
   it->second->last_use = ++s.clock;  // promoted lazily, when eviction reaches it
   return it->second->runs;
+}
+
+void BlockCache::find_many(const BlockKey* keys, size_t n, CachedBlock* out) {
+  std::fill(out, out + n, nullptr);
+  if (!enabled() || n == 0) return;
+  // The keys' indices grouped by shard (a counting sort), so that each shard is locked once.
+  thread_local std::vector<size_t> first, cursor;
+  thread_local std::vector<uint32_t> order;
+  thread_local std::vector<Shard::Entry*> found;
+  first.assign(shards_.size() + 1, 0);
+  for (size_t i = 0; i < n; ++i) ++first[shard_index(key(keys[i].file, keys[i].block)) + 1];
+  for (size_t g = 0; g < shards_.size(); ++g) first[g + 1] += first[g];
+  cursor.assign(first.begin(), first.end() - 1);
+  order.resize(n);
+  found.resize(n);
+  for (size_t i = 0; i < n; ++i)
+    order[cursor[shard_index(key(keys[i].file, keys[i].block))]++] = static_cast<uint32_t>(i);
+  for (size_t g = 0; g < shards_.size(); ++g) {
+    const size_t a = first[g], b = first[g + 1];
+    if (a == b) continue;
+    Shard& s = shards_[g];
+    std::lock_guard<std::mutex> lock(s.mutex);
+    // Pass 1: each key's first node in its bucket (two loads, independent across keys).
+    for (size_t j = a; j < b; ++j) {
+      const Key k = key(keys[order[j]].file, keys[order[j]].block);
+      const size_t bucket = s.map.bucket(k);
+      const auto node = s.map.begin(bucket);
+      if (node != s.map.end(bucket)) __builtin_prefetch(&*node);
+    }
+    // Pass 2: the lookups, whose nodes are now on their way; ask for each found entry.
+    for (size_t j = a; j < b; ++j) {
+      auto it = s.map.find(key(keys[order[j]].file, keys[order[j]].block));
+      found[j] = it == s.map.end() ? nullptr : &*it->second;
+      if (found[j] != nullptr) __builtin_prefetch(found[j]);
+    }
+    // Pass 3: ask for each entry's runs (their control block, beside them), then take them.
+    for (size_t j = a; j < b; ++j) {
+      if (found[j] != nullptr) __builtin_prefetch(found[j]->runs.get());
+    }
+    for (size_t j = a; j < b; ++j) {
+      if (found[j] == nullptr) {
+        ++s.misses;
+        continue;
+      }
+      ++s.hits;
+      found[j]->last_use = ++s.clock;  // as find(): promoted lazily
+      out[order[j]] = found[j]->runs;
+    }
+  }
 }
 
 bool BlockCache::contains(uint32_t file, uint32_t block) const {

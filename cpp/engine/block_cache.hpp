@@ -119,6 +119,16 @@ class BlockCache {
 
   // The entry for (file, block), made most recently used, or null. Counts a hit or a miss.
   CachedBlock find(uint32_t file, uint32_t block);
+  // find() for n keys at once: out[i] is the entry of keys[i] or null, as n finds would leave
+  // them (counters and recency alike; the order in which keys of one batch are stamped is not
+  // kept). Each shard is locked once, and its keys are looked up in passes that ask for every
+  // key's bucket, node and entry before reading any: a large cache's nodes lie far apart in
+  // memory, and one find after another waits for each of their misses in turn.
+  struct BlockKey {
+    uint32_t file;
+    uint32_t block;
+  };
+  void find_many(const BlockKey* keys, size_t n, CachedBlock* out);
 
   // Whether (file, block) is held, without counting or reordering anything.
   bool contains(uint32_t file, uint32_t block) const;
@@ -158,7 +168,8 @@ class BlockCache {
     uint64_t hits = 0, misses = 0, evictions = 0;
   };
   static Key key(uint32_t file, uint32_t block) { return (uint64_t{file} << 32) | block; }
-  Shard& shard_of(Key k) const;
+  size_t shard_index(Key k) const;
+  Shard& shard_of(Key k) const { return shards_[shard_index(k)]; }
   // Evicts from the back until the shard holds at most `limit` bytes. Caller holds the lock.
   static void evict_to(Shard& s, uint64_t limit);
   bool insert_locked(Shard& s, Key k, CachedBlock runs, bool may_evict);

@@ -269,6 +269,46 @@ TEST(BlockCache, ShardsSplitTheBound) {
   EXPECT_EQ(info.blocks + info.evictions, 1000u);
 }
 
+// find_many: the same entries, counters and recency as one find() per key, over many shards,
+// with keys repeated and keys missing; an empty list and a cache turned off find nothing.
+TEST(BlockCache, FindManyEqualsAFindPerKey) {
+  const uint64_t entry = BlockCache::entry_bytes(4);
+  BlockCache many(64 * entry * 8, 8), one(64 * entry * 8, 8);
+  for (uint32_t b = 0; b < 300; b += 2) {  // odd blocks are never inserted
+    many.insert(b % 5, b, runs_of(4, static_cast<float>(b)));
+    one.insert(b % 5, b, runs_of(4, static_cast<float>(b)));
+  }
+  std::mt19937 rng(3);
+  std::vector<BlockCache::BlockKey> keys;
+  for (int i = 0; i < 500; ++i) {
+    const uint32_t b = rng() % 300;
+    keys.push_back({b % 5, b});
+  }
+  keys.push_back(keys.front());  // a key twice
+  std::vector<CachedBlock> found(keys.size());
+  many.find_many(keys.data(), keys.size(), found.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const CachedBlock expected = one.find(keys[i].file, keys[i].block);
+    ASSERT_EQ(found[i] == nullptr, expected == nullptr) << "key " << i;
+    if (found[i]) EXPECT_EQ(found[i]->runs[0].value, static_cast<float>(keys[i].block));
+  }
+  EXPECT_EQ(many.info().hits, one.info().hits);
+  EXPECT_EQ(many.info().misses, one.info().misses);
+  // Recency: the entries found are those a flood of new ones evicts last, in both caches.
+  for (uint32_t b = 1000; b < 1400; ++b) {
+    many.insert(0, b, runs_of(4, 0));
+    one.insert(0, b, runs_of(4, 0));
+  }
+  for (uint32_t b = 0; b < 300; b += 2) EXPECT_EQ(many.contains(b % 5, b), one.contains(b % 5, b)) << "block " << b;
+  many.find_many(keys.data(), 0, found.data());  // nothing asked: nothing counted
+  EXPECT_EQ(many.info().hits + many.info().misses, one.info().hits + one.info().misses);
+  BlockCache off(0, 1);
+  found.assign(keys.size(), runs_of(1, 1));
+  off.find_many(keys.data(), keys.size(), found.data());
+  EXPECT_TRUE(std::all_of(found.begin(), found.end(), [](const CachedBlock& e) { return e == nullptr; }));
+  EXPECT_EQ(off.info().hits + off.info().misses, 0u);
+}
+
 TEST(BlockCache, ConcurrentUseKeepsEveryEntryWhole) {
   // Many threads find and insert over a tiny two-shard cache: an entry found is always the one
   // inserted for that key (its runs carry the key), and the bound always holds.
@@ -280,7 +320,14 @@ TEST(BlockCache, ConcurrentUseKeepsEveryEntryWhole) {
       std::mt19937 rng(static_cast<uint32_t>(t));
       for (int i = 0; i < 20000; ++i) {
         const uint32_t block = rng() % 40;
-        if (CachedBlock e = cache.find(1, block)) {
+        CachedBlock e;
+        if (i % 2 == 0) {
+          e = cache.find(1, block);
+        } else {  // the batched lookup, under the same contention
+          const BlockCache::BlockKey key{1, block};
+          cache.find_many(&key, 1, &e);
+        }
+        if (e) {
           for (const auto& run : e->runs) torn = torn || run.value != static_cast<float>(block);
         } else {
           cache.insert(1, block, runs_of(32, static_cast<float>(block)));
