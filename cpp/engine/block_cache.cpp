@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/gallop.hpp"
 
 namespace bwl::engine {
 
@@ -20,44 +21,6 @@ std::shared_ptr<CachedRuns> CachedRuns::make(const stages::Run* runs, uint32_t n
   if (n > 0) entry->extent = RunsExtent{runs[0].chrom_id, runs[0].start, runs[n - 1].chrom_id, runs[n - 1].end};
   return entry;
 }
-
-namespace {
-
-// The first run of [first, first + n) for which `before` is false (n when none), as
-// std::partition_point, but searched outward from `hint`: one or two steps, then doubling. The
-// blocks are far bigger than any CPU cache, so what costs is each probe's cache miss; near a
-// good hint the probes fall on neighbouring lines, where a plain binary search of a
-// 1,024-run block misses about ten times.
-template <typename Before>
-const stages::Run* gallop(const stages::Run* first, size_t n, size_t hint, Before before) {
-  size_t lo = 0, hi = n;  // the answer lies in [lo, hi]
-  if (hint < n && before(first[hint])) {
-    lo = hint + 1;
-    for (size_t step = 1;; step *= 2) {
-      const size_t probe = lo + step - 1;
-      if (probe >= n) break;
-      if (!before(first[probe])) {
-        hi = probe;
-        break;
-      }
-      lo = probe + 1;
-    }
-  } else {
-    hi = std::min(hint, n);
-    for (size_t step = 1;; step *= 2) {
-      if (hi < step) break;
-      const size_t probe = hi - step;
-      if (before(first[probe])) {
-        lo = probe + 1;
-        break;
-      }
-      hi = probe;
-    }
-  }
-  return std::partition_point(first + lo, first + hi, before);
-}
-
-}  // namespace
 
 uint32_t CachedRuns::stretch_hint(uint32_t n, const RunsExtent& e, uint32_t chrom, uint32_t lo) {
   if (n == 0) return 0;

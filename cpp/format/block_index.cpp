@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "common/errors.hpp"
+#include "common/gallop.hpp"
 #include "format/byte_cursor.hpp"
 #include "format/tree_walk.hpp"
 
@@ -123,13 +124,24 @@ BlockIndex BlockIndex::read(const io::RandomAccessFile& file, uint64_t index_off
 void BlockIndex::find_overlapping(size_t chrom_index, uint32_t start, uint32_t end, std::vector<uint32_t>& out) const {
   if (chrom_index >= per_chrom_.size() || start >= end) return;
   const ChromBlocks& cb = per_chrom_[chrom_index];
-  // Extents before `first` all end at or before `start`; extents from `last` on start at or after `end`.
-  const size_t first = static_cast<size_t>(std::upper_bound(cb.max_end_so_far.begin(), cb.max_end_so_far.end(), start) -
-                                           cb.max_end_so_far.begin());
-  const size_t last =
-      static_cast<size_t>(std::lower_bound(cb.extents.begin(), cb.extents.end(), end,
-                                           [](const Extent& e, uint32_t value) { return e.start < value; }) -
-                          cb.extents.begin());
+  const size_t n = cb.extents.size();
+  if (n == 0) return;
+  // Extents from `last` on start at or after `end`; extents before `first` all end at or before
+  // `start` (first <= last: an extent starting at or after `end` ends after `start`). Both are
+  // galloped to from a guess: a chromosome's blocks cover spans of similar size, so where `end`
+  // falls between its first and last start says roughly which extent it is, and `first` lies
+  // just before `last`. (A genome-wide index is larger than the caches: a binary search from the
+  // middle misses on most of its probes.)
+  const uint32_t lowest = cb.extents.front().start, highest = cb.extents.back().start;
+  const size_t guess =
+      highest > lowest && end > lowest
+          ? static_cast<size_t>(std::min<uint64_t>(n - 1, uint64_t{end - lowest} * n / (highest - lowest)))
+          : 0;
+  const size_t last = static_cast<size_t>(
+      gallop(cb.extents.data(), n, guess, [end](const Extent& e) { return e.start < end; }) - cb.extents.data());
+  const size_t first = static_cast<size_t>(gallop(cb.max_end_so_far.data(), last, last == 0 ? 0 : last - 1,
+                                                  [start](uint32_t max_end) { return max_end <= start; }) -
+                                           cb.max_end_so_far.data());
   const size_t before = out.size();
   for (size_t i = first; i < last; ++i) {
     if (cb.extents[i].end > start) out.push_back(cb.extents[i].block);

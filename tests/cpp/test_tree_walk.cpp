@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -138,4 +139,52 @@ TEST(TreeWalk, LeavesThatEachClaimEveryChromosomeAreRefused) {
   }
   EXPECT_NE(open_error(b).find("corrupt R-tree index: its leaves claim more chromosomes than"), std::string::npos)
       << open_error(b);
+}
+
+// find_overlapping gallops from a guess instead of binary-searching from the middle: the blocks
+// it returns must be those a scan of every extent returns, for blocks of very different spans,
+// overlapping extents, a long block early on (max_end_so_far then stays high), empty and
+// out-of-range queries, and blocks of several chromosomes.
+TEST(BlockIndex, FindOverlappingEqualsAScanOfEveryExtent) {
+  FileSpec s;
+  s.chroms = {{"chrA", 5'000'000}, {"chrB", 80'000}};
+  struct Claim {
+    uint32_t chrom, start, end;
+  };
+  std::vector<Claim> claims;
+  uint32_t at = 100;
+  uint32_t seed = 7;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u, (seed >> 8) % 10'000; };
+  claims.push_back({0, 50, 2'000'000});  // long, early
+  for (int b = 0; b < 400; ++b) {
+    const uint32_t span = 1 + next() * (b % 7 == 0 ? 20 : 1);
+    const uint32_t start = at - (b % 5 == 0 ? std::min<uint32_t>(at, span / 2) : 0);  // some overlap the last
+    claims.push_back({0, start, start + span});
+    at = start + span + next() % 300;
+  }
+  for (uint32_t b = 0; b < 30; ++b) claims.push_back({1, b * 2'000, b * 2'000 + 1'500});
+  for (const Claim& c : claims) {
+    s.blocks.push_back(
+        Block{bedgraph_section(c.chrom, {{c.start, c.start + 1, 1.0f}}), c.chrom, c.start, c.chrom, c.end});
+  }
+  s.rtree_block_size = 16;
+  TempFile tmp(build_bigwig(s));
+  BigWigFile f(tmp.path());
+  // Block numbers are in file order, which is the order of `claims`.
+  for (uint32_t q = 0; q < 3'000; ++q) {
+    const uint32_t chrom = q % 5 == 0 ? 1 : 0;
+    const uint32_t limit = chrom == 0 ? at + 10'000 : 70'000;
+    const uint32_t lo = static_cast<uint32_t>((uint64_t{q} * 2654435761u) % limit);
+    const uint32_t hi = lo + (q % 3 == 0 ? 0 : 1 + next() * (q % 11 == 0 ? 50 : 1));
+    std::vector<uint32_t> got;
+    f.block_index().find_overlapping(chrom, lo, hi, got);
+    std::vector<uint32_t> want;
+    for (uint32_t b = 0; b < claims.size(); ++b) {
+      if (claims[b].chrom == chrom && claims[b].start < hi && claims[b].end > lo && lo < hi) want.push_back(b);
+    }
+    ASSERT_EQ(got, want) << "chrom " << chrom << " [" << lo << ", " << hi << ")";
+  }
+  std::vector<uint32_t> none;
+  f.block_index().find_overlapping(2, 0, 100, none);  // no such chromosome
+  EXPECT_TRUE(none.empty());
 }
