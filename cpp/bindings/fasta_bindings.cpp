@@ -33,6 +33,8 @@ void bind_fasta(py::module_& m) {
       .def(py::init<const std::string&>(), py::arg("path"), py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("path", &fasta::FastaFile::path)
       .def_property_readonly("built_index", &fasta::FastaFile::built_index)
+      .def("record_id", &fasta::FastaFile::find, py::arg("name"),
+           "The record's position in records (its id for fetch_usable), or -1 when the file has no such record.")
       .def_property_readonly("records",
                              [](const fasta::FastaFile& f) {
                                py::list out;
@@ -70,15 +72,20 @@ void bind_fasta(py::module_& m) {
             if (records.ndim() != 1 || starts.ndim() != 1 || records.size() != starts.size()) {
               throw InvalidArgument("records and starts must be 1-dimensional and of one length");
             }
-            if (length < 0) throw InvalidArgument("length must not be negative");
             const auto n = static_cast<size_t>(records.size());
-            py::array_t<int64_t> kept(static_cast<py::ssize_t>(n));
-            Bases bases({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(length)});
+            size_t fit = 0;
+            {
+              py::gil_scoped_release release;
+              fit = fasta::count_windows_inside(f, records.data(), starts.data(), n, length);
+            }
+            py::array_t<int64_t> kept(static_cast<py::ssize_t>(fit));
+            Bases bases({static_cast<py::ssize_t>(fit), static_cast<py::ssize_t>(length)});
             size_t n_kept = 0;
             {
               py::gil_scoped_release release;
-              n_kept = fasta::read_usable_windows(f, records.data(), starts.data(), n, length, max_unknown_fraction,
-                                                  kept.mutable_data(), reinterpret_cast<char*>(bases.mutable_data()));
+              n_kept =
+                  fasta::read_usable_windows(f, records.data(), starts.data(), n, length, max_unknown_fraction,
+                                             kept.mutable_data(), reinterpret_cast<char*>(bases.mutable_data()), fit);
             }
             const py::slice first(0, static_cast<py::ssize_t>(n_kept), 1);
             return py::make_tuple(kept[first], bases[first]);

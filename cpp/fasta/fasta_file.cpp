@@ -179,9 +179,8 @@ void FastaFile::prefetch(size_t record, int64_t start, int64_t end) const {
   if (record >= records_.size()) return;
   const FastaRecord& r = records_[record];
   if (start < 0 || start >= end || static_cast<uint64_t>(end) > r.length) return;
-  const auto byte_of = [&r](uint64_t b) { return r.offset + (b / r.line_bases) * r.line_bytes + b % r.line_bases; };
-  const uint64_t first = byte_of(static_cast<uint64_t>(start));
-  map_.prefetch(first, byte_of(static_cast<uint64_t>(end) - 1) + 1 - first);
+  const uint64_t first = r.byte_of(static_cast<uint64_t>(start));
+  map_.prefetch(first, r.byte_of(static_cast<uint64_t>(end) - 1) + 1 - first);
 }
 
 void FastaFile::read(size_t record, int64_t start, int64_t end, char* out) const {
@@ -192,21 +191,24 @@ void FastaFile::read(size_t record, int64_t start, int64_t end, char* out) const
   }
   if (start == end) return;
   const auto s = static_cast<uint64_t>(start), e = static_cast<uint64_t>(end);
-  // Lines are regular, so the byte of any base is computed, and the bases are copied line by
-  // line, the line endings skipped.
-  const auto byte_of = [&r](uint64_t b) { return r.offset + (b / r.line_bases) * r.line_bytes + b % r.line_bases; };
-  const uint64_t first = byte_of(s), last = byte_of(e - 1) + 1;
+  const uint64_t first = r.byte_of(s), last = r.byte_of(e - 1) + 1;
+  // The bases line by line, the line endings skipped; `bytes` holds the file from `bytes_offset`.
   auto copy_lines = [&](const char* bytes, uint64_t bytes_offset) {
     uint64_t base = s;
     while (base < e) {
       const uint64_t take = std::min(r.line_bases - base % r.line_bases, e - base);
-      std::memcpy(out + (base - s), bytes + (byte_of(base) - bytes_offset), take);
+      std::memcpy(out + (base - s), bytes + (r.byte_of(base) - bytes_offset), take);
       base += take;
     }
   };
-  // From the mapping, where the file is still as long as the index says (else, or when the read
-  // faults because it has shrunk since, pread below reports the truncated file).
-  if (map_.mapped() && last <= map_.size() && map_.read([&](const char* bytes) { copy_lines(bytes, 0); })) return;
+  // From the mapping, where the file is still as long as the index says. A file that has shrunk
+  // since it was mapped faults past its new end (the guarded read returns false), and reads as
+  // zeros in the rest of the page holding that end: a NUL, which no FASTA base is, sends the read
+  // to pread too, which reports the truncated file (or returns what the file really holds).
+  if (map_.mapped() && last <= map_.size() && map_.read([&](const char* bytes) { copy_lines(bytes, 0); }) &&
+      std::memchr(out, 0, e - s) == nullptr) {
+    return;
+  }
   if (last - first == e - s) {  // no line ending inside: straight into `out`
     file_.read_exact(first, e - s, out, "FASTA bases");
     return;

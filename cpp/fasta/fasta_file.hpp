@@ -24,6 +24,9 @@ struct FastaRecord {
   uint64_t offset = 0;
   uint64_t line_bases = 0;
   uint64_t line_bytes = 0;
+
+  // The file offset of base `base` (< length): lines are regular, so it is computed.
+  uint64_t byte_of(uint64_t base) const { return offset + (base / line_bases) * line_bytes + base % line_bases; }
 };
 
 class FastaFile {
@@ -40,7 +43,8 @@ class FastaFile {
   bool built_index() const { return built_index_; }
 
   // Copies the bases [start, end) of record `record` to out[0, end - start), as stored (case
-  // kept). Throws InvalidArgument unless 0 <= start <= end <= length.
+  // kept). Throws InvalidArgument unless 0 <= start <= end <= length, FormatError (naming the
+  // file) when the file has shrunk since it was opened and no longer holds them.
   void read(size_t record, int64_t start, int64_t end, char* out) const;
 
   // Asks the memory system for the mapped bytes of bases [start, end) of record `record`, so that
@@ -51,7 +55,7 @@ class FastaFile {
 
  private:
   io::RandomAccessFile file_;
-  io::MappedFile map_;  // of file_, made once the index is read
+  io::MappedFile map_;  // of file_, made when it is opened
   std::vector<FastaRecord> records_;
   std::unordered_map<std::string, size_t> by_name_;
   bool built_index_ = false;

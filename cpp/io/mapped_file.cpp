@@ -3,27 +3,44 @@
 #include <signal.h>
 #include <sys/mman.h>
 
+#include <atomic>
 #include <mutex>
 #include <stdexcept>
 
 namespace bwl::io {
 namespace {
 
-thread_local sigjmp_buf* t_armed = nullptr;
-struct sigaction g_previous {};  // the SIGBUS handling before ours, written once
+// This thread's guarded read: where to jump back to and the mapping it reads. The handler reads
+// them only for a kernel-raised fault while g_armed says some thread is in a guarded read; the
+// faulting thread is then almost always that one, whose TLS block exists (it armed), so the read
+// allocates nothing. (The exception: an unrelated fault on a thread that never armed, at that
+// moment; that process is ending with the fault anyway.)
+thread_local sigjmp_buf* t_jump = nullptr;
+thread_local const char* t_begin = nullptr;
+thread_local const char* t_end = nullptr;
+std::atomic<int> g_armed{0};  // threads inside a guarded read
+
+struct sigaction g_previous {};  // the SIGBUS handling ours replaced (written once), for what is not ours
 
 void on_sigbus(int signal_number, siginfo_t* info, void* context) {
-  if (sigjmp_buf* jump = t_armed) {
-    t_armed = nullptr;
-    siglongjmp(*jump, 1);  // SA_NODEFER: SIGBUS is not left blocked by the jump
+  // Ours: a fault (si_code > 0: raised by the kernel, not sent) at an address of the mapping this
+  // thread is reading under a guard.
+  if (info != nullptr && info->si_code > 0 && g_armed.load(std::memory_order_relaxed) > 0) {
+    const char* address = static_cast<const char*>(info->si_addr);
+    if (sigjmp_buf* jump = t_jump; jump != nullptr && address >= t_begin && address < t_end) {
+      t_jump = nullptr;
+      g_armed.fetch_sub(1, std::memory_order_relaxed);
+      siglongjmp(*jump, 1);  // SA_NODEFER: SIGBUS is not left blocked by the jump
+    }
   }
-  // Not a guarded read: do what would have been done without this handler.
+  // Not ours: what would have happened without this handler.
   if (g_previous.sa_flags & SA_SIGINFO) {
     if (g_previous.sa_sigaction != nullptr) g_previous.sa_sigaction(signal_number, info, context);
     return;
   }
+  if (g_previous.sa_handler == SIG_IGN && (info == nullptr || info->si_code <= 0)) return;  // a sent one, ignored
   if (g_previous.sa_handler == SIG_DFL || g_previous.sa_handler == SIG_IGN) {
-    // A fault's SIGBUS cannot be ignored (the kernel forces it): the default action, now.
+    // The default action (a fault's SIGBUS cannot be ignored: the kernel forces it), now.
     ::signal(signal_number, SIG_DFL);
     ::raise(signal_number);
     return;
@@ -44,12 +61,18 @@ void install_handler() {
 
 }  // namespace
 
-void fault_guard::arm(sigjmp_buf* jump) {
-  if (t_armed != nullptr) throw std::logic_error("a guarded read of a mapped file inside another");
-  t_armed = jump;
+void fault_guard::arm(sigjmp_buf* jump, const void* begin, uint64_t size) {
+  if (t_jump != nullptr) throw std::logic_error("a guarded read of a mapped file inside another");
+  t_begin = static_cast<const char*>(begin);
+  t_end = t_begin + size;
+  t_jump = jump;
+  g_armed.fetch_add(1, std::memory_order_relaxed);
 }
 
-void fault_guard::disarm() { t_armed = nullptr; }
+void fault_guard::disarm() {
+  t_jump = nullptr;
+  g_armed.fetch_sub(1, std::memory_order_relaxed);
+}
 
 MappedFile::MappedFile(const RandomAccessFile& file) : size_(file.size()) {
   if (size_ == 0) return;

@@ -4,14 +4,21 @@
 // per sample (a third less CPU on the loader's feeder thread than with pread).
 //
 // A mapping has one hazard a pread has not: when the file is truncated by someone else after it
-// was mapped, reading a page past the new end raises SIGBUS, which would kill the process. Reads
+// was mapped, reading a page past the new end raises SIGBUS, which would kill the process (and
+// the rest of the page holding the new end reads as zeros: FastaFile checks for those). Reads
 // therefore run under a fault guard: read() runs its function with the mapped bytes, and a
-// SIGBUS raised inside it on this thread ends the function there and makes read() return false,
-// so that the caller falls back to pread and reports the truncated file as it always does. A
-// SIGBUS outside a guarded read goes to the handler that was there before (or the default
-// action), as if this file did not exist. (A handler installed after ours, such as Python's
-// faulthandler enabled later, sees a guarded fault first; faulthandler prints its report and
-// then hands the signal back to ours, and the read still ends in the caller's error.)
+// SIGBUS the kernel raises for an address of that mapping, on this thread, inside it, ends the
+// function there and makes read() return false, so that the caller falls back to pread and
+// reports the truncated file as it always does. Any other SIGBUS (another address, another
+// thread, one sent by kill) goes to the handling that was there before ours (or the default
+// action), as if this file did not exist.
+//
+// The handler is installed once, when the first file is mapped, and never reinstalled (a
+// handler that takes SIGBUS back from a later one could hand faults round in a loop). A handler
+// installed after it sees a guarded read's fault first and decides what becomes of it: Python's
+// faulthandler prints its report and hands the signal back, and the read still ends in the
+// caller's error; a handler that ends the process (torch's DataLoader worker processes install
+// one) makes a FASTA truncated while in use end the process, as it would without the guard.
 //
 // Memory: the pages read stay mapped, so they count in the process's resident set (VmRSS, as
 // RssFile) up to the file's size. They are the page cache's pages, which a pread would have
@@ -29,9 +36,9 @@
 namespace bwl::io {
 
 namespace fault_guard {
-// This thread's guarded read: the SIGBUS handler jumps back to `jump` (and disarms) while armed.
-// Not re-entrant: a guarded read inside another is a logic_error.
-void arm(sigjmp_buf* jump);
+// This thread's guarded read of [begin, begin + size): a fault there jumps back to `jump`
+// (disarmed). Not re-entrant: a guarded read inside another is a logic_error.
+void arm(sigjmp_buf* jump, const void* begin, uint64_t size);
 void disarm();
 }  // namespace fault_guard
 
@@ -65,7 +72,7 @@ class MappedFile {
   bool read(Copy&& copy) const {
     sigjmp_buf jump;
     if (sigsetjmp(jump, 0) != 0) return false;  // back from the SIGBUS handler, disarmed
-    fault_guard::arm(&jump);
+    fault_guard::arm(&jump, data_, size_);
     std::atomic_signal_fence(std::memory_order_seq_cst);  // the copy stays between arm and disarm
     copy(static_cast<const char*>(data_));
     std::atomic_signal_fence(std::memory_order_seq_cst);

@@ -286,11 +286,15 @@ class BigWigCollection:
         """batch_request with arguments already in the core's types: the chromosomes as the ids
         chromosome_ids() gives, starts and ends int64 arrays, window_size an int. For a caller
         that makes many batches (a dataset's feeder), with no per-batch conversion of names."""
+        ids = np.asarray(chromosome_ids)
+        if ids.ndim != 1 or (ids.size and (ids.dtype.kind not in "iu" or ids.min() < 0)):
+            raise ValueError("chromosome_ids must be a 1-dimensional array of the ids chromosome_ids() gives")
+        window_size = _arguments.window_size(window_size)
         tracks = self._track_indices(track_indices)
         scales = self.scaling_factors[tracks] if scale else np.ones(len(tracks), dtype=np.float32)
         return _core.BatchRequest(
             self._collection,
-            chromosome_ids,
+            ids,
             starts,
             ends,
             window_size,

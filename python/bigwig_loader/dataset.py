@@ -53,9 +53,10 @@ class BigWigDataset:
             world_size-th centre of the epoch's shared stream, starting at r.
         n_threads: loader worker threads.
         queue_size: batches loaded ahead at most (memory: that many batches of sequences and
-            values); None: max(8, 2 * n_threads), so that every worker has a batch waiting and the
-            feeder thread, which forms them, can be descheduled for a few batches' time without
-            the workers running dry (with 4 instead of 8 a 2-CPU machine loses ~10%).
+            values, on the device when it is a GPU); None: max(8, n_threads), so that every worker
+            can have a batch and the feeder thread, which forms them, can be descheduled for a few
+            batches' time without the workers running dry (with 4 instead of 8 a 2-CPU machine
+            loses ~10%; 16 gained nothing over 8 there).
         device: "cpu", "cuda" or "cuda:N" (default: bigwig_loader.default_device(): the process's
             CUDA device when a GPU is available, else
             "cpu"): where values are read and batches are handed out.
@@ -173,7 +174,7 @@ class BigWigDataset:
             )
         )
         self.n_threads = _arguments.count(n_threads, "n_threads")
-        self.queue_size = max(8, 2 * self.n_threads) if queue_size is None else queue_size
+        self.queue_size = max(8, self.n_threads) if queue_size is None else _arguments.count(queue_size, "queue_size")
         self.return_batch_objects = return_batch_objects
         self.custom_position_sampler = custom_position_sampler
         self.jitter = int(jitter)
@@ -349,7 +350,9 @@ class BigWigDataset:
             while len(centres) < n and not exhausted:
                 if stop.is_set():
                     return
-                table, codes, centre = draw_positions(_DRAW)
+                # The own sampler draws _DRAW at a time (leftovers wait for the next super-batch); a
+                # custom one is read no further than this super-batch needs.
+                table, codes, centre = draw_positions(_DRAW if self._regions_sampler is not None else min(_DRAW, n))
                 exhausted = len(centre) == 0
                 if exhausted:
                     break
@@ -450,8 +453,8 @@ class BigWigDataset:
 
 class _DrawnBatch(Batch):
     """A super-batch the dataset drew: a Batch that also carries its chromosomes as the
-    collection's ids, so that its request is made with no conversion of names. Slices of it
-    (what the loader hands out) are plain Batches."""
+    collection's ids, so that its request is made with no conversion of names. The loader hands
+    out slices of it (plain Batches), or the batch itself when it is one slice."""
 
     def __init__(self, chromosome_ids: np.ndarray, **fields: Any) -> None:
         super().__init__(**fields)

@@ -13,7 +13,9 @@ from bigwig_loader import _core
 
 # The open readers by file: every ReferenceGenome of one unchanged FASTA file in the process
 # (a training and a validation dataset, say) shares one, so the file is indexed and memory-mapped
-# once and its pages count once in the process's resident memory.
+# once and its pages count once in the process's resident memory. The reader's errors name the
+# path it was first opened by (another name of the same file, perhaps); a .fai rewritten beside an
+# unchanged FASTA is read by the next reader, once none is open (it indexes the same bases).
 _open_readers: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _open_readers_lock = threading.Lock()
 
@@ -45,7 +47,6 @@ class ReferenceGenome:
         self.path = os.fspath(path)
         self._fasta = _reader(self.path)
         self.chrom_sizes: dict[str, int] = dict(self._fasta.records)
-        self._record_id = {name: i for i, (name, _) in enumerate(self._fasta.records)}
 
     def fetch(self, chromosomes: Sequence[str], starts: Sequence[int] | np.ndarray, length: int) -> np.ndarray:
         """uint8 array (batch, length): bases [start, start + length) of each chromosome.
@@ -57,10 +58,9 @@ class ReferenceGenome:
         takes them. KeyError naming the chromosomes the FASTA lacks. Per distinct name, in Python."""
         names = np.asarray(chromosomes)
         distinct, inverse = np.unique(names, return_inverse=True)
-        missing = [str(c) for c in distinct if str(c) not in self._record_id]
-        if missing:
-            raise KeyError(f"chromosomes {sorted(missing)} are not in {self.path}")
-        ids = np.array([self._record_id[str(c)] for c in distinct], dtype=np.int64)
+        ids = np.array([self._fasta.record_id(str(c)) for c in distinct], dtype=np.int64)
+        if (ids < 0).any():
+            raise KeyError(f"chromosomes {sorted(str(c) for c in distinct[ids < 0])} are not in {self.path}")
         return ids[inverse.reshape(-1)]
 
     def fetch_usable(

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -82,16 +84,16 @@ TEST(Fasta, UsableWindowsAreThoseInsideWithFewUnknownBasesInOrder) {
   int64_t kept[7];
   std::string bases(7 * 4, '?');
   // A quarter of unknown bases is allowed at 0.25 exactly (the limit is inclusive, as in Python).
-  const size_t n = bwl::fasta::read_usable_windows(f, records, starts, 7, 4, 0.25, kept, bases.data());
+  const size_t n = bwl::fasta::read_usable_windows(f, records, starts, 7, 4, 0.25, kept, bases.data(), 7);
   ASSERT_EQ(n, 3u);
   EXPECT_EQ(kept[0], 0);
   EXPECT_EQ(kept[1], 1);
   EXPECT_EQ(kept[2], 4);
   EXPECT_EQ(bases.substr(0, 12), "ACGTNACGTTTT");
-  EXPECT_EQ(bwl::fasta::read_usable_windows(f, records, starts, 7, 4, 1.0, kept, bases.data()), 5u);
-  EXPECT_EQ(bwl::fasta::read_usable_windows(f, records, starts, 7, 4, 0.0, kept, bases.data()), 2u);
+  EXPECT_EQ(bwl::fasta::read_usable_windows(f, records, starts, 7, 4, 1.0, kept, bases.data(), 7), 5u);
+  EXPECT_EQ(bwl::fasta::read_usable_windows(f, records, starts, 7, 4, 0.0, kept, bases.data(), 7), 2u);
   // A window of length 0 is inside wherever its start is, and has no unknown base.
-  EXPECT_EQ(bwl::fasta::read_usable_windows(f, records, starts, 7, 0, 0.0, kept, bases.data()), 6u);
+  EXPECT_EQ(bwl::fasta::read_usable_windows(f, records, starts, 7, 0, 0.0, kept, bases.data(), 7), 6u);
 }
 
 TEST(Fasta, UsableWindowsRefuseARecordIdOutsideTheFile) {
@@ -101,10 +103,20 @@ TEST(Fasta, UsableWindowsRefuseARecordIdOutsideTheFile) {
   const int64_t starts[] = {0};
   int64_t kept[1];
   char bases[4];
-  EXPECT_THROW(bwl::fasta::read_usable_windows(f, records, starts, 1, 4, 1.0, kept, bases), bwl::InvalidArgument);
+  EXPECT_THROW(bwl::fasta::read_usable_windows(f, records, starts, 1, 4, 1.0, kept, bases, 1), bwl::InvalidArgument);
   const int64_t negative[] = {-1};
-  EXPECT_THROW(bwl::fasta::read_usable_windows(f, negative, starts, 1, 4, 1.0, kept, bases), bwl::InvalidArgument);
-  EXPECT_THROW(bwl::fasta::read_usable_windows(f, starts, starts, 1, -1, 1.0, kept, bases), bwl::InvalidArgument);
+  EXPECT_THROW(bwl::fasta::read_usable_windows(f, negative, starts, 1, 4, 1.0, kept, bases, 1), bwl::InvalidArgument);
+  EXPECT_THROW(bwl::fasta::read_usable_windows(f, starts, starts, 1, -1, 1.0, kept, bases, 1), bwl::InvalidArgument);
+  // A fraction outside [0, 1], NaN above all (every comparison with it is false: it kept every
+  // window), and more windows inside than the caller made room for.
+  const int64_t zero[] = {0};
+  for (double bad : {std::nan(""), -0.1, 1.5}) {
+    EXPECT_THROW(bwl::fasta::read_usable_windows(f, zero, starts, 1, 4, bad, kept, bases, 1), bwl::InvalidArgument);
+  }
+  EXPECT_THROW(bwl::fasta::read_usable_windows(f, zero, starts, 1, 4, 1.0, kept, bases, 0), bwl::InvalidArgument);
+  const int64_t two[] = {0, 0}, fits_once[] = {0, 1};
+  EXPECT_EQ(bwl::fasta::count_windows_inside(f, two, fits_once, 2, 4), 1u);
+  EXPECT_EQ(bwl::fasta::count_windows_inside(f, two, fits_once, 2, 400), 0u);
 }
 
 // Windows are prefetched ahead of their copy; starts at the ends of int64 are skipped windows, and
@@ -117,7 +129,7 @@ TEST(Fasta, UsableWindowsAtTheEndsOfInt64AreSkipped) {
                             std::numeric_limits<int64_t>::max() - 2, 0};
   int64_t kept[4];
   char bases[4 * 4];
-  ASSERT_EQ(bwl::fasta::read_usable_windows(f, records, starts, 4, 4, 1.0, kept, bases), 1u);
+  ASSERT_EQ(bwl::fasta::read_usable_windows(f, records, starts, 4, 4, 1.0, kept, bases, 4), 1u);
   EXPECT_EQ(kept[0], 3);
   f.prefetch(7, 0, 4);  // no such record, a range outside, an empty one: nothing happens
   f.prefetch(0, -4, 4);
@@ -148,6 +160,22 @@ TEST(Fasta, AFileTruncatedWhileOpenIsAFormatErrorNotACrash) {
   EXPECT_EQ(out, std::string(10, 'A'));
 }
 
+// Cut inside the page that holds the window: that page is still mapped, and reads as zeros past
+// the new end (no SIGBUS). The zeros must not come back as bases either.
+TEST(Fasta, AFileCutInsideTheLastPageIsAFormatErrorNotZeros) {
+  std::string fasta = ">a\n";
+  for (int line = 0; line < 1000; ++line) fasta += std::string(60, "ACGT"[line % 4]) + "\n";
+  TempFile tmp(text(fasta));
+  bwl::fasta::FastaFile f(tmp.path());
+  const bwl::fasta::FastaRecord& r = f.records()[0];
+  std::string out(20, '?');
+  f.read(0, 30'000, 30'020, out.data());
+  ASSERT_EQ(::truncate(tmp.path().c_str(), static_cast<off_t>(r.byte_of(30'010))), 0);  // the window's second half gone
+  EXPECT_THROW(f.read(0, 30'000, 30'020, out.data()), bwl::FormatError);
+  f.read(0, 30'000, 30'010, out.data());  // its first half is still there
+  EXPECT_EQ(out.substr(0, 10), std::string(10, "ACGT"[30'000 / 60 % 4]));
+}
+
 // The SIGBUS handler only catches the reads it guards: any other bus error does what it did
 // before the handler was installed (here: the default action, the process dies).
 TEST(Fasta, ABusErrorOutsideAGuardedReadStillEndsTheProcess) {
@@ -156,10 +184,29 @@ TEST(Fasta, ABusErrorOutsideAGuardedReadStillEndsTheProcess) {
   EXPECT_DEATH(::raise(SIGBUS), "");
 }
 
+// A SIGBUS sent (kill, raise) while a read is guarded is not a fault of that read: it takes its
+// old course (here the default action) instead of being taken for the read's fault.
+TEST(Fasta, ASentBusErrorDuringAGuardedReadIsNotSwallowed) {
+  TempFile tmp(text(">a\nACGT\n"));
+  bwl::fasta::FastaFile f(tmp.path());
+  EXPECT_DEATH(
+      {
+        sigjmp_buf jump;
+        if (sigsetjmp(jump, 0) == 0) {
+          static const char page[64] = {};
+          bwl::io::fault_guard::arm(&jump, page, sizeof page);
+          ::raise(SIGBUS);
+        }
+        std::exit(0);  // jumped back: swallowed
+      },
+      "");
+}
+
 TEST(Fasta, GuardedReadsDoNotNest) {
   sigjmp_buf outer, inner;
-  bwl::io::fault_guard::arm(&outer);
-  EXPECT_THROW(bwl::io::fault_guard::arm(&inner), std::logic_error);
+  static const char page[64] = {};
+  bwl::io::fault_guard::arm(&outer, page, sizeof page);
+  EXPECT_THROW(bwl::io::fault_guard::arm(&inner, page, sizeof page), std::logic_error);
   bwl::io::fault_guard::disarm();
 }
 

@@ -153,10 +153,12 @@ def test_a_window_on_a_chromosome_no_bigwig_has_raises_the_collections_key_error
         next(iter(ds))
 
 
-def test_queue_size_defaults_to_a_batch_waiting_for_every_worker(fasta) -> None:
+def test_queue_size_defaults_to_a_batch_for_every_worker_and_at_least_8(fasta) -> None:
     region = regions("phiX174", 3_100, 5_300)
     assert dataset(fasta, region, n_threads=1).queue_size == 8
-    assert dataset(fasta, region, n_threads=6).queue_size == 12
+    assert dataset(fasta, region, n_threads=12).queue_size == 12
     assert dataset(fasta, region, n_threads=6, queue_size=3).queue_size == 3
     with pytest.raises(ValueError, match="n_threads must be at least 1"):
         dataset(fasta, region, n_threads=0)
+    with pytest.raises(ValueError, match="queue_size must be at least 1"):  # at construction, not at iteration
+        dataset(fasta, region, queue_size=0)

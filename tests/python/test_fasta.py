@@ -225,3 +225,35 @@ def test_genomes_of_one_unchanged_file_share_one_reader(tmp_path: Path) -> None:
     changed = ReferenceGenome(path)
     assert changed._fasta is not first._fasta and changed.chrom_sizes == {"x": 6}
     assert first.sequence("x", 0, 4) == "ACGT"
+
+
+def test_usable_windows_refuse_what_would_make_them_wrong(tmp_path: Path) -> None:
+    """A NaN fraction kept every window (no comparison with NaN is true); arrays of two lengths
+    or dimensions; a length longer than every record reads nothing (and allocates nothing)."""
+    path = tmp_path / "g.fa"
+    path.write_text(">x\nACGTNNNN\n")
+    genome = ReferenceGenome(path)
+    ids = genome.record_ids(["x", "x"])
+    for bad in (float("nan"), -0.5, 2.0):
+        with pytest.raises(ValueError, match=r"max_unknown_fraction must be a number in \[0, 1\]"):
+            genome.fetch_usable_records(ids, np.array([0, 4]), 4, bad)
+    with pytest.raises(ValueError, match="one length"):
+        genome.fetch_usable_records(ids, np.array([0]), 4, 1.0)
+    idx, bases = genome.fetch_usable_records(ids, np.array([0, 4]), 10**12, 1.0)
+    assert idx.size == 0 and bases.shape == (0, 10**12)
+    with pytest.raises(ValueError, match="length must not be negative"):
+        genome.fetch_usable_records(ids, np.array([0, 4]), -1, 1.0)
+
+
+def test_a_fasta_cut_inside_the_page_of_a_window_is_an_error_not_zeros(tmp_path: Path) -> None:
+    """The page holding the new end of a truncated file stays mapped and reads as zeros past it:
+    those must not come back as bases."""
+    path = tmp_path / "g.fa"
+    path.write_text(">x\n" + "".join("ACGT"[i % 4] * 60 + "\n" for i in range(1_000)))
+    genome = ReferenceGenome(path)
+    assert genome.sequence("x", 30_000, 30_020) == "AAAAAAAAAAAAAAAAAAAA"  # line 500
+    with open(path, "r+b") as f:
+        f.truncate(3 + 500 * 61 + 10)  # in the middle of the window
+    with pytest.raises(ValueError, match="truncated while reading FASTA bases"):
+        genome.sequence("x", 30_000, 30_020)
+    assert genome.sequence("x", 30_000, 30_010) == "A" * 10
