@@ -128,6 +128,26 @@ def test_unknown_chromosome(small: bigwig_loader.BigWigCollection) -> None:
         small.get_batch(["chr1", "chrNope"], [0, 0], [10, 10])
 
 
+def test_a_request_by_id_equals_one_by_name_and_checks_its_ids(small: bigwig_loader.BigWigCollection) -> None:
+    """batch_request_by_id (what a dataset's feeder calls, ids instead of names) makes the
+    request batch_request makes, and refuses ids that are not chromosome_ids() and a bad window."""
+    ids = small.chromosome_ids(["chr1", "chr1"])
+    starts, ends = np.array([0, 5], dtype=np.int64), np.array([10, 15], dtype=np.int64)
+    by_id = small.batch_request_by_id(ids, starts, ends, 1, 0.0)
+    by_name = small.batch_request(["chr1", "chr1"], starts, ends)
+    processor = small.processor(-1)
+    assert np.array_equal(
+        np.asarray(processor.load(small.core_collection, by_id)),
+        np.asarray(processor.load(small.core_collection, by_name)),
+    )
+    with pytest.raises(ValueError, match="chromosome_ids must be"):
+        small.batch_request_by_id(np.array([-1, 0]), starts, ends, 1, 0.0)
+    with pytest.raises(ValueError, match="chromosome_ids must be"):
+        small.batch_request_by_id(np.array([0.5, 0.0]), starts, ends, 1, 0.0)
+    with pytest.raises(ValueError, match="window_size must be at least 1"):
+        small.batch_request_by_id(ids, starts, ends, 0, 0.0)
+
+
 @pytest.mark.parametrize(
     ("chroms", "starts", "ends", "kwargs", "error", "message"),
     [
