@@ -115,6 +115,8 @@ def dump_blocks(paths: list[Path], out_dir: Path, limit: int) -> None:
     written = 0
     with open(out_dir / "blocks.bin", "wb") as blob:
         for path in paths:
+            if len(index) >= limit:  # enough: no survey of the other tracks
+                break
             survey = bigwig_loader._core.survey_bigwig(str(path))
             blocks = survey["blocks"]
             data = path.read_bytes()
@@ -153,24 +155,32 @@ def main() -> None:
     print(f"corpus: {args.tracks} tracks, {spec.chroms}, UCSC layout; machine: {machine}")
     if args.dump_blocks:  # first: the nvCOMP comparison needs the blocks even if a case runs long
         dump_blocks(paths, args.dump_blocks, args.dump_limit)
-    results = [run_case(collection, c, *CASES[c], args.batches, args.workers) for c in args.case]
-    for r in results:
-        print()
-        print(
-            f"### {r['case']}: batch {r['batch']} x {r['length']:,} bp, window_size {r['window_size']}, "
-            f"{args.tracks} tracks; first GPU batch {'same as CPU' if r['same_as_cpu'] else 'WRONG'}"
-        )
-        print("| contender | ms / batch | windows/s | vs CPU backend |")
-        print("|---|---:|---:|---:|")
-        base = r["ms_per_batch"]["CPU backend get_batch"]
-        for label, ms in r["ms_per_batch"].items():
-            print(f"| {label} | {ms:,.1f} | {r['batch'] / ms * 1e3:,.0f} | {base / ms:,.1f}x |")
-        stages = r["stage_ms_per_batch"]
-        total = sum(stages.values())
-        shares = ", ".join(f"{k} {v:,.2f} ({v / total:.0%})" for k, v in stages.items())
-        print(f"CUDA stage ms / batch (timed pass): {shares}; bottleneck: {max(stages, key=stages.get)}")
-    if args.json:
-        args.json.write_text(json.dumps({"machine": machine, "tracks": args.tracks, "results": results}, indent=1))
+    # Each case's table (and the JSON so far) as soon as it is measured: a run stopped at its
+    # time limit keeps what it finished.
+    results = []
+    for c in args.case:
+        r = run_case(collection, c, *CASES[c], args.batches, args.workers)
+        results.append(r)
+        print_case(r, args.tracks)
+        if args.json:
+            args.json.write_text(json.dumps({"machine": machine, "tracks": args.tracks, "results": results}, indent=1))
+
+
+def print_case(r: dict, tracks: int) -> None:
+    print()
+    print(
+        f"### {r['case']}: batch {r['batch']} x {r['length']:,} bp, window_size {r['window_size']}, "
+        f"{tracks} tracks; first GPU batch {'same as CPU' if r['same_as_cpu'] else 'WRONG'}"
+    )
+    print("| contender | ms / batch | windows/s | vs CPU backend |")
+    print("|---|---:|---:|---:|")
+    base = r["ms_per_batch"]["CPU backend get_batch"]
+    for label, ms in r["ms_per_batch"].items():
+        print(f"| {label} | {ms:,.1f} | {r['batch'] / ms * 1e3:,.0f} | {base / ms:,.1f}x |")
+    stages = r["stage_ms_per_batch"]
+    total = sum(stages.values())
+    shares = ", ".join(f"{k} {v:,.2f} ({v / total:.0%})" for k, v in stages.items())
+    print(f"CUDA stage ms / batch (timed pass): {shares}; bottleneck: {max(stages, key=stages.get)}", flush=True)
 
 
 if __name__ == "__main__":

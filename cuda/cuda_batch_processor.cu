@@ -52,7 +52,10 @@ CudaBatchProcessor::~CudaBatchProcessor() {
   for (DeviceBuffer* b : {&inflated_, &outcomes_, &offsets_, &runs_, &sums_, &covered_, &overlaps_}) b->release();
   bank_.release_device();
   discard(cudaStreamSynchronize(stream_->get()));
-  discard(cudaMemPoolTrimTo(device_pool(device_), 0));
+  try {  // device_pool() throws where it cannot make the pool: a destructor must not
+    discard(cudaMemPoolTrimTo(device_pool(device_), 0));
+  } catch (...) {
+  }
 }
 
 void CudaBatchProcessor::time_stages(bool on) {
@@ -75,21 +78,28 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   // The previous batch's last host-to-device copy read pinned offsets_host_: wait for it
   // before this batch rewrites host memory (the bank's own copy finished at its sync).
   BWL_CUDA_CHECK(cudaEventSynchronize(offsets_uploaded_));
+  try {
+    // Blocks the host cache holds go up as their runs (no device inflate or decode); held until
+    // they are copied into the bank.
+    const std::vector<engine::CachedBlock> hits = engine::find_cached_blocks(collection, plan);
+    const engine::StagedLayout layout = engine::stage_layout(collection, plan, hits);
+    // The inflate arena holds one chunk of blocks at a time (at most inflate_cap_ bytes).
+    const std::vector<stages::BlockChunk> chunks =
+        stages::plan_inflate_chunks(layout.blocks.data(), static_cast<uint32_t>(plan.blocks.size()), inflate_cap_);
 
-  // Blocks the host cache holds go up as their runs (no device inflate or decode); held until
-  // they are copied into the bank.
-  const std::vector<engine::CachedBlock> hits = engine::find_cached_blocks(collection, plan);
-  const engine::StagedLayout layout = engine::stage_layout(collection, plan, hits);
-  // The inflate arena holds one chunk of blocks at a time (at most inflate_cap_ bytes).
-  const std::vector<stages::BlockChunk> chunks =
-      stages::plan_inflate_chunks(layout.blocks.data(), static_cast<uint32_t>(plan.blocks.size()), inflate_cap_);
-
-  stages::StagedBatchView v = stage(collection, request, plan, layout, hits, stream);
-  const uint64_t arena_bytes = stages::largest_chunk_bytes(chunks);
-  v.inflated = static_cast<uint8_t*>(inflated_.reserve(arena_bytes > 0 ? arena_bytes : 1, device_, stream));
-  v.out = out;
-  decode_chunks(collection, plan, chunks, v, stream);
-  fill(collection, request, plan, v, stream);
+    stages::StagedBatchView v = stage(collection, request, plan, layout, hits, stream);
+    const uint64_t arena_bytes = stages::largest_chunk_bytes(chunks);
+    v.inflated = static_cast<uint8_t*>(inflated_.reserve(arena_bytes > 0 ? arena_bytes : 1, device_, stream));
+    v.out = out;
+    decode_chunks(collection, plan, chunks, v, stream);
+    fill(collection, request, plan, v, stream);
+  } catch (...) {
+    // A failure part-way (a corrupt block, an allocation, a launch) can leave the staging copy
+    // and kernels of this batch queued: let them finish before the next batch rewrites the
+    // pinned staging or frees the scratch they use. (Its own error, if any, is the one raised.)
+    discard(cudaStreamSynchronize(stream));
+    throw;
+  }
 }
 
 stages::StagedBatchView CudaBatchProcessor::stage(const engine::Collection& collection,
@@ -161,7 +171,9 @@ void CudaBatchProcessor::decode_chunks(const engine::Collection& collection, con
     // The chunk's synchronization: the host learns each block's status and kept runs.
     BWL_CUDA_CHECK(cudaMemcpyAsync(outcomes + chunk.first, cv.outcomes, chunk.count * sizeof(stages::BlockOutcome),
                                    cudaMemcpyDeviceToHost, stream));
-    BWL_CUDA_CHECK(cudaStreamSynchronize(stream));
+    // An error here is most likely the chunk's kernels' (a launch's own errors are checked at
+    // launch, a kernel's faults surface at the next synchronization): say so.
+    check(cudaStreamSynchronize(stream), "cudaStreamSynchronize after a chunk's inflate and run-count kernels");
     engine::check_outcomes(collection, plan, outcomes);
 
     const uint64_t runs_before = total_runs;
@@ -203,7 +215,7 @@ void CudaBatchProcessor::fill(const engine::Collection& collection, const engine
   auto* overlaps = overlaps_host_.reserve_as<uint32_t>(overlap_words);
   BWL_CUDA_CHECK(
       cudaMemcpyAsync(overlaps, v.overlaps, overlap_words * sizeof(uint32_t), cudaMemcpyDeviceToHost, stream));
-  BWL_CUDA_CHECK(cudaStreamSynchronize(stream));
+  check(cudaStreamSynchronize(stream), "cudaStreamSynchronize after the write-runs, prefill and fill kernels");
   engine::check_column_order(collection, plan, overlaps);
   if (clock_.enabled()) ++clock_.times.batches;
 }

@@ -1,9 +1,11 @@
 #include "device_transforms.hpp"
 
 #include <map>
+#include <memory>
 
 #include "cuda_check.hpp"
 #include "device_memory.hpp"
+#include "stream_memory.hpp"
 #include "tensor/transforms.hpp"
 
 namespace bwl::cuda {
@@ -35,18 +37,23 @@ __global__ void moving_average_kernel(void* data, double* prefix, uint64_t batch
 
 unsigned blocks_for(uint64_t items) { return static_cast<unsigned>((items + kThreads - 1) / kThreads); }
 
-// The transforms' scratch, per worker (a calling thread) and device, grown and kept: a warm
-// worker allocates nothing per call. Used only on this thread's per-thread default stream, in
-// call order, so a call may reuse it while the previous call's kernels are still queued.
+// The transforms' stream and scratch, per worker (a calling thread) and device, made once and
+// kept: a warm worker allocates nothing per call. The scratch is used only on this stream, in
+// call order, so a call may reuse it while the previous call's kernels are still queued. The
+// stream is non-blocking: the per-thread default stream would wait for (and hold up) work on
+// the legacy default stream, which is PyTorch's default stream, the training's.
 struct TransformScratch {
-  DeviceBuffer copy;    // flip: the tensor's contents before the flip
-  DeviceBuffer args;    // flip: flags and permutation
-  DeviceBuffer prefix;  // moving average: per-column prefix sums
+  std::unique_ptr<OwnedStream> stream;  // first: destroyed last, after the buffers used on it
+  DeviceBuffer copy;                    // flip: the tensor's contents before the flip
+  DeviceBuffer args;                    // flip: flags and permutation
+  DeviceBuffer prefix;                  // moving average: per-column prefix sums
 };
 
 TransformScratch& scratch_for(int device) {
   thread_local std::map<int, TransformScratch> per_device;
-  return per_device[device];
+  TransformScratch& scratch = per_device[device];
+  if (!scratch.stream) scratch.stream = std::make_unique<OwnedStream>(device);
+  return scratch;
 }
 
 }  // namespace
@@ -54,9 +61,9 @@ TransformScratch& scratch_for(int device) {
 void flip_rows(DeviceTensor& t, const std::vector<uint8_t>& flip, const std::vector<int64_t>& permutation) {
   check_flip_rows(t, flip, permutation);
   DeviceGuard guard(t.device());
-  const cudaStream_t stream = cudaStreamPerThread;
-  t.order_after_ready(stream);
   TransformScratch& scratch = scratch_for(t.device());
+  const cudaStream_t stream = scratch.stream->get();
+  t.order_after_ready(stream);
   const size_t bytes = t.nbytes();
   void* source = scratch.copy.reserve(bytes, t.device(), stream);
   const size_t arg_bytes = flip.size() + 8 * permutation.size() + 8;
@@ -80,12 +87,13 @@ void flip_rows(DeviceTensor& t, const std::vector<uint8_t>& flip, const std::vec
 void moving_average_rows(DeviceTensor& t, int64_t width) {
   if (!check_moving_average_rows(t, width)) return;
   DeviceGuard guard(t.device());
-  const cudaStream_t stream = cudaStreamPerThread;
+  TransformScratch& scratch = scratch_for(t.device());
+  const cudaStream_t stream = scratch.stream->get();
   t.order_after_ready(stream);
   const uint64_t batch = t.shape()[0], channels = t.shape()[2];
   const int64_t length = t.shape()[1];
   const uint64_t prefix_count = batch * channels * static_cast<uint64_t>(length + 1) + 1;
-  auto* sums = scratch_for(t.device()).prefix.reserve_as<double>(prefix_count, t.device(), stream);
+  auto* sums = scratch.prefix.reserve_as<double>(prefix_count, t.device(), stream);
   if (batch * channels > 0) {
     launch_checked("moving_average_kernel", [&] {
       moving_average_kernel<<<blocks_for(batch * channels), kThreads, 0, stream>>>(t.data(), sums, batch, length,

@@ -54,13 +54,16 @@ def cupy_bits_view(cupy: Any, tensor: Any) -> Any:
     """A bfloat16 CudaTensor as a CuPy uint16 array over the same device memory (CuPy has no
     bfloat16, so cupy.from_dlpack refuses it). The array keeps the tensor alive, and CuPy's
     current stream is made to wait for the batch's kernels first, as cupy.from_dlpack would."""
-    stream = cupy.cuda.get_current_stream()
-    # Asking for a capsule on CuPy's stream is the tensor's one way to make that stream wait;
-    # the unconsumed capsule is dropped at once (its destructor releases only its reference).
-    tensor.__dlpack__(stream=_dlpack_stream(stream))
     device = int(tensor.device.split(":")[1])
-    memory = cupy.cuda.UnownedMemory(tensor.data_ptr, tensor.nbytes, tensor, device)
-    return cupy.ndarray(tuple(tensor.shape), dtype=cupy.uint16, memptr=cupy.cuda.MemoryPointer(memory, 0))
+    # CuPy's current stream of the tensor's device (not of whatever device is current: the wait
+    # and the array must be on the tensor's own), as cupy.from_dlpack does.
+    with cupy.cuda.Device(device):
+        stream = cupy.cuda.get_current_stream()
+        # Asking for a capsule on CuPy's stream is the tensor's one way to make that stream wait;
+        # the unconsumed capsule is dropped at once (its destructor releases only its reference).
+        tensor.__dlpack__(stream=_dlpack_stream(stream))
+        memory = cupy.cuda.UnownedMemory(tensor.data_ptr, tensor.nbytes, tensor, device)
+        return cupy.ndarray(tuple(tensor.shape), dtype=cupy.uint16, memptr=cupy.cuda.MemoryPointer(memory, 0))
 
 
 def _dlpack_stream(stream: Any) -> int:

@@ -95,7 +95,7 @@ REAL_LIMIT_SCRIPT = textwrap.dedent(
     before = own_threads()
     resource.setrlimit(resource.RLIMIT_NPROC, (user_tasks() + 2, resource.getrlimit(resource.RLIMIT_NPROC)[1]))
     for what, start in [("pool", lambda: _core.make_processor(-1, 8)),
-                        ("loader", lambda: StreamedDataloader(iter([]), collection, num_threads=8))]:
+                        ("loader", lambda: StreamedDataloader(iter([]), collection, num_threads=8, device="cpu"))]:
         try:
             start()
             print(what, "started")
