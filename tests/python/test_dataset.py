@@ -92,6 +92,21 @@ def test_same_seed_same_batches_whatever_the_threads() -> None:
     assert any(not np.array_equal(x, y[1]) for x, y in zip(other, one))
 
 
+def test_the_windows_of_a_seed_do_not_depend_on_how_draws_are_split() -> None:
+    """The feeder draws centres 512 at a time and the sampler fills its buffer in pieces; the
+    windows (and the jitter and strand draws) of a seed must be those of one draw, whatever the
+    pieces: the same batches for any buffer and super-batch size. (A seed's windows stayed the
+    same when the draw sizes changed; this keeps them so.)"""
+
+    def windows(**kwargs):
+        ds = phix_dataset(jitter=40, reverse_complement=True, batches_per_epoch=12, **kwargs)
+        return [(b.chromosomes, b.starts.tolist(), b.flipped.tolist()) for b in ds]
+
+    reference = windows(position_sampler_buffer_size=100_000)
+    assert windows(position_sampler_buffer_size=7) == reference
+    assert windows(position_sampler_buffer_size=100_000, super_batch_size=24) == reference
+
+
 def test_ranks_draw_disjoint_parts_of_one_stream() -> None:
     centres = [("phiX174", 500 + 7 * i) for i in range(600)]  # distinct centres: disjointness is exact
     starts = {}
