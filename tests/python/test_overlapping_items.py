@@ -63,7 +63,9 @@ def test_validate_reports_the_overlap_with_its_byte_offset(overlapping) -> None:
     assert cli_main(["validate", str(path)], out=out) == 1
     text = out.getvalue()
     assert f"{path}: at byte {offsets[0]}: corrupt data block: data items overlap" in text, text
-    assert str(offsets[1]) not in text  # the intact block is not reported
+    # The intact block is not reported (looked for as a report names it: the bare number can be
+    # in the temporary path, pytest-161/..., as it once was).
+    assert f"at byte {offsets[1]}:" not in text
     facts = file_facts(path)
     assert [p["offset"] for p in facts["problems"]] == [offsets[0]]
 
