@@ -58,18 +58,11 @@ size_t BlockCache::shard_index(Key k) const {
 }
 
 CachedBlock BlockCache::find(uint32_t file, uint32_t block) {
-  if (!enabled()) return nullptr;
-  const Key k = key(file, block);
-  Shard& s = shard_of(k);
-  std::lock_guard<std::mutex> lock(s.mutex);
-  auto it = s.map.find(k);
-  if (it == s.map.end()) {
-    ++s.misses;
-    return nullptr;
-  }
-  ++s.hits;
-  it->second->last_use = ++s.clock;  // promoted lazily, when eviction reaches it
-  return it->second->runs;
+  // One lookup, one hit rule: find_many's (a hit counts and stamps its entry, a miss counts).
+  const BlockKey k{file, block};
+  CachedBlock found;
+  find_many(&k, 1, &found);
+  return found;
 }
 
 void BlockCache::find_many(const BlockKey* keys, size_t n, CachedBlock* out) {
@@ -115,7 +108,7 @@ void BlockCache::find_many(const BlockKey* keys, size_t n, CachedBlock* out) {
         continue;
       }
       ++s.hits;
-      found[j]->last_use = ++s.clock;  // as find(): promoted lazily
+      found[j]->last_use = ++s.clock;  // promoted lazily, when eviction reaches it
       out[order[j]] = found[j]->runs;
     }
   }

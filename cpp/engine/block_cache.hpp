@@ -119,11 +119,12 @@ class BlockCache {
 
   // The entry for (file, block), made most recently used, or null. Counts a hit or a miss.
   CachedBlock find(uint32_t file, uint32_t block);
-  // find() for n keys at once: out[i] is the entry of keys[i] or null, as n finds would leave
-  // them (counters and recency alike; the order in which keys of one batch are stamped is not
-  // kept). Each shard is locked once, and its keys are looked up in passes that ask for every
-  // key's bucket, node and entry before reading any: a large cache's nodes lie far apart in
-  // memory, and one find after another waits for each of their misses in turn.
+  // find() for n keys at once (find is this with one key): out[i] is the entry of keys[i] or
+  // null, as n finds would leave them (counters and recency alike; the order in which keys
+  // of one batch are stamped is not kept). Each shard is locked once, and its keys are
+  // looked up in passes that ask for every key's bucket, node and entry before reading any:
+  // a large cache's nodes lie far apart in memory, and one find after another waits for
+  // each of their misses in turn.
   struct BlockKey {
     uint32_t file;
     uint32_t block;

@@ -55,9 +55,9 @@ size_t read_usable_windows(const FastaFile& fasta, const int64_t* records, const
   constexpr size_t kAhead = 2;
   auto prefetch = [&](size_t j) {
     if (j >= n) return;
+    // FastaFile::prefetch ignores what is not a range of a record; only the end may not overflow.
     const int64_t id = records[j], start = starts[j];
-    if (id >= 0 && static_cast<uint64_t>(id) < fasta.records().size() && start >= 0 &&
-        start <= std::numeric_limits<int64_t>::max() - length) {
+    if (id >= 0 && start <= std::numeric_limits<int64_t>::max() - length) {
       fasta.prefetch(static_cast<size_t>(id), start, start + length);
     }
   };
