@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -26,6 +28,22 @@ class _Failure:
 
 
 _END = object()
+
+# Every loader with a run in progress. At interpreter exit, Python ends a daemon thread that
+# tries to take the GIL back with pthread_exit; a feeder inside a C++ call (submit(), a FASTA
+# read) with the GIL released would then unwind through pybind11's GIL guard, whose destructor
+# cannot throw: std::terminate, SIGABRT. So before the interpreter finalizes, every live run is
+# closed and its feeder joined (atexit runs while the interpreter is still whole).
+_live_runs: weakref.WeakSet = weakref.WeakSet()
+# How long exit waits for one feeder: it stops within one poll once its loader is closed, unless
+# the user's input generator itself blocks.
+_EXIT_JOIN_SECONDS = 10.0
+
+
+@atexit.register
+def _close_live_runs() -> None:
+    for loader in list(_live_runs):
+        loader._close(join_seconds=_EXIT_JOIN_SECONDS)
 
 
 class StreamedDataloader:
@@ -124,6 +142,7 @@ class StreamedDataloader:
             daemon=True,
         )
         self._feeder.start()
+        _live_runs.add(self)
 
     def __enter__(self) -> StreamedDataloader:
         if self._stop.is_set():  # the previous run was closed: start again, as 0.3 does
@@ -138,13 +157,17 @@ class StreamedDataloader:
 
     def close(self) -> None:
         """Stops the feeder and every worker; batches not yet taken are dropped. Idempotent."""
+        self._close(join_seconds=1.0)
+
+    def _close(self, join_seconds: float) -> None:
         stop = getattr(self, "_stop", None)
         if stop is None:
             return
         stop.set()
         self._core.close()
         if self._feeder.is_alive() and self._feeder is not threading.current_thread():
-            self._feeder.join(timeout=1.0)
+            self._feeder.join(timeout=join_seconds)
+        _live_runs.discard(self)
 
     def __iter__(self) -> Iterator[Batch]:
         if self._stop.is_set():
