@@ -33,6 +33,8 @@ namespace {
 
 // bigwig_loader.DeviceError, a RuntimeError: the device asked for cannot be used.
 PYBIND11_CONSTINIT py::gil_safe_call_once_and_store<py::object> device_error;
+// bigwig_loader.FileChangedError, an OSError: a file changed after it was opened.
+PYBIND11_CONSTINIT py::gil_safe_call_once_and_store<py::object> file_changed_error;
 
 void register_exception_mapping(py::module_& m) {
   device_error.call_once_and_store_result([&] {
@@ -43,6 +45,12 @@ void register_exception_mapping(py::module_& m) {
         PyExc_RuntimeError, nullptr));
   });
   m.attr("DeviceError") = device_error.get_stored();
+  file_changed_error.call_once_and_store_result([&] {
+    return py::reinterpret_steal<py::object>(PyErr_NewExceptionWithDoc(
+        "bigwig_loader._core.FileChangedError",
+        "A file was rewritten, replaced or removed after it was opened: open it again.", PyExc_OSError, nullptr));
+  });
+  m.attr("FileChangedError") = file_changed_error.get_stored();
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -54,6 +62,8 @@ void register_exception_mapping(py::module_& m) {
       py::set_error(PyExc_ValueError, e.what());
     } catch (const bwl::DeviceError& e) {
       py::set_error(device_error.get_stored().ptr(), e.what());
+    } catch (const bwl::FileChanged& e) {
+      py::set_error(file_changed_error.get_stored().ptr(), e.what());
     } catch (const bwl::Error& e) {
       py::set_error(PyExc_OSError, e.what());
     }

@@ -6,6 +6,7 @@
 //   UnknownChromosome  -> KeyError
 //   InvalidArgument    -> ValueError
 //   DeviceError        -> bigwig_loader.DeviceError (a RuntimeError)
+//   FileChanged        -> bigwig_loader.FileChangedError (an OSError)
 // Device code never throws: the stages return statuses, and the host turns a bad status into
 // one of these with the file and the byte offset.
 #include <cstdint>
@@ -60,6 +61,14 @@ class InvalidArgument : public Error {
 // A compute device cannot be used: none is visible, the build has no CUDA, or the CUDA runtime
 // reported an error (the message names the call).
 class DeviceError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A file was changed (rewritten, replaced or removed) after it was opened: what was read from it
+// at open (its index, the cache's blocks) no longer describes it, and reading on would mix old
+// and new bytes.
+class FileChanged : public Error {
  public:
   using Error::Error;
 };

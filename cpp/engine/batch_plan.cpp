@@ -102,6 +102,10 @@ void check_request(const Collection& collection, const BatchRequest& r) {
 
 BatchPlan plan_batch(const Collection& collection, const BatchRequest& r) {
   check_request(collection, r);
+  // Every file the batch reads is still the one opened: its index and its cached blocks (served
+  // without touching the file) describe it. Checked for every batch, cached or not; a change
+  // during this batch is caught by the next.
+  for (uint32_t f : r.tracks) collection.file(f).file().check_unchanged();
   BatchPlan plan;
   plan.batch = r.starts.size();
   plan.n_tracks = r.tracks.size();

@@ -87,7 +87,8 @@ struct BatchPlan {
 };
 
 // Checks the request against the collection (InvalidArgument for empty or mismatched windows,
-// a bad window size, a track index out of range, a chromosome id out of range) and plans it.
+// a bad window size, a track index out of range, a chromosome id out of range), checks that no
+// file it reads changed since it was opened (FileChanged naming the file), and plans it.
 BatchPlan plan_batch(const Collection& collection, const BatchRequest& request);
 
 // A column's fill found a run of planned block `later` starting before the end of the run that

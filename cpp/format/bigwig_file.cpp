@@ -68,6 +68,7 @@ struct BlockOrderCheck {
 
 void BigWigFile::values(size_t chrom_index, uint32_t start, uint32_t end, float default_value, float* out,
                         BlockScratch& scratch) const {
+  file_.check_unchanged();  // the index read at open must still describe the file
   std::fill(out, out + (end - start), default_value);
   // The batch fill with a window that is exactly [start, end) and no scaling.
   const stages::ColumnQuery query{start, chroms_[chrom_index].id, start, end};
@@ -81,6 +82,7 @@ void BigWigFile::values(size_t chrom_index, uint32_t start, uint32_t end, float 
 
 std::vector<stages::Run> BigWigFile::intervals(size_t chrom_index, uint32_t start, uint32_t end,
                                                BlockScratch& scratch) const {
+  file_.check_unchanged();
   std::vector<stages::Run> found;
   const uint32_t chrom_id = chroms_[chrom_index].id;
   BlockOrderCheck check{path(), index_, scratch.block_numbers, {}};

@@ -26,6 +26,12 @@ class RandomAccessFile {
   // read is of something an index or header promised, so a short file means a truncated one.
   void read_exact(uint64_t offset, size_t length, void* dst, const char* what) const;
 
+  // Throws FileChanged naming the file when the path no longer names the file opened, as it was
+  // then: another device or inode (replaced), another size or modification time (rewritten in
+  // place), or nothing (removed). One stat(); callers that keep what they read from a file (an
+  // index, decoded blocks) call it before trusting that again.
+  void check_unchanged() const;
+
   // Throws what read_exact throws for a range past the end of the file, without reading. Called
   // before allocating a buffer whose size a file field gives, so that no file makes the reader
   // allocate more than the bytes it actually has.
@@ -35,6 +41,9 @@ class RandomAccessFile {
   std::string path_;
   int fd_ = -1;
   uint64_t size_ = 0;
+  // What check_unchanged compares: the opened file as fstat saw it at open.
+  uint64_t device_ = 0, inode_ = 0;
+  int64_t mtime_seconds_ = 0, mtime_nanoseconds_ = 0;
 };
 
 }  // namespace bwl::io

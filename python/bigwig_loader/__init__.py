@@ -4,7 +4,7 @@ Reads BigWig files on the fly, on the CPU (and on a GPU when there is one), with
 pre-processing step.
 """
 
-from bigwig_loader._core import BigWigError, Tensor, __version__, inflate_backend
+from bigwig_loader._core import BigWigError, FileChangedError, Tensor, __version__, inflate_backend
 from bigwig_loader.batch import Batch
 from bigwig_loader.bigwig import BigWig
 from bigwig_loader.collection import BigWigCollection
@@ -25,6 +25,7 @@ __all__ = [
     "BigWigError",
     "BigWigWriter",
     "DeviceError",
+    "FileChangedError",
     "GenomicSequenceSampler",
     "QueryBatchGenerator",
     "RandomPositionSampler",
