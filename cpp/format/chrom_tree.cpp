@@ -8,6 +8,36 @@
 
 namespace bwl::format {
 
+std::string printable_name(const std::string& name) {
+  constexpr size_t kShown = 60;
+  std::string out;
+  for (size_t i = 0; i < name.size() && i < kShown; ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c == 0) {
+      out += "\\0";
+    } else if (c < 0x20 || c == 0x7F) {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (name.size() > kShown) out += "... (" + std::to_string(name.size()) + " bytes)";
+  return out;
+}
+
+std::string chrom_name_problem(const std::string& name) {
+  if (name.empty()) return "a chromosome name is empty";
+  if (name.size() > kMaxChromNameBytes) {
+    return "chromosome name '" + printable_name(name) + "' is longer than " + std::to_string(kMaxChromNameBytes) +
+           " bytes";
+  }
+  if (name.find('\0') != std::string::npos) return "chromosome name '" + printable_name(name) + "' contains a NUL";
+  return {};
+}
+
 std::vector<ChromInfo> read_chrom_tree(const io::RandomAccessFile& file, uint64_t offset) {
   const std::string& path = file.path();
   std::vector<uint8_t> bytes(kChromTreeHeaderBytes);
@@ -24,7 +54,7 @@ std::vector<ChromInfo> read_chrom_tree(const io::RandomAccessFile& file, uint64_
     throw format_error(path, "corrupt chromosome tree: value size " + std::to_string(val_size) + " (a bigWig stores 8)",
                        offset + 12);
   }
-  if (key_size == 0 || key_size > 4096) {
+  if (key_size == 0 || key_size > kMaxChromNameBytes) {
     throw format_error(path, "corrupt chromosome tree: key size " + std::to_string(key_size), offset + 8);
   }
 

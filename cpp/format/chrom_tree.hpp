@@ -13,6 +13,16 @@ constexpr uint32_t kChromTreeMagic = 0x78CA8C91;
 // The chromosome B+ tree's on-disk layout (read here, written by writer/bbi_trees); its nodes are
 // walked by format/tree_walk.
 constexpr size_t kChromTreeHeaderBytes = 32;
+// The one rule for a chromosome name, the reader's and the writer's: 1 to kMaxChromNameBytes
+// bytes, no NUL (names are stored NUL-padded to the tree's key size, which the reader takes up
+// to this bound; UCSC's own limit is far below it).
+constexpr size_t kMaxChromNameBytes = 4096;
+
+// What is wrong with `name` as a chromosome name, or an empty string when nothing is.
+std::string chrom_name_problem(const std::string& name);
+// `name` as a message shows it: a NUL as \0, other control bytes as \xNN, and only its first
+// 60 bytes when it is longer.
+std::string printable_name(const std::string& name);
 
 struct ChromInfo {
   std::string name;

@@ -6,6 +6,7 @@
 
 #include "common/errors.hpp"
 #include "format/bbi_header.hpp"
+#include "format/chrom_tree.hpp"
 #include "stages/host_inflate.hpp"
 #include "stages/section_decode.hpp"
 #include "writer/zoom_levels.hpp"
@@ -42,9 +43,8 @@ BigWigWriter::BigWigWriter(const std::string& path, const std::vector<std::pair<
   if (chroms.empty()) throw InvalidArgument(path + ": chrom_sizes is empty; a bigWig needs at least one chromosome");
   chroms_.reserve(chroms.size());
   for (const auto& [name, size] : chroms) {
-    if (name.empty()) throw InvalidArgument(path + ": a chromosome name is empty");
-    if (name.find('\0') != std::string::npos)
-      throw InvalidArgument(path + ": chromosome name '" + name + "' contains a NUL");
+    if (const std::string problem = format::chrom_name_problem(name); !problem.empty())
+      throw InvalidArgument(path + ": " + problem);
     if (size <= 0 || size > int64_t{UINT32_MAX})
       throw InvalidArgument(path + ": chromosome " + name + " has size " + std::to_string(size) +
                             "; sizes must be in [1, 2^32)");
@@ -254,15 +254,18 @@ void BigWigWriter::flush_section() {
     }
     put_f32(raw_, values_[i]);
     // Total summary and average item length (which picks the zoom reductions).
+    ++items_;
+    bases_ += bases;
     const double v = values_[i];
-    if (items_ == 0) {
+    if (std::isnan(v)) continue;
+    if (valid_items_ == 0) {
       min_ = max_ = v;
     } else {
       min_ = std::min(min_, v);
       max_ = std::max(max_, v);
     }
-    ++items_;
-    bases_ += bases;
+    ++valid_items_;
+    valid_bases_ += bases;
     sum_ += v * bases;
     sum_squares_ += v * v * bases;
   }
@@ -333,7 +336,7 @@ std::vector<IndexedBlock> BigWigWriter::write_zoom_records(const std::vector<Sum
 }
 
 void BigWigWriter::write_zoom_levels(uint64_t data_bytes) {
-  if (items_ == 0) return;  // nothing to summarise: no zoom levels
+  if (valid_items_ == 0) return;  // nothing to summarise (no items, or only NaN ones): no zoom levels
   uint32_t reduction;
   if (has_fixed_step_) {
     reduction = wig_initial_reduction(resolution_sum_ / sections_, raw_bytes_, [&](uint32_t r) {
@@ -371,7 +374,9 @@ void BigWigWriter::write_zoom_levels(uint64_t data_bytes) {
     }
   };
   Level0Summarizer summarizer(reduction, sizes_by_id);
-  for_each_item([&](const stages::Run& r) { summarizer.add(r.chrom_id, r.start, r.end, r.value, emit); });
+  for_each_item([&](const stages::Run& r) {
+    if (!std::isnan(r.value)) summarizer.add(r.chrom_id, r.start, r.end, r.value, emit);  // as the total summary
+  });
   summarizer.finish(emit);
   for (const IndexedBlock& b : write_zoom_records(pending)) level0_blocks.push_back(b);
   Bytes count;
@@ -417,7 +422,7 @@ void BigWigWriter::close() {
     file_->patch(chrom_tree_offset_, chrom_bplus_tree(chrom_entries(), chrom_tree_offset_));
 
     Bytes summary;
-    put_u64(summary, bases_);
+    put_u64(summary, valid_bases_);
     put_f64(summary, min_);
     put_f64(summary, max_);
     put_f64(summary, sum_);

@@ -131,6 +131,9 @@ class BigWigWriter {
   uint64_t bases_ = 0, items_ = 0;
   uint64_t raw_bytes_ = 0, resolution_sum_ = 0, sections_ = 0;
   bool has_fixed_step_ = false;
+  // The summary's statistics leave NaN items (keep_nan) out, as the zoom levels do: a NaN is no
+  // value, and min/max over it would depend on the order of the data.
+  uint64_t valid_bases_ = 0, valid_items_ = 0;
   double min_ = 0, max_ = 0, sum_ = 0, sum_squares_ = 0;
 
   struct ZoomLevel {

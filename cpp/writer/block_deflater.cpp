@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <new>
+#include <string>
 
 #include "common/errors.hpp"
 
@@ -12,12 +13,23 @@
 #endif
 
 namespace bwl::writer {
+namespace {
+
+int checked_level(int level) {
+  if (level < BlockDeflater::kMinLevel || level > BlockDeflater::kMaxLevel) {
+    throw InvalidArgument("compression_level must be " + std::to_string(BlockDeflater::kMinLevel) + " (fastest) to " +
+                          std::to_string(BlockDeflater::kMaxLevel) + " (smallest), got " + std::to_string(level));
+  }
+  return level;
+}
+
+}  // namespace
 
 #ifdef BWL_HAVE_LIBDEFLATE
 
 const char* BlockDeflater::backend_name() { return "libdeflate"; }
 
-BlockDeflater::BlockDeflater(int level) : level_(std::clamp(level, 1, 12)) {
+BlockDeflater::BlockDeflater(int level) : level_(checked_level(level)) {
   compressor_ = libdeflate_alloc_compressor(level_);
   if (compressor_ == nullptr) throw std::bad_alloc();
 }
@@ -37,7 +49,7 @@ void BlockDeflater::compress(const uint8_t* in, size_t size, std::vector<uint8_t
 
 const char* BlockDeflater::backend_name() { return "zlib"; }
 
-BlockDeflater::BlockDeflater(int level) : level_(std::clamp(level, 1, 9)) {}
+BlockDeflater::BlockDeflater(int level) : level_(std::min(checked_level(level), 9)) {}
 BlockDeflater::~BlockDeflater() = default;
 
 void BlockDeflater::compress(const uint8_t* in, size_t size, std::vector<uint8_t>& out) {

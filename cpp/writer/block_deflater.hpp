@@ -12,7 +12,10 @@ namespace bwl::writer {
 
 class BlockDeflater {
  public:
-  // level: 1 (fastest) .. 12 with libdeflate, .. 9 with zlib (higher is clamped).
+  // The compression levels a writer takes, whatever the backend: 1 (fastest) to 12 (smallest).
+  static constexpr int kMinLevel = 1, kMaxLevel = 12;
+  // Throws InvalidArgument naming compression_level outside [kMinLevel, kMaxLevel]. zlib's
+  // scale ends at 9: there 10 to 12 compress as 9 (said in the writer's documentation).
   explicit BlockDeflater(int level);
   ~BlockDeflater();
   BlockDeflater(const BlockDeflater&) = delete;

@@ -3,7 +3,14 @@
 // (".NAME.XXXXXX", XXXXXX random) and renamed onto the real name only by commit(). So a crash, an
 // exception or an abort() never leaves a half-written file under the real name, and a file
 // already there stays untouched until the new one is complete. The rename is atomic on POSIX
-// filesystems because both names are in one directory.
+// filesystems because both names are in one directory, and durable: the file's data is synced
+// before the rename and the directory after it, so that after a power loss the name holds the
+// old file or the whole new one.
+//
+// A writer holds an exclusive flock on its temporary file while it lives; the kernel drops it
+// when the process dies, however it dies. So a writer that finds temporaries of its destination
+// that nobody holds (".NAME.XXXXXX" left by a killed writer) removes them when it starts; those
+// of writers still running are locked and left alone.
 //
 // Appends go through an in-memory buffer; patch() rewrites bytes already appended (the
 // header and tables whose contents are known only at the end); read() reads back what was
@@ -19,8 +26,9 @@ namespace bwl::writer {
 
 class StagedFile {
  public:
-  // Creates the temporary file. Throws FileNotFound when the directory does not exist and
-  // Error (OSError) when it cannot be written.
+  // Removes the temporaries dead writers left for this destination, then creates its own.
+  // Throws FileNotFound when the directory does not exist and Error (OSError) when it cannot
+  // be written.
   explicit StagedFile(const std::string& final_path);
   ~StagedFile();
   StagedFile(const StagedFile&) = delete;

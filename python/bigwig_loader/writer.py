@@ -67,12 +67,29 @@ def _int_array(a: Any, name: str) -> np.ndarray:
 
 
 def _value_array(a: Any, name: str = "values") -> np.ndarray:
+    """The values as bigWig stores them (float32). A finite value beyond float32's range would be
+    stored as +-inf: refused, naming the first, instead."""
     arr = np.asarray(a)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     if arr.size and arr.dtype.kind not in "iuf":
         raise ValueError(f"{name} must hold numbers, got dtype {arr.dtype}")
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        stored = np.ascontiguousarray(arr, dtype=np.float32)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:
+        overflow = np.isinf(stored) & np.isfinite(arr)
+        if overflow.any():
+            i = int(np.argmax(overflow))
+            raise ValueError(
+                f"{name}[{i}] = {float(arr[i])!r} is beyond float32's range (+-3.4e38), which bigWig stores values in"
+            )
+    return stored
+
+
+def _chrom_name(chrom: Any) -> str:
+    if not isinstance(chrom, str):
+        raise TypeError(f"chrom must be a str (a chromosome name), got {type(chrom).__name__} {chrom!r}")
+    return chrom
 
 
 def _whole(x: Any, name: str) -> int:
@@ -93,7 +110,10 @@ class BigWigWriter:
     an unknown chromosome: ``KeyError``. A refused call adds nothing.
 
     NaN values mean "no data" and are skipped, unless ``keep_nan=True`` (then they are stored
-    as NaN values). ``compression_level``: 1 (fastest) to 12 (smallest; 9 with zlib).
+    as NaN values, and left out of the header's summary and the zoom levels, as no value).
+    ``compression_level``: 1 (fastest) to 12 (smallest; with zlib, 10 to 12 compress as 9);
+    another is a ValueError. Values beyond float32's range are a ValueError, not infinities.
+    Chromosome names: 1 to 4,096 bytes, no NUL (what the reader takes).
 
     The file appears under ``path`` only when :meth:`close` (or the end of the ``with``
     block) succeeds; an exception inside the ``with`` block, or :meth:`abort`, removes the
@@ -127,7 +147,9 @@ class BigWigWriter:
     def add_intervals(self, chrom: str, starts: Any, ends: Any, values: Any) -> None:
         """Intervals ``[starts[i], ends[i])`` with ``values[i]`` (array-likes of equal length),
         written as given: one bedGraph item each."""
-        self._open().add_intervals(chrom, _int_array(starts, "starts"), _int_array(ends, "ends"), _value_array(values))
+        self._open().add_intervals(
+            _chrom_name(chrom), _int_array(starts, "starts"), _int_array(ends, "ends"), _value_array(values)
+        )
 
     def add_values(self, chrom: str, start: int, values: Any, span: int = 1, step: int | None = None) -> None:
         """Dense values: ``values[i]`` covers ``[start + i*step, start + i*step + span)``.
@@ -140,7 +162,9 @@ class BigWigWriter:
         fixed_step = step is not None
         span = _whole(span, "span")
         step = span if step is None else _whole(step, "step")
-        self._open().add_values(chrom, _whole(start, "start"), _value_array(values), span, step, fixed_step)
+        self._open().add_values(
+            _chrom_name(chrom), _whole(start, "start"), _value_array(values), span, step, fixed_step
+        )
 
     def close(self) -> None:
         """Writes the index, zoom levels and header and renames the file into place. A second

@@ -533,3 +533,115 @@ def test_replaces_an_existing_file_only_at_close(tmp_path: Path) -> None:
 def test_missing_directory_is_file_not_found(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         BigWigWriter(tmp_path / "no" / "such.bw", {"chr1": 10})
+
+
+# --- issue 21: names, levels, values, NaN summaries, dead writers' temporaries ------------------
+
+
+def test_chromosome_names_follow_the_readers_rule(tmp_path: Path) -> None:
+    """Names over 4,096 bytes were written (pyBigWig reads them), then refused by this library's
+    own reader as a corrupt chromosome tree: one rule for both now."""
+    longest = "c" * 4_096
+    with BigWigWriter(tmp_path / "long.bw", {longest: 100}) as w:
+        w.add_intervals(longest, [0], [10], [1.0])
+    with bigwig_loader.BigWig(tmp_path / "long.bw") as b:
+        assert b.chroms == {longest: 100}
+    with pytest.raises(ValueError, match=r"chromosome name 'c{60}\.\.\. \(4097 bytes\)' is longer than 4096 bytes"):
+        BigWigWriter(tmp_path / "longer.bw", {"c" * 4_097: 100})
+    # A NUL: the message shows the whole name, not the part before the NUL.
+    with pytest.raises(ValueError, match=r"chromosome name 'chr\\0tail' contains a NUL"):
+        BigWigWriter(tmp_path / "nul.bw", {"chr\0tail": 100})
+    assert sorted(os.listdir(tmp_path)) == ["long.bw"]
+
+
+@pytest.mark.parametrize("level", [0, 13, -1])
+def test_compression_levels_outside_the_scale_are_refused(tmp_path: Path, level: int) -> None:
+    with pytest.raises(ValueError, match=rf"compression_level must be 1 \(fastest\) to 12 \(smallest\), got {level}"):
+        BigWigWriter(tmp_path / "x.bw", {"chr1": 100}, compression_level=level)
+    assert os.listdir(tmp_path) == []
+
+
+def test_values_beyond_float32_and_non_str_chromosomes_are_refused(tmp_path: Path) -> None:
+    with BigWigWriter(tmp_path / "x.bw", {"chr1": 100}) as w:
+        with pytest.raises(ValueError, match=r"values\[1\] = 1e\+39 is beyond float32's range"):
+            w.add_intervals("chr1", [0, 10], [10, 20], np.array([1.0, 1e39]))
+        with pytest.raises(ValueError, match=r"values\[0\] = -1e\+300 is beyond float32's range"):
+            w.add_values("chr1", 0, [-1e300])
+        with pytest.raises(TypeError, match="chrom must be a str .*got int 1"):
+            w.add_intervals(1, [0], [10], [1.0])
+        with pytest.raises(TypeError, match="chrom must be a str"):
+            w.add_values(None, 0, [1.0])
+        w.add_intervals("chr1", [0], [10], np.array([np.inf, -np.inf])[:1])  # an infinity given is stored
+    with bigwig_loader.BigWig(tmp_path / "x.bw") as b:
+        assert b.intervals("chr1")[2].tolist() == [np.inf]
+
+
+@pytest.mark.parametrize("order", [[0, 1, 2], [1, 0, 2], [2, 1, 0]])
+def test_keep_nan_summary_ignores_nan_whatever_the_order(tmp_path: Path, order: list[int]) -> None:
+    """With NaN first, the header's summary said min = max = NaN; NaN items are no value."""
+    pieces = [(np.nan, 10), (1.0, 20), (4.0, 5)]
+    starts, ends, values, at = [], [], [], 0
+    for k in order:
+        value, length = pieces[k]
+        starts.append(at), ends.append(at + length), values.append(value)
+        at += length
+    path = tmp_path / "nan.bw"
+    with BigWigWriter(path, {"chr1": 100}, keep_nan=True) as w:
+        w.add_intervals("chr1", starts, ends, np.array(values, np.float32))
+    bw = pyBigWig.open(str(path))
+    try:
+        header = bw.header()
+        assert (header["minVal"], header["maxVal"], header["nBasesCovered"]) == (1, 4, 25)
+        assert header["sumData"] == 1 * 20 + 4 * 5
+    finally:
+        bw.close()
+    bt = pybigtools.open(str(path))
+    try:
+        for level in bt.zooms():  # the zoom levels leave NaN out too
+            (record,) = [summary for _, _, summary in bt.zoom_records(level, "chr1")]
+            assert (record["min_val"], record["max_val"], record["bases_covered"]) == (1, 4, 25)
+    finally:
+        bt.close()
+
+
+def write_and_die(path: Path) -> None:
+    """A writer process killed mid-write (SIGKILL: no clean-up of any kind runs)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal, numpy as np\n"
+        "from bigwig_loader import BigWigWriter\n"
+        f"w = BigWigWriter({str(path)!r}, {{'chr1': 10_000_000}})\n"
+        "s = np.arange(0, 9_000_000, 10)\n"
+        "w.add_intervals('chr1', s, s + 5, np.ones(len(s)))\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert done.returncode == -9, done.stderr
+
+
+def test_the_next_write_removes_what_a_killed_writer_left(tmp_path: Path) -> None:
+    path = tmp_path / "out.bw"
+    write_and_die(path)
+    (first,) = [p.name for p in tmp_path.iterdir()]
+    write_and_die(path)  # its start removed the first one's
+    (second,) = [p.name for p in tmp_path.iterdir()]
+    assert first != second and first.startswith(".out.bw.") and second.startswith(".out.bw.")
+    (tmp_path / ".out.bw.keep").write_bytes(b"not a temporary: suffix of 4")
+    (tmp_path / ".other.bw.abcdef").write_bytes(b"another destination's")
+    with BigWigWriter(path, {"chr1": 100}) as w:
+        w.add_intervals("chr1", [0], [10], [1.0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.bw.abcdef", ".out.bw.keep", "out.bw"]
+
+
+def test_a_live_writers_temporary_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "out.bw"
+    first = BigWigWriter(path, {"chr1": 100})
+    first.add_intervals("chr1", [0], [10], [1.0])
+    with BigWigWriter(path, {"chr1": 100}) as second:  # cleans up dead writers' files only
+        second.add_intervals("chr1", [0], [10], [2.0])
+    first.close()  # its temporary was still there to rename
+    with bigwig_loader.BigWig(path) as b:
+        assert b.intervals("chr1")[2].tolist() == [1.0]
+    assert sorted(os.listdir(tmp_path)) == ["out.bw"]
