@@ -66,6 +66,10 @@ class BigWigDataset:
             ``BigWigCollection``); None keeps a given collection's bound, or gives a new one the
             default; 0 turns it off. From the second epoch on, regions that fit are read from it.
 
+    ``repeat_same_positions``: every epoch draws its centres from the same buffer of
+    ``position_sampler_buffer_size`` centres, in the same order, as 0.3 does (jitter, strand and
+    track draws still follow the epoch).
+
     ``batches_per_epoch`` counts the batches each rank yields; by default
     (total bases of the regions) // sequence_length // batch_size // world_size, and a
     ValueError when that is 0. Each iteration is an epoch and draws new windows: the first is
@@ -278,7 +282,9 @@ class BigWigDataset:
         against one table; a custom one is iterated."""
         rank, world = self.rank, self.world_size
         if self._regions_sampler is not None:
-            sampler = self._regions_sampler.with_seed(self._seed_for("positions", epoch))
+            # Repeated positions are the same in every epoch (0.3's meaning): epoch 0's buffer.
+            position_epoch = 0 if self.repeat_same_positions else epoch
+            sampler = self._regions_sampler.with_seed(self._seed_for("positions", position_epoch))
             names = sampler.chromosome_names
 
             def draw(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

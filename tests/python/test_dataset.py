@@ -136,6 +136,17 @@ def test_set_epoch_changes_the_stream_deterministically() -> None:
     assert not all(np.array_equal(x, y) for x, y in zip(first, second))
 
 
+def test_repeat_same_positions_gives_the_same_windows_every_epoch() -> None:
+    """0.3's meaning of repeat_same_positions (a fixed validation set): every iteration, and any
+    set_epoch, yields the same windows; they used to change with the epoch's seed."""
+    ds = phix_dataset(repeat_same_positions=True, position_sampler_buffer_size=1_000)
+    first = [b.starts.tolist() for b in ds]
+    assert [b.starts.tolist() for b in ds] == first
+    ds.set_epoch(7)
+    assert [b.starts.tolist() for b in ds] == first
+    assert len({s for starts in first for s in starts}) > 40  # 48 windows of a 1,000-centre buffer
+
+
 def test_flipped_windows_equal_the_reverse_complemented_forward_read(collection_dir: Path, tmp_path: Path) -> None:
     fasta = tmp_path / "g.fa"
     rng = np.random.default_rng(5)
