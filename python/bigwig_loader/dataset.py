@@ -38,16 +38,28 @@ class BigWigDataset:
     """Batches of one-hot DNA and track values over random windows of the regions of interest,
     read from the FASTA and the bigWig files on the fly.
 
-    Keeps bigwig-loader 0.3's parameters (see its documentation), and adds:
+    Keeps bigwig-loader 0.3's parameters (see its documentation), checked at construction (a
+    TypeError or ValueError naming the argument):
+
+    - ``window_size`` must divide ``center_bin_to_predict``: values have
+      ``center_bin_to_predict // window_size`` cells and a remainder would be a partial cell.
+    - ``super_batch_size``: None (the batch size) or an integer of at least ``batch_size``;
+      windows are drawn, and tracks sub-sampled, a super-batch at a time.
+    - ``default_value``: a number; NaN makes a cell the mean of its covered bases only.
+    - ``regions_of_interest``: a pandas DataFrame (chrom, start, end) whose every chromosome is
+      in the FASTA.
+
+    and adds:
 
     Args:
-        seed: seeds every random choice (positions, tracks, jitter, strand); None draws fresh
-            entropy once, at construction.
-        jitter: shift each window by a uniform random number of bases in [-jitter, jitter],
-            sequence and values alike.
+        seed: a non-negative integer seeding every random choice (positions, tracks, jitter,
+            strand); None draws fresh entropy once, at construction.
+        jitter: a non-negative integer: shift each window by a uniform random number of bases
+            in [-jitter, jitter], sequence and values alike.
         reverse_complement: with probability 0.5 per window, reverse-complement the sequence
             and flip the values along the length axis; `strand_pairs` [(i, j), ...] are track
-            indices swapped in flipped windows (e.g. the + and - strand of one assay).
+            indices swapped in flipped windows (e.g. the + and - strand of one assay); each
+            track in one pair at most.
         rank, world_size: this process's share; default from torch.distributed when it is
             initialised, else 0 and 1. Ranks draw disjoint windows: rank r takes every
             world_size-th centre of the epoch's shared stream, starting at r.
@@ -138,19 +150,17 @@ class BigWigDataset:
                 cache_bytes=cache_bytes,
             )
         self.genome = ReferenceGenome(reference_genome_path)
-        self.regions_of_interest = regions_of_interest.copy()
+        self.regions_of_interest = _dataset_checks.check_regions(regions_of_interest).copy()
         self.sequence_length = _positive(sequence_length, "sequence_length")
-        self.center_bin_to_predict = _positive(center_bin_to_predict or sequence_length, "center_bin_to_predict")
+        self.center_bin_to_predict = _positive(
+            sequence_length if center_bin_to_predict is None else center_bin_to_predict, "center_bin_to_predict"
+        )
         if self.center_bin_to_predict > self.sequence_length:
             raise ValueError("center_bin_to_predict must not exceed sequence_length")
-        self.window_size = _positive(window_size, "window_size")
-        if self.window_size > self.center_bin_to_predict:
-            raise ValueError("window_size must not exceed center_bin_to_predict")
+        self.window_size = _dataset_checks.check_window_size(window_size, self.center_bin_to_predict)
         self.moving_average_window_size = _positive(moving_average_window_size, "moving_average_window_size")
         self.batch_size = _positive(batch_size, "batch_size")
-        self.super_batch_size = super_batch_size or batch_size
-        if self.super_batch_size < self.batch_size:
-            raise ValueError(f"super_batch_size {self.super_batch_size} is smaller than batch_size {batch_size}")
+        self.super_batch_size = _dataset_checks.check_super_batch_size(super_batch_size, self.batch_size)
         if sequence_encoder not in ("onehot", None) and not callable(sequence_encoder):
             raise ValueError(f'sequence_encoder must be "onehot", None or a callable, got {sequence_encoder!r}')
         self.sequence_encoder = sequence_encoder
@@ -158,13 +168,15 @@ class BigWigDataset:
         if sequence_dtype not in ("float32", "bfloat16"):
             raise ValueError(f'sequence_dtype must be "float32" or "bfloat16", got {sequence_dtype!r}')
         self.sequence_dtype = sequence_dtype
-        self.default_value = default_value
+        self.default_value = _arguments.real_number(default_value, "default_value")  # NaN: the mean of covered bases
         self.maximum_unknown_bases_fraction = _dataset_checks.check_unknown_fraction(maximum_unknown_bases_fraction)
         if custom_position_sampler is None:
             _dataset_checks.check_windows_possible(
                 regions_of_interest, self.genome.chrom_sizes, self.sequence_length, self.genome.path
             )
-        self.position_sampler_buffer_size = position_sampler_buffer_size
+        self.position_sampler_buffer_size = _arguments.integer(
+            position_sampler_buffer_size, "position_sampler_buffer_size", 1
+        )
         self.repeat_same_positions = repeat_same_positions
         # The regions' tables, built once; each epoch draws from a copy with its own seed.
         self._regions_sampler = (
@@ -172,7 +184,7 @@ class BigWigDataset:
             if custom_position_sampler is not None
             else RandomPositionSampler(
                 self.regions_of_interest,
-                buffer_size=position_sampler_buffer_size,
+                buffer_size=self.position_sampler_buffer_size,
                 repeat_same=repeat_same_positions,
                 seed=0,
             )
@@ -181,14 +193,10 @@ class BigWigDataset:
         self.queue_size = max(8, self.n_threads) if queue_size is None else _arguments.count(queue_size, "queue_size")
         self.return_batch_objects = return_batch_objects
         self.custom_position_sampler = custom_position_sampler
-        self.jitter = int(jitter)
-        if self.jitter < 0:
-            raise ValueError(f"jitter must not be negative, got {jitter}")
+        # Bounded so that a jittered centre stays inside the engine's coordinates.
+        self.jitter = _arguments.integer(jitter, "jitter", 0, _arguments.COORDINATE_LIMIT // 2)
         self.reverse_complement = reverse_complement
-        self.strand_pairs = [tuple(p) for p in (strand_pairs or [])]
-        for i, j in self.strand_pairs:
-            if not (0 <= i < len(self.collection) and 0 <= j < len(self.collection)):
-                raise ValueError(f"strand pair ({i}, {j}) names a track outside the collection")
+        self.strand_pairs = _dataset_checks.check_strand_pairs(strand_pairs, len(self.collection))
         # What every batch over all tracks shares, made once instead of per batch (thousands of
         # tracks make a per-batch Python list of them cost as much as the batch's values).
         self._all_track_names = list(self.collection.bigwig_paths)
@@ -199,13 +207,15 @@ class BigWigDataset:
         # (PytorchBigWigDataset takes those with torch.from_dlpack and needs no CuPy).
         self._device_arrays = "cupy"
         self.rank, self.world_size = rank_and_world_size(rank, world_size)
-        self.seed = int(np.random.SeedSequence(seed).entropy) if seed is None else int(seed)
+        self.seed = int(np.random.SeedSequence().entropy) if seed is None else _arguments.integer(seed, "seed", 0)
         self.epoch = 0  # the epoch of the next iteration
 
-        if sub_sample_tracks is not None and not 1 <= sub_sample_tracks <= len(self.collection):
-            raise ValueError(f"sub_sample_tracks must lie in [1, {len(self.collection)}], got {sub_sample_tracks}")
         self.custom_track_sampler = custom_track_sampler
-        self.sub_sample_tracks = sub_sample_tracks
+        self.sub_sample_tracks = (
+            None
+            if sub_sample_tracks is None
+            else _arguments.integer(sub_sample_tracks, "sub_sample_tracks", 1, len(self.collection))
+        )
 
         if batches_per_epoch is None:
             total = int((regions_of_interest["end"] - regions_of_interest["start"]).sum())
@@ -478,7 +488,6 @@ def _import_cupy() -> Any:
     return cupy
 
 
-def _positive(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+def _positive(value: Any, name: str) -> int:
+    """A positive integer: TypeError for another kind of value, ValueError below 1."""
+    return _arguments.integer(value, name, 1)
