@@ -6,12 +6,17 @@ at construction, what makes every draw fruitless (a region on no chromosome of t
 one no window of ``sequence_length`` fits in, a fraction outside [0, 1]); :class:`FruitlessDraws`
 stops the drawing, with the reason, when many windows in a row are still unusable (for example
 every window over the unknown-bases limit), which only drawing can find out.
+:func:`check_regions_tracked` refuses a region on a chromosome no bigWig file has, which would
+fail only when a window there is read.
+
+The datasets' other argument checks live here too (the general ones in ``_arguments``): each
+raises a TypeError or ValueError naming the argument.
 """
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -136,6 +141,19 @@ def check_windows_possible(regions: Any, chrom_sizes: Mapping[str, int], sequenc
             f"lies inside its chromosome (e.g. region 0, {chroms[0]}:{starts[0]}-{ends[0]}, "
             f"{chroms[0]} has {region_sizes[0]} bases in {fasta})"
         )
+
+
+def check_regions_tracked(regions: Any, find_chromosome: Callable[[str], int], n_files: int) -> None:
+    """ValueError naming the first region on a chromosome that no file of the collection has:
+    every window drawn there would raise KeyError, mid-training, when its batch is read."""
+    chroms = regions["chrom"].astype(str).to_numpy()
+    for name in pd.unique(chroms):
+        if find_chromosome(name) < 0:
+            i = int(np.argmax(chroms == name))
+            raise ValueError(
+                f"region {i} of regions_of_interest is on {name!r}, which no file of the collection has "
+                f"({n_files} file{'s' if n_files != 1 else ''})"
+            )
 
 
 class FruitlessDraws:

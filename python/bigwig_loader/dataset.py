@@ -47,7 +47,10 @@ class BigWigDataset:
       windows are drawn, and tracks sub-sampled, a super-batch at a time.
     - ``default_value``: a number; NaN makes a cell the mean of its covered bases only.
     - ``regions_of_interest``: a pandas DataFrame (chrom, start, end) whose every chromosome is
-      in the FASTA.
+      in the FASTA and in at least one file of the collection (a chromosome that some files
+      lack reads as ``default_value`` for those tracks). Windows of a
+      ``custom_position_sampler`` are not known in advance: one on a chromosome no file has
+      raises the collection's KeyError when its batch is read.
 
     and adds:
 
@@ -170,9 +173,12 @@ class BigWigDataset:
         self.sequence_dtype = sequence_dtype
         self.default_value = _arguments.real_number(default_value, "default_value")  # NaN: the mean of covered bases
         self.maximum_unknown_bases_fraction = _dataset_checks.check_unknown_fraction(maximum_unknown_bases_fraction)
-        if custom_position_sampler is None:
+        if custom_position_sampler is None:  # the regions are what is drawn from
             _dataset_checks.check_windows_possible(
                 regions_of_interest, self.genome.chrom_sizes, self.sequence_length, self.genome.path
+            )
+            _dataset_checks.check_regions_tracked(
+                regions_of_interest, self.collection.find_chromosome, len(self.collection)
             )
         self.position_sampler_buffer_size = _arguments.integer(
             position_sampler_buffer_size, "position_sampler_buffer_size", 1

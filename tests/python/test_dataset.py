@@ -212,6 +212,21 @@ def test_moving_average_is_along_the_length_axis() -> None:
     assert batch.values.dtype == np.float32
 
 
+def test_a_region_on_a_chromosome_no_track_has_is_refused_when_the_dataset_is_made(tmp_path: Path) -> None:
+    """The FASTA has 'other', no bigWig file does: the dataset was made and failed mid-training
+    (KeyError at the first batch that drew a window there, after 14 batches in the issue)."""
+    fasta = tmp_path / "two.fa"
+    rng = np.random.default_rng(1)
+    fasta.write_text("".join(f">{c}\n" + "".join(rng.choice(list("ACGT"), 5_386)) + "\n" for c in ("phiX174", "other")))
+    regions = pd.DataFrame({"chrom": ["phiX174", "other"], "start": [0, 0], "end": [5_386, 100]})
+    with pytest.raises(
+        ValueError, match=r"region 1 of regions_of_interest is on 'other', which no file of the collection"
+    ):
+        BigWigDataset(regions, real_file(PHIX_TRACK), fasta, sequence_length=200, batch_size=8, seed=0)
+    with pytest.raises(ValueError, match=r"'other', which no file of the collection has \(1 file\)"):
+        bigwig_loader.PytorchBigWigDataset(regions, real_file(PHIX_TRACK), fasta, sequence_length=200, batch_size=8)
+
+
 def test_regions_too_small_for_one_batch() -> None:
     tiny = pd.DataFrame({"chrom": ["phiX174"], "start": [0], "end": [1_000]})
     with pytest.raises(ValueError, match="too small for one batch"):
