@@ -6,7 +6,7 @@ import itertools
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -215,6 +215,7 @@ class BigWigDataset:
         self.rank, self.world_size = rank_and_world_size(rank, world_size)
         self.seed = int(np.random.SeedSequence().entropy) if seed is None else _arguments.integer(seed, "seed", 0)
         self.epoch = 0  # the epoch of the next iteration
+        self._epoch_pinned = False
 
         self.custom_track_sampler = custom_track_sampler
         self.sub_sample_tracks = (
@@ -238,6 +239,7 @@ class BigWigDataset:
         """Pins the next iteration to epoch `epoch` (as DistributedSampler does); the ones after
         it carry on from there."""
         self.epoch = int(epoch)
+        self._epoch_pinned = True  # DataLoader workers, copies of this dataset, need it (pytorch.py)
 
     @property
     def bigwig_collection(self) -> BigWigCollection:
@@ -254,16 +256,29 @@ class BigWigDataset:
         return self.batches_per_epoch
 
     def __iter__(self) -> Iterator[Any]:
+        return self._iterate(_Share(self.rank, self.world_size, self.batches_per_epoch))
+
+    def _worker_share(self, worker: int, workers: int) -> _Share:
+        """The share of DataLoader worker `worker` of `workers` on this rank: every world_size *
+        workers-th centre of the epoch's stream, starting at rank * workers + worker (so that the
+        workers of all ranks together take each centre once), and this rank's batches split
+        among its workers, the first ones taking one more where they do not divide."""
+        batches, extra = divmod(self.batches_per_epoch, workers)
+        return _Share(self.rank * workers + worker, self.world_size * workers, batches + (worker < extra))
+
+    def _iterate(self, share: _Share) -> Iterator[Any]:
         # The epoch is taken when iteration is asked for, not at the first batch, so that
         # `set_epoch(n); it = iter(ds); set_epoch(m)` still runs epoch n.
         epoch, self.epoch = self.epoch, self.epoch + 1
         if self._ordinal != CPU and self._device_arrays == "cupy":
             _import_cupy()
-        return self._epoch_batches(epoch)
+        if share.batches == 0:  # a DataLoader worker beyond the epoch's batch count
+            return iter(())
+        return self._epoch_batches(epoch, share)
 
-    def _epoch_batches(self, epoch: int) -> Iterator[Any]:
+    def _epoch_batches(self, epoch: int, share: _Share) -> Iterator[Any]:
         stop = threading.Event()  # set when this iteration ends: the feeder stops drawing
-        queries = self._super_batches(epoch, stop)
+        queries = self._super_batches(epoch, stop, share)
         loader = StreamedDataloader(
             queries,
             self.collection,
@@ -279,7 +294,7 @@ class BigWigDataset:
         loader._user_arrays = False  # _finish hands the tensors out as numpy / CuPy or as they are
         with loader:
             try:
-                for batch in itertools.islice(loader, self.batches_per_epoch):
+                for batch in itertools.islice(loader, share.batches):
                     yield self._finish(batch)
             finally:
                 stop.set()  # before the loader closes, so that its feeder is not left drawing
@@ -291,12 +306,12 @@ class BigWigDataset:
         words = [self.seed, sum(purpose.encode()), epoch, *extra]
         return np.random.default_rng(np.random.SeedSequence(words))
 
-    def _positions(self, epoch: int) -> Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """This rank's share of the epoch's shared stream of centres, as a function that draws
-        the next n (fewer when a custom sampler runs out): (a table of chromosome names, each
-        centre's index into it, the centres). The dataset's own sampler draws arrays at once
-        against one table; a custom one is iterated."""
-        rank, world = self.rank, self.world_size
+    def _positions(self, epoch: int, share: _Share) -> Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """This share of the epoch's shared stream of centres (a rank's, or a DataLoader worker's),
+        as a function that draws the next n (fewer when a custom sampler runs out): (a table of
+        chromosome names, each centre's index into it, the centres). The dataset's own sampler
+        draws arrays at once against one table; a custom one is iterated."""
+        rank, world = share.index, share.of
         if self._regions_sampler is not None:
             # Repeated positions are the same in every epoch (0.3's meaning): epoch 0's buffer.
             position_epoch = 0 if self.repeat_same_positions else epoch
@@ -333,7 +348,7 @@ class BigWigDataset:
 
         return ids
 
-    def _super_batches(self, epoch: int, stop: threading.Event) -> Iterator[Batch]:
+    def _super_batches(self, epoch: int, stop: threading.Event, share: _Share) -> Iterator[Batch]:
         """Query batches of super_batch_size windows whose sequence lies inside its chromosome
         with few enough unknown bases; sequences are fetched here, in one C++ call per draw, and
         reverse-complemented where the window is flipped. The flip mask goes to the workers in the
@@ -341,7 +356,7 @@ class BigWigDataset:
         also the Batch's ``flipped`` field, so that a consumer of Batch objects knows which
         windows were flipped. Ends when `stop` is set; raises ValueError after too many
         unusable windows in a row."""
-        draw_positions = self._positions(epoch)
+        draw_positions = self._positions(epoch, share)
         chromosome_ids = self._chromosome_ids()
         fruitless = _dataset_checks.FruitlessDraws(
             self.sequence_length, self.maximum_unknown_bases_fraction, self.genome.path
@@ -354,8 +369,8 @@ class BigWigDataset:
             )
         else:
             track_sampler = None
-        jitter_rng = self._seed_for("jitter", epoch, self.rank)
-        strand_rng = self._seed_for("strand", epoch, self.rank)
+        jitter_rng = self._seed_for("jitter", epoch, share.index)
+        strand_rng = self._seed_for("strand", epoch, share.index)
         half_sequence = self.sequence_length // 2
         half_target = self.center_bin_to_predict // 2
         n = self.super_batch_size
@@ -471,6 +486,15 @@ class BigWigDataset:
         for i, j in self.strand_pairs:
             partner[i], partner[j] = j, i
         return [column.get(partner.get(t, t), k) for k, t in enumerate(tracks)]
+
+
+class _Share(NamedTuple):
+    """What one iteration draws: every `of`-th centre of the epoch's stream from `index` on, for
+    `batches` batches (a rank's share, or a DataLoader worker's part of it)."""
+
+    index: int
+    of: int
+    batches: int
 
 
 class _DrawnBatch(Batch):
