@@ -9,6 +9,7 @@ the form the core takes.
 
 from __future__ import annotations
 
+import numbers
 import operator
 from typing import Any
 
@@ -42,6 +43,13 @@ def integer(value: Any, name: str, low: int | None = None, high: int | None = No
     if high is not None and number > high:
         raise ValueError(f"{name} must be at most {high}, got {number}")
     return number
+
+
+def real_number(value: Any, name: str) -> float:
+    """A Python or numpy real number (not a bool); NaN and the infinities included."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {_describe(value)}")
+    return float(value)
 
 
 def count(value: Any, name: str) -> int:

@@ -14,6 +14,7 @@ import gzip
 import io
 import os
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,10 @@ import pandas as pd
 from bigwig_loader.writer import BigWigWriter, ChromSizes, _chrom_pairs
 
 BATCH_BYTES = 16 << 20  # about this many bytes of lines per batch
+_INT64 = (-(2**63), 2**63 - 1)  # what a start or end must fit: numpy holds them as int64
+# What reading a damaged .gz raises: cut short (EOFError), bytes after the last member that are
+# not another one (BadGzipFile), corrupt compressed data (zlib.error, not an OSError).
+_GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 _HEADER_LINE = re.compile(rb"(?:^|\n)[ \t]*(?:track|browser)\b")
 
 
@@ -68,8 +73,8 @@ def _parse_fast(data: bytes) -> _Batch | None:
             dtype={0: str, 1: np.int64, 2: np.int64, 3: np.float64},
             na_filter=False,
         )
-    except (ValueError, TypeError, pd.errors.ParserError):
-        return None
+    except (ValueError, TypeError, OverflowError, pd.errors.ParserError):
+        return None  # a number past int64 among them: the line-by-line parse names its line
     if df.shape[1] != 4:
         return None
     return _Batch(
@@ -96,6 +101,8 @@ def _parse_slow(lines: list[bytes], first_line: int, path: str) -> _Batch:
                 f"start and end must be whole numbers, got {fields[1].decode(errors='replace')!r} "
                 f"and {fields[2].decode(errors='replace')!r}",
             ) from None
+        if not (_INT64[0] <= s <= _INT64[1] and _INT64[0] <= e <= _INT64[1]):
+            raise BedGraphError(path, number, f"start and end must fit in a 64-bit integer, got {s} and {e}")
         try:
             v = float(fields[3])
         except ValueError:
@@ -196,7 +203,8 @@ def convert_bedgraph(
 ) -> ConvertResult:
     """Writes the bigWig of a bedGraph file. ``on_progress(n)`` is called with the input bytes
     read since the last call. Raises :class:`BedGraphError` (a ValueError) naming the line
-    of the first bad line; the output is then not created (an existing file stays)."""
+    of the first bad line (of a damaged .gz: the line after the last one read whole); the
+    output is then not created (an existing file stays)."""
     path = os.fspath(in_path)
     sizes = dict(_chrom_pairs(chrom_sizes))
     checker = _OrderChecker(sizes)
@@ -209,7 +217,10 @@ def convert_bedgraph(
         first_line = 1
         position = 0
         while True:
-            lines = stream.readlines(BATCH_BYTES)
+            try:
+                lines = stream.readlines(BATCH_BYTES)
+            except _GZIP_ERRORS as error:
+                raise _damaged_gzip(path, error) from None
             if not lines:
                 break
             batch = _parse_fast(b"".join(lines))
@@ -229,6 +240,22 @@ def convert_bedgraph(
         result.lines = first_line - 1
         result.chromosomes = len(checker.finished) + (checker.current is not None)
     return result
+
+
+def _damaged_gzip(path: str, error: Exception) -> BedGraphError:
+    """The error for a .gz that cannot be read to its end, naming the last line read whole.
+    The batch being read when the error came is lost with it, so the complete lines are
+    counted in a second pass, which read1 makes exact: each call returns what one piece of
+    compressed data gives, so nothing decompressed before the damage is dropped."""
+    complete = 0
+    with open(path, "rb") as raw, gzip.GzipFile(fileobj=raw) as stream:
+        try:
+            while chunk := stream.read1(1 << 20):
+                complete += chunk.count(b"\n")
+        except _GZIP_ERRORS:
+            pass
+    read = f"the last line read whole is line {complete}" if complete else "no line could be read"
+    return BedGraphError(path, complete + 1, f"the gzip data is cut short or damaged here ({error}); {read}")
 
 
 def _write(writer: BigWigWriter, b: _Batch) -> None:

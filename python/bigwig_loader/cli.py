@@ -7,7 +7,8 @@
     bigwig-loader demo                      train a model on data it makes itself
 
 Exit status: 0 on success; 1 when a file is missing, not a bigWig, or (validate) damaged;
-2 for bad arguments.
+2 for bad arguments. A reader that stops early (``bigwig-loader info ... | head``) is not an
+error: the command ends quietly, with status 0.
 """
 
 from __future__ import annotations
@@ -453,6 +454,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return int(e.code or 0)
     try:
         return args.run(args, out)
+    except BrokenPipeError:  # before OSError: the reader of our output left, which is no error
+        _reader_gone()
+        return EXIT_OK
     except UsageError as e:
         args.parser.print_usage(sys.stderr)
         print(f"bigwig-loader {args.command}: error: {e}", file=sys.stderr)
@@ -471,9 +475,22 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_FAILED
 
 
+def _reader_gone() -> None:
+    """Points stdout at /dev/null, so that the interpreter's final flush of what is still
+    buffered does not fail on the closed pipe a second time (and print an error)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def console_main() -> None:
     """The ``bigwig-loader`` console script."""
-    sys.exit(main())
+    status = main()
+    try:
+        sys.stdout.flush()  # here, not at exit, so that a reader gone is handled like one in main
+    except BrokenPipeError:
+        _reader_gone()  # the status stays the command's own
+    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import itertools
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -38,16 +38,31 @@ class BigWigDataset:
     """Batches of one-hot DNA and track values over random windows of the regions of interest,
     read from the FASTA and the bigWig files on the fly.
 
-    Keeps bigwig-loader 0.3's parameters (see its documentation), and adds:
+    Keeps bigwig-loader 0.3's parameters (see its documentation), checked at construction (a
+    TypeError or ValueError naming the argument):
+
+    - ``window_size`` must divide ``center_bin_to_predict``: values have
+      ``center_bin_to_predict // window_size`` cells and a remainder would be a partial cell.
+    - ``super_batch_size``: None (the batch size) or an integer of at least ``batch_size``;
+      windows are drawn, and tracks sub-sampled, a super-batch at a time.
+    - ``default_value``: a number; NaN makes a cell the mean of its covered bases only.
+    - ``regions_of_interest``: a pandas DataFrame (chrom, start, end) whose every chromosome is
+      in the FASTA and in at least one file of the collection (a chromosome that some files
+      lack reads as ``default_value`` for those tracks). Windows of a
+      ``custom_position_sampler`` are not known in advance: one on a chromosome no file has
+      raises the collection's KeyError when its batch is read.
+
+    and adds:
 
     Args:
-        seed: seeds every random choice (positions, tracks, jitter, strand); None draws fresh
-            entropy once, at construction.
-        jitter: shift each window by a uniform random number of bases in [-jitter, jitter],
-            sequence and values alike.
+        seed: a non-negative integer seeding every random choice (positions, tracks, jitter,
+            strand); None draws fresh entropy once, at construction.
+        jitter: a non-negative integer: shift each window by a uniform random number of bases
+            in [-jitter, jitter], sequence and values alike.
         reverse_complement: with probability 0.5 per window, reverse-complement the sequence
             and flip the values along the length axis; `strand_pairs` [(i, j), ...] are track
-            indices swapped in flipped windows (e.g. the + and - strand of one assay).
+            indices swapped in flipped windows (e.g. the + and - strand of one assay); each
+            track in one pair at most.
         rank, world_size: this process's share; default from torch.distributed when it is
             initialised, else 0 and 1. Ranks draw disjoint windows: rank r takes every
             world_size-th centre of the epoch's shared stream, starting at r.
@@ -65,6 +80,10 @@ class BigWigDataset:
         cache_bytes: bound of the collection's cache of decoded blocks (see
             ``BigWigCollection``); None keeps a given collection's bound, or gives a new one the
             default; 0 turns it off. From the second epoch on, regions that fit are read from it.
+
+    ``repeat_same_positions``: every epoch draws its centres from the same buffer of
+    ``position_sampler_buffer_size`` centres, in the same order, as 0.3 does (jitter, strand and
+    track draws still follow the epoch).
 
     ``batches_per_epoch`` counts the batches each rank yields; by default
     (total bases of the regions) // sequence_length // batch_size // world_size, and a
@@ -134,19 +153,17 @@ class BigWigDataset:
                 cache_bytes=cache_bytes,
             )
         self.genome = ReferenceGenome(reference_genome_path)
-        self.regions_of_interest = regions_of_interest.copy()
+        self.regions_of_interest = _dataset_checks.check_regions(regions_of_interest).copy()
         self.sequence_length = _positive(sequence_length, "sequence_length")
-        self.center_bin_to_predict = _positive(center_bin_to_predict or sequence_length, "center_bin_to_predict")
+        self.center_bin_to_predict = _positive(
+            sequence_length if center_bin_to_predict is None else center_bin_to_predict, "center_bin_to_predict"
+        )
         if self.center_bin_to_predict > self.sequence_length:
             raise ValueError("center_bin_to_predict must not exceed sequence_length")
-        self.window_size = _positive(window_size, "window_size")
-        if self.window_size > self.center_bin_to_predict:
-            raise ValueError("window_size must not exceed center_bin_to_predict")
+        self.window_size = _dataset_checks.check_window_size(window_size, self.center_bin_to_predict)
         self.moving_average_window_size = _positive(moving_average_window_size, "moving_average_window_size")
         self.batch_size = _positive(batch_size, "batch_size")
-        self.super_batch_size = super_batch_size or batch_size
-        if self.super_batch_size < self.batch_size:
-            raise ValueError(f"super_batch_size {self.super_batch_size} is smaller than batch_size {batch_size}")
+        self.super_batch_size = _dataset_checks.check_super_batch_size(super_batch_size, self.batch_size)
         if sequence_encoder not in ("onehot", None) and not callable(sequence_encoder):
             raise ValueError(f'sequence_encoder must be "onehot", None or a callable, got {sequence_encoder!r}')
         self.sequence_encoder = sequence_encoder
@@ -154,13 +171,18 @@ class BigWigDataset:
         if sequence_dtype not in ("float32", "bfloat16"):
             raise ValueError(f'sequence_dtype must be "float32" or "bfloat16", got {sequence_dtype!r}')
         self.sequence_dtype = sequence_dtype
-        self.default_value = default_value
+        self.default_value = _arguments.real_number(default_value, "default_value")  # NaN: the mean of covered bases
         self.maximum_unknown_bases_fraction = _dataset_checks.check_unknown_fraction(maximum_unknown_bases_fraction)
-        if custom_position_sampler is None:
+        if custom_position_sampler is None:  # the regions are what is drawn from
             _dataset_checks.check_windows_possible(
                 regions_of_interest, self.genome.chrom_sizes, self.sequence_length, self.genome.path
             )
-        self.position_sampler_buffer_size = position_sampler_buffer_size
+            _dataset_checks.check_regions_tracked(
+                regions_of_interest, self.collection.find_chromosome, len(self.collection)
+            )
+        self.position_sampler_buffer_size = _arguments.integer(
+            position_sampler_buffer_size, "position_sampler_buffer_size", 1
+        )
         self.repeat_same_positions = repeat_same_positions
         # The regions' tables, built once; each epoch draws from a copy with its own seed.
         self._regions_sampler = (
@@ -168,7 +190,7 @@ class BigWigDataset:
             if custom_position_sampler is not None
             else RandomPositionSampler(
                 self.regions_of_interest,
-                buffer_size=position_sampler_buffer_size,
+                buffer_size=self.position_sampler_buffer_size,
                 repeat_same=repeat_same_positions,
                 seed=0,
             )
@@ -177,14 +199,10 @@ class BigWigDataset:
         self.queue_size = max(8, self.n_threads) if queue_size is None else _arguments.count(queue_size, "queue_size")
         self.return_batch_objects = return_batch_objects
         self.custom_position_sampler = custom_position_sampler
-        self.jitter = int(jitter)
-        if self.jitter < 0:
-            raise ValueError(f"jitter must not be negative, got {jitter}")
+        # Bounded so that a jittered centre stays inside the engine's coordinates.
+        self.jitter = _arguments.integer(jitter, "jitter", 0, _arguments.COORDINATE_LIMIT // 2)
         self.reverse_complement = reverse_complement
-        self.strand_pairs = [tuple(p) for p in (strand_pairs or [])]
-        for i, j in self.strand_pairs:
-            if not (0 <= i < len(self.collection) and 0 <= j < len(self.collection)):
-                raise ValueError(f"strand pair ({i}, {j}) names a track outside the collection")
+        self.strand_pairs = _dataset_checks.check_strand_pairs(strand_pairs, len(self.collection))
         # What every batch over all tracks shares, made once instead of per batch (thousands of
         # tracks make a per-batch Python list of them cost as much as the batch's values).
         self._all_track_names = list(self.collection.bigwig_paths)
@@ -195,13 +213,16 @@ class BigWigDataset:
         # (PytorchBigWigDataset takes those with torch.from_dlpack and needs no CuPy).
         self._device_arrays = "cupy"
         self.rank, self.world_size = rank_and_world_size(rank, world_size)
-        self.seed = int(np.random.SeedSequence(seed).entropy) if seed is None else int(seed)
+        self.seed = int(np.random.SeedSequence().entropy) if seed is None else _arguments.integer(seed, "seed", 0)
         self.epoch = 0  # the epoch of the next iteration
+        self._epoch_pinned = False
 
-        if sub_sample_tracks is not None and not 1 <= sub_sample_tracks <= len(self.collection):
-            raise ValueError(f"sub_sample_tracks must lie in [1, {len(self.collection)}], got {sub_sample_tracks}")
         self.custom_track_sampler = custom_track_sampler
-        self.sub_sample_tracks = sub_sample_tracks
+        self.sub_sample_tracks = (
+            None
+            if sub_sample_tracks is None
+            else _arguments.integer(sub_sample_tracks, "sub_sample_tracks", 1, len(self.collection))
+        )
 
         if batches_per_epoch is None:
             total = int((regions_of_interest["end"] - regions_of_interest["start"]).sum())
@@ -218,6 +239,7 @@ class BigWigDataset:
         """Pins the next iteration to epoch `epoch` (as DistributedSampler does); the ones after
         it carry on from there."""
         self.epoch = int(epoch)
+        self._epoch_pinned = True  # DataLoader workers, copies of this dataset, need it (pytorch.py)
 
     @property
     def bigwig_collection(self) -> BigWigCollection:
@@ -234,16 +256,29 @@ class BigWigDataset:
         return self.batches_per_epoch
 
     def __iter__(self) -> Iterator[Any]:
+        return self._iterate(_Share(self.rank, self.world_size, self.batches_per_epoch))
+
+    def _worker_share(self, worker: int, workers: int) -> _Share:
+        """The share of DataLoader worker `worker` of `workers` on this rank: every world_size *
+        workers-th centre of the epoch's stream, starting at rank * workers + worker (so that the
+        workers of all ranks together take each centre once), and this rank's batches split
+        among its workers, the first ones taking one more where they do not divide."""
+        batches, extra = divmod(self.batches_per_epoch, workers)
+        return _Share(self.rank * workers + worker, self.world_size * workers, batches + (worker < extra))
+
+    def _iterate(self, share: _Share) -> Iterator[Any]:
         # The epoch is taken when iteration is asked for, not at the first batch, so that
         # `set_epoch(n); it = iter(ds); set_epoch(m)` still runs epoch n.
         epoch, self.epoch = self.epoch, self.epoch + 1
         if self._ordinal != CPU and self._device_arrays == "cupy":
             _import_cupy()
-        return self._epoch_batches(epoch)
+        if share.batches == 0:  # a DataLoader worker beyond the epoch's batch count
+            return iter(())
+        return self._epoch_batches(epoch, share)
 
-    def _epoch_batches(self, epoch: int) -> Iterator[Any]:
+    def _epoch_batches(self, epoch: int, share: _Share) -> Iterator[Any]:
         stop = threading.Event()  # set when this iteration ends: the feeder stops drawing
-        queries = self._super_batches(epoch, stop)
+        queries = self._super_batches(epoch, stop, share)
         loader = StreamedDataloader(
             queries,
             self.collection,
@@ -259,7 +294,7 @@ class BigWigDataset:
         loader._user_arrays = False  # _finish hands the tensors out as numpy / CuPy or as they are
         with loader:
             try:
-                for batch in itertools.islice(loader, self.batches_per_epoch):
+                for batch in itertools.islice(loader, share.batches):
                     yield self._finish(batch)
             finally:
                 stop.set()  # before the loader closes, so that its feeder is not left drawing
@@ -271,14 +306,16 @@ class BigWigDataset:
         words = [self.seed, sum(purpose.encode()), epoch, *extra]
         return np.random.default_rng(np.random.SeedSequence(words))
 
-    def _positions(self, epoch: int) -> Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """This rank's share of the epoch's shared stream of centres, as a function that draws
-        the next n (fewer when a custom sampler runs out): (a table of chromosome names, each
-        centre's index into it, the centres). The dataset's own sampler draws arrays at once
-        against one table; a custom one is iterated."""
-        rank, world = self.rank, self.world_size
+    def _positions(self, epoch: int, share: _Share) -> Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """This share of the epoch's shared stream of centres (a rank's, or a DataLoader worker's),
+        as a function that draws the next n (fewer when a custom sampler runs out): (a table of
+        chromosome names, each centre's index into it, the centres). The dataset's own sampler
+        draws arrays at once against one table; a custom one is iterated."""
+        rank, world = share.index, share.of
         if self._regions_sampler is not None:
-            sampler = self._regions_sampler.with_seed(self._seed_for("positions", epoch))
+            # Repeated positions are the same in every epoch (0.3's meaning): epoch 0's buffer.
+            position_epoch = 0 if self.repeat_same_positions else epoch
+            sampler = self._regions_sampler.with_seed(self._seed_for("positions", position_epoch))
             names = sampler.chromosome_names
 
             def draw(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -311,7 +348,7 @@ class BigWigDataset:
 
         return ids
 
-    def _super_batches(self, epoch: int, stop: threading.Event) -> Iterator[Batch]:
+    def _super_batches(self, epoch: int, stop: threading.Event, share: _Share) -> Iterator[Batch]:
         """Query batches of super_batch_size windows whose sequence lies inside its chromosome
         with few enough unknown bases; sequences are fetched here, in one C++ call per draw, and
         reverse-complemented where the window is flipped. The flip mask goes to the workers in the
@@ -319,7 +356,7 @@ class BigWigDataset:
         also the Batch's ``flipped`` field, so that a consumer of Batch objects knows which
         windows were flipped. Ends when `stop` is set; raises ValueError after too many
         unusable windows in a row."""
-        draw_positions = self._positions(epoch)
+        draw_positions = self._positions(epoch, share)
         chromosome_ids = self._chromosome_ids()
         fruitless = _dataset_checks.FruitlessDraws(
             self.sequence_length, self.maximum_unknown_bases_fraction, self.genome.path
@@ -332,8 +369,8 @@ class BigWigDataset:
             )
         else:
             track_sampler = None
-        jitter_rng = self._seed_for("jitter", epoch, self.rank)
-        strand_rng = self._seed_for("strand", epoch, self.rank)
+        jitter_rng = self._seed_for("jitter", epoch, share.index)
+        strand_rng = self._seed_for("strand", epoch, share.index)
         half_sequence = self.sequence_length // 2
         half_target = self.center_bin_to_predict // 2
         n = self.super_batch_size
@@ -451,6 +488,15 @@ class BigWigDataset:
         return [column.get(partner.get(t, t), k) for k, t in enumerate(tracks)]
 
 
+class _Share(NamedTuple):
+    """What one iteration draws: every `of`-th centre of the epoch's stream from `index` on, for
+    `batches` batches (a rank's share, or a DataLoader worker's part of it)."""
+
+    index: int
+    of: int
+    batches: int
+
+
 class _DrawnBatch(Batch):
     """A super-batch the dataset drew: a Batch that also carries its chromosomes as the
     collection's ids, so that its request is made with no conversion of names. The loader hands
@@ -472,7 +518,6 @@ def _import_cupy() -> Any:
     return cupy
 
 
-def _positive(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+def _positive(value: Any, name: str) -> int:
+    """A positive integer: TypeError for another kind of value, ValueError below 1."""
+    return _arguments.integer(value, name, 1)

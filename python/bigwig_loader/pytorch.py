@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -95,13 +97,47 @@ def _values_as_torch(x: Any, dtype: str) -> Any:
     return tensor
 
 
+_UNPINNED_EPOCH_IN_WORKERS = (
+    "PytorchBigWigDataset in DataLoader worker processes: the workers are copies of the dataset, "
+    "whose epoch does not advance in the main process; call dataset.set_epoch(epoch) before each "
+    "epoch (or use persistent_workers=True), else every epoch repeats the same windows"
+)
+
+
+def _refuse_dataloader_batching(dataset: PytorchBigWigDataset, caller: Any) -> None:
+    """ValueError when a DataLoader with a batch_size (auto-collation) iterates the dataset: it
+    would stack whole batches into one tensor without a word. torch's fetcher calls iter() on
+    the dataset from its __init__, with its auto_collation set; the fetcher is torch's private
+    class, so when torch changes it this check finds nothing and refuses nothing."""
+    try:
+        from torch.utils.data._utils.fetch import _IterableDatasetFetcher
+    except ImportError:
+        return
+    fetcher = caller.f_locals.get("self")
+    if isinstance(fetcher, _IterableDatasetFetcher) and fetcher.dataset is dataset and fetcher.auto_collation:
+        raise ValueError(
+            "PytorchBigWigDataset yields whole batches (its own batch_size): make the DataLoader with "
+            "batch_size=None; with a batch_size it would stack that many batches into one tensor"
+        )
+
+
 class PytorchBigWigDataset(torch.utils.data.IterableDataset):
     """A ``torch.utils.data.IterableDataset`` over :class:`BigWigDataset` (same parameters),
     yielding torch tensors without a copy (bfloat16 when ``dtype="bfloat16"``, and for the
     sequences when ``sequence_dtype="bfloat16"``), on the GPU when ``device`` is one
     (``torch.from_dlpack`` makes torch's current stream wait for the batch). With
-    ``return_batch_objects`` it yields :class:`PytorchBatch` objects, as 0.3 does. Use it with
-    ``DataLoader(dataset, batch_size=None, num_workers=0)``: batching and threads are its own."""
+    ``return_batch_objects`` it yields :class:`PytorchBatch` objects, as 0.3 does.
+
+    Use it with ``DataLoader(dataset, batch_size=None)``: it yields whole batches, so a
+    DataLoader ``batch_size`` (1 by default!) would stack that many into one tensor with an extra
+    axis; that is refused with a ValueError. Loading runs on the dataset's own threads, so
+    ``num_workers=0`` is enough. With ``num_workers=k`` the workers split the epoch: worker w of
+    rank r takes every (world_size * k)-th window of the epoch's stream from r * k + w on, and
+    ``len(dataset)`` batches are split among them (the first ``len % k`` take one more), so the
+    DataLoader yields each window of the epoch once and ``len(dataset)`` batches in all. Workers
+    are copies of the dataset made at each DataLoader iteration (unless
+    ``persistent_workers=True``): call ``set_epoch(epoch)`` before each epoch, or every epoch
+    repeats the first one's windows (a warning says so)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
@@ -123,7 +159,16 @@ class PytorchBigWigDataset(torch.utils.data.IterableDataset):
         return len(self.dataset)
 
     def __iter__(self) -> Iterator[Any]:
-        for item in self.dataset:
+        _refuse_dataloader_batching(self, sys._getframe(1))
+        worker = torch.utils.data.get_worker_info()
+        if worker is None:
+            return self._tensors(iter(self.dataset))
+        if not self.dataset._epoch_pinned and self.dataset.epoch == 0:
+            warnings.warn(_UNPINNED_EPOCH_IN_WORKERS, stacklevel=2)
+        return self._tensors(self.dataset._iterate(self.dataset._worker_share(worker.id, worker.num_workers)))
+
+    def _tensors(self, items: Iterator[Any]) -> Iterator[Any]:
+        for item in items:
             if isinstance(item, Batch):
                 item.sequences = _to_torch(item.sequences)
                 item.values = _to_torch(item.values)

@@ -5,9 +5,10 @@ numpy turns 2**63 into a uint64 and then a negative int64 without a word."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from bigwig_loader import BigWig, BigWigCollection, StreamedDataloader
+from bigwig_loader import BigWig, BigWigCollection, BigWigDataset, StreamedDataloader
 from conftest import real_file
 
 ENCODE = "bbi-js/ENCFF826FLP.bw"
@@ -142,3 +143,78 @@ def test_checks_accept_numpy_integers_and_return_python_ints() -> None:
     assert type(_arguments.count(np.uint8(3), "n")) is int
     assert _arguments.coordinates([1, 2**62], "ends").dtype == np.int64
     assert _arguments.coordinates(np.array([], dtype=object), "ends").dtype == np.int64
+
+
+# --- the datasets' arguments ----------------------------------------------------------------
+
+PHIX_REGIONS = pd.DataFrame({"chrom": ["phiX174"], "start": [0], "end": [5_386]})
+
+
+def phix_dataset(cls=BigWigDataset, regions=PHIX_REGIONS, **kwargs):
+    options = dict(sequence_length=200, center_bin_to_predict=100, batch_size=8, batches_per_epoch=2, seed=3)
+    options.update(n_threads=1, **kwargs)
+    return cls(regions, real_file("deeptools/bamCoverage_result4.bw"), real_file("deeptools/phiX.fasta"), **options)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        # Each went through with a message that named no argument, or was accepted without a word.
+        ({"jitter": "x"}, TypeError, r"jitter must be an integer, got 'x' \(str\)"),
+        ({"jitter": 1.5}, TypeError, r"jitter must be an integer, got 1.5 \(float\)"),
+        ({"jitter": -1}, ValueError, r"jitter must be at least 0, got -1"),
+        ({"default_value": "x"}, TypeError, r"default_value must be a number, got 'x' \(str\)"),
+        ({"default_value": None}, TypeError, r"default_value must be a number, got None \(NoneType\)"),
+        ({"seed": -1}, ValueError, r"seed must be at least 0, got -1"),
+        ({"seed": "abc"}, TypeError, r"seed must be an integer, got 'abc' \(str\)"),
+        ({"seed": 1.5}, TypeError, r"seed must be an integer, got 1.5 \(float\)"),
+        ({"sub_sample_tracks": 1.5}, TypeError, r"sub_sample_tracks must be an integer, got 1.5"),
+        ({"sub_sample_tracks": 2}, ValueError, r"sub_sample_tracks must be at most 1, got 2"),
+        ({"position_sampler_buffer_size": 10.5}, TypeError, r"position_sampler_buffer_size must be an integer"),
+        ({"position_sampler_buffer_size": 0}, ValueError, r"position_sampler_buffer_size must be at least 1"),
+        ({"strand_pairs": [(0,)]}, TypeError, r"strand_pairs\[0\] must be a pair \(i, j\) of track indices"),
+        ({"strand_pairs": [0, 1]}, TypeError, r"strand_pairs\[0\] must be a pair \(i, j\) of track indices"),
+        ({"strand_pairs": [(0, 1)]}, ValueError, r"strand_pairs\[0\] \(0, 1\) names a track outside the collection"),
+        ({"strand_pairs": [(0, 0)]}, ValueError, r"strand_pairs\[0\] pairs track 0 with itself"),
+        ({"strand_pairs": [(0, 0.5)]}, TypeError, r"strand_pairs\[0\] must be an integer, got 0.5"),
+        ({"window_size": 30}, ValueError, r"window_size 30 must divide center_bin_to_predict 100"),
+        ({"window_size": 1.0}, TypeError, r"window_size must be an integer, got 1.0"),
+        ({"super_batch_size": 0}, ValueError, r"super_batch_size must be at least 1, got 0"),
+        ({"super_batch_size": 4}, ValueError, r"super_batch_size 4 is smaller than batch_size 8"),
+        ({"super_batch_size": 8.0}, TypeError, r"super_batch_size must be an integer"),
+        ({"center_bin_to_predict": 0}, ValueError, r"center_bin_to_predict must be at least 1, got 0"),
+        ({"batch_size": 2.0}, TypeError, r"batch_size must be an integer, got 2.0"),
+    ],
+)
+def test_dataset_arguments_are_named(kwargs, error, match) -> None:
+    with pytest.raises(error, match=match):
+        phix_dataset(**kwargs)
+
+
+def test_regions_must_be_a_dataframe() -> None:
+    with pytest.raises(TypeError, match=r"regions_of_interest must be a pandas DataFrame .* got \[\['phiX174'"):
+        phix_dataset(regions=PHIX_REGIONS.values.tolist())
+
+
+def test_a_track_in_two_strand_pairs_is_refused() -> None:
+    """(0, 1), (1, 2) gave track 1 two partners and a flipped window a column permutation that
+    swapped neither pair as asked."""
+    from bigwig_loader import _dataset_checks
+
+    assert _dataset_checks.check_strand_pairs([(0, 1), [2, np.int64(3)]], 4) == [(0, 1), (2, 3)]
+    with pytest.raises(ValueError, match=r"track 1 is in strand_pairs\[0\] and strand_pairs\[1\]"):
+        _dataset_checks.check_strand_pairs([(0, 1), (1, 2)], 3)
+
+
+def test_pytorch_dataset_checks_the_same_arguments() -> None:
+    from bigwig_loader import PytorchBigWigDataset
+
+    with pytest.raises(ValueError, match=r"seed must be at least 0, got -1"):
+        phix_dataset(PytorchBigWigDataset, seed=-1)
+
+
+def test_good_dataset_arguments_still_pass() -> None:
+    """NaN is a meaningful default_value (the mean of covered bases); numpy scalars are numbers."""
+    ds = phix_dataset(default_value=np.nan, seed=np.uint32(7), jitter=np.int64(3), window_size=20, super_batch_size=16)
+    assert np.isnan(ds.default_value) and ds.seed == 7 and ds.jitter == 3 and ds.super_batch_size == 16
+    assert phix_dataset(default_value=np.float32(2.5), seed=None, super_batch_size=None).super_batch_size == 8

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -257,3 +258,47 @@ def test_python_dash_m_runs_the_same_command_line() -> None:
         timeout=120,
     )
     assert done.returncode == 1 and "no such file or directory" in done.stderr
+
+
+def buffered_stdout_env() -> dict[str, str]:
+    """The environment with stdout block-buffered, as it is for most users (PYTHONUNBUFFERED
+    would make every write reach the pipe at once, and no output wait for the final flush)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+
+def test_a_reader_that_stops_early_is_not_an_error() -> None:
+    """`bigwig-loader info --json --blocks FILE | head -1`: head leaves after one line and the
+    next write meets a closed pipe. The command ends quietly (status 0, nothing on stderr), as
+    cat does; it used to print "error: [Errno 32] Broken pipe" and exit 1. The file is named 8
+    times so that the output (~630 kB) is far larger than a pipe holds: the write must fail."""
+    path = str(real_file(ENCODE))
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "bigwig_loader", "info", "--json", "--blocks", *[path] * 8],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=buffered_stdout_env(),
+    )
+    head = subprocess.Popen(["head", "-1"], stdin=writer.stdout, stdout=subprocess.PIPE)
+    writer.stdout.close()  # head holds the only read end: when it exits, the pipe is closed
+    first_line, _ = head.communicate(timeout=120)
+    stderr = writer.stderr.read()
+    writer.stderr.close()
+    assert writer.wait(timeout=120) == 0, stderr
+    assert first_line == b"[\n"
+    assert stderr == b""
+
+
+@pytest.mark.parametrize("blocks", [[], ["--blocks"]])
+def test_output_to_a_pipe_nobody_reads_ends_quietly(blocks: list[str]) -> None:
+    """The pipe's read end is closed before the command writes: a small output (~2 kB, without
+    --blocks) fails only in the final flush of stdout, a large one in the middle of the command;
+    both end quietly with status 0."""
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "bigwig_loader", "info", "--json", *blocks, str(real_file(ENCODE))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=buffered_stdout_env(),
+    )
+    writer.stdout.close()
+    _, stderr = writer.communicate(timeout=120)
+    assert (writer.returncode, stderr) == (0, b"")

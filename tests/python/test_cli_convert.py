@@ -9,6 +9,7 @@ import io
 import re
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +96,9 @@ GOOD = "chr1\t0\t10\t1\nchr1\t10\t20\t2\n"
         ("chr1\t5\t8\t1\n", 3, "starts before the previous interval ends"),
         ("chr1\t30\t30\t1\n", 3, "end is not after start"),
         ("chr2\t0\t5\t1\nchr1\t40\t50\t1\n", 4, "chromosome chr1 appears again after other chromosomes"),
+        # Past int64: pandas raised OverflowError, which left the CLI as a traceback.
+        ("chr1\t20\t99999999999999999999999\t1\n", 3, "start and end must fit in a 64-bit integer"),
+        ("chr1\t-99999999999999999999999\t30\t1\n", 3, "start and end must fit in a 64-bit integer"),
     ],
 )
 def test_bad_line_is_reported_with_its_number(tmp_path: Path, capsys, bad: str, line: int, message: str) -> None:
@@ -106,6 +110,7 @@ def test_bad_line_is_reported_with_its_number(tmp_path: Path, capsys, bad: str, 
     err = capsys.readouterr().err
     assert f"bad.bedGraph, line {line}: " in err
     assert re.search(message, err), err
+    assert err.count("\n") == 1, err  # one line, no traceback
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.bedGraph", "genome.sizes"]
 
 
@@ -117,6 +122,44 @@ def test_bad_line_in_a_later_batch_keeps_its_line_number(tmp_path: Path, monkeyp
     code, _ = run("convert", src, tmp_path / "out.bw", "--chrom-sizes", write_sizes(tmp_path), "--no-progress")
     assert code == 1
     assert "bad.bedGraph, line 102: starts before the previous interval ends" in capsys.readouterr().err
+
+
+def lines_in_whole(compressed: bytes) -> int:
+    """Complete lines in what zlib can decompress of a gzip stream cut short (the oracle)."""
+    return zlib.decompressobj(wbits=31).decompress(compressed).count(b"\n")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "trailing garbage"])
+def test_a_damaged_gzip_names_the_file_and_the_last_line_read(tmp_path: Path, monkeypatch, capsys, damage) -> None:
+    """A .gz cut short (EOFError) or followed by bytes that are not gzip (BadGzipFile) left the
+    CLI as a traceback; it is one line naming the file and the last line read whole, status 1,
+    and no output file. Small batches: lines before the damage were converted already."""
+    monkeypatch.setattr(bedgraph, "BATCH_BYTES", 4096)
+    text = "".join(f"chr1\t{10 * i}\t{10 * i + 5}\t{i % 7}\n" for i in range(3000)).encode()
+    whole = gzip.compress(text)
+    data = whole[: len(whole) // 2] if damage == "truncated" else whole + b"garbage"
+    complete = lines_in_whole(whole[: len(whole) // 2]) if damage == "truncated" else 3000
+    assert 0 < complete <= 3000
+    src = tmp_path / "in.bedGraph.gz"
+    src.write_bytes(data)
+    code, _ = run("convert", src, tmp_path / "out.bw", "--chrom-sizes", write_sizes(tmp_path), "--no-progress")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"in.bedGraph.gz, line {complete + 1}: the gzip data is cut short or damaged here" in err
+    assert err.endswith(f"the last line read whole is line {complete}\n") and err.count("\n") == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["genome.sizes", "in.bedGraph.gz"]
+
+
+def test_corrupt_gzip_data_is_one_line_too(tmp_path: Path, capsys) -> None:
+    """Damaged compressed data raises zlib.error, which is not an OSError: it left as a traceback."""
+    data = bytearray(gzip.compress("".join(f"chr1\t{10 * i}\t{10 * i + 5}\t1\n" for i in range(2000)).encode()))
+    data[100] ^= 0xFF
+    src = tmp_path / "in.bedGraph.gz"
+    src.write_bytes(bytes(data))
+    code, _ = run("convert", src, tmp_path / "out.bw", "--chrom-sizes", write_sizes(tmp_path), "--no-progress")
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, err
+    assert re.search(r"in\.bedGraph\.gz, line \d+: the gzip data is cut short or damaged here \(Error -3", err), err
 
 
 def test_convert_leaves_an_existing_output_alone_on_error(tmp_path: Path) -> None:

@@ -7,6 +7,9 @@ from __future__ import annotations
 import gc
 import inspect
 import itertools
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -324,6 +327,20 @@ def test_two_iterations_of_one_run_at_once_are_refused(encode) -> None:
 
 
 # --- 0.3's import paths and attributes -----------------------------------------------------
+
+
+def test_config_is_an_attribute_after_import_bigwig_loader(tmp_path: Path) -> None:
+    """0.3 code reads `bigwig_loader.config.bigwig_dir` after `import bigwig_loader` alone. In a
+    fresh interpreter: here another test's `from bigwig_loader import config` would set it."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import bigwig_loader; print(bigwig_loader.config.bigwig_dir)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "BIGWIG_LOADER_BIGWIG_DIR": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(tmp_path)
 
 
 def test_streamed_dataset_module() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +138,17 @@ def test_set_epoch_changes_the_stream_deterministically() -> None:
     assert not all(np.array_equal(x, y) for x, y in zip(first, second))
 
 
+def test_repeat_same_positions_gives_the_same_windows_every_epoch() -> None:
+    """0.3's meaning of repeat_same_positions (a fixed validation set): every iteration, and any
+    set_epoch, yields the same windows; they used to change with the epoch's seed."""
+    ds = phix_dataset(repeat_same_positions=True, position_sampler_buffer_size=1_000)
+    first = [b.starts.tolist() for b in ds]
+    assert [b.starts.tolist() for b in ds] == first
+    ds.set_epoch(7)
+    assert [b.starts.tolist() for b in ds] == first
+    assert len({s for starts in first for s in starts}) > 40  # 48 windows of a 1,000-centre buffer
+
+
 def test_flipped_windows_equal_the_reverse_complemented_forward_read(collection_dir: Path, tmp_path: Path) -> None:
     fasta = tmp_path / "g.fa"
     rng = np.random.default_rng(5)
@@ -201,6 +214,21 @@ def test_moving_average_is_along_the_length_axis() -> None:
     assert batch.values.dtype == np.float32
 
 
+def test_a_region_on_a_chromosome_no_track_has_is_refused_when_the_dataset_is_made(tmp_path: Path) -> None:
+    """The FASTA has 'other', no bigWig file does: the dataset was made and failed mid-training
+    (KeyError at the first batch that drew a window there, after 14 batches in the issue)."""
+    fasta = tmp_path / "two.fa"
+    rng = np.random.default_rng(1)
+    fasta.write_text("".join(f">{c}\n" + "".join(rng.choice(list("ACGT"), 5_386)) + "\n" for c in ("phiX174", "other")))
+    regions = pd.DataFrame({"chrom": ["phiX174", "other"], "start": [0, 0], "end": [5_386, 100]})
+    with pytest.raises(
+        ValueError, match=r"region 1 of regions_of_interest is on 'other', which no file of the collection"
+    ):
+        BigWigDataset(regions, real_file(PHIX_TRACK), fasta, sequence_length=200, batch_size=8, seed=0)
+    with pytest.raises(ValueError, match=r"'other', which no file of the collection has \(1 file\)"):
+        bigwig_loader.PytorchBigWigDataset(regions, real_file(PHIX_TRACK), fasta, sequence_length=200, batch_size=8)
+
+
 def test_regions_too_small_for_one_batch() -> None:
     tiny = pd.DataFrame({"chrom": ["phiX174"], "start": [0], "end": [1_000]})
     with pytest.raises(ValueError, match="too small for one batch"):
@@ -236,3 +264,97 @@ def test_pytorch_dataset_yields_tensors_through_a_dataloader() -> None:
     for (s16, v16), (s32, v32) in zip(items, ds32):
         assert s32.dtype == torch.float32
         assert torch.equal(v16, v32.to(torch.bfloat16)) and torch.equal(s16, s32)
+
+
+# --- a torch DataLoader with worker processes ------------------------------------------------
+
+
+def pytorch_phix(**kwargs) -> bigwig_loader.PytorchBigWigDataset:
+    options = dict(sequence_length=200, center_bin_to_predict=100, batch_size=8, seed=3, n_threads=1)
+    options.update(return_batch_objects=True)
+    options.update(kwargs)
+    return bigwig_loader.PytorchBigWigDataset(PHIX_REGIONS, real_file(PHIX_TRACK), real_file(PHIX), **options)
+
+
+def windows_of(batches) -> list[tuple[str, int]]:
+    return [(c, int(s)) for b in batches for c, s in zip(b.chromosomes, b.starts)]
+
+
+def through_workers(ds, workers: int = 2) -> list:
+    return list(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=workers))
+
+
+def test_dataloader_workers_each_take_their_share_of_the_epoch() -> None:
+    """Each worker process used to replay the whole seeded epoch (7 batches twice). Worker w now
+    takes the share rank w of 2 would (jitter and strands included), and the 7 batches are split
+    4 + 3, so that the DataLoader yields the epoch's 7 batches, in turns of the workers."""
+    ds = pytorch_phix(batches_per_epoch=7, jitter=20, reverse_complement=True)
+    ds.set_epoch(0)
+    items = through_workers(ds)
+    assert len(items) == 7 == len(ds)
+    for worker, batches in ((0, 4), (1, 3)):
+        rank = phix_dataset(rank=worker, world_size=2, batches_per_epoch=batches, jitter=20, reverse_complement=True)
+        expected = list(rank)
+        assert windows_of(items[worker::2]) == windows_of(expected)
+        for got, want in zip(items[worker::2], expected):
+            assert got.flipped.tolist() == want.flipped.tolist()
+            np.testing.assert_array_equal(got.values.numpy(), want.values)
+
+
+def test_every_window_of_an_epoch_comes_once_across_workers_and_ranks() -> None:
+    centres = [("phiX174", 500 + 7 * i) for i in range(600)]  # distinct: a repeat would be a duplicate
+    seen = []
+    for rank in (0, 1):
+        ds = pytorch_phix(custom_position_sampler=centres, rank=rank, world_size=2, batches_per_epoch=5)
+        ds.set_epoch(0)
+        items = through_workers(ds)
+        assert len(items) == 5
+        seen += windows_of(items)
+    assert len(seen) == 2 * 5 * 8 == len(set(seen))
+    # Share r * 2 + w of 4 takes every 4th centre from it on: 3 batches for worker 0, 2 for worker 1.
+    expected = {centres[share + 4 * k] for share, n in ((0, 24), (1, 16), (2, 24), (3, 16)) for k in range(n)}
+    assert {(c, s + 50) for c, s in seen} == expected
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+@pytest.mark.parametrize("batch_size", [16, 1, "default"])
+def test_a_dataloader_batch_size_is_refused(workers: int, batch_size) -> None:
+    """The dataset yields whole batches: a DataLoader batch size (1 when not given) stacked them
+    into a tensor with one more axis without a word."""
+    ds = pytorch_phix(batches_per_epoch=2, return_batch_objects=False)
+    loader = (
+        torch.utils.data.DataLoader(ds, num_workers=workers)
+        if batch_size == "default"
+        else torch.utils.data.DataLoader(ds, batch_size=batch_size, num_workers=workers)
+    )
+    batches = None
+    try:
+        batches = iter(loader)  # without workers, the error comes here
+        next(batches)
+    except ValueError as error:
+        message = str(error)
+        # Its traceback holds the DataLoader iterator in a cycle, left to the garbage collector,
+        # whose shutdown of the worker processes then waits out torch's timeouts (10 s).
+        error.__traceback__ = None
+    else:
+        pytest.fail("a DataLoader batch_size was accepted")
+    del batches  # the worker processes end now
+    assert re.search(r"yields whole batches .* DataLoader with batch_size=None", message), message
+
+
+def test_workers_without_set_epoch_are_warned(monkeypatch) -> None:
+    """Workers are copies of the main process's dataset, whose epoch never advances there: each
+    DataLoader iteration (non-persistent workers) would repeat epoch 0. Simulated in-process:
+    warnings of real worker processes do not reach pytest."""
+    from torch.utils.data._utils.worker import WorkerInfo
+
+    info = WorkerInfo(id=1, num_workers=2, seed=0, dataset=None)
+    monkeypatch.setattr(torch.utils.data, "get_worker_info", lambda: info)
+    ds = pytorch_phix(batches_per_epoch=3)
+    with pytest.warns(UserWarning, match=r"call dataset.set_epoch\(epoch\) before each epoch"):
+        assert len(list(ds)) == 1  # worker 1 of 2: 3 batches split 2 + 1
+    ds = pytorch_phix(batches_per_epoch=3)
+    ds.set_epoch(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(list(ds)) == 1

@@ -143,12 +143,13 @@ def test_usable_regions_next_to_hopeless_ones_still_load(fasta) -> None:
 
 
 def test_a_window_on_a_chromosome_no_bigwig_has_raises_the_collections_key_error(tmp_path: Path) -> None:
-    """The FASTA has the chromosome, no bigWig file does: the batch drawn there raises KeyError
-    naming it, as get_batch does (the dataset's feeder hands the collection ids, not names)."""
+    """The FASTA has the chromosome, no bigWig file does, and a custom sampler draws there (regions
+    on it are refused at construction, test_dataset.py): the batch raises KeyError saying no file
+    has it, as get_batch does (the dataset's feeder hands the collection ids, not names)."""
     path = tmp_path / "two.fa"
     rng = np.random.default_rng(1)
     path.write_text("".join(f">{c}\n" + "".join(rng.choice(list("ACGT"), 5_386)) + "\n" for c in ("phiX174", "other")))
-    ds = dataset(path, regions("other", 1_000, 4_000))
+    ds = dataset(path, regions("phiX174", 1_000, 4_000), custom_position_sampler=[("other", 2_000)] * 100)
     with pytest.raises(KeyError, match="chromosome 'other' is in none of the 1 files"):
         next(iter(ds))
 

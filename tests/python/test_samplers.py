@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,21 @@ def test_repeat_same_repeats_the_buffer() -> None:
     fresh = RandomPositionSampler(big, buffer_size=7, seed=0)
     [next(fresh) for _ in range(7)]
     assert [next(fresh) for _ in range(7)] != first
+
+
+def test_repeat_same_gives_the_same_positions_on_every_iteration() -> None:
+    """0.3's meaning: iter() of a repeating sampler starts again from its first centre (it used
+    to carry on through the buffer); without repeat_same iteration carries on."""
+    big = pd.DataFrame({"chrom": ["x"], "start": [0], "end": [10**9]})
+    sampler = RandomPositionSampler(big, buffer_size=7, repeat_same=True, seed=0)
+    first = list(itertools.islice(iter(sampler), 5))
+    assert list(itertools.islice(iter(sampler), 5)) == first
+    buffer = list(itertools.islice(iter(sampler), 7))
+    assert buffer[:5] == first
+    assert list(itertools.islice(iter(sampler), 9)) == buffer + buffer[:2]  # past the buffer: it again
+    fresh = RandomPositionSampler(big, buffer_size=7, seed=0)
+    assert list(itertools.islice(iter(fresh), 5)) == first
+    assert list(itertools.islice(iter(fresh), 5)) != first
 
 
 @pytest.mark.parametrize("repeat_same", [False, True])

@@ -22,7 +22,8 @@ class RandomPositionSampler:
     Args:
         regions_of_interest: DataFrame with columns ``chrom, start, end`` (never modified).
         buffer_size: centres drawn at a time.
-        repeat_same: repeat the first buffer of centres forever (a fixed validation set).
+        repeat_same: repeat the first buffer of centres forever (a fixed validation set); each
+            ``iter()`` starts it again from its first centre, as in 0.3.
         seed: seed of this sampler's own ``numpy.random.Generator`` (None: fresh entropy).
     """
 
@@ -106,6 +107,8 @@ class RandomPositionSampler:
         self._next = 0
 
     def __iter__(self) -> Iterator[tuple[str, int]]:
+        if self.repeat_same:
+            self._next = 0  # every iteration yields the same positions (0.3's meaning)
         return self
 
     def __next__(self) -> tuple[str, int]:
