@@ -12,6 +12,7 @@
 #include "fasta/fasta_file.hpp"
 #include "fasta/one_hot.hpp"
 #include "fasta/usable_windows.hpp"
+#include "io/mapped_file.hpp"
 #include "tensor/tensor.hpp"
 
 namespace py = pybind11;
@@ -127,6 +128,10 @@ void bind_fasta(py::module_& m) {
         return counts;
       },
       py::arg("bases"), "Bases other than A, C, G, T (either case) in each row.");
+
+  m.def("reclaim_fault_handler", &io::fault_guard::reclaim_handler,
+        "Puts the SIGBUS handler that guards reads of mapped FASTA files back in front of one installed after it "
+        "(a torch DataLoader worker's); returns whether it had to. See io/mapped_file.hpp.");
 }
 
 }  // namespace bwl::bindings

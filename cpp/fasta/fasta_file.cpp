@@ -112,7 +112,50 @@ bool is_newer_or_same(const std::string& a, const std::string& b) {
   return sa.st_mtim.tv_nsec >= sb.st_mtim.tv_nsec;
 }
 
+// Whether `records` (a .fai read from disk) still describe the file whose byte at offset i is
+// at(i), for i < size: for every record, its first base follows a header's line ending; its first
+// line is line_bases bases ended by a line ending of line_bytes - line_bases bytes; its last base
+// lies inside the file and ends a line. A FASTA re-wrapped or edited under an index that kept an
+// older modification time (cp -p, rsync -t) fails at its first record that moved. A handful of
+// bytes per record, read where the records are.
+template <typename ByteAt>
+bool index_describes(const std::vector<FastaRecord>& records, uint64_t size, ByteAt&& at) {
+  auto is_line_end = [](char c) { return c == '\n' || c == '\r'; };
+  for (const FastaRecord& r : records) {
+    if (r.offset == 0 || r.offset > size || at(r.offset - 1) != '\n') return false;
+    if (r.length == 0) continue;
+    const uint64_t last = r.byte_of(r.length - 1);
+    if (last >= size || is_line_end(at(r.offset)) || is_line_end(at(last)) || at(last) == '>') return false;
+    if (last + 1 < size && !is_line_end(at(last + 1))) return false;
+    if (r.length > r.line_bases) {  // a full first line and its ending
+      const uint64_t ending = r.offset + r.line_bases;
+      if (is_line_end(at(ending - 1))) return false;
+      for (uint64_t i = ending; i < r.offset + r.line_bytes; ++i) {
+        if (!is_line_end(at(i))) return false;
+      }
+      if (is_line_end(at(r.offset + r.line_bytes))) return false;  // the second line starts with a base
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+bool FastaFile::index_describes_file(const std::vector<FastaRecord>& records) const {
+  if (map_.mapped()) {
+    bool fits = false;
+    // A fault (the file shrank since it was mapped) leaves `fits` false: the index is rebuilt,
+    // and the rebuild reports the truncated file.
+    map_.read(
+        [&](const char* bytes) { fits = index_describes(records, map_.size(), [&](uint64_t i) { return bytes[i]; }); });
+    return fits;
+  }
+  return index_describes(records, file_.size(), [&](uint64_t i) {
+    char c = 0;
+    file_.read_exact(i, 1, &c, "FASTA text");
+    return c;
+  });
+}
 
 std::vector<FastaRecord> build_fai(const io::RandomAccessFile& fasta) {
   IndexBuilder builder(fasta.path());
@@ -156,7 +199,9 @@ FastaFile::FastaFile(const std::string& path) : file_(path), map_(file_) {
     std::stringstream text;
     text << fai.rdbuf();
     records_ = parse_fai(text.str(), fai_path);
-  } else {
+  }
+  // An index is trusted only where it matches the file, whatever the modification times say.
+  if (records_.empty() || !index_describes_file(records_)) {
     records_ = build_fai(file_);
     built_index_ = true;
     // Keep the index for next time where we may write; an index in memory serves as well.

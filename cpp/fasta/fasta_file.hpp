@@ -1,6 +1,7 @@
 #pragma once
-// An indexed FASTA file: the samtools .fai index (read when present and not older than the
-// FASTA, else built by one scan and written beside it when the directory is writable), and
+// An indexed FASTA file: the samtools .fai index (read when present, not older than the FASTA
+// and matching it at each record's first line and last base; else built by one scan and written
+// beside it when the directory is writable), and
 // reads of any base range from a memory map of the file (io::MappedFile; pread where the
 // system gives no mapping or the file shrank since it was opened). Wrapped (fixed-width lines, \n or \r\n) and
 // unwrapped one-line records are both plain cases of the index.
@@ -54,6 +55,10 @@ class FastaFile {
   void prefetch(size_t record, int64_t start, int64_t end) const;
 
  private:
+  // Whether a .fai read from disk matches this file where it can be checked cheaply (the bytes
+  // around each record's first line and last base): else it is rebuilt.
+  bool index_describes_file(const std::vector<FastaRecord>& records) const;
+
   io::RandomAccessFile file_;
   io::MappedFile map_;  // of file_, made when it is opened
   std::vector<FastaRecord> records_;

@@ -20,7 +20,16 @@ thread_local const char* t_begin = nullptr;
 thread_local const char* t_end = nullptr;
 std::atomic<int> g_armed{0};  // threads inside a guarded read
 
-struct sigaction g_previous {};  // the SIGBUS handling ours replaced (written once), for what is not ours
+struct sigaction g_previous {};  // the SIGBUS handling ours replaced, for what is not ours
+bool g_installed = false;        // under g_install_mutex
+std::mutex g_install_mutex;
+thread_local bool t_chaining = false;  // this thread is inside g_previous, called from ours
+
+void default_action(int signal_number) {
+  // The default action (a fault's SIGBUS cannot be ignored: the kernel forces it), now.
+  ::signal(signal_number, SIG_DFL);
+  ::raise(signal_number);
+}
 
 void on_sigbus(int signal_number, siginfo_t* info, void* context) {
   // Ours: a fault (si_code > 0: raised by the kernel, not sent) at an address of the mapping this
@@ -33,33 +42,55 @@ void on_sigbus(int signal_number, siginfo_t* info, void* context) {
       siglongjmp(*jump, 1);  // SA_NODEFER: SIGBUS is not left blocked by the jump
     }
   }
-  // Not ours: what would have happened without this handler.
+  // Not ours: what would have happened without this handler. A previous handler that calls back
+  // into ours (it chained to ours, and was then put behind it by reclaim_handler) is a loop:
+  // the default action ends it.
+  if (t_chaining) {
+    default_action(signal_number);
+    return;
+  }
+  t_chaining = true;
   if (g_previous.sa_flags & SA_SIGINFO) {
     if (g_previous.sa_sigaction != nullptr) g_previous.sa_sigaction(signal_number, info, context);
-    return;
+  } else if (g_previous.sa_handler == SIG_IGN && (info == nullptr || info->si_code <= 0)) {
+    // a sent one, ignored
+  } else if (g_previous.sa_handler == SIG_DFL || g_previous.sa_handler == SIG_IGN) {
+    default_action(signal_number);
+  } else {
+    g_previous.sa_handler(signal_number);
   }
-  if (g_previous.sa_handler == SIG_IGN && (info == nullptr || info->si_code <= 0)) return;  // a sent one, ignored
-  if (g_previous.sa_handler == SIG_DFL || g_previous.sa_handler == SIG_IGN) {
-    // The default action (a fault's SIGBUS cannot be ignored: the kernel forces it), now.
-    ::signal(signal_number, SIG_DFL);
-    ::raise(signal_number);
-    return;
-  }
-  g_previous.sa_handler(signal_number);
+  t_chaining = false;
+}
+
+// Puts on_sigbus in front, keeping what was there as g_previous. Under g_install_mutex.
+void install_locked() {
+  struct sigaction action {};
+  action.sa_sigaction = on_sigbus;
+  action.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+  sigemptyset(&action.sa_mask);
+  struct sigaction displaced {};
+  ::sigaction(SIGBUS, nullptr, &displaced);
+  g_previous = displaced;  // before ours is live, so that ours never chains to a stale one
+  ::sigaction(SIGBUS, &action, nullptr);
+  g_installed = true;
 }
 
 void install_handler() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction action {};
-    action.sa_sigaction = on_sigbus;
-    action.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGBUS, &action, &g_previous);
-  });
+  std::lock_guard<std::mutex> lock(g_install_mutex);
+  if (!g_installed) install_locked();
 }
 
 }  // namespace
+
+bool fault_guard::reclaim_handler() {
+  std::lock_guard<std::mutex> lock(g_install_mutex);
+  if (!g_installed) return false;
+  struct sigaction current {};
+  ::sigaction(SIGBUS, nullptr, &current);
+  if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_sigbus) return false;
+  install_locked();
+  return true;
+}
 
 void fault_guard::arm(sigjmp_buf* jump, const void* begin, uint64_t size) {
   if (t_jump != nullptr) throw std::logic_error("a guarded read of a mapped file inside another");

@@ -13,12 +13,12 @@
 // thread, one sent by kill) goes to the handling that was there before ours (or the default
 // action), as if this file did not exist.
 //
-// The handler is installed once, when the first file is mapped, and never reinstalled (a
-// handler that takes SIGBUS back from a later one could hand faults round in a loop). A handler
-// installed after it sees a guarded read's fault first and decides what becomes of it: Python's
-// faulthandler prints its report and hands the signal back, and the read still ends in the
-// caller's error; a handler that ends the process (torch's DataLoader worker processes install
-// one) makes a FASTA truncated while in use end the process, as it would without the guard.
+// The handler is installed when the first file is mapped. A handler installed after it sees a
+// guarded read's fault first and decides what becomes of it: Python's faulthandler prints its
+// report and hands the signal back, and the read still ends in the caller's error; a handler that
+// ends the process (torch's DataLoader worker processes install one) would end it, so the
+// datasets call fault_guard::reclaim_handler() in a worker before reading, which puts ours back
+// in front of that one.
 //
 // Memory: the pages read stay mapped, so they count in the process's resident set (VmRSS, as
 // RssFile) up to the file's size. They are the page cache's pages, which a pread would have
@@ -40,6 +40,13 @@ namespace fault_guard {
 // (disarmed). Not re-entrant: a guarded read inside another is a logic_error.
 void arm(sigjmp_buf* jump, const void* begin, uint64_t size);
 void disarm();
+// Puts the process's SIGBUS handler back in front when another was installed after it (torch's
+// DataLoader worker processes install one that ends the process on any bus error, so a FASTA
+// truncated under a worker killed it with "Bus error" and no file named). The handler it
+// displaces is kept and gets every SIGBUS that is not a guarded read's, as the first one's was;
+// a chain that leads back to ours ends in the default action, not in a loop. Returns whether
+// it had to reinstall. Does nothing before any file is mapped.
+bool reclaim_handler();
 }  // namespace fault_guard
 
 class MappedFile {

@@ -16,7 +16,7 @@ from bigwig_loader.batch import Batch
 from bigwig_loader.collection import BigWigCollection, check_value_dtype
 from bigwig_loader.device import CPU, device_name, resolve_device
 from bigwig_loader.distributed import rank_and_world_size
-from bigwig_loader.genome import ReferenceGenome
+from bigwig_loader.genome import ReferenceGenome, guard_reads_in_torch_worker
 from bigwig_loader.paths import DEFAULT_EXTENSIONS
 from bigwig_loader.sampler.position_sampler import RandomPositionSampler
 from bigwig_loader.sampler.track_sampler import TrackSampler
@@ -270,6 +270,7 @@ class BigWigDataset:
         # The epoch is taken when iteration is asked for, not at the first batch, so that
         # `set_epoch(n); it = iter(ds); set_epoch(m)` still runs epoch n.
         epoch, self.epoch = self.epoch, self.epoch + 1
+        guard_reads_in_torch_worker()
         if self._ordinal != CPU and self._device_arrays == "cupy":
             _import_cupy()
         if share.batches == 0:  # a DataLoader worker beyond the epoch's batch count

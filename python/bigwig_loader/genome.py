@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import weakref
 from collections.abc import Sequence
@@ -34,6 +35,16 @@ def _reader(path: str):
             reader = _core.FastaFile(path)
             _open_readers[key] = reader
         return reader
+
+
+def guard_reads_in_torch_worker() -> None:
+    """In a torch DataLoader worker process, puts the handler that turns a bus error in a mapped
+    FASTA read into the reader's error back in front of torch's own, which the worker installs
+    after ours and which ends the process on any bus error ("killed by signal: Bus error", no
+    file named). Elsewhere it does nothing. Called by the datasets as an iteration starts."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.utils.data.get_worker_info() is not None:
+        _core.reclaim_fault_handler()
 
 
 class ReferenceGenome:

@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -200,6 +203,85 @@ TEST(Fasta, ASentBusErrorDuringAGuardedReadIsNotSwallowed) {
         std::exit(0);  // jumped back: swallowed
       },
       "");
+}
+
+// A handler installed after ours that ends the process on any bus error (torch's DataLoader
+// workers install one): reclaim_handler puts ours back in front, and a truncated file's read is
+// the reader's error again; other bus errors still reach the displaced handler. Run in a death
+// test's child, whose exit status says what happened.
+namespace {
+void ends_with_status_7(int) { std::_Exit(7); }
+}  // namespace
+
+TEST(Fasta, ReclaimedHandlerGuardsReadsAgainAndKeepsTheDisplacedOne) {
+  std::string fasta = ">a\n";
+  for (int line = 0; line < 1000; ++line) fasta += std::string(60, 'A') + "\n";
+  TempFile tmp(text(fasta));
+  EXPECT_EXIT(
+      {
+        bwl::fasta::FastaFile f(tmp.path());
+        std::string out(10, '?');
+        f.read(0, 59'000, 59'010, out.data());
+        ::signal(SIGBUS, ends_with_status_7);  // installed after ours, as torch's is
+        if (!bwl::io::fault_guard::reclaim_handler()) std::_Exit(2);
+        if (bwl::io::fault_guard::reclaim_handler()) std::_Exit(3);  // already in front: nothing to do
+        if (::truncate(tmp.path().c_str(), 100) != 0) std::_Exit(4);
+        try {
+          f.read(0, 59'000, 59'010, out.data());
+        } catch (const bwl::FormatError&) {
+          ::raise(SIGBUS);  // not a guarded read's: to the displaced handler
+        }
+        std::_Exit(5);
+      },
+      ::testing::ExitedWithCode(7), "");
+}
+
+// A displaced handler that chains back to ours (Python's faulthandler does) must not loop: a
+// bus error that is not ours ends in the default action.
+namespace {
+struct sigaction g_ours_before {};
+void chains_back(int signal_number, siginfo_t* info, void* context) {
+  g_ours_before.sa_sigaction(signal_number, info, context);
+}
+}  // namespace
+
+TEST(Fasta, AHandlerChainingBackToOursDoesNotLoop) {
+  TempFile tmp(text(">a\nACGT\n"));
+  EXPECT_EXIT(
+      {
+        bwl::fasta::FastaFile f(tmp.path());
+        struct sigaction chain {};
+        chain.sa_sigaction = chains_back;
+        chain.sa_flags = SA_SIGINFO | SA_NODEFER;
+        sigemptyset(&chain.sa_mask);
+        ::sigaction(SIGBUS, &chain, &g_ours_before);
+        bwl::io::fault_guard::reclaim_handler();
+        ::raise(SIGBUS);
+        std::_Exit(0);
+      },
+      ::testing::KilledBySignal(SIGBUS), "");
+}
+
+TEST(Fasta, AStaleIndexIsRebuiltFromTheFile) {
+  TempFile tmp(text(">a\nACGTACGTAC\nGT\n"));
+  std::string fai_path = tmp.path() + ".fai";
+  {
+    bwl::fasta::FastaFile first(tmp.path());  // writes the index: 10 bases a line
+    ASSERT_TRUE(first.built_index());
+  }
+  // Re-wrapped at 4 bases a line, the index left newer than the file (cp -p of an old FASTA).
+  const std::string rewrapped = ">a\nACGT\nACGT\nACGT\n";
+  FILE* out = std::fopen(tmp.path().c_str(), "wb");
+  std::fwrite(rewrapped.data(), 1, rewrapped.size(), out);
+  std::fclose(out);
+  struct timespec times[2] = {{1, 0}, {1, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, tmp.path().c_str(), times, 0), 0);
+  bwl::fasta::FastaFile f(tmp.path());
+  EXPECT_TRUE(f.built_index());
+  std::string bases(12, '?');
+  f.read(0, 0, 12, bases.data());
+  EXPECT_EQ(bases, "ACGTACGTACGT");
+  std::remove(fai_path.c_str());
 }
 
 TEST(Fasta, GuardedReadsDoNotNest) {

@@ -257,3 +257,79 @@ def test_a_fasta_cut_inside_the_page_of_a_window_is_an_error_not_zeros(tmp_path:
     with pytest.raises(ValueError, match="truncated while reading FASTA bases"):
         genome.sequence("x", 30_000, 30_020)
     assert genome.sequence("x", 30_000, 30_010) == "A" * 10
+
+
+def wrapped(bases: str, width: int) -> str:
+    return "".join(bases[i : i + width] + "\n" for i in range(0, len(bases), width))
+
+
+@pytest.mark.parametrize("new_width", [50, 70, 10_000])
+def test_a_stale_fai_with_an_older_mtime_is_rebuilt_not_trusted(tmp_path: Path, new_width: int) -> None:
+    """A FASTA re-wrapped after its .fai was written, keeping an older modification time (cp -p,
+    rsync -t), was read through the old index: bases with newlines inside, no error."""
+    rng = np.random.default_rng(5)
+    x = "".join(rng.choice(list("ACGT"), 5_000))
+    y = "".join(rng.choice(list("ACGTN"), 3_001))
+    path = tmp_path / "g.fa"
+    path.write_text(">x\n" + wrapped(x, 60) + ">y desc\n" + wrapped(y, 60))
+    assert ReferenceGenome(path).sequence("y", 100, 200) == y[100:200]  # writes g.fa.fai
+    fai = Path(str(path) + ".fai")
+    old_index = fai.read_text()
+    path.write_text(">x\n" + wrapped(x, new_width) + ">y desc\n" + wrapped(y, new_width))
+    stamp = fai.stat().st_mtime_ns - 10**9
+    os.utime(path, ns=(stamp, stamp))  # as cp -p leaves it: older than the index
+    genome = ReferenceGenome(path)
+    assert genome.sequence("x", 0, 5_000) == x
+    assert genome.sequence("y", 2_900, 3_001) == y[2_900:]
+    assert genome._fasta.built_index
+    assert fai.read_text() != old_index  # the index beside it now matches the file
+
+
+def test_a_current_fai_is_still_used(tmp_path: Path) -> None:
+    path = tmp_path / "g.fa"
+    path.write_text(">x\n" + wrapped("ACGT" * 100, 60))
+    assert ReferenceGenome(path)._fasta.built_index
+    os.utime(path, ns=(1, 1))  # a new reader (another mtime), same bytes: the index matches
+    again = ReferenceGenome(path)
+    assert not again._fasta.built_index and again.sequence("x", 55, 65) == ("ACGT" * 100)[55:65]
+
+
+def test_a_fasta_truncated_under_a_dataloader_worker_names_the_file(tmp_path: Path) -> None:
+    """torch's DataLoader workers install a SIGBUS handler that ends the process; a FASTA cut
+    short under a worker killed it ("killed by signal: Bus error"), naming no file. The dataset
+    puts the guard back in front in the worker: the reader's error, naming the FASTA, reaches the
+    training loop."""
+    import pandas as pd
+    import pyBigWig
+    import torch
+
+    from bigwig_loader.pytorch import PytorchBigWigDataset
+
+    size = 4_000_000
+    path = tmp_path / "big.fa"
+    path.write_text(">chr1\n" + wrapped("ACGT" * (size // 4), 100))
+    track = tmp_path / "t.bw"
+    bw = pyBigWig.open(str(track), "w")
+    bw.addHeader([("chr1", size)], maxZooms=0)
+    bw.addEntries(["chr1"], [0], ends=[size], values=[1.0])
+    bw.close()
+    dataset = PytorchBigWigDataset(
+        pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [size]}),
+        track,
+        path,
+        sequence_length=1_000,
+        batch_size=8,
+        batches_per_epoch=100_000,
+        n_threads=1,
+        queue_size=1,
+        seed=0,
+    )
+    loader = torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=1)
+    batches = iter(loader)
+    next(batches)
+    with open(path, "r+b") as f:
+        f.truncate(4_096)
+    with pytest.raises(ValueError, match=rf"{path}.*truncated"):
+        for _ in range(10_000):
+            next(batches)
+    del batches

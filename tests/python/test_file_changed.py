@@ -24,7 +24,9 @@ def write(path: Path, offset: float) -> Path:
     starts = np.arange(0, 100_000, 10)
     bw = pyBigWig.open(str(path), "w")
     bw.addHeader(CHROMS, maxZooms=0)
-    bw.addEntries(["chr1"] * len(starts), starts.tolist(), ends=(starts + 10).tolist(), values=(starts + offset).tolist())
+    bw.addEntries(
+        ["chr1"] * len(starts), starts.tolist(), ends=(starts + 10).tolist(), values=(starts + offset).tolist()
+    )
     bw.close()
     return path
 
