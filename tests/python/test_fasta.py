@@ -324,6 +324,7 @@ def test_a_fasta_truncated_under_a_dataloader_worker_names_the_file(tmp_path: Pa
         queue_size=1,
         seed=0,
     )
+    dataset.set_epoch(0)
     loader = torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=1)
     batches = iter(loader)
     next(batches)
