@@ -23,17 +23,29 @@ def read_chrom_sizes(path: str | os.PathLike[str]) -> dict[str, int]:
     """A UCSC chrom.sizes file (name, whitespace, size per line) as ``{name: size}``; blank
     lines and ``#`` comments are skipped. A malformed line raises ``ValueError`` naming it."""
     sizes: dict[str, int] = {}
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            where = f"{os.fspath(path)}, line {number}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{where}: not UTF-8 text (byte {e.start + 1} of the line)") from None
             fields = line.split()
             if not fields or fields[0].startswith("#"):
                 continue
-            if len(fields) < 2 or not fields[1].isdigit():
-                raise ValueError(f"{os.fspath(path)}, line {number}: expected 'name size', got {line.rstrip()!r}")
+            if len(fields) < 2 or not fields[1].isascii() or not fields[1].isdigit():
+                raise ValueError(f"{where}: expected 'name size', got {line.rstrip()!r}")
             if fields[0] in sizes:
-                raise ValueError(f"{os.fspath(path)}, line {number}: chromosome {fields[0]} is listed twice")
-            sizes[fields[0]] = int(fields[1])
+                raise ValueError(f"{where}: chromosome {fields[0]} is listed twice")
+            sizes[fields[0]] = _chrom_size(fields[0], int(fields[1]), where)
     return sizes
+
+
+def _chrom_size(name: str, size: int, where: str) -> int:
+    """A chromosome size as bigWig stores it (32 bits), checked before it reaches the writer."""
+    if not 1 <= size < 2**32:
+        raise ValueError(f"{where}: chromosome {name} has size {size}; sizes must be in [1, 2^32)")
+    return size
 
 
 def _chrom_pairs(chrom_sizes: ChromSizes) -> list[tuple[str, int]]:
@@ -53,7 +65,7 @@ def _chrom_pairs(chrom_sizes: ChromSizes) -> list[tuple[str, int]]:
             raise ValueError(f"chrom_sizes: chromosome name {name!r} is not a str")
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
             raise ValueError(f"chrom_sizes: size of {name} is {size!r}, not an integer")
-        pairs.append((name, int(size)))
+        pairs.append((name, _chrom_size(name, int(size), "chrom_sizes")))
     return pairs
 
 

@@ -205,3 +205,26 @@ def test_python_dash_m_convert(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert_reads_back(out, SIZES, {"chr1": (np.array([0, 10]), np.array([10, 20]), np.array([1, 2], np.float32))})
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            b"chr1\t50000\nchr2\t99999999999999999999999\n",
+            r"bad.sizes, line 2: chromosome chr2 has size 9+; sizes must be in",
+        ),
+        (b"chr1\t50000\nchr2\t4294967296\n", r"bad.sizes, line 2: chromosome chr2 has size 4294967296"),
+        (b"chr1\t50000\n\xffchr2\t300\n", r"bad.sizes, line 2: not UTF-8 text \(byte 1 of the line\)"),
+        (b"chr1\t0\n", r"bad.sizes, line 1: chromosome chr1 has size 0"),
+    ],
+)
+def test_a_bad_chrom_sizes_file_is_one_line_naming_its_line(tmp_path: Path, capsys, content, message) -> None:
+    """A size past int64 gave pybind's signature dump, invalid UTF-8 a decode error naming no file."""
+    src = tmp_path / "in.bedGraph"
+    src.write_text(GOOD)
+    sizes = tmp_path / "bad.sizes"
+    sizes.write_bytes(content)
+    assert run("convert", src, tmp_path / "o.bw", "--chrom-sizes", sizes, "--no-progress")[0] == 1
+    err = capsys.readouterr().err
+    assert re.search(message, err) and err.count("\n") == 1, err
