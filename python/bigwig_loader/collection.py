@@ -263,7 +263,7 @@ class BigWigCollection:
             _arguments.coordinates(starts, "start"),  # named as get_batch names them
             _arguments.coordinates(ends, "end"),
             _arguments.window_size(window_size),
-            float(default_value),
+            _arguments.real_number(default_value, "default_value"),
             dtype=dtype,
             track_indices=track_indices,
             scale=scale,

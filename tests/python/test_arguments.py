@@ -59,6 +59,13 @@ def test_coordinates_far_outside_the_chromosome_still_read_as_default(collection
     assert (got == 3.0).all()
 
 
+@pytest.mark.parametrize("default_value", ["x", None, True])
+def test_get_batch_names_a_default_value_that_is_not_a_number(collection, default_value) -> None:
+    with pytest.raises(TypeError, match=r"default_value must be a number, got") as caught:
+        collection.get_batch(["chr22"], [0], [10], default_value=default_value, device="cpu")
+    no_pybind_dump(caught)
+
+
 @pytest.mark.parametrize(
     "window_size, error, match",
     [
