@@ -6,7 +6,8 @@ namespace bwl::cuda {
 // (never throws: a missing GPU is an ordinary state, not an error).
 int device_count();
 
-// Why there is no device ("" when device_count() > 0): the CUDA runtime's error string.
+// Why there is no device ("" when device_count() > 0), in words a user can act on: no driver,
+// no GPU, a driver too old, or else the CUDA runtime's error string.
 const char* unavailable_reason();
 
 }  // namespace bwl::cuda

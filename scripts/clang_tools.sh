@@ -3,7 +3,7 @@
 # and this user can, and sets CLANG_CXX to the compiler. Debian 12 ships clang 14; set
 # BWL_CLANG_VERSION to use another packaged version.
 clang_version="${BWL_CLANG_VERSION:-14}"
-clang_packages=("clang-$clang_version" "libclang-rt-$clang_version-dev" "clang-format-$clang_version" libdeflate-dev libgtest-dev libdlpack-dev zlib1g-dev pkg-config)
+clang_packages=("clang-$clang_version" "libclang-rt-$clang_version-dev" "clang-format-$clang_version" libdeflate-dev libgtest-dev zlib1g-dev pkg-config)
 clang_missing=()
 for p in "${clang_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || clang_missing+=("$p")

@@ -7,7 +7,7 @@
 #        bash scripts/gpu_check.sh --prepare
 #      .whl/         pyBigWig, pybigtools, nvidia-libnvcomp-cu13 wheels (cp312, manylinux x86-64)
 #      .realdata/    a copy of ../shared/data/real (the tests' real bigWigs), which does not travel
-#      .gpu_include/ dlpack/dlpack.h, zlib.h, zconf.h (headers the build needs; the GPU image may lack them)
+#      .gpu_include/ zlib.h, zconf.h (headers the C++ tests need; the GPU image may lack them)
 #      Together about 40 MB of the tool's 64 MiB.
 #   2. On the GPU machine, through the device tool, from the repository root:
 #        run(command="bash scripts/gpu_check.sh", carry=[".whl", ".realdata", ".gpu_include"], timeout_s=540)
@@ -54,7 +54,7 @@ done
 
 if [ "$PREPARE" = 1 ]; then
   set -e
-  mkdir -p .whl .gpu_include/dlpack
+  mkdir -p .whl .gpu_include
   python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
     --platform manylinux2014_x86_64 --platform manylinux1_x86_64 -d .whl \
@@ -63,9 +63,8 @@ if [ "$PREPARE" = 1 ]; then
   origin=$(git config --get remote.origin.url 2>/dev/null || true)
   if [ ! -d "$real" ] && [ -n "$origin" ] && [ -d "$origin/../shared/data/real" ]; then real="$origin/../shared/data/real"; fi
   rm -rf .realdata && cp -r "$real" .realdata
-  cp /usr/include/dlpack/dlpack.h .gpu_include/dlpack/dlpack.h
-  # zlib's headers too: the CPU inflate falls back to zlib where libdeflate is absent, and an image
-  # may carry libz.so.1 without its headers.
+  # zlib's headers: the C++ tests build their blocks with zlib (and the writer deflates with it
+  # where libdeflate is absent), and an image may carry libz.so.1 without its headers.
   cp /usr/include/zlib.h /usr/include/zconf.h .gpu_include/ 2>/dev/null || true
   for d in .whl .realdata .gpu_include; do
     grep -qx "/$d/" .gitignore || echo "/$d/" >> .gitignore
@@ -135,7 +134,7 @@ ENV_LOG=$OUTDIR/env.log
   "$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())' 2>&1
   "$PY" -c 'import cupy; print("cupy", cupy.__version__)' 2>&1
   pkg-config --modversion libdeflate 2>&1 | sed 's/^/libdeflate (pkg-config): /'
-  ls /usr/include/zlib.h /usr/include/dlpack/dlpack.h 2>&1
+  ls /usr/include/zlib.h 2>&1
 } >"$ENV_LOG" 2>&1
 if [ "$DRY" = 1 ]; then row env ok 0 "no GPU: dry run"; else row env ok 0 "$(nvidia-smi -L 2>/dev/null | head -1)"; fi
 
@@ -159,14 +158,12 @@ export PYTHONPATH=$WORK/bwl:$SITE${PYTHONPATH:+:$PYTHONPATH}
 
 # --- build + install -----------------------------------------------------------------------
 DEFINES=(--config-settings=cmake.define.CMAKE_CUDA_ARCHITECTURES=90 --config-settings=build-dir=build/gpu-check-wheel)
-if [ -f .gpu_include/dlpack/dlpack.h ] && [ ! -f /usr/include/dlpack/dlpack.h ]; then
-  DEFINES+=(--config-settings=cmake.define.DLPACK_INCLUDE_DIR="$ROOT/.gpu_include")
-fi
+ZLIB_DEFINES=()  # for CMake itself (the C++ tests), as -D...; DEFINES gets them as config settings
 if [ -f .gpu_include/zlib.h ] && [ ! -f /usr/include/zlib.h ]; then  # zlib's library without its headers
   LIBZ=$(ls /usr/lib/x86_64-linux-gnu/libz.so* /lib/x86_64-linux-gnu/libz.so* /usr/lib64/libz.so* 2>/dev/null | head -1)
-  [ -n "$LIBZ" ] && DEFINES+=(--config-settings=cmake.define.ZLIB_INCLUDE_DIR="$ROOT/.gpu_include"
-    --config-settings=cmake.define.ZLIB_LIBRARY="$LIBZ")
+  [ -n "$LIBZ" ] && ZLIB_DEFINES=(-DZLIB_INCLUDE_DIR="$ROOT/.gpu_include" -DZLIB_LIBRARY="$LIBZ")
 fi
+for d in "${ZLIB_DEFINES[@]}"; do DEFINES+=(--config-settings=cmake.define.${d#-D}); done
 if command -v nvcc >/dev/null 2>&1; then  # CMake's CUDA check then needs no search of its own
   DEFINES+=(--config-settings=cmake.define.CMAKE_CUDA_COMPILER="$(command -v nvcc)")
 fi
@@ -299,7 +296,7 @@ if [ "$BUILT" = 1 ] && ! wanted ctest; then
   row ctest skipped 0 "not in GPU_CHECK_STEPS"
 elif [ "$BUILT" = 1 ]; then
   if cmake -S . -B build/gpu-check-ctest -DBWL_BUILD_TESTS=ON -DBWL_BUILD_PYTHON=OFF -DCMAKE_CUDA_ARCHITECTURES=90 \
-      ${DEFINES[2]:+-DDLPACK_INCLUDE_DIR=$ROOT/.gpu_include} >>"$BUILD_LOG" 2>&1; then
+      "${ZLIB_DEFINES[@]}" >>"$BUILD_LOG" 2>&1; then
     if run_step ctest 150 "$BUILD_LOG" bash -c "cmake --build build/gpu-check-ctest --parallel $(nproc) --target bwl_cpp_tests bwl_allocation_tests && ctest --test-dir build/gpu-check-ctest --parallel $(nproc)"; then
       row ctest ok "$STEP_SECONDS" "$(grep -m1 'tests passed' "$BUILD_LOG")"
     else

@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 if_missing=false
 [ "${1:-}" = "--if-missing" ] && if_missing=true
 
-# Debian packages: libdeflate (CPU inflate), GoogleTest (C++ tests), zlib (fallback inflate and
-# the C++ tests' block builder), DLPack's header (tensor exchange), pkg-config (to find libdeflate), a C++ compiler;
-# Python with its headers and venv (a minimal Debian has neither).
-packages=(libdeflate-dev libgtest-dev libdlpack-dev zlib1g-dev pkg-config g++ python3 python3-dev python3-venv)
+# Debian packages: libdeflate (full-speed CPU inflate and the writer's deflate; the package builds
+# without it, slower), GoogleTest and zlib (the C++ tests and their block builder), pkg-config (to
+# find libdeflate), a C++ compiler; Python with its headers and venv (a minimal Debian has neither).
+# A pip user needs none of them but the compiler and Python's headers (README, "Install").
+packages=(libdeflate-dev libgtest-dev zlib1g-dev pkg-config g++ python3 python3-dev python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -20,6 +20,7 @@
 #include "common/thread_start.hpp"
 #include "format/bigwig_file.hpp"
 #include "stages/host_inflate.hpp"
+#include "writer/block_deflater.hpp"
 
 #ifdef BWL_HAVE_CUDA
 #include "bindings/cuda_bindings.hpp"
@@ -170,6 +171,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "bigwig-loader's compiled core";
   m.attr("__version__") = BWL_VERSION;
   m.attr("inflate_backend") = bwl::stages::HostInflater::backend_name();
+  m.attr("deflate_backend") = bwl::writer::BlockDeflater::backend_name();
   register_exception_mapping(m);
   bind_bigwig_file(m);
   bwl::bindings::bind_tensor(m);

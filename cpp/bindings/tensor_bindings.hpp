@@ -1,7 +1,7 @@
 #pragma once
 // Binding helpers for tensors crossing into Python through DLPack: part of the one binding
 // module, split out so core_module.cpp stays readable.
-#include <dlpack/dlpack.h>
+#include "tensor/dlpack_abi.hpp"
 #include <pybind11/pybind11.h>
 
 #include <memory>

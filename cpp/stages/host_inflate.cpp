@@ -2,10 +2,13 @@
 
 #include <new>
 
+#include <algorithm>
+#include <cstdint>
+
 #ifdef BWL_HAVE_LIBDEFLATE
 #include <libdeflate.h>
 #else
-#include <zlib.h>
+#include "stages/portable_inflate.hpp"
 #endif
 
 namespace bwl::stages {
@@ -29,22 +32,22 @@ InflateStatus HostInflater::inflate_zlib(const uint8_t* in, size_t in_size, uint
   return InflateStatus::Corrupt;
 }
 
-#else  // zlib
+#else  // the project's own inflate (stages/portable_inflate.hpp)
 
-HostInflater::HostInflater() = default;
-HostInflater::~HostInflater() = default;
+HostInflater::HostInflater() : decompressor_(new InflateTables) {}
+
+HostInflater::~HostInflater() { delete static_cast<InflateTables*>(decompressor_); }
 
 InflateStatus HostInflater::inflate_zlib(const uint8_t* in, size_t in_size, uint8_t* out, size_t capacity,
                                          size_t* written) {
-  uLongf out_len = static_cast<uLongf>(capacity);
-  uLong in_len = static_cast<uLong>(in_size);
-  const int r = uncompress2(out, &out_len, in, &in_len);
-  if (r == Z_OK) {
-    *written = out_len;
-    return InflateStatus::Ok;
-  }
-  if (r == Z_BUF_ERROR && out_len == capacity) return InflateStatus::OutputOverflow;
-  return InflateStatus::Corrupt;
+  // The portable inflate counts in 32 bits: a bigWig block (at most uncompressBufSize, itself a
+  // 32-bit field) always fits; a larger input cannot be a valid block.
+  if (in_size > UINT32_MAX) return InflateStatus::Corrupt;
+  const InflateResult r = inflate_zlib_portable(in, static_cast<uint32_t>(in_size), out,
+                                                static_cast<uint32_t>(std::min<size_t>(capacity, UINT32_MAX)),
+                                                *static_cast<InflateTables*>(decompressor_));
+  *written = r.written;
+  return r.status;
 }
 
 #endif

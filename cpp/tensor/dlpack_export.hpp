@@ -1,7 +1,7 @@
 #pragma once
-// DLPack interchange for host tensors. Uses the DLPack header from Debian's libdlpack-dev
-// (DLPack 0.6: the unversioned DLManagedTensor that numpy, torch and cupy all accept).
-#include <dlpack/dlpack.h>
+// DLPack interchange for host tensors (the unversioned DLManagedTensor that numpy, torch and
+// CuPy all accept; the ABI is declared in tensor/dlpack_abi.hpp).
+#include "tensor/dlpack_abi.hpp"
 
 #include <memory>
 

@@ -8,8 +8,10 @@
 
 #ifdef BWL_HAVE_LIBDEFLATE
 #include <libdeflate.h>
-#else
+#elif defined(BWL_HAVE_ZLIB)
 #include <zlib.h>
+#else
+#include "stages/portable_inflate.hpp"  // adler32, the zlib stream's checksum
 #endif
 
 namespace bwl::writer {
@@ -45,7 +47,7 @@ void BlockDeflater::compress(const uint8_t* in, size_t size, std::vector<uint8_t
   out.resize(n);
 }
 
-#else  // zlib
+#elif defined(BWL_HAVE_ZLIB)
 
 const char* BlockDeflater::backend_name() { return "zlib"; }
 
@@ -58,6 +60,37 @@ void BlockDeflater::compress(const uint8_t* in, size_t size, std::vector<uint8_t
   if (compress2(out.data(), &n, in, static_cast<uLong>(size), level_) != Z_OK)
     throw Error("zlib could not compress a block");
   out.resize(n);
+}
+
+#else  // no compression library at build time: stored blocks
+
+const char* BlockDeflater::backend_name() { return "stored"; }
+
+BlockDeflater::BlockDeflater(int level) : level_(checked_level(level)) {}
+BlockDeflater::~BlockDeflater() = default;
+
+// A zlib stream (RFC 1950) whose Deflate data (RFC 1951) is stored blocks of up to 65,535 bytes:
+// every reader inflates it; nothing is compressed (the level does not apply).
+void BlockDeflater::compress(const uint8_t* in, size_t size, std::vector<uint8_t>& out) {
+  constexpr size_t kStoredMax = 65535;
+  out.clear();
+  out.reserve(2 + size + 5 * (size / kStoredMax + 1) + 4);
+  out.push_back(0x78);  // CM 8 (Deflate), 32 KiB window
+  out.push_back(0x01);  // no dictionary, fastest; (0x78 << 8 | 0x01) % 31 == 0
+  size_t at = 0;
+  do {
+    const size_t n = std::min(kStoredMax, size - at);
+    const bool last = at + n == size;
+    out.push_back(last ? 1 : 0);  // BFINAL, BTYPE 00 (stored); the rest of the byte is padding
+    out.push_back(static_cast<uint8_t>(n & 0xFF));
+    out.push_back(static_cast<uint8_t>(n >> 8));
+    out.push_back(static_cast<uint8_t>(~n & 0xFF));
+    out.push_back(static_cast<uint8_t>((~n >> 8) & 0xFF));
+    out.insert(out.end(), in + at, in + at + n);
+    at += n;
+  } while (at < size);
+  const uint32_t check = stages::inflate_detail::adler32(in, static_cast<uint32_t>(size));
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(check >> shift));
 }
 
 #endif

@@ -1,6 +1,7 @@
 #pragma once
 // Compresses one block into a zlib stream (what BBI readers inflate): libdeflate when the build
-// found it, zlib otherwise (CMake says which, as for inflate).
+// found it, else zlib, else stored (uncompressed) Deflate blocks, which every reader inflates
+// (CMake says which, as for inflate).
 //
 // Thread contract: one BlockDeflater per thread (libdeflate's compressor holds its tables);
 // it allocates in its constructor and when `out` must grow.

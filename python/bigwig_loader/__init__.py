@@ -5,7 +5,7 @@ pre-processing step.
 """
 
 from bigwig_loader import config as config  # an attribute after `import bigwig_loader`, as in 0.3
-from bigwig_loader._core import BigWigError, FileChangedError, Tensor, __version__, inflate_backend
+from bigwig_loader._core import BigWigError, FileChangedError, Tensor, __version__, deflate_backend, inflate_backend
 from bigwig_loader.batch import Batch
 from bigwig_loader.bigwig import BigWig
 from bigwig_loader.collection import BigWigCollection
@@ -37,6 +37,7 @@ __all__ = [
     "__version__",
     "cuda_available",
     "default_device",
+    "deflate_backend",
     "inflate_backend",
     "one_hot",
     "set_default_device",

@@ -136,3 +136,22 @@ def test_the_automatic_default_never_initialises_cuda_in_torch() -> None:
     initialised = torch.cuda.is_initialized()
     bigwig_loader.default_device()
     assert torch.cuda.is_initialized() == initialised
+
+
+def test_no_driver_reads_as_no_driver_not_as_an_old_one() -> None:
+    """On a machine with no NVIDIA driver the CUDA runtime answers 'driver version is
+    insufficient', which reads as 'update your driver': the reason says there is none."""
+    import ctypes
+
+    reason = _core.cuda_unavailable_reason()
+    if cuda_available():
+        assert reason == ""
+        return
+    try:
+        ctypes.CDLL("libcuda.so.1")
+        driver = True
+    except OSError:
+        driver = False
+    if not driver and reason != "bigwig-loader was built without CUDA":
+        assert reason == "no CUDA driver found (libcuda.so.1 is not installed): no GPU on this machine"
+    assert "insufficient" not in reason
