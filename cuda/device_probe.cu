@@ -43,15 +43,13 @@ bool driver_library_present() {
 const char* unavailable_reason() {
   const Probe& p = probe();
   switch (p.error) {
-    case cudaSuccess:
-      return p.count == 0 ? "no CUDA device is visible" : "";
-    case cudaErrorNoDevice:
-      return "no CUDA device found (the NVIDIA driver is installed, but it sees no GPU)";
+    case cudaSuccess: return p.count == 0 ? "no CUDA device is visible" : "";
+    case cudaErrorNoDevice: return "no CUDA device found (the NVIDIA driver is installed, but it sees no GPU)";
     case cudaErrorInsufficientDriver:
-      if (!driver_library_present()) return "no CUDA driver found (libcuda.so.1 is not installed): no GPU on this machine";
+      if (!driver_library_present())
+        return "no CUDA driver found (libcuda.so.1 is not installed): no GPU on this machine";
       return "the NVIDIA driver is older than the CUDA runtime this build uses: update the driver";
-    default:
-      return cudaGetErrorString(p.error);
+    default: return cudaGetErrorString(p.error);
   }
 }
 

@@ -513,8 +513,8 @@ def _import_cupy() -> Any:
         import cupy
     except ImportError as error:
         raise ImportError(
-            "BigWigDataset on a GPU yields CuPy arrays: install CuPy (pip install bigwig-loader[cupy]), "
-            "or use PytorchBigWigDataset, which yields torch tensors"
+            "BigWigDataset on a GPU yields CuPy arrays: install CuPy (pip install cupy-cuda13x, or this "
+            "package's cupy extra), or use PytorchBigWigDataset, which yields torch tensors"
         ) from error
     return cupy
 
