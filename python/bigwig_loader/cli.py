@@ -42,6 +42,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+# A bar counting bytes: the unit after each count ("3.2MB/14.4MB"), where tqdm's default
+# shows it only in the rate and reads as a bare "3.2M/14.4M".
+_BYTES_BAR = "{l_bar}{bar}| {n_fmt}{unit}/{total_fmt}{unit} [{elapsed}<{remaining}, {rate_fmt}{postfix}]"
+
+
 def _progress(enabled: bool | None, **kwargs: Any):
     """A tqdm bar on stderr, shown when asked or, by default, only when stderr is a terminal."""
     from tqdm import tqdm
@@ -225,7 +230,7 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
         return EXIT_OK
     out.write(
-        f"files: {len(collection)} ({collection.n_threads} threads, device {args.device}, "
+        f"files: {len(collection)} ({_plural(collection.n_threads, 'thread')}, device {args.device}, "
         f"bigwig-loader {bigwig_loader.__version__}, inflate {bigwig_loader.inflate_backend})\n"
     )
     out.write(
@@ -262,7 +267,12 @@ def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
     from bigwig_loader.bedgraph import convert_bedgraph
 
     with _progress(
-        args.progress, total=os.path.getsize(args.bedgraph), unit="B", unit_scale=True, desc="convert"
+        args.progress,
+        total=os.path.getsize(args.bedgraph),
+        unit="B",
+        unit_scale=True,
+        desc="convert",
+        bar_format=_BYTES_BAR,
     ) as bar:
         result = convert_bedgraph(
             args.bedgraph,
@@ -272,9 +282,12 @@ def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
             compression_level=args.level,
             on_progress=bar.update,
         )
+    skipped = (
+        f", {_plural(result.nan_skipped, 'NaN item')} skipped (--keep-nan stores them)" if result.nan_skipped else ""
+    )
     out.write(
-        f"{args.bigwig}: {result.intervals:,} intervals read, on {result.chromosomes} chromosome"
-        f"{'s' if result.chromosomes != 1 else ''}, {_mb(os.path.getsize(args.bigwig))}\n"
+        f"{args.bigwig}: {_plural(result.intervals, 'interval')} read, on {_plural(result.chromosomes, 'chromosome')}"
+        f"{skipped}, {_mb(os.path.getsize(args.bigwig))}\n"
     )
     return EXIT_OK
 

@@ -197,6 +197,13 @@ def test_bench_json_on_a_real_file(tmp_path: Path) -> None:
     assert r["megabytes_per_second"] == pytest.approx(8 * 50 * 4 / r["median_batch_seconds"] / 1e6)
 
 
+@pytest.mark.parametrize(("threads", "words"), [(1, "1 thread,"), (2, "2 threads,")])
+def test_bench_counts_its_threads_in_words(threads: int, words: str) -> None:
+    code, text = run("bench", real_file(ENCODE), "--threads", threads, "--batch-size", 2, "--batches", 1)
+    assert code == 0
+    assert f"files: 1 ({words} device cpu" in text
+
+
 def test_bench_text_and_plot(tmp_path: Path) -> None:
     png = tmp_path / "sweep.png"
     code, text = run(
