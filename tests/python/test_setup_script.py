@@ -75,3 +75,11 @@ def test_an_unknown_argument_is_refused(tmp_path: Path, argument: str) -> None:
     assert f"setup: unknown argument '{argument}'" in r.stderr
     assert r.stdout == ""  # refused before any step
 
+
+def test_the_readme_says_to_activate_the_environment() -> None:
+    """After setup, `bigwig-loader` is only on PATH with .venv activated: the README says so
+    where it sets up, before its first use of the command."""
+    readme = (REPO / "README.md").read_text()
+    activate = readme.index("source .venv/bin/activate")
+    assert activate < readme.index("bigwig-loader info ")
+    assert "source .venv/bin/activate" in SETUP.read_text()  # and setup's last line says it
