@@ -41,9 +41,15 @@ class BedGraphError(ValueError):
 
 @dataclass
 class ConvertResult:
+    """What a conversion read: ``intervals`` data lines (NaN ones included), ``lines`` lines in
+    all (comments, blank and track lines included), ``chromosomes`` with data, and
+    ``nan_skipped``, the intervals whose value is NaN and so were not written (0 with
+    ``keep_nan``: then they are stored)."""
+
     intervals: int = 0
     lines: int = 0
     chromosomes: int = 0
+    nan_skipped: int = 0
 
 
 @dataclass
@@ -232,6 +238,8 @@ def convert_bedgraph(
                     raise BedGraphError(path, int(batch.line[row]), what)
             _write(writer, batch)
             result.intervals += len(batch.start)
+            if not keep_nan:  # the writer leaves NaN out: say how many went
+                result.nan_skipped += int(np.count_nonzero(np.isnan(batch.value)))
             first_line += len(lines)
             if on_progress is not None:
                 now = raw.tell()

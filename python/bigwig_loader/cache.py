@@ -11,6 +11,7 @@ at memory speed from the second epoch on.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections import namedtuple
 from typing import Any
@@ -72,11 +73,12 @@ def check_cache_bytes(cache_bytes: Any) -> int:
     return int(cache_bytes)
 
 
-def preload(collection: Any, regions: Any, progress: bool = True, n_threads: int | None = None) -> CacheInfo:
+def preload(collection: Any, regions: Any, progress: bool | None = None, n_threads: int | None = None) -> CacheInfo:
     """Decodes every block under ``regions`` (a DataFrame with ``chrom``, ``start``, ``end``) of
     every track into ``collection``'s cache, on a pool of ``n_threads`` threads, never evicting;
-    stops at the bound with a warning that says how much of the regions fit. Returns
-    ``collection.cache_info()``."""
+    stops at the bound with a warning that says how much of the regions fit. A progress bar on
+    stderr when ``progress`` is True, or by default (None) when stderr is a terminal, as the
+    command line's bars (a log file gets no bar). Returns ``collection.cache_info()``."""
     for column in ("chrom", "start", "end"):
         if column not in regions:
             raise ValueError(f"regions must have columns chrom, start and end; {column!r} is missing")
@@ -95,19 +97,25 @@ def preload(collection: Any, regions: Any, progress: bool = True, n_threads: int
     from tqdm import tqdm
 
     threads = int(n_threads or collection.n_threads)
-    with tqdm(total=n, disable=not progress, unit="region", desc="preload") as bar:
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    with tqdm(total=n, disable=not show, unit="region", desc="preload", file=sys.stderr) as bar:
         for begin in range(0, n, _PRELOAD_CHUNK):
             end = min(n, begin + _PRELOAD_CHUNK)
             blocks, cached, full = core.preload(chrom_ids[begin:end], starts[begin:end], ends[begin:end], threads)
             if full:
-                info = collection.cache_info()
-                warnings.warn(
-                    f"preload: the cache's bound ({_bytes_text(info.max_bytes)}) was reached after "
-                    f"{begin:,} of {n:,} regions ({100 * begin / n:.1f}%) fitted whole, and {cached:,} of the "
-                    f"{blocks:,} blocks under the next {end - begin:,}; the rest will be read from the files. "
-                    f"Raise cache_bytes to hold them all.",
-                    stacklevel=3,
-                )
+                warnings.warn(_full_message(collection.cache_info().max_bytes, begin, n, cached, blocks), stacklevel=3)
                 break
             bar.update(end - begin)
     return collection.cache_info()
+
+
+def _full_message(bound: int, whole: int, n: int, cached: int, blocks: int) -> str:
+    """What preload says when the cache fills: the regions before the chunk that filled it fit
+    whole, and part of that chunk's blocks."""
+    chunk = min(n - whole, _PRELOAD_CHUNK)
+    return (
+        f"preload stopped: the cache is full (cache_bytes is {_bytes_text(bound)}). It holds the blocks of "
+        f"the first {whole:,} of the {n:,} regions ({100 * whole / n:.1f}%), and {cached:,} of the {blocks:,} "
+        f"blocks of the next {chunk:,}; the rest will be read from the files when a batch needs them. "
+        f"To hold them all, give the collection a larger cache_bytes."
+    )

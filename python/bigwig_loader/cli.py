@@ -1,6 +1,6 @@
 """The ``bigwig-loader`` command line (also ``python -m bigwig_loader``):
 
-    bigwig-loader info FILE...              what is in a file
+    bigwig-loader info FILE_OR_DIR...       what is in a file
     bigwig-loader validate FILE_OR_DIR...   is every block intact
     bigwig-loader bench FILE_OR_DIR...      how fast this library loads them here
     bigwig-loader convert IN.bedGraph OUT.bw --chrom-sizes SIZES   write a bigWig
@@ -35,6 +35,16 @@ class UsageError(Exception):
 
 def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB" if n >= 1e6 else f"{n / 1e3:,.1f} kB" if n >= 1e3 else f"{n:,.0f} B"
+
+
+def _plural(n: int, word: str) -> str:
+    """'1 thread', '2 threads', '1,024 items'."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+# A bar counting bytes: the unit after each count ("3.2MB/14.4MB"), where tqdm's default
+# shows it only in the rate and reads as a bare "3.2M/14.4M".
+_BYTES_BAR = "{l_bar}{bar}| {n_fmt}{unit}/{total_fmt}{unit} [{elapsed}<{remaining}, {rate_fmt}{postfix}]"
 
 
 def _progress(enabled: bool | None, **kwargs: Any):
@@ -94,12 +104,36 @@ def _print_facts(f: dict[str, Any], out: TextIO, show_blocks: bool) -> None:
                 f"    {b['offset']:>12} {b['stored_bytes']:>8} {b['inflated_bytes']:>9} {b['sections']:>8} "
                 f"{b['items']:>6}{'' if b['intact'] else '  DAMAGED'}\n"
             )
-    n = len(f["problems"])
-    w(f"  problems: {'none' if not n else f'{n} (bigwig-loader validate lists them)'}\n")
+    _print_summary(f["total_summary"], w)
+    _print_problems(f["problems"], w)
+
+
+def _print_summary(summary: dict[str, Any] | None, w: Callable[[str], Any]) -> None:
+    """The header's total summary. Its coverage is printed as the file gives it, even above
+    100% (some writers count wrongly), with a word saying so."""
+    if summary is None:
+        w("  summary: none in the header (version 1 files have none)\n")
+        return
+    covered, coverage, mean = summary["bases_covered"], summary["coverage"], summary["mean"]
+    share = "" if coverage is None else f" ({100 * coverage:,.1f}% of the chromosomes)"
+    if coverage is not None and coverage > 1:
+        share = f" ({100 * coverage:,.1f}% of the chromosomes: the header's summary does not fit them)"
+    w(
+        f"  summary: {_plural(covered, 'base')} covered{share}; min {summary['min']:.6g}, "
+        f"max {summary['max']:.6g}, mean {'-' if mean is None else f'{mean:.6g}'}\n"
+    )
+
+
+def _print_problems(problems: list[dict[str, Any]], w: Callable[[str], Any]) -> None:
+    """Each problem on its own line, worded as validate words it (without the file's name)."""
+    w(f"  problems: {len(problems) or 'none'}\n")
+    for p in problems:
+        where = "" if p["offset"] is None else f"at byte {p['offset']}: "
+        w(f"    {where}{p['message']}\n")
 
 
 def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
-    facts = [survey.file_facts(path, blocks=args.blocks) for path in args.files]
+    facts = [survey.file_facts(path, blocks=args.blocks) for path in survey.expand_paths(args.files)]
     if args.json:
         json.dump(facts, out, indent=2)
         out.write("\n")
@@ -196,7 +230,7 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
         return EXIT_OK
     out.write(
-        f"files: {len(collection)} ({collection.n_threads} threads, device {args.device}, "
+        f"files: {len(collection)} ({_plural(collection.n_threads, 'thread')}, device {args.device}, "
         f"bigwig-loader {bigwig_loader.__version__}, inflate {bigwig_loader.inflate_backend})\n"
     )
     out.write(
@@ -233,7 +267,12 @@ def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
     from bigwig_loader.bedgraph import convert_bedgraph
 
     with _progress(
-        args.progress, total=os.path.getsize(args.bedgraph), unit="B", unit_scale=True, desc="convert"
+        args.progress,
+        total=os.path.getsize(args.bedgraph),
+        unit="B",
+        unit_scale=True,
+        desc="convert",
+        bar_format=_BYTES_BAR,
     ) as bar:
         result = convert_bedgraph(
             args.bedgraph,
@@ -243,9 +282,12 @@ def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
             compression_level=args.level,
             on_progress=bar.update,
         )
+    skipped = (
+        f", {_plural(result.nan_skipped, 'NaN item')} skipped (--keep-nan stores them)" if result.nan_skipped else ""
+    )
     out.write(
-        f"{args.bigwig}: {result.intervals:,} intervals read, on {result.chromosomes} chromosome"
-        f"{'s' if result.chromosomes != 1 else ''}, {_mb(os.path.getsize(args.bigwig))}\n"
+        f"{args.bigwig}: {_plural(result.intervals, 'interval')} read, on {_plural(result.chromosomes, 'chromosome')}"
+        f"{skipped}, {_mb(os.path.getsize(args.bigwig))}\n"
     )
     return EXIT_OK
 
@@ -316,10 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser(
         "info",
         help="what is in a bigWig file",
-        description="Header, chromosomes, zoom levels, sections and data blocks of each "
-        "file (every block is read to count them).",
+        description="Header, chromosomes, summary, zoom levels, sections, data blocks and "
+        "problems of each file (every block is read to count them; directories are searched "
+        "for .bw/.bigWig files).",
     )
-    info.add_argument("files", nargs="+", metavar="FILE")
+    info.add_argument("files", nargs="+", metavar="FILE_OR_DIR")
     info.add_argument("--json", action="store_true", help="one JSON list, an object per file")
     info.add_argument("--blocks", action="store_true", help="also list every data block")
     info.set_defaults(run=cmd_info)

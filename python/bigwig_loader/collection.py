@@ -154,11 +154,12 @@ class BigWigCollection:
         """Drops every cached block (the counters stay)."""
         self._collection.cache_clear()
 
-    def preload(self, regions: Any, progress: bool = True) -> CacheInfo:
+    def preload(self, regions: Any, progress: bool | None = None) -> CacheInfo:
         """Decodes every block of every track under ``regions`` (a DataFrame with columns
         ``chrom``, ``start``, ``end``) into the cache up front, on ``n_threads`` threads, with a
-        progress bar. Stops at the cache's bound (never evicting) with a warning that says how
-        much of the regions fit. Returns :meth:`cache_info`."""
+        progress bar on stderr (``progress``: True always, False never, None, the default, when
+        stderr is a terminal). Stops at the cache's bound (never evicting) with a warning that
+        says how much of the regions fit. Returns :meth:`cache_info`."""
         return _preload(self, regions, progress=progress)
 
     def get_chromosomes_present_in_all_files(

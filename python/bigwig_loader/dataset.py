@@ -38,58 +38,113 @@ class BigWigDataset:
     """Batches of one-hot DNA and track values over random windows of the regions of interest,
     read from the FASTA and the bigWig files on the fly.
 
-    Keeps bigwig-loader 0.3's parameters (see its documentation), checked at construction (a
-    TypeError or ValueError naming the argument):
-
-    - ``window_size`` must divide ``center_bin_to_predict``: values have
-      ``center_bin_to_predict // window_size`` cells and a remainder would be a partial cell.
-    - ``super_batch_size``: None (the batch size) or an integer of at least ``batch_size``;
-      windows are drawn, and tracks sub-sampled, a super-batch at a time.
-    - ``default_value``: a number; NaN makes a cell the mean of its covered bases only.
-    - ``regions_of_interest``: a pandas DataFrame (chrom, start, end) whose every chromosome is
-      in the FASTA and in at least one file of the collection (a chromosome that some files
-      lack reads as ``default_value`` for those tracks). Windows of a
-      ``custom_position_sampler`` are not known in advance: one on a chromosome no file has
-      raises the collection's KeyError when its batch is read.
-
-    and adds:
+    Each window is drawn as a centre; its sequence is ``[centre - sequence_length // 2,
+    + sequence_length)`` of the FASTA and its values ``[centre - center_bin_to_predict // 2,
+    + center_bin_to_predict)`` of every track, averaged ``window_size`` bases to a cell. Every
+    argument is checked at construction: a TypeError (wrong kind of value) or ValueError (out of
+    range) names it. bigwig-loader 0.3's parameters keep their names, order and defaults. The
+    same list, with every other public class's, is in docs/REFERENCE.md.
 
     Args:
+        regions_of_interest: a pandas DataFrame with columns ``chrom``, ``start``, ``end`` (not
+            modified): window centres are drawn uniformly over all their bases (a region's
+            weight is its length). Every chromosome must be in the FASTA and in at least one
+            file of the collection (a chromosome that some files lack reads as
+            ``default_value`` for those tracks), no region may lie wholly outside its
+            chromosome, and some window of ``sequence_length`` must fit in some region's
+            chromosome. With a ``custom_position_sampler`` it only sizes the epoch
+            (``batches_per_epoch``).
+        collection: a :class:`BigWigCollection`, or what one is made from: a bigWig file, a
+            directory (searched for ``file_extensions``), or a list of either. Track ``i`` is
+            the collection's ``bigwig_paths[i]``.
+        reference_genome_path: the FASTA of the genome (read through
+            :class:`ReferenceGenome`; its ``.fai`` is built when missing or stale).
+        sequence_length: bases of each window's sequence (default 1000).
+        center_bin_to_predict: bases of each window's values, centred on the same centre as the
+            sequence; at most ``sequence_length`` (default None: ``sequence_length``).
+        window_size: bases averaged into one value cell (default 1); must divide
+            ``center_bin_to_predict`` (a remainder would be a partial cell, dropped). Values
+            have ``center_bin_to_predict // window_size`` cells.
+        moving_average_window_size: smooths the values along the length axis: each cell
+            becomes the mean of the ``moving_average_window_size`` cells around it, clipped at
+            the window's ends, in float32; NaN propagates (default 1: no smoothing).
+        batch_size: windows in each yielded batch (default 256).
+        super_batch_size: windows drawn and loaded at a time, then cut into batches of
+            ``batch_size`` (the remainder dropped); the batches of one super-batch share their
+            sub-sampled tracks. None (the default) is ``batch_size``; else at least
+            ``batch_size``.
+        batches_per_epoch: batches each rank yields per iteration (default None:
+            total bases of the regions // sequence_length // batch_size // world_size, and a
+            ValueError when that is 0).
+        maximum_unknown_bases_fraction: a window whose sequence has more than this fraction of
+            bases other than A, C, G, T (either case), or that reaches outside its chromosome,
+            is drawn again (default 0.1; a number in [0, 1]). After 100,000 unusable windows in
+            a row iteration raises a ValueError saying why.
+        sequence_encoder: ``"onehot"`` (the default): ``(batch, sequence_length, 4)`` arrays,
+            channels A, C, G, T (ambiguity codes share their weight; N is four quarters), of
+            ``sequence_dtype``; None: a list of the sequences as strings, as stored (soft-masked
+            lowercase kept); a callable: called with that list, its result yielded.
+        file_extensions: what counts as a bigWig in a directory given as ``collection``
+            (default ``(".bigWig", ".bw")``). Ignored when ``collection`` is a
+            BigWigCollection, as are ``crawl``, ``scale`` and ``first_n_files``.
+        crawl: search directories recursively (default True).
+        scale: ``{key: factor}`` multiplying each matching file's stored values (never
+            ``default_value``); keys as in :class:`BigWigCollection` (default None: 1 for all).
+        default_value: the value of bases without data (default 0.0); NaN makes a cell the mean
+            of its covered bases only.
+        first_n_files: keep only the first n files, in path order (default None: all).
+        position_sampler_buffer_size: centres the dataset's sampler draws at a time, and with
+            ``repeat_same_positions`` the fixed set repeated (default 100,000).
+        repeat_same_positions: every epoch draws its centres from the same buffer of
+            ``position_sampler_buffer_size`` centres, in the same order, as 0.3 does (a fixed
+            validation set; jitter, strand and track draws still follow the epoch; default
+            False).
+        sub_sample_tracks: k: each super-batch reads k tracks drawn at random, without
+            replacement, sorted (default None: every track). Batches then come with their track
+            indices and names.
+        n_threads: loader worker threads, which read the values and one-hot encode the
+            sequences (default 4).
+        custom_position_sampler: an iterable of ``(chromosome, centre)`` pairs replacing the
+            draw over the regions (default None); ``iter()`` is called on it each epoch, windows
+            that are unusable (see ``maximum_unknown_bases_fraction``) are skipped, and the epoch
+            ends early when it runs out. Its windows are not known in advance: one on a
+            chromosome no file has raises the collection's KeyError when its batch is read.
+        custom_track_sampler: an iterable of track-index lists, one taken per super-batch
+            (default None); it takes the place of ``sub_sample_tracks``.
+        return_batch_objects: yield :class:`Batch` objects instead of tuples (default False).
+        dtype: the values' dtype, ``"float32"`` (the default) or ``"bfloat16"`` (rounded to
+            nearest even).
         seed: a non-negative integer seeding every random choice (positions, tracks, jitter,
-            strand); None draws fresh entropy once, at construction.
+            strand); None (the default) draws fresh entropy once, at construction.
         jitter: a non-negative integer: shift each window by a uniform random number of bases
-            in [-jitter, jitter], sequence and values alike.
+            in [-jitter, jitter], sequence and values alike (default 0).
         reverse_complement: with probability 0.5 per window, reverse-complement the sequence
-            and flip the values along the length axis; `strand_pairs` [(i, j), ...] are track
-            indices swapped in flipped windows (e.g. the + and - strand of one assay); each
-            track in one pair at most.
-        rank, world_size: this process's share; default from torch.distributed when it is
-            initialised, else 0 and 1. Ranks draw disjoint windows: rank r takes every
-            world_size-th centre of the epoch's shared stream, starting at r.
-        n_threads: loader worker threads.
+            and flip the values along the length axis (default False).
+        strand_pairs: ``[(i, j), ...]``: track indices swapped in flipped windows (e.g. the +
+            and - strand of one assay); each track in one pair at most (default None).
+        rank: this process's rank (default None: from torch.distributed when it is initialised,
+            else 0). Ranks draw disjoint windows: rank r takes every world_size-th centre of the
+            epoch's shared stream, starting at r.
+        world_size: the number of ranks (default None: from torch.distributed, else 1).
         queue_size: batches loaded ahead at most (memory: that many batches of sequences and
-            values, on the device when it is a GPU); None: max(8, n_threads), so that every worker
-            can have a batch and the feeder thread, which forms them, can be descheduled for a few
-            batches' time without the workers running dry (with 4 instead of 8 a 2-CPU machine
-            loses ~10%; 16 gained nothing over 8 there).
-        device: "cpu", "cuda" or "cuda:N" (default: bigwig_loader.default_device(): the process's
-            CUDA device when a GPU is available, else
-            "cpu"): where values are read and batches are handed out.
-        sequence_dtype: "float32" (the default, as in 0.3) or "bfloat16": the one-hot
+            values, on the device when it is a GPU); None (the default): max(8, n_threads), so
+            that every worker can have a batch and the feeder thread, which forms them, can be
+            descheduled for a few batches' time without the workers running dry (with 4 instead
+            of 8 a 2-CPU machine loses ~10%; 16 gained nothing over 8 there).
+        device: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``: where values are read and batches are
+            handed out (default None: ``bigwig_loader.default_device()``, the process's CUDA
+            device when a GPU is available, else ``"cpu"``).
+        sequence_dtype: ``"float32"`` (the default, as in 0.3) or ``"bfloat16"``: the one-hot
             sequences' dtype. ``dtype`` applies to the values only.
         cache_bytes: bound of the collection's cache of decoded blocks (see
-            ``BigWigCollection``); None keeps a given collection's bound, or gives a new one the
-            default; 0 turns it off. From the second epoch on, regions that fit are read from it.
+            ``BigWigCollection``); None (the default) keeps a given collection's bound, or gives
+            a new one the default; 0 turns it off. From the second epoch on, regions that fit
+            are read from it.
 
-    ``repeat_same_positions``: every epoch draws its centres from the same buffer of
-    ``position_sampler_buffer_size`` centres, in the same order, as 0.3 does (jitter, strand and
-    track draws still follow the epoch).
-
-    ``batches_per_epoch`` counts the batches each rank yields; by default
-    (total bases of the regions) // sequence_length // batch_size // world_size, and a
-    ValueError when that is 0. Each iteration is an epoch and draws new windows: the first is
-    epoch 0 and each new iteration advances by one, unless ``set_epoch(n)`` pins the next
-    iteration to epoch n (the same windows for the same seed and n, as DDP needs).
+    Each iteration is an epoch and draws new windows: the first is epoch 0 and each new
+    iteration advances by one, unless ``set_epoch(n)`` pins the next iteration to epoch n (the
+    same windows for the same seed and n, as DDP needs). ``len(dataset)`` is
+    ``batches_per_epoch``.
 
     Yields ``(sequences, values)``, or ``(sequences, values, track_indices, track_names)`` when
     tracks are sub-sampled, or :class:`Batch` objects with ``return_batch_objects``;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 import warnings
 from collections.abc import Iterator
@@ -122,8 +123,10 @@ def _refuse_dataloader_batching(dataset: PytorchBigWigDataset, caller: Any) -> N
 
 
 class PytorchBigWigDataset(torch.utils.data.IterableDataset):
-    """A ``torch.utils.data.IterableDataset`` over :class:`BigWigDataset` (same parameters),
-    yielding torch tensors without a copy (bfloat16 when ``dtype="bfloat16"``, and for the
+    """A ``torch.utils.data.IterableDataset`` over :class:`BigWigDataset`: it takes exactly
+    BigWigDataset's parameters, every one documented in ``BigWigDataset``'s docstring
+    (``help(bigwig_loader.BigWigDataset)``) and in docs/REFERENCE.md, and yields torch tensors
+    without a copy (bfloat16 when ``dtype="bfloat16"``, and for the
     sequences when ``sequence_dtype="bfloat16"``), on the GPU when ``device`` is one
     (``torch.from_dlpack`` makes torch's current stream wait for the batch). With
     ``return_batch_objects`` it yields :class:`PytorchBatch` objects, as 0.3 does.
@@ -143,6 +146,9 @@ class PytorchBigWigDataset(torch.utils.data.IterableDataset):
         super().__init__()
         self.dataset = BigWigDataset(*args, **kwargs)
         self.dataset._device_arrays = "dlpack"  # torch takes the device tensors; no CuPy needed
+
+    # help() and IDEs show BigWigDataset's parameters, which __init__ passes on as they are.
+    __init__.__signature__ = inspect.signature(BigWigDataset.__init__)  # type: ignore[attr-defined]
 
     def set_epoch(self, epoch: int) -> None:
         self.dataset.set_epoch(epoch)

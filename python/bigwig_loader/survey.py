@@ -43,10 +43,25 @@ def _spread(values: np.ndarray) -> dict[str, float]:
     return {"min": int(values.min()), "median": float(np.median(values)), "max": int(values.max())}
 
 
+def _summary(total: dict[str, Any] | None, chromosome_bases: int) -> dict[str, Any] | None:
+    """The header's total summary with its mean (of the covered bases) and coverage (bases
+    covered over the chromosomes' total) worked out; None when the file has none (version 1).
+    Both are as good as the header: some writers' summaries are wrong (coverage above 1)."""
+    if total is None:
+        return None
+    covered = total["bases_covered"]
+    return {
+        **total,
+        "mean": total["sum"] / covered if covered else None,
+        "coverage": covered / chromosome_bases if chromosome_bases else None,
+    }
+
+
 def file_facts(path: PathLike, *, blocks: bool = False) -> dict[str, Any]:
     """Everything ``info`` reports about one bigWig, as plain JSON-able values: header fields,
     chromosomes and sizes, zoom levels, data blocks (count, stored and inflated bytes, items per
-    block), sections and items by type, and the problems found while reading every block.
+    block), sections and items by type, the header's total summary (with its mean and coverage),
+    and the problems found while reading every block.
     ``blocks=True`` adds one entry per data block (offset, sizes, sections, items).
 
     Raises FileNotFoundError for a missing file and BigWigError when it is not a readable bigWig.
@@ -65,7 +80,7 @@ def file_facts(path: PathLike, *, blocks: bool = False) -> dict[str, Any]:
         "compressed": bool(header["compressed"]),
         "uncompress_buf_size": int(header["uncompress_buf_size"]),
         "chromosomes": chroms,
-        "total_summary": header["total_summary"],
+        "total_summary": _summary(header["total_summary"], sum(chroms.values())),
         "zoom_levels": [
             {
                 "reduction_level": int(z["reduction_level"]),

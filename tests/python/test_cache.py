@@ -3,6 +3,8 @@ size; its counters; preload; the bound; cache_bytes=0; corrupt blocks; threads."
 
 from __future__ import annotations
 
+import re
+import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -183,9 +185,27 @@ def test_preload_stops_at_the_bound_and_says_how_much_fit(collection_paths) -> N
     c = bigwig_loader.BigWigCollection(collection_paths, cache_bytes=32 << 10)
     sizes = c.chrom_sizes
     regions = pd.DataFrame({"chrom": list(sizes), "start": 0, "end": list(sizes.values())})
-    with pytest.warns(UserWarning, match=r"bound \(32\.0 KiB\) was reached after 0 of \d+ regions \(0\.0%\)"):
+    with pytest.warns(UserWarning) as caught:
         info = c.preload(regions, progress=False)
     assert 0 < info.bytes <= 32 << 10 and info.evictions == 0
+    (warning,) = caught
+    assert re.fullmatch(
+        rf"preload stopped: the cache is full \(cache_bytes is 32\.0 KiB\)\. It holds the blocks of the first 0 of "
+        rf"the {len(regions)} regions \(0\.0%\), and \d+ of the \d+ blocks of the next {len(regions)}; the rest will "
+        r"be read from the files when a batch needs them\. To hold them all, give the collection a larger cache_bytes\.",
+        str(warning.message),
+    )
+
+
+def test_preload_shows_its_bar_only_where_stderr_is_a_terminal(collection_paths, capsys, monkeypatch) -> None:
+    regions = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [20_000]})
+    bigwig_loader.BigWigCollection(collection_paths, cache_bytes=BIG).preload(regions)
+    assert capsys.readouterr().err == ""  # stderr is captured here, not a terminal: no bar
+    bigwig_loader.BigWigCollection(collection_paths, cache_bytes=BIG).preload(regions, progress=True)
+    assert "preload: 100%" in capsys.readouterr().err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    bigwig_loader.BigWigCollection(collection_paths, cache_bytes=BIG).preload(regions)
+    assert "1/1 [" in capsys.readouterr().err
 
 
 def test_preload_checks_its_regions(collection_paths) -> None:

@@ -78,6 +78,55 @@ def test_info_blocks_lists_every_block() -> None:
     assert str(f["blocks"][-1]["offset"]) in text
 
 
+def test_info_lists_every_problem_with_its_byte_offset(tmp_path: Path) -> None:
+    corrupt = copy_with_corrupt_data(tmp_path)
+    problems = _core.survey_bigwig(str(corrupt))["problems"]
+    code, text = run("info", corrupt)
+    assert code == 0  # info describes; validate is the command whose status judges
+    assert f"problems: {len(problems)}\n" in text
+    for p in problems:
+        assert f"    at byte {p['offset']}: {p['message']}\n" in text
+
+
+def test_info_takes_a_directory_as_validate_does(tmp_path: Path) -> None:
+    shutil.copy(real_file(ENCODE), tmp_path / "a.bw")
+    (tmp_path / "sub").mkdir()
+    shutil.copy(real_file("bbi-js/volvox.bw"), tmp_path / "sub" / "b.bigWig")
+    (tmp_path / "readme.txt").write_text("not a bigWig name: not searched")
+    code, text = run("info", "--json", tmp_path)
+    assert code == 0
+    assert [f["path"] for f in json.loads(text)] == [str(tmp_path / "a.bw"), str(tmp_path / "sub" / "b.bigWig")]
+
+
+def test_info_text_shows_the_summary_the_json_has() -> None:
+    path = real_file("bbi-js/volvox.bw")
+    (facts,) = json.loads(run("info", "--json", path)[1])
+    summary = facts["total_summary"]
+    bw = pyBigWig.open(str(path))
+    header = bw.header()
+    bw.close()
+    assert summary["mean"] == pytest.approx(header["sumData"] / header["nBasesCovered"])
+    assert summary["coverage"] == pytest.approx(header["nBasesCovered"] / 50_001)
+    assert (summary["min"], summary["max"]) == (header["minVal"], header["maxVal"])
+    text = run("info", path)[1]
+    assert (
+        f"summary: {header['nBasesCovered']:,} bases covered ({100 * summary['coverage']:.1f}% of the chromosomes); "
+        f"min 1, max 38, mean {summary['mean']:.6g}\n"
+    ) in text
+
+
+def test_info_says_when_the_header_summary_cannot_be_right() -> None:
+    """ENCFF826FLP.bw is chr22 cut from a genome-wide file whose header summary it kept."""
+    text = run("info", real_file(ENCODE))[1]
+    assert "% of the chromosomes: the header's summary does not fit them)" in text
+
+
+def test_info_text_of_a_file_without_a_summary() -> None:
+    out = io.StringIO()
+    cli._print_summary(None, out.write)  # version 1 files have no total summary; none is at hand
+    assert out.getvalue() == "  summary: none in the header (version 1 files have none)\n"
+
+
 # --- validate ------------------------------------------------------------------------------
 
 
@@ -146,6 +195,13 @@ def test_bench_json_on_a_real_file(tmp_path: Path) -> None:
     assert r["windows_per_second"] == pytest.approx(8 / r["median_batch_seconds"])
     # float32 cells delivered: 8 windows x 50 cells x 1 track x 4 bytes a batch
     assert r["megabytes_per_second"] == pytest.approx(8 * 50 * 4 / r["median_batch_seconds"] / 1e6)
+
+
+@pytest.mark.parametrize(("threads", "words"), [(1, "1 thread,"), (2, "2 threads,")])
+def test_bench_counts_its_threads_in_words(threads: int, words: str) -> None:
+    code, text = run("bench", real_file(ENCODE), "--threads", threads, "--batch-size", 2, "--batches", 1)
+    assert code == 0
+    assert f"files: 1 ({words} device cpu" in text
 
 
 def test_bench_text_and_plot(tmp_path: Path) -> None:

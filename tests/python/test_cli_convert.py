@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tqdm
 
 from bigwig_loader import bedgraph, cli
 from writer_checks import assert_reads_back
@@ -68,6 +69,41 @@ def test_convert_reads_back_equal_to_the_bedgraph(tmp_path: Path, monkeypatch, b
     assert run("validate", out)[0] == 0
 
 
+def test_convert_says_how_many_nan_items_it_skipped(tmp_path: Path) -> None:
+    text, expected = generated_bedgraph()
+    nans = text.count("\tnan\n")
+    kept = sum(len(starts) for starts, _, _ in expected.values())
+    assert nans > 1  # the generated bedGraph has some
+    src = tmp_path / "in.bedGraph"
+    src.write_text(text)
+    result = bedgraph.convert_bedgraph(src, tmp_path / "a.bw", write_sizes(tmp_path))
+    assert (result.nan_skipped, result.intervals) == (nans, kept + nans)
+    code, printed = run("convert", src, tmp_path / "b.bw", "--chrom-sizes", write_sizes(tmp_path), "--no-progress")
+    assert code == 0
+    assert (
+        f"{kept + nans:,} intervals read, on 2 chromosomes, {nans} NaN items skipped (--keep-nan stores them)"
+        in printed
+    )
+    result = bedgraph.convert_bedgraph(src, tmp_path / "c.bw", write_sizes(tmp_path), keep_nan=True)
+    assert result.nan_skipped == 0  # stored, not skipped
+    assert (
+        "skipped" not in run("convert", src, tmp_path / "d.bw", "--chrom-sizes", write_sizes(tmp_path), "--keep-nan")[1]
+    )
+
+
+def test_convert_counts_one_interval_in_the_singular(tmp_path: Path) -> None:
+    src = tmp_path / "in.bedGraph"
+    src.write_text("chr1\t0\t10\t1\nchr1\t10\t20\tnan\n")
+    code, printed = run("convert", src, tmp_path / "o.bw", "--chrom-sizes", write_sizes(tmp_path), "--no-progress")
+    assert code == 0
+    assert "o.bw: 2 intervals read, on 1 chromosome, 1 NaN item skipped (--keep-nan stores them), " in printed
+    src.write_text("chr1\t0\t10\t1\n")
+    assert (
+        "o.bw: 1 interval read, on 1 chromosome, "
+        in run("convert", src, tmp_path / "o.bw", "--chrom-sizes", write_sizes(tmp_path))[1]
+    )
+
+
 def test_convert_gzip_input_with_progress_bar(tmp_path: Path, capsys) -> None:
     text, expected = generated_bedgraph(1)
     src = tmp_path / "in.bedGraph.gz"
@@ -76,7 +112,10 @@ def test_convert_gzip_input_with_progress_bar(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out.bw"
     code, _ = run("convert", src, out, "--chrom-sizes", write_sizes(tmp_path), "--progress")
     assert code == 0
-    assert "convert: 100%" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "convert: 100%" in err
+    size = tqdm.tqdm.format_sizeof(src.stat().st_size)  # as tqdm scales it: "31.2k"
+    assert f"| {size}B/{size}B [" in err, err  # bytes, with their unit after each count
     assert_reads_back(out, SIZES, expected)
 
 
