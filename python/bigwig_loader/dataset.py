@@ -152,7 +152,7 @@ class BigWigDataset:
     CPU, sequences ``(batch, sequence_length, 4)`` and values ``(batch, center_bin_to_predict
     // window_size, n_tracks)`` are numpy arrays (bfloat16 as ``uint16`` bit patterns, numpy
     having no bfloat16). On a GPU they are CuPy arrays in device memory, as bigwig-loader 0.3
-    yields them (``pip install bigwig-loader[cupy]``; bfloat16 as ``uint16``, as in 0.3). No
+    yields them (install CuPy: README, "Install"; bfloat16 as ``uint16``, as in 0.3). No
     array is overwritten by a later batch.
     """
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -245,3 +247,43 @@ def test_real_collection_opens_everything() -> None:
     assert len(c) == len(paths)
     assert "chr22" in c.chromosomes and "GK000001.2" in c.chromosomes
     assert c.chromosomes.index("chr1") < c.chromosomes.index("chr22") < c.chromosomes.index("GK000001.2")
+
+
+def _open_under_limit(directory: Path, n_files: int, soft: int, hard: int | None) -> subprocess.CompletedProcess:
+    """Opens a collection of n_files links to one small bigWig in a process whose open-files
+    limit is (soft, hard): hard None keeps the process's own hard limit."""
+    source = real_file("deeptools/bamCoverage_result4.bw")
+    for i in range(n_files):
+        link = directory / f"t{i:05d}.bw"
+        if not link.exists():
+            link.symlink_to(source)
+    script = (
+        "import resource, sys\n"
+        "from bigwig_loader import BigWigCollection\n"
+        f"hard = {hard} if {hard is not None} else resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n"
+        f"resource.setrlimit(resource.RLIMIT_NOFILE, ({soft}, hard))\n"
+        f"c = BigWigCollection({str(directory)!r})\n"
+        "print(len(c), resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+    )
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+
+
+def test_a_collection_raises_a_low_soft_open_files_limit(tmp_path: Path) -> None:
+    """3,000 tracks failed under the common default soft limit of 1,024 ('Too many open files');
+    the soft limit may be raised up to the hard one, and the collection does so."""
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    files = 1_500 if hard == resource.RLIM_INFINITY else min(1_500, hard - 300)  # what this machine allows
+    done = _open_under_limit(tmp_path, files, soft=files // 4, hard=None)
+    assert done.returncode == 0, done.stderr
+    n, soft = map(int, done.stdout.split())
+    assert n == files and soft >= files
+
+
+def test_beyond_the_hard_limit_is_one_clear_error(tmp_path: Path) -> None:
+    done = _open_under_limit(tmp_path, 600, soft=256, hard=256)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("OSError: opening 600 files needs 600 file descriptors"), last
+    assert "the hard limit, 'ulimit -Hn', is 256" in last
