@@ -240,10 +240,24 @@ def test_pytorch_example_on_your_own_files(tmp_path):
     assert len(re.findall(r"held-out Pearson r [ab]: -?[\d.]+", text)) == 2
 
 
-def test_framework_agnostic_example_on_the_demo_data(demo_env):
-    text = _run_example("framework_agnostic_example.py", "--batches", "6", "--batch-size", "64", env=demo_env)
-    assert "768 windows of 500 bp, 4 tracks" in text
-    assert len(re.findall(r"4-mer model on unseen windows r = -?[\d.]+", text)) == 4
+def test_framework_agnostic_example_finds_the_planted_motifs(demo_env):
+    text = _run_example("framework_agnostic_example.py", env=demo_env)
+    assert "10,240 windows of 500 bp, 4 tracks" in text
+    assert "planted motifs: AP1 TGACTCAT, EBOX CACGTGAC, GATA AGATAAGGC" in text
+    for track in DatasetSpec().tracks:
+        line = re.search(rf"^{track.name}: strongest 8-mers (.*)$", text, re.MULTILINE)
+        assert line, (track.name, text)
+        found = re.findall(r"(\w+)(?: = (\w+))? \(z ([\d.]+)\)", line.group(1))
+        # The track's own motifs first (in either order), each in the motif's orientation and
+        # far above the next k-mer, which is none of them. The old 4-mer readout gave
+        # GCGC/TCGC/TGTA for AP1.
+        responds = len(track.weights)
+        assert {name for _, name, _ in found[:responds]} == set(track.weights), line.group(0)
+        motifs = {m.name: m.sequence for m in MOTIFS}
+        assert all(word in motifs[name] for word, name, _ in found[:responds]), line.group(0)
+        assert found[responds][1] == "" and float(found[responds][2]) * 2 < min(float(z) for *_, z in found[:responds])
+    fits = re.findall(r"unseen windows: r = (-?[\d.]+)   shuffled windows: r = ([-+][\d.]+)", text)
+    assert len(fits) == 4 and all(float(r) >= 0.7 and abs(float(b)) < 0.1 for r, b in fits), text
 
 
 def test_framework_agnostic_example_on_your_own_files(tmp_path):
