@@ -72,7 +72,9 @@ def test_demo_files_read_back_and_validate(quick_run):
                 )
 
 
-def test_demo_predictions_are_what_the_model_predicted(tmp_path):
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """run_demo on two small chromosomes with 3 training steps: its files and figure, not its r."""
     from bigwig_loader.demo import run_demo
     from bigwig_loader.demo.settings import DemoSettings, TrainSpec
 
@@ -82,7 +84,12 @@ def test_demo_predictions_are_what_the_model_predicted(tmp_path):
         TrainSpec(steps=3, batch_size=8),
         plot_windows=4,
     )
-    result = run_demo(tiny, directory=tmp_path, device="cpu", progress=False, out=io.StringIO())
+    directory = tmp_path_factory.mktemp("tiny")
+    return run_demo(tiny, directory=directory, device="cpu", progress=False, out=io.StringIO())
+
+
+def test_demo_predictions_are_what_the_model_predicted(tiny_run):
+    result = tiny_run
     ev = result.evaluation
     assert result.held_out == ev.chrom == "chr2"
     length = ev.predicted.shape[1] * BIN
@@ -97,6 +104,33 @@ def test_demo_predictions_are_what_the_model_predicted(tmp_path):
         with BigWig(result.data.tracks[t]) as bw:
             true = bw.values("chr2", start, end, default=0).reshape(-1, BIN).mean(axis=1)
         np.testing.assert_allclose(ev.true[:, :, t].reshape(-1), true, rtol=1e-6)
+
+
+def test_demo_figure_has_its_panels_and_says_what_it_shows(tiny_run):
+    from bigwig_loader.demo import plot
+
+    result, ev = tiny_run, tiny_run.evaluation
+    start, end = plot.busiest_region(ev.true, ev.starts, BIN, 4)
+    fig = plot.build_figure(ev, start, end, result.data.tracks, result.predictions, result.losses, BIN)
+    n = len(result.data.tracks)
+    assert len(fig.axes) == 2 * n + 1  # per track a profile and a scatter, then the loss curve
+    profiles, scatters, loss = fig.axes[0 : 2 * n : 2], fig.axes[1 : 2 * n : 2], fig.axes[-1]
+    title = fig.texts[0].get_text()  # the suptitle: how the stretch was chosen
+    assert f"chr2:{start:,}-{end:,}" in title and "the 4 adjacent windows" in title and "most true signal" in title
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["true (bigWig value of each base)", f"predicted (one value per {BIN} bp bin)"]
+    for t, (ax, scatter) in enumerate(zip(profiles, scatters)):
+        name = result.data.tracks[t].stem
+        assert ax.get_ylabel() == plot.SIGNAL and "reads / depth" in plot.SIGNAL
+        assert ax.get_title(loc="left").startswith(f"{name}: r = {ev.pearson[t]:.2f} on all of chr2")
+        assert ax.xaxis.get_major_formatter()(12_345, 0) == "12,345"
+        assert scatter.get_xlabel().startswith("true") and scatter.get_ylabel() == "predicted"
+        assert f"r (all bins) = {ev.pearson[t]:.2f}" in scatter.get_title()
+        points = scatter.collections[0].get_offsets()
+        assert len(points) == min(plot.SCATTER_POINTS, ev.true[..., t].size)
+    assert profiles[-1].get_xlabel() == "chr2 position (bp)"
+    assert loss.get_ylabel() == "Poisson loss" and loss.get_xlabel().startswith("training step")
+    assert len(result.losses) == 3 and list(loss.lines[0].get_ydata()) == result.losses
 
 
 def test_synthetic_tracks_respond_to_their_motifs(tmp_path):
