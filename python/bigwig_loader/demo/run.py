@@ -6,7 +6,8 @@
    last (``train.py``).
 3. Predict the held-out chromosome, score the prediction (Pearson r) against the same
    predictions shuffled among windows, and write it as bigWig files, one per track.
-4. Plot true against predicted signal over the busiest region (read back from the files).
+4. Plot true against predicted signal over the busiest region (read back from the files), predicted
+   against true over the whole chromosome, and the training loss (``plot.py``).
 
 Outputs go to ``<dir>/output-<settings name>/``, replaced by each run.
 """
@@ -49,6 +50,8 @@ class DemoResult:
     seconds: dict[str, float]
     #: The held-out windows, their true and predicted values (train.Evaluation).
     evaluation: Any = None
+    #: The loss of every training step.
+    losses: list[float] | None = None
 
     @property
     def mean_pearson(self) -> float:
@@ -152,12 +155,13 @@ def _run(
     start, end = plot.busiest_region(evaluation.true, evaluation.starts, spec.window_size, settings.plot_windows)
     plot_path = plot.plot_tracks(
         output / "true_vs_predicted.png",
-        held_out,
+        evaluation,
         start,
         end,
         data.tracks,
         predictions,
-        f"held-out {held_out}: true (grey) and predicted (red); mean Pearson r {np.mean(evaluation.pearson):.2f}",
+        training.losses,
+        spec.window_size,
     )
     seconds["evaluate"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - started
@@ -217,6 +221,7 @@ def _run(
         device,
         seconds,
         evaluation,
+        training.losses,
     )
 
 

@@ -25,6 +25,8 @@ class Training:
     samples: int
     seconds: float
     final_loss: float
+    #: The loss of every step, in order (the figure's training curve).
+    losses: list[float]
 
 
 def train(data: Dataset, held_out: str, spec: TrainSpec, device: str, progress: bool = False) -> Training:
@@ -64,6 +66,7 @@ def train(data: Dataset, held_out: str, spec: TrainSpec, device: str, progress: 
     smoothed = float("nan")
     start = time.perf_counter()
     samples = 0
+    losses: list[float] = []
     with bar:
         for sequences, values in loader:
             loss = torch.nn.functional.poisson_nll_loss(model(sequences), values, log_input=True)
@@ -72,10 +75,11 @@ def train(data: Dataset, held_out: str, spec: TrainSpec, device: str, progress: 
             optimizer.step()
             samples += len(sequences)
             value = loss.item()
+            losses.append(value)
             smoothed = value if np.isnan(smoothed) else 0.9 * smoothed + 0.1 * value
             bar.update(len(sequences))
             bar.set_postfix(loss=f"{smoothed:.4f}")
-    return Training(model, samples, time.perf_counter() - start, smoothed)
+    return Training(model, samples, time.perf_counter() - start, smoothed, losses)
 
 
 @dataclass
