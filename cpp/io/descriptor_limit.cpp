@@ -47,8 +47,9 @@ DescriptorRoom make_room_for_descriptors(size_t wanted) {
 
 std::string descriptor_shortage_message(size_t files, const DescriptorRoom& room) {
   return "opening " + std::to_string(files) + " files needs " + std::to_string(files) +
-         " file descriptors besides the " + std::to_string(room.open) + " this process has open, but it may have at most " +
-         std::to_string(room.soft_limit) + " (the hard limit, 'ulimit -Hn', is " + std::to_string(room.hard_limit) +
+         " file descriptors besides the " + std::to_string(room.open) +
+         " this process has open, but it may have at most " + std::to_string(room.soft_limit) +
+         " (the hard limit, 'ulimit -Hn', is " + std::to_string(room.hard_limit) +
          "; this library raises the soft limit up to it): raise the hard limit, or open fewer files";
 }
 

@@ -12,7 +12,7 @@ struct DescriptorRoom {
   size_t open = 0;        // descriptors this process has open now
   size_t soft_limit = 0;  // after raising it where that was needed and allowed
   size_t hard_limit = 0;
-  bool enough = true;     // whether `wanted` more fit under the (raised) soft limit
+  bool enough = true;  // whether `wanted` more fit under the (raised) soft limit
 };
 
 // Makes room for `wanted` more descriptors (plus a margin for what else the process opens):

@@ -115,7 +115,7 @@ def _run(
 
     say(
         f"bigwig-loader {bigwig_loader.__version__} demo ({settings.name}): device {device}, "
-        f"torch {torch.__version__} with {torch.get_num_threads()} threads"
+        f"torch {torch.__version__} with {torch.get_num_threads()} thread{'s' if torch.get_num_threads() != 1 else ''}"
     )
 
     t = time.perf_counter()

@@ -58,7 +58,10 @@ def train(data: Dataset, held_out: str, spec: TrainSpec, device: str, progress: 
     bar = tqdm(
         total=spec.steps * spec.batch_size,
         unit="sample",
-        unit_scale=True,
+        unit_scale=True,  # the rate: "2.41ksample/s"
+        # Whole samples with thousands separators ("4,096/38,400"): tqdm's unit_scale showed
+        # "32.0/14.4k", counts that read as fractions.
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:,}/{total:,} samples [{elapsed}<{remaining}, {rate_fmt}{postfix}]",
         desc="train",
         file=sys.stderr,
         disable=not progress,
