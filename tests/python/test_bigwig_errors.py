@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import bigwig_loader
+from bbi_bytes import write_bigwig
 from bigwig_loader import BigWigError
 from conftest import real_file
 
@@ -163,6 +164,21 @@ def test_random_corruption_never_crashes(tmp_path: Path) -> None:
         except BigWigError:
             outcomes["error"] += 1
     assert outcomes["error"] > 0 and outcomes["ok"] > 0, outcomes
+
+
+def test_chromosome_name_that_is_not_utf8_is_named_at_open(tmp_path: Path) -> None:
+    """A name whose bytes are not UTF-8 (one flipped byte, as test_random_corruption_never_crashes
+    makes on a small file) is a BigWigError naming the file and offset, not a UnicodeDecodeError
+    from Python's str."""
+    path = tmp_path / "name.bw"
+    write_bigwig(path, [("chrA", 1_000)], [(0, [(0, 10, 1.0)])])
+    data = bytearray(path.read_bytes())
+    data[data.index(b"chrA") + 3] = 0x94
+    path.write_bytes(bytes(data))
+    for open_file in (bigwig_loader.BigWig, bigwig_loader.BigWigCollection):
+        with pytest.raises(BigWigError, match=r"a chromosome name is not UTF-8 text.*byte offset \d+") as info:
+            open_file(path)
+        assert str(path) in str(info.value)
 
 
 def test_unknown_chromosome_is_a_key_error_naming_it(generated_bigwig: Path) -> None:
