@@ -6,7 +6,8 @@
 #      folders of that checkout):
 #        bash scripts/gpu_check.sh --prepare
 #      .whl/         pyBigWig, pybigtools, nvidia-libnvcomp-cu13 wheels (cp312, manylinux x86-64)
-#      .realdata/    a copy of ../shared/data/real (the tests' real bigWigs), which does not travel
+#      .realdata/    a copy of ../shared/data/real (the tests' real bigWigs), which does not travel;
+#                    without them, the test corpus of stand-ins (tests/python/corpus.py)
 #      .gpu_include/ zlib.h, zconf.h (headers the C++ tests need; the GPU image may lack them)
 #      Together about 40 MB of the tool's 64 MiB.
 #   2. On the GPU machine, through the device tool, from the repository root:
@@ -62,7 +63,14 @@ if [ "$PREPARE" = 1 ]; then
   real=${BWL_REAL_DATA:-../shared/data/real}
   origin=$(git config --get remote.origin.url 2>/dev/null || true)
   if [ ! -d "$real" ] && [ -n "$origin" ] && [ -d "$origin/../shared/data/real" ]; then real="$origin/../shared/data/real"; fi
-  rm -rf .realdata && cp -r "$real" .realdata
+  rm -rf .realdata
+  if [ -d "$real" ]; then
+    cp -r "$real" .realdata
+  else  # a clone without the shared files: the stand-ins the tests read instead
+    corpus_python=python3
+    [ -x .venv/bin/python ] && corpus_python=.venv/bin/python
+    "$corpus_python" tests/python/corpus.py .realdata >/dev/null
+  fi
   # zlib's headers: the C++ tests build their blocks with zlib (and the writer deflates with it
   # where libdeflate is absent), and an image may carry libz.so.1 without its headers.
   cp /usr/include/zlib.h /usr/include/zconf.h .gpu_include/ 2>/dev/null || true

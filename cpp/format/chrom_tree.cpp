@@ -8,6 +8,41 @@
 
 namespace bwl::format {
 
+namespace {
+
+// True when `s` is well-formed UTF-8 as Python's strict decoder takes it: no overlong forms, no
+// surrogates, nothing past U+10FFFF.
+bool is_utf8(const std::string& s) {
+  static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};  // by sequence length
+  for (size_t i = 0; i < s.size();) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    size_t len = 1;
+    uint32_t code = lead;
+    if (lead >= 0x80) {
+      if ((lead & 0xE0) == 0xC0) {
+        len = 2, code = lead & 0x1F;
+      } else if ((lead & 0xF0) == 0xE0) {
+        len = 3, code = lead & 0x0F;
+      } else if ((lead & 0xF8) == 0xF0) {
+        len = 4, code = lead & 0x07;
+      } else {
+        return false;
+      }
+      if (i + len > s.size()) return false;
+      for (size_t k = 1; k < len; ++k) {
+        const auto next = static_cast<unsigned char>(s[i + k]);
+        if ((next & 0xC0) != 0x80) return false;
+        code = (code << 6) | (next & 0x3F);
+      }
+      if (code < kSmallest[len] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string printable_name(const std::string& name) {
   constexpr size_t kShown = 60;
   std::string out;
@@ -73,6 +108,11 @@ std::vector<ChromInfo> read_chrom_tree(const io::RandomAccessFile& file, uint64_
     chrom.id = item.u32();
     chrom.size = item.u32();
     if (chrom.name.empty()) throw format_error(path, "corrupt chromosome tree: empty chromosome name", item_offset);
+    // Python takes names as str: bytes that are not UTF-8 text would fail there (a decode error
+    // naming neither the file nor the offset); the name is left out of the message for the same reason.
+    if (!is_utf8(chrom.name)) {
+      throw format_error(path, "corrupt chromosome tree: a chromosome name is not UTF-8 text", item_offset);
+    }
     if (!names.insert(chrom.name).second) {
       throw format_error(path, "corrupt chromosome tree: chromosome '" + chrom.name + "' listed twice", item_offset);
     }

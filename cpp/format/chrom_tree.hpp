@@ -31,8 +31,8 @@ struct ChromInfo {
 };
 
 // Reads every leaf of the tree at `offset`, in tree (= file) order. Any depth and any block
-// size (1 included) are accepted; a node visited twice, a wrong value size, duplicate names or
-// ids, or a node past the end of the file throw FormatError with the offset.
+// size (1 included) are accepted; a node visited twice, a wrong value size, a name that is not
+// UTF-8, duplicate names or ids, or a node past the end of the file throw FormatError with the offset.
 std::vector<ChromInfo> read_chrom_tree(const io::RandomAccessFile& file, uint64_t offset);
 
 }  // namespace bwl::format

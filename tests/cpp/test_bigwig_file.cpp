@@ -258,6 +258,24 @@ TEST(BigWigFileErrors, BadChromTreeMagic) {
   EXPECT_NE(msg.find(std::to_string(lay.chrom_tree)), std::string::npos) << msg;
 }
 
+TEST(BigWigFileErrors, ChromosomeNameThatIsNotUtf8) {
+  // A stray byte, a cut sequence, a surrogate, an overlong '/': Python could not take these as str.
+  for (const std::string name : {"chr\x94", "chr\xC3", "c\xED\xA0\x80", "c\xC0\xAF"}) {
+    FileSpec s = three_chrom_spec(true);
+    s.chroms[1].name = name;
+    Layout lay;
+    TempFile tmp(build_bigwig(s, &lay));
+    auto msg = message_of<bwl::FormatError>([&] { BigWigFile f(tmp.path()); });
+    EXPECT_NE(msg.find("corrupt chromosome tree: a chromosome name is not UTF-8 text"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("byte offset"), std::string::npos) << msg;
+  }
+  FileSpec s = three_chrom_spec(true);
+  s.chroms[1].name = "chr\xC3\xA9\xF0\x9F\xA7\xAC";  // two and four bytes, well formed
+  TempFile tmp(build_bigwig(s));
+  BigWigFile f(tmp.path());
+  EXPECT_EQ(f.chroms()[1].name, s.chroms[1].name);
+}
+
 TEST(BigWigFileErrors, ChromTreeCycleIsDetected) {
   FileSpec s = three_chrom_spec(true);
   s.chrom_tree_block_size = 2;  // three chromosomes: the root is an inner node

@@ -1,34 +1,79 @@
-"""Shared fixtures: the real files in ../shared/data/real and files written here with pyBigWig."""
+"""Shared fixtures: the real files the tests name (the shared ones in ../shared/data/real where
+present, else their stand-ins written at test time by corpus.py) and files written here with
+pyBigWig."""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pyBigWig
 import pytest
 
+import corpus
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The real files of other writers, an extra corpus where present (CI has them); never required.
 REAL_DATA = Path(os.environ.get("BWL_REAL_DATA", REPO_ROOT.parent / "shared" / "data" / "real"))
 
-# Files in REAL_DATA that are not bigWigs, by design.
-NOT_BIGWIG = {"clodius/not_a_bigwig_hdf5.bw"}
+NOT_BIGWIG = corpus.NOT_BIGWIG
+
+
+def shared_real_data() -> Path | None:
+    """REAL_DATA when it holds the shared real files; None when it is missing or is a generated
+    corpus (scripts/real_data.sh points BWL_REAL_DATA at one in a clone without shared data)."""
+    if REAL_DATA.is_dir() and not (REAL_DATA / corpus.STAMP).exists():
+        return REAL_DATA
+    return None
+
+
+@functools.cache
+def corpus_dir() -> Path:
+    """The folder of stand-ins: one already written (by a parent test process, which passes it
+    in BWL_TEST_CORPUS, or by scripts/real_data.sh as REAL_DATA), else written now, once per
+    process, into a temporary folder removed when the process that wrote it exits."""
+    for candidate in (os.environ.get("BWL_TEST_CORPUS"), REAL_DATA):
+        if candidate and corpus.is_corpus(Path(candidate)):
+            return Path(candidate)
+    directory = Path(tempfile.mkdtemp(prefix="bwl-test-corpus-"))
+    owner = os.getpid()  # a forked child exiting must not remove the parent's corpus
+    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(directory, ignore_errors=True))
+    corpus.write_corpus(directory)
+    os.environ["BWL_TEST_CORPUS"] = str(directory)  # subprocesses (torchrun workers) reuse it
+    return directory
+
+
+def _bigwigs_in(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*.bw") if p.relative_to(directory).as_posix() not in NOT_BIGWIG)
 
 
 def real_bigwigs() -> list[Path]:
-    if not REAL_DATA.is_dir():
-        raise RuntimeError(f"the real test files are missing: {REAL_DATA} (set BWL_REAL_DATA)")
-    files = sorted(p for p in REAL_DATA.rglob("*.bw") if str(p.relative_to(REAL_DATA)) not in NOT_BIGWIG)
-    assert len(files) >= 12, files
-    return files
+    """Every generated bigWig, then every shared real bigWig where present (an extra corpus)."""
+    generated = _bigwigs_in(corpus_dir())
+    assert len(generated) >= 12, generated
+    shared = shared_real_data()
+    return generated + (_bigwigs_in(shared) if shared else [])
+
+
+def bigwig_id(path: Path) -> str:
+    """A test id telling a stand-in from the real file of the same name."""
+    return f"{'stand-in' if path.is_relative_to(corpus_dir()) else 'real'}:{path.name}"
 
 
 def real_file(relative: str) -> Path:
-    path = REAL_DATA / relative
-    if not path.is_file():
-        raise RuntimeError(f"missing real test file {path}")
-    return path
+    """The shared real file `relative` when REAL_DATA has it, else its generated stand-in. Only
+    names the corpus has a stand-in for: a test must pass from a clone alone."""
+    if relative not in corpus.STAND_INS:
+        raise KeyError(f"no stand-in for {relative!r}: add one to tests/python/corpus.py")
+    shared = shared_real_data()
+    if shared is not None and (shared / relative).is_file():
+        return shared / relative
+    return corpus_dir() / relative
 
 
 # --- which device device=None means in a test ---------------------------------------------

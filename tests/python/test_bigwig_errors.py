@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import bigwig_loader
+from bbi_bytes import write_bigwig
 from bigwig_loader import BigWigError
 from conftest import real_file
 
@@ -51,8 +52,9 @@ def test_empty_file(tmp_path: Path) -> None:
 
 
 def _structure_offsets(data: bytes) -> dict[str, int]:
+    zoom_levels = struct.unpack_from("<H", data, 6)[0]
     chrom_tree, full_data, full_index = struct.unpack_from("<QQQ", data, 8)
-    return {"chrom_tree": chrom_tree, "data": full_data, "index": full_index}
+    return {"zoom_levels": zoom_levels, "chrom_tree": chrom_tree, "data": full_data, "index": full_index}
 
 
 @pytest.mark.parametrize("cut_inside", ["header", "zoom_headers", "chrom_tree", "data_start", "data_middle", "index"])
@@ -63,7 +65,7 @@ def test_truncated_file(tmp_path: Path, cut_inside: str) -> None:
     at = _structure_offsets(source)
     cut = {
         "header": 30,
-        "zoom_headers": 64 + 24 * 4,
+        "zoom_headers": 64 + 12 * at["zoom_levels"],  # halfway through them
         "chrom_tree": at["chrom_tree"] + 40,
         "data_start": at["data"] + 100,
         "data_middle": (at["data"] + at["index"]) // 2,
@@ -82,7 +84,7 @@ def test_file_cut_after_the_index_still_reads_full_resolution(tmp_path: Path) ->
     source = real_file("bbi-js/ENCFF826FLP.bw")
     data = source.read_bytes()
     at = _structure_offsets(data)
-    zoom_data = min(struct.unpack_from("<Q", data, 64 + 24 * i + 8)[0] for i in range(9))
+    zoom_data = min(struct.unpack_from("<Q", data, 64 + 24 * i + 8)[0] for i in range(at["zoom_levels"]))
     assert zoom_data > at["index"]
     path = tmp_path / "cut.bw"
     path.write_bytes(data[: zoom_data + 10])
@@ -162,6 +164,21 @@ def test_random_corruption_never_crashes(tmp_path: Path) -> None:
         except BigWigError:
             outcomes["error"] += 1
     assert outcomes["error"] > 0 and outcomes["ok"] > 0, outcomes
+
+
+def test_chromosome_name_that_is_not_utf8_is_named_at_open(tmp_path: Path) -> None:
+    """A name whose bytes are not UTF-8 (one flipped byte, as test_random_corruption_never_crashes
+    makes on a small file) is a BigWigError naming the file and offset, not a UnicodeDecodeError
+    from Python's str."""
+    path = tmp_path / "name.bw"
+    write_bigwig(path, [("chrA", 1_000)], [(0, [(0, 10, 1.0)])])
+    data = bytearray(path.read_bytes())
+    data[data.index(b"chrA") + 3] = 0x94
+    path.write_bytes(bytes(data))
+    for open_file in (bigwig_loader.BigWig, bigwig_loader.BigWigCollection):
+        with pytest.raises(BigWigError, match=r"a chromosome name is not UTF-8 text.*byte offset \d+") as info:
+            open_file(path)
+        assert str(path) in str(info.value)
 
 
 def test_unknown_chromosome_is_a_key_error_naming_it(generated_bigwig: Path) -> None:

@@ -10,7 +10,7 @@ import pyBigWig
 import pytest
 
 import bigwig_loader
-from conftest import GENERATED_CHROMS, real_bigwigs, real_file
+from conftest import GENERATED_CHROMS, bigwig_id, real_bigwigs, real_file
 
 
 def oracle_values(path: Path, chrom: str, start: int, end: int) -> np.ndarray:
@@ -34,11 +34,7 @@ def assert_same_floats(actual: np.ndarray, expected: np.ndarray) -> None:
     np.testing.assert_array_equal(actual, expected)  # NaN == NaN here, and exact otherwise
 
 
-def file_id(path: Path) -> str:
-    return path.name
-
-
-@pytest.fixture(params=real_bigwigs() + ["generated"], ids=lambda p: file_id(p) if isinstance(p, Path) else p)
+@pytest.fixture(params=real_bigwigs() + ["generated"], ids=lambda p: bigwig_id(p) if isinstance(p, Path) else p)
 def bigwig_path(request: pytest.FixtureRequest, generated_bigwig: Path) -> Path:
     return generated_bigwig if request.param == "generated" else request.param
 
@@ -166,10 +162,13 @@ def test_variable_step_matches_its_wig_source() -> None:
 
 
 def test_header_fields() -> None:
-    with bigwig_loader.BigWig(real_file("bbi-js/ENCFF826FLP.bw")) as bw:
+    path = real_file("bbi-js/ENCFF826FLP.bw")
+    with pyBigWig.open(str(path)) as oracle:
+        zoom_levels = oracle.header()["nLevels"]  # 9 in the real file, fewer in its stand-in
+    with bigwig_loader.BigWig(path) as bw:
         h = bw.header
         assert h["version"] == 4
-        assert h["zoom_levels"] == 9 == len(h["zooms"])
+        assert h["zoom_levels"] == zoom_levels == len(h["zooms"]) > 1
         assert h["uncompress_buf_size"] > 0
         assert h["field_count"] == 0
         assert set(h["total_summary"]) == {"bases_covered", "min", "max", "sum", "sum_squares"}

@@ -16,7 +16,7 @@ import torch
 
 import bigwig_loader
 from bigwig_loader.cache import CacheInfo, default_cache_bytes
-from conftest import copy_with_corrupt_data, real_bigwigs
+from conftest import bigwig_id, copy_with_corrupt_data, real_bigwigs
 
 BIG = 1 << 30
 
@@ -85,7 +85,7 @@ def test_generated_collection_equals_the_uncached_path(collection_paths, size) -
         assert info.evictions > 0
 
 
-@pytest.mark.parametrize("path", real_bigwigs(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", real_bigwigs(), ids=bigwig_id)
 def test_every_real_file_equals_the_uncached_path(path: Path) -> None:
     batch = one_batch_bytes([path], requests(bigwig_loader.BigWigCollection([path], cache_bytes=0), 3)[0])
     assert_cached_equals_uncached([path], max(batch // 2, 1))

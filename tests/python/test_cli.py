@@ -326,7 +326,8 @@ def test_a_reader_that_stops_early_is_not_an_error() -> None:
     """`bigwig-loader info --json --blocks FILE | head -1`: head leaves after one line and the
     next write meets a closed pipe. The command ends quietly (status 0, nothing on stderr), as
     cat does; it used to print "error: [Errno 32] Broken pipe" and exit 1. The file is named 8
-    times so that the output (~630 kB) is far larger than a pipe holds: the write must fail."""
+    times so that the output (~630 kB with the real file, ~290 kB with its stand-in) is far
+    larger than a pipe holds: the write must fail."""
     path = str(real_file(ENCODE))
     writer = subprocess.Popen(
         [sys.executable, "-m", "bigwig_loader", "info", "--json", "--blocks", *[path] * 8],

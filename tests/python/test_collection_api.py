@@ -14,7 +14,7 @@ import pytest
 
 import bigwig_loader
 from bigwig_loader import BigWigError
-from conftest import REAL_DATA, copy_with_corrupt_data, real_file
+from conftest import copy_with_corrupt_data, real_bigwigs, real_file
 
 
 def test_directory_is_crawled_and_sorted(collection_dir: Path) -> None:
@@ -242,7 +242,7 @@ def test_intervals_blacklist_and_padding(small: bigwig_loader.BigWigCollection) 
 
 
 def test_real_collection_opens_everything() -> None:
-    paths = [p for p in REAL_DATA.rglob("*.bw") if "not_a_bigwig" not in p.name]
+    paths = real_bigwigs()
     c = bigwig_loader.BigWigCollection(paths)
     assert len(c) == len(paths)
     assert "chr22" in c.chromosomes and "GK000001.2" in c.chromosomes

@@ -11,7 +11,7 @@ import torch
 
 import bigwig_loader
 from batch_reference import reference_batch
-from conftest import real_bigwigs, real_file
+from conftest import bigwig_id, real_bigwigs, real_file
 
 WINDOW_SIZES = [1, 2, 11, 128]
 DEFAULTS = [0.0, float("nan"), 5.6]
@@ -39,7 +39,7 @@ def random_windows(rng, chrom_sizes: dict[str, int], n: int, length: int, overha
     return chroms, starts.astype(np.int64), starts.astype(np.int64) + length
 
 
-@pytest.mark.parametrize("path", real_bigwigs(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", real_bigwigs(), ids=bigwig_id)
 def test_real_files_match_reference(path: Path) -> None:
     collection = bigwig_loader.BigWigCollection(path, n_threads=2)
     rng = np.random.default_rng(len(path.name))

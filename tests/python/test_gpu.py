@@ -17,7 +17,7 @@ import torch
 
 import bigwig_loader
 from bigwig_loader import BigWigCollection, BigWigDataset, StreamedDataloader
-from conftest import copy_with_corrupt_data, real_bigwigs, real_file
+from conftest import bigwig_id, copy_with_corrupt_data, real_bigwigs, real_file
 from test_collection_batch import DEFAULTS, WINDOW_SIZES, random_windows
 from test_gpu_core import raw_batch
 
@@ -70,7 +70,7 @@ def sweep(collection: BigWigCollection, chroms, starts, ends) -> None:
                 )
 
 
-@pytest.mark.parametrize("path", real_bigwigs(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", real_bigwigs(), ids=bigwig_id)
 def test_real_files_bit_identical(path: Path) -> None:
     collection = BigWigCollection(path)
     sweep(collection, *random_windows(np.random.default_rng(7), collection.chrom_sizes, 64, 1_024, overhang=300))

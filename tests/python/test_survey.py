@@ -11,7 +11,7 @@ import pyBigWig
 import pytest
 
 from bigwig_loader import _core, survey
-from conftest import copy_with_corrupt_data, real_bigwigs, real_file
+from conftest import bigwig_id, copy_with_corrupt_data, real_bigwigs, real_file
 
 
 def pybigwig_interval_count(path: Path) -> int:
@@ -22,7 +22,7 @@ def pybigwig_interval_count(path: Path) -> int:
         bw.close()
 
 
-@pytest.mark.parametrize("path", real_bigwigs(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", real_bigwigs(), ids=bigwig_id)
 def test_real_files_are_intact_and_every_item_is_counted(path: Path) -> None:
     s = _core.survey_bigwig(str(path))
     assert s["opened"] and s["problems"] == []
