@@ -10,7 +10,7 @@ import numpy as np
 
 from bigwig_loader import _arguments, _core
 from bigwig_loader.arrays import user_array
-from bigwig_loader.cache import CacheInfo, check_cache_bytes
+from bigwig_loader.cache import CacheInfo, cache_info_of, check_cache_bytes
 from bigwig_loader.cache import preload as _preload
 from bigwig_loader.device import CPU, resolve_device
 from bigwig_loader.intervals import collection_intervals
@@ -139,8 +139,10 @@ class BigWigCollection:
 
     @property
     def cache_bytes(self) -> int:
-        """The bound of the cache of decoded blocks (0: off). Setting it evicts down to it."""
-        return int(self._collection.cache_info()[5])
+        """The bound of the cache of decoded blocks (0: off). Setting it evicts down to it. This
+        property (and the constructor) is where the bound is set: the datasets' and the loader's
+        ``cache_bytes`` arguments, kept for 0.3, set it here, on the collection they share."""
+        return self.cache_info().max_bytes
 
     @cache_bytes.setter
     def cache_bytes(self, value: int | None) -> None:
@@ -148,7 +150,7 @@ class BigWigCollection:
 
     def cache_info(self) -> CacheInfo:
         """(hits, misses, evictions, blocks, bytes, max_bytes) of the cache of decoded blocks."""
-        return CacheInfo(*(int(x) for x in self._collection.cache_info()))
+        return cache_info_of(self._collection)
 
     def cache_clear(self) -> None:
         """Drops every cached block (the counters stay)."""

@@ -138,7 +138,9 @@ class BigWigDataset:
             sequences' dtype. ``dtype`` applies to the values only.
         cache_bytes: bound of the collection's cache of decoded blocks (see
             ``BigWigCollection``); None (the default) keeps a given collection's bound, or gives
-            a new one the default; 0 turns it off. From the second epoch on, regions that fit
+            a new one the default; 0 turns it off. Kept for 0.3: given with a
+            ``BigWigCollection``, it sets that collection's ``cache_bytes``, a bound shared by
+            everything reading that collection. From the second epoch on, regions that fit
             are read from it.
 
     Each iteration is an epoch and draws new windows: the first is epoch 0 and each new

@@ -64,8 +64,9 @@ class StreamedDataloader:
             smaller than slice_size is yielded whole, as in 0.3.
         window_size, default_value, dtype, device: as in ``BigWigCollection.get_batch``. On a
             GPU every worker has its own CUDA stream, pinned staging and device scratch.
-        cache_bytes: when given, the new bound of the collection's cache of decoded blocks,
-            which every worker shares (0 turns it off); None keeps the collection's.
+        cache_bytes: kept for 0.3: when given, sets the collection's ``cache_bytes`` (the bound
+            of its cache of decoded blocks, shared by every worker and by everything else
+            reading that collection; 0 turns it off); None keeps the collection's.
         batch_request: how each input Batch becomes the request the workers load (a
             ``_core.BatchRequest``; default: ``collection.batch_request`` with the settings
             above). A request with bases makes the workers also one-hot encode them: the
