@@ -260,9 +260,7 @@ class BigWigDataset:
         self.jitter = _arguments.integer(jitter, "jitter", 0, _arguments.COORDINATE_LIMIT // 2)
         self.reverse_complement = reverse_complement
         self.strand_pairs = _dataset_checks.check_strand_pairs(strand_pairs, len(self.collection))
-        # What every batch over all tracks shares, made once instead of per batch (thousands of
-        # tracks make a per-batch Python list of them cost as much as the batch's values).
-        self._all_track_names = list(self.collection.bigwig_paths)
+        # The flip permutation of every batch over all tracks, made once instead of per batch.
         self._all_tracks_flip = np.asarray(self._strand_permutation(list(range(len(self.collection)))), dtype=np.int64)
         self._ordinal = resolve_device(device)
         self.device = device_name(self._ordinal)
@@ -343,13 +341,10 @@ class BigWigDataset:
             num_threads=self.n_threads,
             queue_size=self.queue_size,
             slice_size=self.batch_size,
-            window_size=self.window_size,
-            default_value=self.default_value,
-            dtype=self.dtype,
             device=self._ordinal,  # resolved once, here
             batch_request=self._batch_request,
+            tensors=True,  # _finish hands the tensors out as numpy / CuPy or as they are
         )
-        loader._user_arrays = False  # _finish hands the tensors out as numpy / CuPy or as they are
         with loader:
             try:
                 for batch in itertools.islice(loader, share.batches):
@@ -519,12 +514,8 @@ class BigWigDataset:
         else:
             strings = [row.tobytes().decode("ascii") for row in batch.sequences]
             batch.sequences = strings if self.sequence_encoder is None else self.sequence_encoder(strings)
-        # As in 0.3: the tracks' paths, all of them when tracks are not sub-sampled (a copy of the
-        # shared list, so that a consumer may change its own).
-        names = self.collection.bigwig_paths
-        batch.track_names = (
-            list(self._all_track_names) if batch.track_indices is None else [names[i] for i in batch.track_indices]
-        )
+        # As in 0.3: the tracks' paths, all of them when tracks are not sub-sampled.
+        batch.track_names = self.collection.track_names_of(batch.track_indices, as_paths=True)
         if self.return_batch_objects:
             return batch
         if batch.track_indices is not None:
