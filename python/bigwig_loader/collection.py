@@ -14,7 +14,8 @@ from bigwig_loader.cache import CacheInfo, cache_info_of, check_cache_bytes
 from bigwig_loader.cache import preload as _preload
 from bigwig_loader.device import CPU, resolve_device
 from bigwig_loader.intervals import collection_intervals
-from bigwig_loader.path import interpret_path  # noqa: F401 - 0.3's bigwig_loader.collection.interpret_path
+from bigwig_loader.chromosomes import STANDARD_CHROMOSOMES
+from bigwig_loader.compat03.path import interpret_path  # noqa: F401 - 0.3's bigwig_loader.collection.interpret_path
 from bigwig_loader.paths import DEFAULT_EXTENSIONS, PathLike, find_bigwig_files, match_scale_factors
 
 
@@ -22,10 +23,6 @@ def check_value_dtype(dtype: str) -> str:
     """The dtypes track values come in ("float32", "bfloat16"); ValueError for any other, before
     any thread starts. The C++ request's own check, asked early."""
     return _core.value_dtype(str(dtype))
-
-
-# The reference's "standard" set.
-STANDARD_CHROMOSOMES = tuple([f"chr{i}" for i in range(1, 23)] + ["chrX", "chrY", "chrM"])
 
 
 class BigWigCollection:
