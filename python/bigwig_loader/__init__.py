@@ -4,7 +4,7 @@ Reads BigWig files on the fly, on the CPU (and on a GPU when there is one), with
 pre-processing step.
 """
 
-from bigwig_loader import config as config  # an attribute after `import bigwig_loader`, as in 0.3
+from bigwig_loader import config as config  # an attribute after `import bigwig_loader`, as in 0.3 (compat03)
 from bigwig_loader._core import BigWigError, FileChangedError, Tensor, __version__, deflate_backend, inflate_backend
 from bigwig_loader.batch import Batch
 from bigwig_loader.bigwig import BigWig

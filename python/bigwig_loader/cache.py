@@ -36,6 +36,12 @@ DEFAULT_CACHE_CAP = 4 << 30
 _PRELOAD_CHUNK = 2048
 
 
+def cache_info_of(core_collection: Any) -> CacheInfo:
+    """The named CacheInfo of a ``_core.Collection``, whose ``cache_info()`` is a plain tuple in
+    CacheInfo's order: the one place that tuple is read."""
+    return CacheInfo(*(int(x) for x in core_collection.cache_info()))
+
+
 def _bytes_text(n: int) -> str:
     for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= size:
@@ -90,7 +96,7 @@ def preload(collection: Any, regions: Any, progress: bool | None = None, n_threa
         raise ValueError(f"region {i} has start {starts[i]} > end {ends[i]}")
     core = collection.core_collection
     n = len(starts)
-    if core.cache_info()[5] == 0:
+    if cache_info_of(core).max_bytes == 0:
         if n:
             warnings.warn("preload: the cache is off (cache_bytes=0); nothing was loaded", stacklevel=3)
         return collection.cache_info()

@@ -354,7 +354,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"bigwig-loader {bigwig_loader.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_info(commands)
+    reading = _reading_options()
+    _add_validate(commands, reading)
+    _add_bench(commands, reading)
+    _add_convert(commands)
+    _add_demo(commands)
+    return parser
 
+
+def _add_progress_flags(parser: argparse.ArgumentParser, shown: str = "a progress bar", it: str = "one") -> None:
+    """--progress / --no-progress (default: a bar only when stderr is a terminal)."""
+    parser.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help=f"always show {shown} (default: only when stderr is a terminal)",
+    )
+    parser.add_argument("--no-progress", dest="progress", action="store_false", help=f"never show {it}")
+
+
+def _reading_options() -> argparse.ArgumentParser:
+    """The options of the commands that read every block: progress and threads."""
+    reading = argparse.ArgumentParser(add_help=False)
+    _add_progress_flags(reading)
+    reading.add_argument(
+        "--threads", type=_positive_int, default=None, help="CPU threads (default: the CPUs this process may use)"
+    )
+    return reading
+
+
+def _add_info(commands: Any) -> None:
+    """The info command."""
     info = commands.add_parser(
         "info",
         help="what is in a bigWig file",
@@ -367,22 +399,12 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--blocks", action="store_true", help="also list every data block")
     info.set_defaults(run=cmd_info)
 
-    progress = argparse.ArgumentParser(add_help=False)
-    progress.add_argument(
-        "--progress",
-        dest="progress",
-        action="store_true",
-        default=None,
-        help="always show a progress bar (default: only when stderr is a terminal)",
-    )
-    progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show one")
-    progress.add_argument(
-        "--threads", type=_positive_int, default=None, help="CPU threads (default: the CPUs this process may use)"
-    )
 
+def _add_validate(commands: Any, reading: argparse.ArgumentParser) -> None:
+    """The validate command."""
     validate = commands.add_parser(
         "validate",
-        parents=[progress],
+        parents=[reading],
         help="read every block; report each problem",
         description="Reads, inflates and decodes every data and zoom block of every "
         "file (directories are searched for .bw/.bigWig files) and reports "
@@ -392,9 +414,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
     validate.set_defaults(run=cmd_validate)
 
+
+def _add_bench(commands: Any, reading: argparse.ArgumentParser) -> None:
+    """The bench command."""
     bench = commands.add_parser(
         "bench",
-        parents=[progress],
+        parents=[reading],
         help="windows/s of this library on your files",
         description="Times BigWigCollection.get_batch on random windows of the given "
         "files (every file a track) after one warm-up batch, and prints "
@@ -422,6 +447,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
     bench.set_defaults(run=cmd_bench, parser=bench)
 
+
+def _add_convert(commands: Any) -> None:
+    """The convert command."""
     convert = commands.add_parser(
         "convert",
         help="write a bigWig from a bedGraph (bedGraphToBigWig)",
@@ -437,16 +465,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.add_argument("--keep-nan", action="store_true", help="store NaN values (default: skip them)")
     convert.add_argument("--level", type=_positive_int, default=6, help="compression level 1-12 (default 6)")
-    convert.add_argument(
-        "--progress",
-        dest="progress",
-        action="store_true",
-        default=None,
-        help="always show a progress bar (default: only when stderr is a terminal)",
-    )
-    convert.add_argument("--no-progress", dest="progress", action="store_false", help="never show one")
+    _add_progress_flags(convert)
     convert.set_defaults(run=cmd_convert, parser=convert)
 
+
+def _add_demo(commands: Any) -> None:
+    """The demo command."""
     demo = commands.add_parser(
         "demo",
         help="train a model on data it makes itself",
@@ -475,16 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="torch's CPU threads (default: all but one of the CPUs this process may use)",
     )
-    demo.add_argument(
-        "--progress",
-        dest="progress",
-        action="store_true",
-        default=None,
-        help="always show the training bar (default: only when stderr is a terminal)",
-    )
-    demo.add_argument("--no-progress", dest="progress", action="store_false", help="never show it")
+    _add_progress_flags(demo, "the training bar", "it")
     demo.set_defaults(run=cmd_demo, parser=demo)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

@@ -10,11 +10,12 @@ import numpy as np
 
 from bigwig_loader import _arguments, _core
 from bigwig_loader.arrays import user_array
-from bigwig_loader.cache import CacheInfo, check_cache_bytes
+from bigwig_loader.cache import CacheInfo, cache_info_of, check_cache_bytes
 from bigwig_loader.cache import preload as _preload
 from bigwig_loader.device import CPU, resolve_device
 from bigwig_loader.intervals import collection_intervals
-from bigwig_loader.path import interpret_path  # noqa: F401 - 0.3's bigwig_loader.collection.interpret_path
+from bigwig_loader.chromosomes import STANDARD_CHROMOSOMES
+from bigwig_loader.compat03.path import interpret_path  # noqa: F401 - 0.3's bigwig_loader.collection.interpret_path
 from bigwig_loader.paths import DEFAULT_EXTENSIONS, PathLike, find_bigwig_files, match_scale_factors
 
 
@@ -22,10 +23,6 @@ def check_value_dtype(dtype: str) -> str:
     """The dtypes track values come in ("float32", "bfloat16"); ValueError for any other, before
     any thread starts. The C++ request's own check, asked early."""
     return _core.value_dtype(str(dtype))
-
-
-# The reference's "standard" set.
-STANDARD_CHROMOSOMES = tuple([f"chr{i}" for i in range(1, 23)] + ["chrX", "chrY", "chrM"])
 
 
 class BigWigCollection:
@@ -76,6 +73,9 @@ class BigWigCollection:
         self.pinned_memory_size = int(pinned_memory_size)
         threads = 0 if n_threads is None else _arguments.count(n_threads, "n_threads")
         self.bigwig_paths: list[Path] = paths
+        # The tracks' names, made once: batches of thousands of tracks pick from them.
+        self._track_paths = tuple(paths)
+        self._track_stems = tuple(p.stem for p in paths)
         self.scaling_factors = np.asarray(match_scale_factors(paths, scale), dtype=np.float32)
         self._collection = _core.Collection([str(p) for p in paths], threads, check_cache_bytes(cache_bytes))
         self._threads = threads
@@ -115,7 +115,17 @@ class BigWigCollection:
     @property
     def track_names(self) -> list[str]:
         """One name per track: the file name without its extension."""
-        return [p.stem for p in self.bigwig_paths]
+        return self.track_names_of()
+
+    def track_names_of(self, track_indices: Iterable[int] | None = None, *, as_paths: bool = False) -> list[Any]:
+        """The names of the tracks ``track_indices`` (default: every track), in that order: each
+        file's name without its extension, or with ``as_paths`` its path (what the datasets'
+        batches carry, as in 0.3). A new list each call, costing the tracks selected: the one
+        place track names are made."""
+        names = self._track_paths if as_paths else self._track_stems
+        if track_indices is None:
+            return list(names)
+        return [names[i] for i in track_indices]
 
     @property
     def chromosomes(self) -> list[str]:
@@ -139,8 +149,10 @@ class BigWigCollection:
 
     @property
     def cache_bytes(self) -> int:
-        """The bound of the cache of decoded blocks (0: off). Setting it evicts down to it."""
-        return int(self._collection.cache_info()[5])
+        """The bound of the cache of decoded blocks (0: off). Setting it evicts down to it. This
+        property (and the constructor) is where the bound is set: the datasets' and the loader's
+        ``cache_bytes`` arguments, kept for 0.3, set it here, on the collection they share."""
+        return self.cache_info().max_bytes
 
     @cache_bytes.setter
     def cache_bytes(self, value: int | None) -> None:
@@ -148,7 +160,7 @@ class BigWigCollection:
 
     def cache_info(self) -> CacheInfo:
         """(hits, misses, evictions, blocks, bytes, max_bytes) of the cache of decoded blocks."""
-        return CacheInfo(*(int(x) for x in self._collection.cache_info()))
+        return cache_info_of(self._collection)
 
     def cache_clear(self) -> None:
         """Drops every cached block (the counters stay)."""
@@ -244,31 +256,21 @@ class BigWigCollection:
         ends: Sequence[int] | np.ndarray,
         window_size: int = 1,
         default_value: float = 0.0,
-        *,
-        dtype: str = "float32",
-        track_indices: Sequence[int] | np.ndarray | None = None,
-        scale: bool = True,
-        **augmentations: Any,
+        **settings: Any,
     ) -> Any:
         """One batch as the processors and the loader take it (``_core.BatchRequest``), from
         get_batch's arguments: converted here (names to ids, coordinates to int64, naming the
         argument a value that does not convert), checked once by the C++ request (the windows, the
-        tracks, against the collection). ``augmentations`` (smoothing, flip, flip_tracks,
-        bases, sequence_dtype) are the rest of a training batch, made in the loader's workers:
-        see ``_core.BatchRequest``."""
-        # Python turns names into ids and values into the types the core takes (naming the
-        # argument where a value does not convert); the C++ request checks the windows.
+        tracks, against the collection). ``settings`` are :meth:`batch_request_by_id`'s: dtype,
+        track_indices, scale, and the augmentations of a training batch."""
         _arguments.chromosome_names(chromosomes)
         return self.batch_request_by_id(
             self.chromosome_ids(chromosomes),
             _arguments.coordinates(starts, "start"),  # named as get_batch names them
             _arguments.coordinates(ends, "end"),
-            _arguments.window_size(window_size),
+            window_size,
             _arguments.real_number(default_value, "default_value"),
-            dtype=dtype,
-            track_indices=track_indices,
-            scale=scale,
-            **augmentations,
+            **settings,
         )
 
     def batch_request_by_id(
@@ -284,13 +286,17 @@ class BigWigCollection:
         scale: bool = True,
         **augmentations: Any,
     ) -> Any:
-        """batch_request with arguments already in the core's types: the chromosomes as the ids
-        chromosome_ids() gives, starts and ends int64 arrays, window_size an int. For a caller
-        that makes many batches (a dataset's feeder), with no per-batch conversion of names."""
+        """The one place Python makes a ``_core.BatchRequest`` (which checks the windows and the
+        rest against the collection). batch_request's arguments already in the core's types: the
+        chromosomes as the ids chromosome_ids() gives, starts and ends int64 arrays; for a caller
+        that makes many batches (a dataset's feeder), with no per-batch conversion of names.
+        ``dtype``: "float32" or "bfloat16"; ``track_indices``: which tracks, in which order
+        (default: all); ``scale``: apply the collection's scale factors; ``augmentations``
+        (smoothing, flip, flip_tracks, bases, sequence_dtype): the rest of a training batch, made
+        in the loader's workers, see ``_core.BatchRequest``."""
         ids = np.asarray(chromosome_ids)
         if ids.ndim != 1 or (ids.size and (ids.dtype.kind not in "iu" or ids.min() < 0)):
             raise ValueError("chromosome_ids must be a 1-dimensional array of the ids chromosome_ids() gives")
-        window_size = _arguments.window_size(window_size)
         tracks = self._track_indices(track_indices)
         scales = self.scaling_factors[tracks] if scale else np.ones(len(tracks), dtype=np.float32)
         return _core.BatchRequest(
@@ -298,7 +304,7 @@ class BigWigCollection:
             ids,
             starts,
             ends,
-            window_size,
+            _arguments.window_size(window_size),
             default_value,
             str(dtype),
             tracks.astype(np.uint32),

@@ -138,7 +138,9 @@ class BigWigDataset:
             sequences' dtype. ``dtype`` applies to the values only.
         cache_bytes: bound of the collection's cache of decoded blocks (see
             ``BigWigCollection``); None (the default) keeps a given collection's bound, or gives
-            a new one the default; 0 turns it off. From the second epoch on, regions that fit
+            a new one the default; 0 turns it off. Kept for 0.3: given with a
+            ``BigWigCollection``, it sets that collection's ``cache_bytes``, a bound shared by
+            everything reading that collection. From the second epoch on, regions that fit
             are read from it.
 
     Each iteration is an epoch and draws new windows: the first is epoch 0 and each new
@@ -155,6 +157,11 @@ class BigWigDataset:
     yields them (install CuPy: README, "Install"; bfloat16 as ``uint16``, as in 0.3). No
     array is overwritten by a later batch.
     """
+
+    #: Hand out the loader's own tensors (``bigwig_loader.Tensor``, or ``CudaTensor`` on a GPU;
+    #: DLPack) instead of numpy / CuPy arrays: what a subclass sets when it takes them with
+    #: ``from_dlpack`` itself (PytorchBigWigDataset's dataset: torch needs no CuPy).
+    yields_tensors: bool = False
 
     def __init__(
         self,
@@ -194,21 +201,42 @@ class BigWigDataset:
         sequence_dtype: str = "float32",
         cache_bytes: int | None = None,
     ) -> None:
-        if isinstance(collection, BigWigCollection):
-            self.collection = collection
-            if cache_bytes is not None:
-                self.collection.cache_bytes = cache_bytes
-        else:
-            self.collection = BigWigCollection(
-                collection,
-                file_extensions=file_extensions,
-                crawl=crawl,
-                scale=scale,
-                first_n_files=first_n_files,
-                cache_bytes=cache_bytes,
-            )
+        # In the order of the checks: each part checks and keeps its own arguments.
+        self.collection = _collection_of(collection, cache_bytes, file_extensions, crawl, scale, first_n_files)
         self.genome = ReferenceGenome(reference_genome_path)
         self.regions_of_interest = _dataset_checks.check_regions(regions_of_interest).copy()
+        self._set_shape(sequence_length, center_bin_to_predict, window_size, moving_average_window_size)
+        self._set_batch_sizes(batch_size, super_batch_size)
+        self._set_outputs(sequence_encoder, dtype, sequence_dtype, default_value)
+        self._set_position_draws(
+            regions_of_interest,
+            maximum_unknown_bases_fraction,
+            custom_position_sampler,
+            position_sampler_buffer_size,
+            repeat_same_positions,
+        )
+        self.n_threads = _arguments.count(n_threads, "n_threads")
+        self.queue_size = max(8, self.n_threads) if queue_size is None else _arguments.count(queue_size, "queue_size")
+        self.return_batch_objects = return_batch_objects
+        self._set_augmentations(jitter, reverse_complement, strand_pairs)
+        self._ordinal = resolve_device(device)
+        self.device = device_name(self._ordinal)
+        self.rank, self.world_size = rank_and_world_size(rank, world_size)
+        self.seed = int(np.random.SeedSequence().entropy) if seed is None else _arguments.integer(seed, "seed", 0)
+        self.epoch = 0  # the epoch of the next iteration
+        self._epoch_pinned = False
+        self.custom_track_sampler = custom_track_sampler
+        self.sub_sample_tracks = (
+            None
+            if sub_sample_tracks is None
+            else _arguments.integer(sub_sample_tracks, "sub_sample_tracks", 1, len(self.collection))
+        )
+        self.batches_per_epoch = self._epoch_length(regions_of_interest, batches_per_epoch)
+
+    # --- construction, part by part ----------------------------------------------------------
+
+    def _set_shape(self, sequence_length, center_bin_to_predict, window_size, moving_average_window_size) -> None:
+        """A window's bases, its values' bases, cells and smoothing."""
         self.sequence_length = _positive(sequence_length, "sequence_length")
         self.center_bin_to_predict = _positive(
             sequence_length if center_bin_to_predict is None else center_bin_to_predict, "center_bin_to_predict"
@@ -217,8 +245,13 @@ class BigWigDataset:
             raise ValueError("center_bin_to_predict must not exceed sequence_length")
         self.window_size = _dataset_checks.check_window_size(window_size, self.center_bin_to_predict)
         self.moving_average_window_size = _positive(moving_average_window_size, "moving_average_window_size")
+
+    def _set_batch_sizes(self, batch_size, super_batch_size) -> None:
         self.batch_size = _positive(batch_size, "batch_size")
         self.super_batch_size = _dataset_checks.check_super_batch_size(super_batch_size, self.batch_size)
+
+    def _set_outputs(self, sequence_encoder, dtype, sequence_dtype, default_value) -> None:
+        """What the batches hold: the sequences' encoding and dtype, the values' dtype and default."""
         if sequence_encoder not in ("onehot", None) and not callable(sequence_encoder):
             raise ValueError(f'sequence_encoder must be "onehot", None or a callable, got {sequence_encoder!r}')
         self.sequence_encoder = sequence_encoder
@@ -227,19 +260,21 @@ class BigWigDataset:
             raise ValueError(f'sequence_dtype must be "float32" or "bfloat16", got {sequence_dtype!r}')
         self.sequence_dtype = sequence_dtype
         self.default_value = _arguments.real_number(default_value, "default_value")  # NaN: the mean of covered bases
+
+    def _set_position_draws(
+        self, regions, maximum_unknown_bases_fraction, custom_position_sampler, buffer_size, repeat_same_positions
+    ) -> None:
+        """Where centres come from: the regions' sampler (its tables built once; each epoch draws
+        from a copy with its own seed), after the checks that some window can be found there, or
+        the custom sampler."""
         self.maximum_unknown_bases_fraction = _dataset_checks.check_unknown_fraction(maximum_unknown_bases_fraction)
         if custom_position_sampler is None:  # the regions are what is drawn from
             _dataset_checks.check_windows_possible(
-                regions_of_interest, self.genome.chrom_sizes, self.sequence_length, self.genome.path
+                regions, self.genome.chrom_sizes, self.sequence_length, self.genome.path
             )
-            _dataset_checks.check_regions_tracked(
-                regions_of_interest, self.collection.find_chromosome, len(self.collection)
-            )
-        self.position_sampler_buffer_size = _arguments.integer(
-            position_sampler_buffer_size, "position_sampler_buffer_size", 1
-        )
+            _dataset_checks.check_regions_tracked(regions, self.collection.find_chromosome, len(self.collection))
+        self.position_sampler_buffer_size = _arguments.integer(buffer_size, "position_sampler_buffer_size", 1)
         self.repeat_same_positions = repeat_same_positions
-        # The regions' tables, built once; each epoch draws from a copy with its own seed.
         self._regions_sampler = (
             None
             if custom_position_sampler is not None
@@ -250,37 +285,20 @@ class BigWigDataset:
                 seed=0,
             )
         )
-        self.n_threads = _arguments.count(n_threads, "n_threads")
-        self.queue_size = max(8, self.n_threads) if queue_size is None else _arguments.count(queue_size, "queue_size")
-        self.return_batch_objects = return_batch_objects
         self.custom_position_sampler = custom_position_sampler
+
+    def _set_augmentations(self, jitter, reverse_complement, strand_pairs) -> None:
         # Bounded so that a jittered centre stays inside the engine's coordinates.
         self.jitter = _arguments.integer(jitter, "jitter", 0, _arguments.COORDINATE_LIMIT // 2)
         self.reverse_complement = reverse_complement
         self.strand_pairs = _dataset_checks.check_strand_pairs(strand_pairs, len(self.collection))
-        # What every batch over all tracks shares, made once instead of per batch (thousands of
-        # tracks make a per-batch Python list of them cost as much as the batch's values).
-        self._all_track_names = list(self.collection.bigwig_paths)
+        # The flip permutation of every batch over all tracks, made once instead of per batch.
         self._all_tracks_flip = np.asarray(self._strand_permutation(list(range(len(self.collection)))), dtype=np.int64)
-        self._ordinal = resolve_device(device)
-        self.device = device_name(self._ordinal)
-        # How batches are handed out: numpy / CuPy arrays, or the DLPack tensors themselves
-        # (PytorchBigWigDataset takes those with torch.from_dlpack and needs no CuPy).
-        self._device_arrays = "cupy"
-        self.rank, self.world_size = rank_and_world_size(rank, world_size)
-        self.seed = int(np.random.SeedSequence().entropy) if seed is None else _arguments.integer(seed, "seed", 0)
-        self.epoch = 0  # the epoch of the next iteration
-        self._epoch_pinned = False
 
-        self.custom_track_sampler = custom_track_sampler
-        self.sub_sample_tracks = (
-            None
-            if sub_sample_tracks is None
-            else _arguments.integer(sub_sample_tracks, "sub_sample_tracks", 1, len(self.collection))
-        )
-
+    def _epoch_length(self, regions, batches_per_epoch) -> int:
+        """batches_per_epoch, or by default as many as the regions' bases make on each rank."""
         if batches_per_epoch is None:
-            total = int((regions_of_interest["end"] - regions_of_interest["start"]).sum())
+            total = int((regions["end"] - regions["start"]).sum())
             batches_per_epoch = total // self.sequence_length // self.batch_size // self.world_size
             if batches_per_epoch < 1:
                 raise ValueError(
@@ -288,7 +306,7 @@ class BigWigDataset:
                     f"windows of {self.sequence_length} bases per rank ({self.world_size} ranks): "
                     "pass batches_per_epoch"
                 )
-        self.batches_per_epoch = _positive(batches_per_epoch, "batches_per_epoch")
+        return _positive(batches_per_epoch, "batches_per_epoch")
 
     def set_epoch(self, epoch: int) -> None:
         """Pins the next iteration to epoch `epoch` (as DistributedSampler does); the ones after
@@ -326,7 +344,7 @@ class BigWigDataset:
         # `set_epoch(n); it = iter(ds); set_epoch(m)` still runs epoch n.
         epoch, self.epoch = self.epoch, self.epoch + 1
         guard_reads_in_torch_worker()
-        if self._ordinal != CPU and self._device_arrays == "cupy":
+        if self._ordinal != CPU and not self.yields_tensors:
             _import_cupy()
         if share.batches == 0:  # a DataLoader worker beyond the epoch's batch count
             return iter(())
@@ -341,17 +359,14 @@ class BigWigDataset:
             num_threads=self.n_threads,
             queue_size=self.queue_size,
             slice_size=self.batch_size,
-            window_size=self.window_size,
-            default_value=self.default_value,
-            dtype=self.dtype,
             device=self._ordinal,  # resolved once, here
             batch_request=self._batch_request,
+            tensors=True,  # _yielded_item makes them numpy / CuPy arrays, or not (yields_tensors)
         )
-        loader._user_arrays = False  # _finish hands the tensors out as numpy / CuPy or as they are
         with loader:
             try:
                 for batch in itertools.islice(loader, share.batches):
-                    yield self._finish(batch)
+                    yield self._yielded_item(batch)
             finally:
                 stop.set()  # before the loader closes, so that its feeder is not left drawing
 
@@ -471,7 +486,7 @@ class BigWigDataset:
             if flip.any():
                 sequences = sequences.copy()
                 sequences[flip] = _COMPLEMENT_BYTES[sequences[flip][:, ::-1]]
-            yield _DrawnBatch(
+            yield _SuperBatchQuery(
                 ids[:n].astype(np.uint32),
                 chromosomes=names[:n].tolist(),
                 starts=target_start,
@@ -484,7 +499,7 @@ class BigWigDataset:
 
     # --- finishing a loaded batch ----------------------------------------------------------
 
-    def _batch_request(self, batch: _DrawnBatch) -> Any:
+    def _batch_request(self, batch: _SuperBatchQuery) -> Any:
         """The whole batch as the loader's workers make it: values, smoothed and flipped (with
         strand pairs swapped), and the one-hot sequences (already reverse-complemented bases)."""
         flip = batch.flipped
@@ -510,29 +525,27 @@ class BigWigDataset:
             **augmentations,
         )
 
-    def _finish(self, batch: Batch) -> Any:
-        batch.values = self._hand_out(batch.values)
+    def _yielded_item(self, batch: Batch) -> Any:
+        """A loaded batch as the iteration yields it: its arrays handed out, its sequences
+        encoded as asked, its track names set; a Batch, or a tuple of its fields."""
+        batch.values = self._as_yielded_array(batch.values)
         if self.sequence_encoder == "onehot":
-            batch.sequences = self._hand_out(batch.sequences)
+            batch.sequences = self._as_yielded_array(batch.sequences)
         else:
             strings = [row.tobytes().decode("ascii") for row in batch.sequences]
             batch.sequences = strings if self.sequence_encoder is None else self.sequence_encoder(strings)
-        # As in 0.3: the tracks' paths, all of them when tracks are not sub-sampled (a copy of the
-        # shared list, so that a consumer may change its own).
-        names = self.collection.bigwig_paths
-        batch.track_names = (
-            list(self._all_track_names) if batch.track_indices is None else [names[i] for i in batch.track_indices]
-        )
+        # As in 0.3: the tracks' paths, all of them when tracks are not sub-sampled.
+        batch.track_names = self.collection.track_names_of(batch.track_indices, as_paths=True)
         if self.return_batch_objects:
             return batch
         if batch.track_indices is not None:
             return batch.sequences, batch.values, batch.track_indices, batch.track_names
         return batch.sequences, batch.values
 
-    def _hand_out(self, tensor: Any) -> Any:
+    def _as_yielded_array(self, tensor: Any) -> Any:
         """A loaded tensor as yielded: numpy / CuPy arrays without a copy (bigwig_loader.arrays),
-        or the tensor itself for PytorchBigWigDataset, which takes it with torch.from_dlpack."""
-        return tensor if self._device_arrays == "dlpack" else user_array(tensor)
+        or, with ``yields_tensors``, the tensor itself."""
+        return tensor if self.yields_tensors else user_array(tensor)
 
     def _strand_permutation(self, tracks: list[int]) -> list[int]:
         """Column permutation of a flipped window: each track takes its strand partner's column
@@ -553,7 +566,7 @@ class _Share(NamedTuple):
     batches: int
 
 
-class _DrawnBatch(Batch):
+class _SuperBatchQuery(Batch):
     """A super-batch the dataset drew: a Batch that also carries its chromosomes as the
     collection's ids, so that its request is made with no conversion of names. The loader hands
     out slices of it (plain Batches), or the batch itself when it is one slice."""
@@ -561,6 +574,23 @@ class _DrawnBatch(Batch):
     def __init__(self, chromosome_ids: np.ndarray, **fields: Any) -> None:
         super().__init__(**fields)
         self.chromosome_ids = chromosome_ids
+
+
+def _collection_of(collection, cache_bytes, file_extensions, crawl, scale, first_n_files) -> BigWigCollection:
+    """The collection given, its cache bound set when cache_bytes is given (0.3's argument; the
+    bound is the collection's, shared by all that read it), or the one made from paths."""
+    if isinstance(collection, BigWigCollection):
+        if cache_bytes is not None:
+            collection.cache_bytes = cache_bytes
+        return collection
+    return BigWigCollection(
+        collection,
+        file_extensions=file_extensions,
+        crawl=crawl,
+        scale=scale,
+        first_n_files=first_n_files,
+        cache_bytes=cache_bytes,
+    )
 
 
 def _import_cupy() -> Any:

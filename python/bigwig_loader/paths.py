@@ -22,19 +22,23 @@ def find_bigwig_files(
     exist is a FileNotFoundError; finding no file at all is a ValueError naming the path."""
     sources = [bigwig_path] if isinstance(bigwig_path, (str, os.PathLike)) else list(bigwig_path)
     extensions = tuple(file_extensions)
-    found: set[Path] = set()
-    for source in sources:
-        path = Path(source)
-        if path.is_dir():
-            candidates = path.rglob("*") if crawl else path.iterdir()
-            found.update(p for p in candidates if p.is_file() and p.name.endswith(extensions))
-        elif path.is_file():
-            found.add(path)
-        else:
-            raise FileNotFoundError(f"{path}: no such file or directory")
+    found = {file for source in sources for file in files_under(source, extensions, crawl)}
     if not found:
         raise ValueError(f"no bigWig files ({', '.join(extensions)}) found in {bigwig_path}")
     return sorted(found, key=str)
+
+
+def files_under(source: PathLike, extensions: tuple[str, ...], crawl: bool) -> list[Path]:
+    """The one file finder: the files one path names, itself when it is not a directory, else its
+    files ending in one of `extensions` (in its subdirectories too when `crawl`), sorted by path.
+    FileNotFoundError when the path does not exist."""
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or directory")
+    if not path.is_dir():
+        return [path]
+    candidates = path.rglob("*") if crawl else path.iterdir()
+    return sorted((p for p in candidates if p.is_file() and p.name.endswith(extensions)), key=str)
 
 
 def _match_rank(path: Path, key: str) -> int:

@@ -122,6 +122,13 @@ def _refuse_dataloader_batching(dataset: PytorchBigWigDataset, caller: Any) -> N
         )
 
 
+class _TensorDataset(BigWigDataset):
+    """The BigWigDataset a PytorchBigWigDataset reads: its batches' tensors handed out as the
+    loader made them, which torch takes with ``from_dlpack`` (no CuPy needed on a GPU)."""
+
+    yields_tensors = True
+
+
 class PytorchBigWigDataset(torch.utils.data.IterableDataset):
     """A ``torch.utils.data.IterableDataset`` over :class:`BigWigDataset`: it takes exactly
     BigWigDataset's parameters, every one documented in ``BigWigDataset``'s docstring
@@ -144,8 +151,7 @@ class PytorchBigWigDataset(torch.utils.data.IterableDataset):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
-        self.dataset = BigWigDataset(*args, **kwargs)
-        self.dataset._device_arrays = "dlpack"  # torch takes the device tensors; no CuPy needed
+        self.dataset = _TensorDataset(*args, **kwargs)
 
     # help() and IDEs show BigWigDataset's parameters, which __init__ passes on as they are.
     __init__.__signature__ = inspect.signature(BigWigDataset.__init__)  # type: ignore[attr-defined]

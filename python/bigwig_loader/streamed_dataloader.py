@@ -62,14 +62,20 @@ class StreamedDataloader:
         slice_size: when set, each loaded batch is cut into slices of this many windows
             (the remainder dropped): load big super-batches, train on small ones. A batch
             smaller than slice_size is yielded whole, as in 0.3.
-        window_size, default_value, dtype, device: as in ``BigWigCollection.get_batch``. On a
-            GPU every worker has its own CUDA stream, pinned staging and device scratch.
-        cache_bytes: when given, the new bound of the collection's cache of decoded blocks,
-            which every worker shares (0 turns it off); None keeps the collection's.
+        window_size, default_value, dtype: as in ``BigWigCollection.get_batch``; they make the
+            requests when no ``batch_request`` is given, and are not used when one is.
+        device: as in ``BigWigCollection.get_batch``. On a GPU every worker has its own CUDA
+            stream, pinned staging and device scratch.
+        cache_bytes: kept for 0.3: when given, sets the collection's ``cache_bytes`` (the bound
+            of its cache of decoded blocks, shared by every worker and by everything else
+            reading that collection; 0 turns it off); None keeps the collection's.
         batch_request: how each input Batch becomes the request the workers load (a
             ``_core.BatchRequest``; default: ``collection.batch_request`` with the settings
             above). A request with bases makes the workers also one-hot encode them: the
             yielded Batch then has ``sequences`` set too. Called on the feeder thread.
+        tensors: yield the loaded tensors as the workers made them (:class:`bigwig_loader.Tensor`,
+            or ``CudaTensor`` on a GPU; both speak DLPack) instead of numpy / CuPy arrays
+            (default False).
 
     The order of batches never depends on thread timing. An exception raised by the input
     generator, or while loading a batch, is raised by the iteration that reaches it, with its
@@ -93,6 +99,7 @@ class StreamedDataloader:
         device: Any = None,
         cache_bytes: int | None = None,
         batch_request: Callable[[Batch], Any] | None = None,
+        tensors: bool = False,
     ) -> None:
         if slice_size is not None and slice_size < 1:
             raise ValueError(f"slice_size must be at least 1, got {slice_size}")
@@ -100,20 +107,18 @@ class StreamedDataloader:
             collection.cache_bytes = cache_bytes
         self.collection = collection
         self.slice_size = slice_size
-        self.window_size = window_size
-        self.default_value = default_value
-        self.dtype = check_value_dtype(dtype)
         self.input_generator = input_generator
         self.num_threads = _arguments.count(num_threads, "num_threads")
         self.queue_size = _arguments.count(queue_size, "queue_size")
-        self.batch_request = batch_request or functools.partial(
-            _default_request, collection, window_size, default_value, self.dtype
-        )
+        if batch_request is None:  # the loader's own settings make the requests; checked in them
+            batch_request = functools.partial(
+                _request_of_query, collection, window_size, default_value, check_value_dtype(dtype)
+            )
+        self.batch_request = batch_request
         ordinal = resolve_device(device)
         self.device = device_name(ordinal)
         self._ordinal = ordinal
-        # BigWigDataset takes the loader's own tensors (its transforms work on them in place).
-        self._user_arrays = True
+        self.tensors = bool(tensors)
         self._start()
 
     def _start(self) -> None:
@@ -191,9 +196,9 @@ class StreamedDataloader:
                 batch: Batch = item
                 loaded = self._take_values()
                 values, sequences = loaded if isinstance(loaded, tuple) else (loaded, None)
-                batch.values = user_array(values) if self._user_arrays else values
+                batch.values = values if self.tensors else user_array(values)
                 if sequences is not None:
-                    batch.sequences = user_array(sequences) if self._user_arrays else sequences
+                    batch.sequences = sequences if self.tensors else user_array(sequences)
                 if self.slice_size is None or self.slice_size >= len(batch):
                     yield batch
                 else:
@@ -223,7 +228,7 @@ class StreamedDataloader:
                 raise RuntimeError("the StreamedDataloader was closed")
 
 
-def _default_request(collection, window_size, default_value, dtype, batch: Batch) -> Any:
+def _request_of_query(collection, window_size, default_value, dtype, batch: Batch) -> Any:
     """The request of a query Batch: its windows and tracks with the loader's settings."""
     return collection.batch_request(
         batch.chromosomes,
@@ -246,7 +251,7 @@ def _feed(inputs, collection, core, pending, stop, batch_request) -> None:
             batch = Batch.from_args(item)
             request = batch_request(batch)
             if batch.track_indices is not None:
-                batch.track_names = [collection.track_names[i] for i in request.tracks]
+                batch.track_names = collection.track_names_of(request.tracks)
             while True:
                 status = core.submit(request, _POLL_MS)
                 if status == "ready":

@@ -1,5 +1,6 @@
-"""bigwig-loader 0.3's import path of :class:`StreamedDataloader` (``bigwig_loader.streamed_dataset``)."""
+"""0.3's import path ``bigwig_loader.streamed_dataset``: the module ``bigwig_loader.compat03.streamed_dataset``
+itself, under its old name (see :func:`bigwig_loader.compat03.hand_over`)."""
 
-from bigwig_loader.streamed_dataloader import StreamedDataloader
+from bigwig_loader.compat03 import hand_over
 
-__all__ = ["StreamedDataloader"]
+hand_over(__spec__.name, run_as_main=__name__ == "__main__")

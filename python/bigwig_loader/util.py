@@ -1,46 +1,6 @@
-"""bigwig-loader 0.3's ``bigwig_loader.util`` helpers that users call."""
+"""0.3's import path ``bigwig_loader.util``: the module ``bigwig_loader.compat03.util``
+itself, under its old name (see :func:`bigwig_loader.compat03.hand_over`)."""
 
-from __future__ import annotations
+from bigwig_loader.compat03 import hand_over
 
-import re
-
-__all__ = ["chromosome_sort", "sort_intervals"]
-
-_DIGITS = re.compile(r"(\d+)")
-_STANDARD = [f"chr{i}" for i in range(1, 23)] + ["chrX", "chrY", "chrM"]
-
-
-def _natural_key(text: str) -> tuple:
-    """Natural order: digit runs compare as numbers (chr2 before chr10)."""
-    pieces = (piece for piece in _DIGITS.split(str(text)) if piece)
-    return tuple((0, int(piece), "") if piece.isdigit() else (1, 0, piece) for piece in pieces)
-
-
-def sort_intervals(intervals, inplace: bool = False):
-    """`intervals` (a DataFrame with ``chrom`` and ``start``) sorted by chromosome in natural
-    order (chr1, chr2, ..., chr10, ..., chrX) and by start within one, as 0.3 sorts them.
-    With ``inplace`` the DataFrame itself is sorted and returned."""
-    import pandas as pd
-
-    def key(column: pd.Series) -> pd.Series:
-        if column.name == "chrom":
-            return column.map(_natural_key)
-        return column
-
-    result = intervals.sort_values(by=["chrom", "start"], key=key)
-    if not inplace:
-        return result
-    # pandas deprecates sort_values(inplace=True): rewrite the caller's frame row by row
-    # (positional assignment: no index alignment), then give it the sorted index.
-    for column in intervals.columns:
-        intervals[column] = result[column].array
-    intervals.index = result.index
-    return intervals
-
-
-def chromosome_sort(chromosomes) -> list[str]:
-    """Distinct chromosome names: chr1..chr22, chrX, chrY, chrM first, then the others in
-    natural order (the order of 0.3 and of ``BigWigCollection.chromosomes``)."""
-    names = set(chromosomes)
-    standard = [c for c in _STANDARD if c in names]
-    return standard + sorted(names.difference(_STANDARD), key=_natural_key)
+hand_over(__spec__.name, run_as_main=__name__ == "__main__")

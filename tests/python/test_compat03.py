@@ -343,6 +343,49 @@ def test_config_is_an_attribute_after_import_bigwig_loader(tmp_path: Path) -> No
     assert done.stdout.strip() == str(tmp_path)
 
 
+OLD_MODULES = ("path", "util", "config", "streamed_dataset", "download_example_data")
+
+
+def test_every_old_import_path_is_its_compat03_module() -> None:
+    """0.3's module paths still import, in a fresh interpreter, each as the very module in
+    bigwig_loader.compat03 (so that assigning config.bigwig_dir or patching a function there is
+    seen under both names), with the names 0.3 code takes from them."""
+    script = (
+        "import importlib, bigwig_loader, bigwig_loader.compat03 as c\n"
+        f"for name in {OLD_MODULES!r}:\n"
+        "    old = importlib.import_module('bigwig_loader.' + name)\n"
+        "    assert old is getattr(c, name) is getattr(bigwig_loader, name), name\n"
+        "import bigwig_loader.path, bigwig_loader.config\n"
+        "from bigwig_loader.util import sort_intervals, chromosome_sort\n"
+        "from bigwig_loader.path import interpret_path, map_path_to_value, match_key_to_path, subpaths\n"
+        "from bigwig_loader.config import settings\n"
+        "from bigwig_loader.streamed_dataset import StreamedDataloader\n"
+        "from bigwig_loader.download_example_data import download_example_data, main\n"
+        "from pathlib import Path\n"
+        "bigwig_loader.config.bigwig_dir = Path('elsewhere')\n"
+        "assert c.config.settings().bigwig_dir == Path('elsewhere')\n"
+        "assert StreamedDataloader is bigwig_loader.StreamedDataloader\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_chromosome_sort_is_the_collections_order(tmp_path: Path) -> None:
+    """util.chromosome_sort orders names as the engine orders a collection's table."""
+    from bigwig_loader import write_bigwig
+    from bigwig_loader.util import chromosome_sort
+
+    names = ["chrUn_KI270302v1", "chr10", "chrM", "chr2", "chr1_KI270706v1_random", "chrX", "chr1", "scaffold_9"]
+    sizes = {name: 1000 for name in names}
+    rows = pd.DataFrame({"chrom": names, "start": 0, "end": 10, "value": 1.0})
+    write_bigwig(tmp_path / "a.bw", sizes, rows)
+    chromosomes = BigWigCollection(tmp_path / "a.bw").chromosomes
+    assert sorted(chromosomes) == sorted(names)
+    assert chromosome_sort(reversed(names)) == chromosomes
+
+
 def test_streamed_dataset_module() -> None:
     from bigwig_loader.streamed_dataset import StreamedDataloader as Old
 
