@@ -1,8 +1,8 @@
 #pragma once
 // The one interface of the batch path: a processor plans a BatchRequest and runs it into memory
 // of its own kind (host memory for the CPU processor, device memory for the CUDA processor).
-// get_batch holds one per device; each loader WorkerContext owns one. The engine never names an
-// implementation: cpu/ and cuda/ implement it, and bindings/processor_factory makes one from a
+// get_batch holds one per device; each loader worker owns one. The engine never names an
+// implementation: cpu/ and cuda/ implement it, and python_bindings/processor_factory makes one from a
 // device ordinal.
 #include <cstddef>
 #include <memory>

@@ -1,5 +1,5 @@
 // Bindings of the FASTA layer: _core.FastaFile (with fetch_usable), _core.one_hot, _core.count_unknown.
-#include "bindings/fasta_bindings.hpp"
+#include "python_bindings/fasta_bindings.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>

@@ -1,4 +1,4 @@
-#include "bindings/cuda_bindings.hpp"
+#include "python_bindings/cuda_bindings.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "bindings/tensor_bindings.hpp"
+#include "python_bindings/tensor_bindings.hpp"
 #include "cuda_batch_processor.hpp"
 #include "device_tensor.hpp"
 #include "device_transforms.hpp"
