@@ -176,11 +176,17 @@ def run_case(case: Case, device: str, rng: np.random.Generator) -> dict[str, dic
 
 def inflate_floor(case: Case, batch_size: int, rng: np.random.Generator) -> str:
     """libdeflate alone inflating exactly the unique blocks a batch needs, from memory, on the
-    same threads: the CPU processor's floor (a benchmark-only measurement, _core.inflate_floor)."""
+    same threads: the CPU processor's floor (a benchmark-only measurement, bigwig_loader._bench,
+    built with -Ccmake.define.BWL_BUILD_BENCH=ON as scripts/setup.sh does; "" without it)."""
+    try:
+        from bigwig_loader import _bench
+    except ImportError:
+        print("inflate floor skipped: bigwig_loader._bench is not built (BWL_BUILD_BENCH=ON)", file=sys.stderr)
+        return ""
     collection = bigwig_loader.BigWigCollection(corpus.ensure_corpus(case.tracks, case.spec))
     ((chroms, starts, _),) = draw_batches(case.spec, [batch_size], case.length, rng)
     request = collection.batch_request(chroms, starts, np.asarray(starts) + case.length)
-    f = bigwig_loader._core.inflate_floor(collection.core_collection, request, collection.n_threads, 5)
+    f = _bench.inflate_floor(collection.core_collection, request, collection.n_threads, 5)
     return (
         f"inflate floor at batch {batch_size:,}: {f['blocks']:,} unique blocks ({f['inflated_bytes'] / 1e6:.1f} MB "
         f"inflated) in {f['seconds'] * 1e3:.1f} ms = {batch_size / f['seconds']:,.0f} windows/s"

@@ -7,7 +7,6 @@
 
 #include "cuda_check.hpp"
 #include "device_transforms.hpp"
-#include "fasta/one_hot.hpp"
 #include "engine/batch_staging.hpp"
 #include "stages/inflate_chunks.hpp"
 #include "staged_kernels.hpp"
@@ -220,28 +219,28 @@ void CudaBatchProcessor::fill(const engine::Collection& collection, const engine
   if (clock_.enabled()) ++clock_.times.batches;
 }
 
-void CudaBatchProcessor::load(const engine::Collection& collection, const engine::BatchRequest& request, void* out) {
-  if (request.has_augmentations()) throw InvalidArgument("a request with augmentations loads into new tensors");
-  run(collection, request, engine::plan_batch(collection, request), out);
-}
-
-engine::LoadedBatch CudaBatchProcessor::load(const engine::Collection& collection,
-                                             const engine::BatchRequest& request) {
-  const engine::BatchPlan plan = engine::plan_batch(collection, request);
+std::shared_ptr<Tensor> CudaBatchProcessor::fill_new_values(const engine::Collection& collection,
+                                                            const engine::BatchRequest& request,
+                                                            const engine::BatchPlan& plan) {
   // Allocated on the processor's stream (stream-ordered), so run() may use it at once.
   auto values = std::make_shared<DeviceTensor>(stream_, plan.output_shape(), request.dtype);
   run(collection, request, plan, values->data());
   values->record_ready(stream());
-  // The transforms queue after the values are ready and mark them ready again after.
-  moving_average_rows(*values, request.smoothing);
-  if (!request.flip.empty()) flip_rows(*values, request.flip, request.flip_tracks);
-  engine::LoadedBatch batch{values, nullptr};
-  if (!request.bases.empty()) {
-    batch.sequences = to_device(*fasta::one_hot_rows(request.bases.data(), request.starts.size(),
-                                                     request.sequence_length, request.sequence_dtype),
-                                device_);
-  }
-  return batch;
+  return values;
+}
+
+// The tensors the hooks see are the DeviceTensors fill_new_values made.
+void CudaBatchProcessor::smooth(Tensor& values, int64_t width) {
+  moving_average_rows(static_cast<DeviceTensor&>(values), width);
+}
+
+void CudaBatchProcessor::flip(Tensor& values, const std::vector<uint8_t>& flip,
+                              const std::vector<int64_t>& permutation) {
+  flip_rows(static_cast<DeviceTensor&>(values), flip, permutation);
+}
+
+std::shared_ptr<Tensor> CudaBatchProcessor::place_sequences(std::shared_ptr<HostTensor> sequences) {
+  return to_device(*sequences, device_);
 }
 
 }  // namespace bwl::cuda

@@ -62,13 +62,10 @@ class CudaBatchProcessor : public engine::BatchProcessor {
   CudaBatchProcessor(const CudaBatchProcessor&) = delete;
   CudaBatchProcessor& operator=(const CudaBatchProcessor&) = delete;
 
-  // `out` is device memory on this processor's device, usable on stream() (allocated there or
-  // on a stream it waited for); it is written once stream() reaches the point where load()
-  // returns.
-  void load(const engine::Collection& collection, const engine::BatchRequest& request, void* out) override;
-  // New DeviceTensors, the values allocated on stream() (stream-ordered); ready on it (DLPack
-  // consumers wait for them).
-  engine::LoadedBatch load(const engine::Collection& collection, const engine::BatchRequest& request) override;
+  // load()'s `out` is device memory on this processor's device, usable on stream() (allocated
+  // there or on a stream it waited for); it is written once stream() reaches the point where
+  // load() returns. Its new tensors are DeviceTensors, the values allocated on stream()
+  // (stream-ordered); ready on it (DLPack consumers wait for them).
 
   int device() const override { return device_; }
   size_t n_threads() const override { return pool_.size(); }
@@ -80,11 +77,19 @@ class CudaBatchProcessor : public engine::BatchProcessor {
   void time_stages(bool on);
   StageTimes stage_times();
 
- private:
+ protected:
   // `out` is device memory on this processor's device, plan.output_shape() of request.dtype,
   // usable on stream().
   void run(const engine::Collection& collection, const engine::BatchRequest& request, const engine::BatchPlan& plan,
-           void* out);
+           void* out) override;
+  std::shared_ptr<Tensor> fill_new_values(const engine::Collection& collection, const engine::BatchRequest& request,
+                                          const engine::BatchPlan& plan) override;
+  // The transforms queue after the values are ready and mark them ready again after.
+  void smooth(Tensor& values, int64_t width) override;
+  void flip(Tensor& values, const std::vector<uint8_t>& flip, const std::vector<int64_t>& permutation) override;
+  std::shared_ptr<Tensor> place_sequences(std::shared_ptr<HostTensor> sequences) override;
+
+ private:
   // run()'s stages, in order, on `stream` (the caller holds run_mutex_ and the device):
   // fetch the planned blocks (hits: their runs) and the plan's flat arrays into the bank and
   // copy them up in one go; the view of every array but the inflate arena, runs, output and

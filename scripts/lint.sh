@@ -21,6 +21,18 @@ if [ "${1:-}" = "--fix" ]; then
   "$CLANG_FORMAT" -i "${cxx[@]}"
   exit 0
 fi
+# The top layer's rule (docs/ARCHITECTURE.md, Layers): only cpp/python_bindings includes pybind11,
+# and no other code under cpp/ includes a header of cuda/ (the bindings sit on top of both).
+mapfile -t cuda_headers < <(cd cuda && ls *.hpp)
+up=$(git grep -n -E '#include [<"]pybind11/' -- '*.cpp' '*.hpp' '*.cu' ':!cpp/python_bindings' || true)
+for h in "${cuda_headers[@]}"; do
+  up+=$(git grep -n -F "#include \"$h\"" -- 'cpp' ':!cpp/python_bindings' || true)
+done
+if [ -n "$up" ]; then
+  echo "lint: includes that run up past the layers (only cpp/python_bindings may include pybind11 and cuda/):" >&2
+  echo "$up" >&2
+  exit 1
+fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 "$CLANG_FORMAT" --dry-run -Werror "${cxx[@]}"

@@ -93,7 +93,9 @@ run .venv/bin/python -m pip install "torch==${BWL_TORCH_VERSION:-2.13.0}"
 # pip hides a build backend's output unless -v: with it, CMake's configure and ninja's [n/N]
 # lines show the build's progress. CMAKE_BUILD_PARALLEL_LEVEL (when set) picks the build's jobs.
 step 6 "building bigwig-loader from source with CMake, and installing it with its test extras (a few minutes on 2 CPUs; CMake's and ninja's progress follows)"
-run .venv/bin/python -m pip install -v --no-build-isolation ".[test]"
+# BWL_BUILD_BENCH: bigwig_loader._bench, the benchmark-only inflate floor benchmarks/harness.py
+# reports (not in the wheel).
+run .venv/bin/python -m pip install -v --no-build-isolation -Ccmake.define.BWL_BUILD_BENCH=ON ".[test]"
 if $dry_run; then
   echo "setup: dry run; nothing was changed"
   exit 0

@@ -2,7 +2,8 @@
 // The benchmark floor of a batch: libdeflate inflating exactly the unique blocks a planned batch
 // needs, from memory, on as many threads as the CPU processor. get_batch cannot beat this (it
 // also fetches, decodes and fills); the goal is to stay within 1.2x of it. Benchmark-only: its
-// own target (bwl_bench), outside the core library, bound for benchmarks/harness.py.
+// own target (bwl_bench), outside the core library, bound in its own module bigwig_loader._bench
+// (cpp/python_bindings/bench_module.cpp, built with -DBWL_BUILD_BENCH=ON) for benchmarks/harness.py.
 #include <cstddef>
 #include <cstdint>
 

@@ -1,6 +1,6 @@
 #pragma once
 // The exception types of the C++ core. The binding layer maps each to one Python type in one
-// place (cpp/bindings/core_module.cpp):
+// place (cpp/python_bindings/core_module.cpp):
 //   FileNotFound       -> FileNotFoundError
 //   FormatError        -> bigwig_loader.BigWigError (a ValueError)
 //   UnknownChromosome  -> KeyError

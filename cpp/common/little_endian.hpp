@@ -27,6 +27,16 @@ BWL_HD inline float load_f32le(const uint8_t* p) {
   return value;
 }
 
+BWL_HD inline void store_u32le(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+BWL_HD inline void store_f32le(uint8_t* p, float v) {
+  uint32_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  store_u32le(p, bits);
+}
+
 BWL_HD inline double load_f64le(const uint8_t* p) {
   uint64_t bits = load_u64le(p);
   double value;

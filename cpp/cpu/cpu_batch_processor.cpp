@@ -4,17 +4,13 @@
 #include <cstring>
 
 #include "common/errors.hpp"
-#include "engine/batch_staging.hpp"
-#include "fasta/one_hot.hpp"
+#include "engine/block_tasks.hpp"
 #include "stages/column_fill.hpp"
 #include "stages/output_store.hpp"
 #include "tensor/transforms.hpp"
 
 namespace bwl::cpu {
 namespace {
-
-// Planned blocks per phase-1 task: enough to merge adjacent reads, few enough to balance load.
-constexpr size_t kBlocksPerTask = 8;
 
 // The worker's tile holds at most this many cells (256 KiB: inside a core's L2 cache).
 constexpr size_t kTileCells = 64 * 1024;
@@ -165,33 +161,32 @@ void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const 
   }
 }
 
-void CpuBatchProcessor::load(const engine::Collection& collection, const engine::BatchRequest& request, void* out) {
-  if (request.has_augmentations()) throw InvalidArgument("a request with augmentations loads into new tensors");
-  const engine::BatchPlan plan = engine::plan_batch(collection, request);
-  std::lock_guard<std::mutex> lock(run_mutex_);
-  run(collection, request, plan, out);
-}
-
-engine::LoadedBatch CpuBatchProcessor::load(const engine::Collection& collection, const engine::BatchRequest& request) {
-  const engine::BatchPlan plan = engine::plan_batch(collection, request);
-  auto values = std::make_shared<HostTensor>(plan.output_shape(), request.dtype);
-  {
-    std::lock_guard<std::mutex> lock(run_mutex_);
-    run(collection, request, plan, values->data());
-  }
-  moving_average_rows(*values, request.smoothing);
-  if (!request.flip.empty()) flip_rows(*values, request.flip, request.flip_tracks);
-  engine::LoadedBatch batch{values, nullptr};
-  if (!request.bases.empty()) {
-    auto sequences = fasta::one_hot_rows(request.bases.data(), request.starts.size(), request.sequence_length,
-                                         request.sequence_dtype);
-    batch.sequences = sequences;
-  }
-  return batch;
-}
-
 void CpuBatchProcessor::run(const engine::Collection& collection, const engine::BatchRequest& request,
                             const engine::BatchPlan& plan, void* out) {
+  std::lock_guard<std::mutex> lock(run_mutex_);
+  run_locked(collection, request, plan, out);
+}
+
+std::shared_ptr<Tensor> CpuBatchProcessor::fill_new_values(const engine::Collection& collection,
+                                                           const engine::BatchRequest& request,
+                                                           const engine::BatchPlan& plan) {
+  auto values = std::make_shared<HostTensor>(plan.output_shape(), request.dtype);
+  run(collection, request, plan, values->data());
+  return values;
+}
+
+// The tensors the hooks see are the HostTensors fill_new_values made.
+void CpuBatchProcessor::smooth(Tensor& values, int64_t width) {
+  moving_average_rows(static_cast<HostTensor&>(values), width);
+}
+
+void CpuBatchProcessor::flip(Tensor& values, const std::vector<uint8_t>& flip,
+                             const std::vector<int64_t>& permutation) {
+  flip_rows(static_cast<HostTensor&>(values), flip, permutation);
+}
+
+void CpuBatchProcessor::run_locked(const engine::Collection& collection, const engine::BatchRequest& request,
+                                   const engine::BatchPlan& plan, void* out) {
   // This batch's cache entries are released when run() returns, error or not; held_ keeps its
   // capacity.
   struct ReleaseHeld {
@@ -210,14 +205,8 @@ void CpuBatchProcessor::run(const engine::Collection& collection, const engine::
   }
 
   // Phase 1: tasks of up to kBlocksPerTask missed blocks, never crossing a file.
-  std::vector<size_t> task_start;
-  for (size_t m = 0; m < misses_.size(); ++m) {
-    if (task_start.empty() || m - task_start.back() == kBlocksPerTask ||
-        plan.blocks[misses_[m]].file != plan.blocks[misses_[m - 1]].file) {
-      task_start.push_back(m);
-    }
-  }
-  task_start.push_back(misses_.size());
+  const std::vector<size_t> task_start =
+      engine::block_task_starts(misses_.size(), [&](size_t m) { return plan.blocks[misses_[m]].file; });
   pool_.parallel_for(task_start.size() - 1, [&](size_t t, size_t worker) {
     decode_planned_blocks(collection, plan, task_start[t], task_start[t + 1], scratch_[worker], worker);
   });

@@ -17,6 +17,7 @@
 // (the parallelism is inside a call). Scratch is per worker, allocated once and grown
 // geometrically: nothing is allocated per block once warm.
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -32,18 +33,25 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   // n_threads == 0: the CPUs this process may use.
   explicit CpuBatchProcessor(size_t n_threads);
 
-  // `out`: host memory.
-  void load(const engine::Collection& collection, const engine::BatchRequest& request, void* out) override;
-  // New HostTensors.
-  engine::LoadedBatch load(const engine::Collection& collection, const engine::BatchRequest& request) override;
+  // load()'s `out`: host memory; its new tensors: HostTensors.
   int device() const override { return engine::kCpuDevice; }
 
   size_t n_threads() const override { return pool_.size(); }
 
- private:
-  // Stages 2-5 of a plan of `request` into `out`; the caller holds run_mutex_.
+ protected:
+  // Stages 2-5 of a plan of `request` into `out`, under run_mutex_.
   void run(const engine::Collection& collection, const engine::BatchRequest& request, const engine::BatchPlan& plan,
-           void* out);
+           void* out) override;
+  std::shared_ptr<Tensor> fill_new_values(const engine::Collection& collection, const engine::BatchRequest& request,
+                                          const engine::BatchPlan& plan) override;
+  void smooth(Tensor& values, int64_t width) override;
+  void flip(Tensor& values, const std::vector<uint8_t>& flip, const std::vector<int64_t>& permutation) override;
+  std::shared_ptr<Tensor> place_sequences(std::shared_ptr<HostTensor> sequences) override { return sequences; }
+
+ private:
+  // run()'s body; the caller holds run_mutex_.
+  void run_locked(const engine::Collection& collection, const engine::BatchRequest& request,
+                  const engine::BatchPlan& plan, void* out);
   struct WorkerScratch {
     format::BlockScratch blocks;
     std::vector<uint32_t> block_numbers;  // the file's block numbers of the current task

@@ -1,11 +1,13 @@
 #pragma once
 // The one interface of the batch path: a processor plans a BatchRequest and runs it into memory
 // of its own kind (host memory for the CPU processor, device memory for the CUDA processor).
-// get_batch holds one per device; each loader WorkerContext owns one. The engine never names an
-// implementation: cpu/ and cuda/ implement it, and bindings/processor_factory makes one from a
+// get_batch holds one per device; each loader worker owns one. The engine never names an
+// implementation: cpu/ and cuda/ implement it, and python_bindings/processor_factory makes one from a
 // device ordinal.
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "engine/batch_plan.hpp"
 #include "engine/collection.hpp"
@@ -23,6 +25,9 @@ struct LoadedBatch {
   std::shared_ptr<Tensor> sequences;  // null without bases
 };
 
+// The batch path written once for both backends (engine/batch_processor.cpp): check, plan, the
+// backend's fill (the protected hooks below), then the finishing step (smooth, flip, one-hot).
+// A backend implements only what touches its own memory.
 class BatchProcessor {
  public:
   virtual ~BatchProcessor() = default;
@@ -34,12 +39,12 @@ class BatchProcessor {
   // collection or that has augmentations (they need the tensors of the load below), and
   // FormatError for a block that does not inflate or decode, naming the file and the block's
   // offset.
-  virtual void load(const Collection& collection, const BatchRequest& request, void* out) = 0;
+  void load(const Collection& collection, const BatchRequest& request, void* out);
 
   // The whole batch into new tensors in this processor's memory, ready for any consumer (a CUDA
   // tensor carries the event its consumers wait on): the values, smoothed and flipped as the
   // request asks, and the one-hot sequences of its bases.
-  virtual LoadedBatch load(const Collection& collection, const BatchRequest& request) = 0;
+  LoadedBatch load(const Collection& collection, const BatchRequest& request);
 
   // kCpuDevice, or the CUDA device whose memory this processor writes.
   virtual int device() const = 0;
@@ -48,6 +53,20 @@ class BatchProcessor {
 
   // Thread contract: load() may be called from several threads; calls on one processor take
   // turns (the parallelism is inside a call).
+
+ protected:
+  // The backend's fill of `plan` (of `request`) into `out`, as load(..., out) describes; takes
+  // the processor's turn.
+  virtual void run(const Collection& collection, const BatchRequest& request, const BatchPlan& plan, void* out) = 0;
+  // A new values tensor in this processor's memory, filled by run(), ready for the hooks below.
+  virtual std::shared_ptr<Tensor> fill_new_values(const Collection& collection, const BatchRequest& request,
+                                                  const BatchPlan& plan) = 0;
+  // The finishing step's device hooks, in place on a tensor fill_new_values made: the moving
+  // average of `width` along the length axis (1: none), and the flip of the flagged rows.
+  virtual void smooth(Tensor& values, int64_t width) = 0;
+  virtual void flip(Tensor& values, const std::vector<uint8_t>& flip, const std::vector<int64_t>& permutation) = 0;
+  // The one-hot sequences, made on the host, as a tensor in this processor's memory.
+  virtual std::shared_ptr<Tensor> place_sequences(std::shared_ptr<HostTensor> sequences) = 0;
 };
 
 }  // namespace bwl::engine

@@ -8,22 +8,6 @@
 
 namespace bwl::engine {
 
-void find_cached_blocks(const Collection& collection, const BatchPlan& plan, std::vector<CachedBlock>& hits) {
-  hits.assign(plan.blocks.size(), nullptr);
-  BlockCache& cache = collection.cache();
-  if (!cache.enabled()) return;
-  thread_local std::vector<BlockCache::BlockKey> keys;
-  keys.resize(plan.blocks.size());
-  for (size_t i = 0; i < plan.blocks.size(); ++i) keys[i] = {plan.blocks[i].file, plan.blocks[i].block};
-  cache.find_many(keys.data(), keys.size(), hits.data());
-}
-
-std::vector<CachedBlock> find_cached_blocks(const Collection& collection, const BatchPlan& plan) {
-  std::vector<CachedBlock> hits;
-  find_cached_blocks(collection, plan, hits);
-  return hits;
-}
-
 StagedLayout stage_layout(const Collection& collection, const BatchPlan& plan, const std::vector<CachedBlock>& hits) {
   StagedLayout layout;
   layout.blocks.reserve(plan.blocks.size());

@@ -25,12 +25,6 @@ struct StagedLayout {
   uint64_t inflated_bytes = 0;              // inflate capacity of the compressed blocks
 };
 
-// Per planned block, the cache's entry for it or null (all null when the cache is off), looked
-// up in one BlockCache::find_many. The second form fills `hits` (a processor's reused vector);
-// both backends find their hits here.
-std::vector<CachedBlock> find_cached_blocks(const Collection& collection, const BatchPlan& plan);
-void find_cached_blocks(const Collection& collection, const BatchPlan& plan, std::vector<CachedBlock>& hits);
-
 // Offsets of every planned block in the staging buffer (plan order, which is disk order within
 // a file, so blocks adjacent on disk are adjacent in staging) and in the inflated arena.
 // `hits` (empty, or one per planned block): non-null entries are staged as their runs.

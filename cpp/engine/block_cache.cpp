@@ -5,6 +5,8 @@
 
 #include "common/errors.hpp"
 #include "common/gallop.hpp"
+#include "engine/batch_plan.hpp"
+#include "engine/collection.hpp"
 
 namespace bwl::engine {
 
@@ -199,6 +201,22 @@ CacheInfo BlockCache::info() const {
     info.bytes += s.bytes;
   }
   return info;
+}
+
+void find_cached_blocks(const Collection& collection, const BatchPlan& plan, std::vector<CachedBlock>& hits) {
+  hits.assign(plan.blocks.size(), nullptr);
+  BlockCache& cache = collection.cache();
+  if (!cache.enabled()) return;
+  thread_local std::vector<BlockCache::BlockKey> keys;
+  keys.resize(plan.blocks.size());
+  for (size_t i = 0; i < plan.blocks.size(); ++i) keys[i] = {plan.blocks[i].file, plan.blocks[i].block};
+  cache.find_many(keys.data(), keys.size(), hits.data());
+}
+
+std::vector<CachedBlock> find_cached_blocks(const Collection& collection, const BatchPlan& plan) {
+  std::vector<CachedBlock> hits;
+  find_cached_blocks(collection, plan, hits);
+  return hits;
 }
 
 }  // namespace bwl::engine

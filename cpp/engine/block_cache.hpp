@@ -81,6 +81,15 @@ struct CachedRuns {
 };
 using CachedBlock = std::shared_ptr<const CachedRuns>;
 
+class Collection;  // engine/collection.hpp, which owns the cache
+struct BatchPlan;  // engine/batch_plan.hpp
+
+// Per planned block, the collection's cache entry for it or null (all null when the cache is
+// off), looked up in one BlockCache::find_many. The second form fills `hits` (a processor's
+// reused vector); both backends find their hits here.
+std::vector<CachedBlock> find_cached_blocks(const Collection& collection, const BatchPlan& plan);
+void find_cached_blocks(const Collection& collection, const BatchPlan& plan, std::vector<CachedBlock>& hits);
+
 // The counters of cache_info(), the shape of functools.lru_cache's.
 struct CacheInfo {
   uint64_t hits = 0;

@@ -5,12 +5,11 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "engine/block_tasks.hpp"
 #include "format/block_reader.hpp"
 
 namespace bwl::engine {
 namespace {
-
-constexpr size_t kBlocksPerTask = 8;
 
 // The distinct (file << 32 | block) keys under the regions, sorted (file, then disk order).
 std::vector<uint64_t> blocks_under(const Collection& c, const std::vector<uint32_t>& chroms,
@@ -66,13 +65,7 @@ PreloadResult preload_blocks(const Collection& collection, const std::vector<uin
     return result;
   }
 
-  std::vector<size_t> task_start;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (task_start.empty() || i - task_start.back() == kBlocksPerTask || (keys[i] >> 32) != (keys[i - 1] >> 32)) {
-      task_start.push_back(i);
-    }
-  }
-  task_start.push_back(keys.size());
+  const std::vector<size_t> task_start = block_task_starts(keys.size(), [&](size_t i) { return keys[i] >> 32; });
 
   std::atomic<bool> full{false};
   std::atomic<uint64_t> cached{0};

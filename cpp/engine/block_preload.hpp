@@ -17,7 +17,7 @@ struct PreloadResult {
 
 // Regions: chromosome ids of the collection's global table, and [start, end) (clipped to each
 // file's chromosome; a file lacking the chromosome contributes nothing). Blocks are decoded on
-// `pool`, a task per run of up to 8 blocks of one file, and inserted with
+// `pool`, a task per run of up to 8 blocks of one file (engine/block_tasks.hpp), and inserted with
 // BlockCache::insert_if_room: once one does not fit, the remaining tasks stop, so preload never
 // evicts what it (or training) put there. Throws InvalidArgument for mismatched lengths or a
 // chromosome id out of range, FormatError for a corrupt block (which is then not cached).

@@ -59,15 +59,16 @@ inline std::string decode_failure(const stages::DecodeResult& result) {
          std::to_string(result.error_offset) + " of the block's data)";
 }
 
-// The one wording of items of two blocks that overlap (stages::RunOrder), whichever path found
-// it: the offsets of the block that kept the earlier item and of the block whose item starts
-// before that one ends.
+// The one wording of items of two blocks that overlap (stages::RunOrder in a read, the survey's
+// check across blocks), whichever path found it: the offsets of the block that kept the earlier
+// item and of the block whose item starts before that one ends.
+inline std::string overlapping_blocks_message(uint64_t earlier_offset, uint64_t later_offset) {
+  return "corrupt data blocks: an item of the block at byte offset " + std::to_string(later_offset) +
+         " starts before an item of the block at byte offset " + std::to_string(earlier_offset) +
+         " ends (data items overlap or are out of order)";
+}
 inline FormatError overlapping_blocks_error(const std::string& path, uint64_t earlier_offset, uint64_t later_offset) {
-  return format_error(path,
-                      "corrupt data blocks: an item of the block at byte offset " + std::to_string(later_offset) +
-                          " starts before an item of the block at byte offset " + std::to_string(earlier_offset) +
-                          " ends (data items overlap or are out of order)",
-                      later_offset);
+  return format_error(path, overlapping_blocks_message(earlier_offset, later_offset), later_offset);
 }
 
 // A block's bytes ready to decode: inflated into `inflated` in a compressed file, the stored bytes

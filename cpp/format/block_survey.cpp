@@ -7,14 +7,12 @@
 #include "common/little_endian.hpp"
 #include "common/scratch_buffer.hpp"
 #include "format/block_reader.hpp"
+#include "format/zoom_record.hpp"
 #include "stages/host_inflate.hpp"
 #include "stages/section_decode.hpp"
 
 namespace bwl::format {
 namespace {
-
-// A zoom record: chromId, start, end, validCount (u32 each), min, max, sum, sumSquares (f32).
-constexpr uint64_t kZoomRecordBytes = 32;
 
 // Turns a FormatError into a Problem: the survey names the path once per file, so a problem
 // of this file keeps only what is wrong and where.
@@ -100,15 +98,17 @@ class Surveyor {
       if (have_previous_ &&
           (first.chrom_id < previous_chrom_ || (first.chrom_id == previous_chrom_ && first.start < previous_end_))) {
         facts.intact = false;
-        out_.problems.push_back(problem_at(
-            block.offset, "corrupt data block: data items overlap or are out of order: its first item (chromosome id " +
-                              std::to_string(first.chrom_id) + ", bases " + std::to_string(first.start) + "-" +
-                              std::to_string(first.end) + ") starts before the previous block's items end (" +
-                              std::to_string(previous_end_) + ")"));
+        out_.problems.push_back(
+            problem_at(block.offset, overlapping_blocks_message(previous_offset_, block.offset) +
+                                         ": its first item (chromosome id " + std::to_string(first.chrom_id) +
+                                         ", bases " + std::to_string(first.start) + "-" + std::to_string(first.end) +
+                                         ") starts before the previous block's items end (" +
+                                         std::to_string(previous_end_) + ")"));
       }
       const stages::Run& last = runs[result.runs - 1];
       if (!have_previous_ || last.chrom_id != previous_chrom_) previous_end_ = 0;
       have_previous_ = true;
+      previous_offset_ = block.offset;
       previous_chrom_ = last.chrom_id;
       for (uint32_t r = 0; r < result.runs; ++r) {
         if (runs[r].chrom_id == last.chrom_id && runs[r].end > previous_end_) previous_end_ = runs[r].end;
@@ -166,7 +166,8 @@ class Surveyor {
     }
     facts.records += size / kZoomRecordBytes;
     for (size_t at = 0; at < size; at += kZoomRecordBytes) {
-      const std::string bad = check_item(load_u32le(bytes + at), load_u32le(bytes + at + 8));
+      const ZoomRecord record = read_zoom_record(bytes + at);
+      const std::string bad = check_item(record.chrom_id, record.end);
       if (!bad.empty()) {
         out_.problems.push_back(problem_at(block.offset, where + "zoom record: " + bad));
         return;
@@ -177,8 +178,9 @@ class Surveyor {
   const BigWigFile& file_;
   FileSurvey& out_;
   std::unordered_map<uint32_t, uint32_t> size_by_id_;
-  // The last decoded block's last chromosome and the furthest end of its items on it.
+  // The last decoded block's offset, its last chromosome and the furthest end of its items on it.
   bool have_previous_ = false;
+  uint64_t previous_offset_ = 0;
   uint32_t previous_chrom_ = 0;
   uint32_t previous_end_ = 0;
   ScratchBuffer<uint8_t> fetched_;

@@ -10,14 +10,13 @@ namespace bwl::loader {
 StreamedDataloader::StreamedDataloader(const engine::Collection& collection,
                                        std::vector<std::unique_ptr<engine::BatchProcessor>> processors,
                                        size_t queue_size)
-    : collection_(collection), queue_size_(queue_size) {
-  if (processors.empty()) throw InvalidArgument("num_threads must be at least 1");
+    : collection_(collection), queue_size_(queue_size), processors_(std::move(processors)) {
+  if (processors_.empty()) throw InvalidArgument("num_threads must be at least 1");
   if (queue_size == 0) throw InvalidArgument("queue_size must be at least 1");
-  for (auto& processor : processors) contexts_.push_back(std::make_unique<WorkerContext>(std::move(processor)));
   try {
-    for (size_t i = 0; i < contexts_.size(); ++i) {
+    for (size_t i = 0; i < processors_.size(); ++i) {
       std::thread t = start_thread([this, i] { worker_loop(i); }, "loader worker " + std::to_string(i + 1) + " of " +
-                                                                      std::to_string(contexts_.size()));
+                                                                      std::to_string(processors_.size()));
       std::lock_guard<std::mutex> lock(mutex_);
       workers_.push_back(std::move(t));
     }
@@ -95,7 +94,7 @@ WaitResult StreamedDataloader::next(engine::LoadedBatch& batch, std::chrono::mil
 }
 
 void StreamedDataloader::worker_loop(size_t index) {
-  WorkerContext& context = *contexts_[index];
+  engine::BatchProcessor& processor = *processors_[index];
   for (;;) {
     Job job;
     {
@@ -107,7 +106,7 @@ void StreamedDataloader::worker_loop(size_t index) {
     }
     Result result;
     try {
-      result.batch = context.load(collection_, job.request);
+      result.batch = processor.load(collection_, job.request);
     } catch (...) {
       result.error = std::current_exception();
     }

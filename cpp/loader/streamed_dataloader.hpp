@@ -1,7 +1,7 @@
 #pragma once
-// StreamedDataloader: batches loaded ahead of the consumer by a pool of WorkerContexts.
+// StreamedDataloader: batches loaded ahead of the consumer by a pool of workers.
 //
-//   submit() -> input queue -> workers (one WorkerContext each) -> results, by sequence number
+//   submit() -> input queue -> workers (one BatchProcessor each) -> results, by sequence number
 //   -> next() hands them out in submission order, whatever the number of workers.
 //
 // Back-pressure: at most `queue_size` batches are submitted and not yet taken; submit() waits
@@ -29,7 +29,7 @@
 
 #include "engine/batch_plan.hpp"
 #include "engine/collection.hpp"
-#include "loader/worker_context.hpp"
+#include "engine/batch_processor.hpp"
 #include "tensor/tensor.hpp"
 
 namespace bwl::loader {
@@ -38,7 +38,8 @@ enum class WaitResult { Ready, TimedOut, Closed };
 
 class StreamedDataloader {
  public:
-  // One worker per processor (each worker's own: see WorkerContext).
+  // One worker per processor: each worker owns its processor (with that processor's scratch and,
+  // for a CUDA processor, its own stream and device buffers), so its loads never wait.
   StreamedDataloader(const engine::Collection& collection,
                      std::vector<std::unique_ptr<engine::BatchProcessor>> processors, size_t queue_size);
   ~StreamedDataloader();
@@ -79,9 +80,9 @@ class StreamedDataloader {
   uint64_t submitted_ = 0;
   uint64_t taken_ = 0;
   bool closed_ = false;
-  std::vector<std::unique_ptr<WorkerContext>> contexts_;
-  std::vector<std::thread> workers_;  // guarded by mutex_; joined under join_mutex_
-  std::mutex join_mutex_;             // held by the close() that joins the workers
+  std::vector<std::unique_ptr<engine::BatchProcessor>> processors_;  // one per worker
+  std::vector<std::thread> workers_;                                 // guarded by mutex_; joined under join_mutex_
+  std::mutex join_mutex_;                                            // held by the close() that joins the workers
 };
 
 }  // namespace bwl::loader

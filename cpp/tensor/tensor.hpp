@@ -12,13 +12,6 @@
 
 namespace bwl {
 
-size_t dtype_bytes(DType d);
-const char* dtype_name(DType d);
-// Throws InvalidArgument for anything but "float32", "bfloat16" and "uint8".
-DType parse_dtype(const std::string& name);
-// The dtypes of track values: float32 and bfloat16; throws InvalidArgument for others.
-DType parse_value_dtype(const std::string& name);
-
 // A batch wherever its memory lives: shape and dtype. HostTensor (host memory, here) and
 // cuda::DeviceTensor (device memory, cuda/) are its two kinds; it is polymorphic so the loader
 // hands either back and the bindings give Python the concrete type. C-contiguous always.

@@ -52,7 +52,7 @@ BigWigWriter::BigWigWriter(const std::string& path, const std::vector<std::pair<
       throw InvalidArgument(path + ": chromosome " + name + " is listed twice in chrom_sizes");
     chroms_.push_back(Chrom{name, static_cast<uint32_t>(size)});
   }
-  file_ = std::make_unique<StagedFile>(path);
+  file_ = std::make_unique<AtomicFile>(path);
   const Bytes zeros(kChromTreeOffset, 0);
   file_->append(zeros);
   chrom_tree_offset_ = file_->size();
@@ -317,14 +317,12 @@ std::vector<IndexedBlock> BigWigWriter::write_zoom_records(const std::vector<Sum
     raw_.clear();
     for (size_t i = first; i < last; ++i) {
       const Summary& s = records[i];
-      put_u32(raw_, s.chrom_id);
-      put_u32(raw_, s.start);
-      put_u32(raw_, s.end);
-      put_u32(raw_, s.valid_count);
-      put_f32(raw_, static_cast<float>(s.min_value));
-      put_f32(raw_, static_cast<float>(s.max_value));
-      put_f32(raw_, static_cast<float>(s.sum));
-      put_f32(raw_, static_cast<float>(s.sum_squares));
+      const size_t at = raw_.size();
+      raw_.resize(at + format::kZoomRecordBytes);
+      format::store_zoom_record(format::ZoomRecord{s.chrom_id, s.start, s.end, s.valid_count,
+                                                   static_cast<float>(s.min_value), static_cast<float>(s.max_value),
+                                                   static_cast<float>(s.sum), static_cast<float>(s.sum_squares)},
+                                raw_.data() + at);
     }
     deflater_.compress(raw_.data(), raw_.size(), packed_);
     const Summary& a = records[first];

@@ -15,7 +15,7 @@
 // levels by reading the data blocks back from the file (a pass to count the summaries of
 // candidate reductions, a few with fixedStep data, then one to summarise; UCSC's tools read
 // their input again for the same reason), then patches
-// header, summary and chromosome tree, and renames the file into place (StagedFile).
+// header, summary and chromosome tree, and renames the file into place (AtomicFile).
 //
 // Chromosome ids follow the order in which chromosomes first receive data (as UCSC's tool
 // numbers them), then the chromosomes that received none, in the order given; every given
@@ -39,7 +39,7 @@
 #include "writer/bbi_trees.hpp"
 #include "writer/block_deflater.hpp"
 #include "writer/byte_writer.hpp"
-#include "writer/staged_file.hpp"
+#include "writer/atomic_file.hpp"
 #include "writer/zoom_levels.hpp"
 
 namespace bwl::writer {
@@ -106,7 +106,7 @@ class BigWigWriter {
   WriterOptions options_;
   std::vector<Chrom> chroms_;
   std::unordered_map<std::string, size_t> chrom_index_;
-  std::unique_ptr<StagedFile> file_;
+  std::unique_ptr<AtomicFile> file_;
   BlockDeflater deflater_;
 
   uint64_t chrom_tree_offset_ = 0;

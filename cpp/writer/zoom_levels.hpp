@@ -23,11 +23,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "format/zoom_record.hpp"
+
 namespace bwl::writer {
 
 constexpr int kMaxZoomLevels = 10;
 constexpr uint32_t kZoomIncrement = 4;
-constexpr uint32_t kZoomRecordBytes = 32;
+using format::kZoomRecordBytes;  // the record's layout: format/zoom_record.hpp
 
 struct Summary {
   uint32_t chrom_id;

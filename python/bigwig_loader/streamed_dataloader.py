@@ -126,8 +126,14 @@ class StreamedDataloader:
         previous = getattr(self, "_feeder", None)
         if previous is not None and previous.is_alive() and previous is not threading.current_thread():
             previous.join()  # it stops after its current item: two threads never share one generator
+        # Each worker's processor is made with the settings get_batch's processors have.
         self._core = _core.StreamedLoader(
-            self.collection.core_collection, self.num_threads, self.queue_size, 1, self._ordinal
+            self.collection.core_collection,
+            self.num_threads,
+            self.queue_size,
+            1,
+            self._ordinal,
+            staging_bytes=self.collection.pinned_memory_size,
         )
         self._pending: queue.Queue = queue.Queue()
         self._stop = threading.Event()

@@ -1,6 +1,6 @@
 // Bindings of the loader layer. Waits are short and repeated from Python, so that Ctrl-C and
 // shutdown are noticed between them; the GIL is released while waiting and loading.
-#include "bindings/loader_bindings.hpp"
+#include "python_bindings/loader_bindings.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "bindings/processor_factory.hpp"
+#include "python_bindings/processor_factory.hpp"
 #include "engine/collection.hpp"
 #include "loader/streamed_dataloader.hpp"
 
@@ -34,14 +34,18 @@ void bind_loader(py::module_& m) {
   py::class_<StreamedDataloader>(m, "StreamedLoader",
                                  "The C++ StreamedDataloader: use bigwig_loader.StreamedDataloader instead.")
       .def(py::init([](const engine::Collection& collection, size_t num_workers, size_t queue_size,
-                       size_t threads_per_worker, int device) {
+                       size_t threads_per_worker, int device, size_t staging_bytes, size_t inflate_cap) {
+             const ProcessorSettings settings{device, threads_per_worker, staging_bytes, inflate_cap};
              std::vector<std::unique_ptr<engine::BatchProcessor>> processors;
-             for (size_t i = 0; i < num_workers; ++i) processors.push_back(make_processor(device, threads_per_worker));
+             for (size_t i = 0; i < num_workers; ++i) processors.push_back(make_processor(settings));
              return std::make_unique<StreamedDataloader>(collection, std::move(processors), queue_size);
            }),
            py::arg("collection"), py::arg("num_workers"), py::arg("queue_size"), py::arg("threads_per_worker") = 1,
-           py::arg("device") = engine::kCpuDevice, py::keep_alive<1, 2>(),
-           "device: -1 for the CPU, N for CUDA device N (each worker gets its own stream and scratch).")
+           py::arg("device") = engine::kCpuDevice, py::kw_only(), py::arg("staging_bytes") = 0,
+           py::arg("inflate_cap") = 0, py::keep_alive<1, 2>(),
+           "device: -1 for the CPU, N for CUDA device N (each worker gets its own stream and scratch). Each "
+           "worker's processor is made as make_processor makes one: threads_per_worker, staging_bytes and "
+           "inflate_cap mean what make_processor's threads, staging_bytes and inflate_cap mean.")
       .def(
           "submit",
           [](StreamedDataloader& self, const engine::BatchRequest& request, int timeout_ms) {

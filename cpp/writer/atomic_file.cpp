@@ -1,4 +1,4 @@
-#include "writer/staged_file.hpp"
+#include "writer/atomic_file.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -69,7 +69,7 @@ void sync_directory(const std::string& dir) {
 
 }  // namespace
 
-StagedFile::StagedFile(const std::string& final_path) : final_path_(final_path) {
+AtomicFile::AtomicFile(const std::string& final_path) : final_path_(final_path) {
   if (final_path.empty() || final_path.back() == '/')
     throw InvalidArgument("output path '" + final_path + "' names no file");
   const std::string dir = directory_of(final_path);
@@ -107,14 +107,14 @@ StagedFile::StagedFile(const std::string& final_path) : final_path_(final_path) 
   buffer_.reserve(kBufferBytes);
 }
 
-StagedFile::~StagedFile() { abort(); }
+AtomicFile::~AtomicFile() { abort(); }
 
-void StagedFile::fail(const std::string& what) const {
+void AtomicFile::fail(const std::string& what) const {
   const int err = errno;
   throw Error(final_path_ + ": " + what + ": " + std::strerror(err));
 }
 
-void StagedFile::append(const uint8_t* data, size_t n) {
+void AtomicFile::append(const uint8_t* data, size_t n) {
   if (buffer_.size() + n > kBufferBytes) flush();
   if (n >= kBufferBytes) {
     // Large pieces go straight through.
@@ -125,7 +125,7 @@ void StagedFile::append(const uint8_t* data, size_t n) {
   buffer_.insert(buffer_.end(), data, data + n);
 }
 
-void StagedFile::flush() {
+void AtomicFile::flush() {
   size_t done = 0;
   while (done < buffer_.size()) {
     const ssize_t w = ::pwrite(fd_, buffer_.data() + done, buffer_.size() - done, static_cast<off_t>(flushed_ + done));
@@ -139,7 +139,7 @@ void StagedFile::flush() {
   buffer_.clear();
 }
 
-void StagedFile::patch(uint64_t offset, const std::vector<uint8_t>& bytes) {
+void AtomicFile::patch(uint64_t offset, const std::vector<uint8_t>& bytes) {
   if (offset + bytes.size() > size()) throw Error(final_path_ + ": internal error: patch past the end of the file");
   flush();
   size_t done = 0;
@@ -153,7 +153,7 @@ void StagedFile::patch(uint64_t offset, const std::vector<uint8_t>& bytes) {
   }
 }
 
-void StagedFile::read(uint64_t offset, size_t n, uint8_t* out) {
+void AtomicFile::read(uint64_t offset, size_t n, uint8_t* out) {
   if (offset + n > size()) throw Error(final_path_ + ": internal error: read past the end of the file");
   if (offset + n > flushed_) flush();
   size_t done = 0;
@@ -168,7 +168,7 @@ void StagedFile::read(uint64_t offset, size_t n, uint8_t* out) {
   }
 }
 
-void StagedFile::commit() {
+void AtomicFile::commit() {
   flush();
   if (::fsync(fd_) != 0) fail("cannot sync the finished file to disk");  // its data before its name
   if (::close(fd_) != 0) {
@@ -181,7 +181,7 @@ void StagedFile::commit() {
   sync_directory(directory_of(final_path_));
 }
 
-void StagedFile::abort() noexcept {
+void AtomicFile::abort() noexcept {
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;

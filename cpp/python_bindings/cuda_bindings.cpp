@@ -1,4 +1,4 @@
-#include "bindings/cuda_bindings.hpp"
+#include "python_bindings/cuda_bindings.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "bindings/tensor_bindings.hpp"
+#include "python_bindings/tensor_bindings.hpp"
 #include "cuda_batch_processor.hpp"
 #include "device_tensor.hpp"
 #include "device_transforms.hpp"
@@ -48,9 +48,7 @@ py::tuple shape_tuple(const Tensor& t) {
   return shape;
 }
 
-}  // namespace
-
-void bind_cuda(py::module_& m) {
+void bind_cuda_tensor(py::module_& m) {
   py::class_<DeviceTensor, Tensor, std::shared_ptr<DeviceTensor>>(
       m, "CudaTensor",
       "A C-contiguous tensor in CUDA device memory owned by bigwig-loader. Take it without a copy\n"
@@ -96,8 +94,11 @@ void bind_cuda(py::module_& m) {
         for (size_t i = 0; i < t.shape().size(); ++i) s += (i ? ", " : "") + std::to_string(t.shape()[i]);
         return s + "), dtype=" + dtype_name(t.dtype()) + ", device=cuda:" + std::to_string(t.device()) + ")";
       });
+}
 
-  // Overloads of the host transforms (tensor_bindings.cpp) for device tensors.
+// Overloads of the host transforms (tensor_bindings.cpp) for device tensors, the host-to-device
+// copy, and the tests' stale-error hook.
+void bind_device_functions(py::module_& m) {
   m.def(
       "flip_rows",
       [](DeviceTensor& t, const std::vector<uint8_t>& flip, const std::vector<int64_t>& permutation) {
@@ -129,7 +130,21 @@ void bind_cuda(py::module_& m) {
         return static_cast<int>(cudaSetDevice(-1));
       },
       "Tests only: leaves a stale CUDA error on this thread; returns its code.");
+}
 
+py::dict stage_times(cuda::CudaBatchProcessor& p) {
+  const cuda::StageTimes t = p.stage_times();
+  py::dict d;
+  d["read_ms"] = t.read_ms;
+  d["copy_ms"] = t.copy_ms;
+  d["inflate_ms"] = t.inflate_ms;
+  d["decode_ms"] = t.decode_ms;
+  d["fill_ms"] = t.fill_ms;
+  d["batches"] = t.batches;
+  return d;
+}
+
+void bind_cuda_processor(py::module_& m) {
   // What the CUDA processor has beyond the BatchProcessor interface; make_processor(N) returns
   // one (pybind11 gives Python the most derived registered type).
   py::class_<cuda::CudaBatchProcessor, engine::BatchProcessor, std::shared_ptr<cuda::CudaBatchProcessor>>(
@@ -141,21 +156,17 @@ void bind_cuda(py::module_& m) {
            py::call_guard<py::gil_scoped_release>(),
            "Turns stage timing (CUDA events) on or off and resets the sums. For benchmarks: while on, each "
            "stage's end is waited for.")
-      .def(
-          "stage_times",
-          [](cuda::CudaBatchProcessor& p) {
-            const cuda::StageTimes t = p.stage_times();
-            py::dict d;
-            d["read_ms"] = t.read_ms;
-            d["copy_ms"] = t.copy_ms;
-            d["inflate_ms"] = t.inflate_ms;
-            d["decode_ms"] = t.decode_ms;
-            d["fill_ms"] = t.fill_ms;
-            d["batches"] = t.batches;
-            return d;
-          },
-          "Milliseconds per stage (read, copy, inflate, decode, fill) summed over the batches run since "
-          "time_stages(True).");
+      .def("stage_times", &stage_times,
+           "Milliseconds per stage (read, copy, inflate, decode, fill) summed over the batches run since "
+           "time_stages(True).");
+}
+
+}  // namespace
+
+void bind_cuda(py::module_& m) {
+  bind_cuda_tensor(m);
+  bind_device_functions(m);
+  bind_cuda_processor(m);
 }
 
 }  // namespace bwl::bindings

@@ -1,7 +1,7 @@
 // Binding of writer::BigWigWriter: arrays arrive as C-contiguous int64 / float32 (the Python
 // wrapper converts and checks dtypes), and every call that encodes, compresses or writes runs
 // with the GIL released. The arrays stay alive (held by the call's arguments) meanwhile.
-#include "bindings/writer_bindings.hpp"
+#include "python_bindings/writer_bindings.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>

@@ -1,6 +1,6 @@
 // Bindings of the batch path: the request, the processor interface and its factory. Python
 // builds one _core.BatchRequest per batch and hands it whole to a processor or to the loader.
-#include "bindings/processor_bindings.hpp"
+#include "python_bindings/processor_bindings.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "bindings/processor_factory.hpp"
-#include "bindings/tensor_bindings.hpp"
+#include "python_bindings/processor_factory.hpp"
+#include "python_bindings/tensor_bindings.hpp"
 #include "common/errors.hpp"
 #include "engine/batch_plan.hpp"
 #include "engine/batch_processor.hpp"
@@ -123,7 +123,8 @@ void bind_processors(py::module_& m) {
       "make_processor",
       [](int device, size_t threads, size_t staging_bytes, size_t inflate_cap) {
         py::gil_scoped_release release;
-        return std::shared_ptr<engine::BatchProcessor>(make_processor(device, threads, staging_bytes, inflate_cap));
+        return std::shared_ptr<engine::BatchProcessor>(
+            make_processor(ProcessorSettings{device, threads, staging_bytes, inflate_cap}));
       },
       py::arg("device"), py::arg("threads") = 0, py::arg("staging_bytes") = 0, py::arg("inflate_cap") = 0,
       "The batch processor of device ordinal `device` (-1: the CPU; N: CUDA device N, a CudaProcessor; "

@@ -1,5 +1,5 @@
 #pragma once
-// The file a writer produces, staged under a temporary name in the destination's directory
+// The file a writer produces, written under a temporary name in the destination's directory
 // (".NAME.XXXXXX", XXXXXX random) and renamed onto the real name only by commit(). So a crash, an
 // exception or an abort() never leaves a half-written file under the real name, and a file
 // already there stays untouched until the new one is complete. The rename is atomic on POSIX
@@ -24,15 +24,15 @@
 
 namespace bwl::writer {
 
-class StagedFile {
+class AtomicFile {
  public:
   // Removes the temporaries dead writers left for this destination, then creates its own.
   // Throws FileNotFound when the directory does not exist and Error (OSError) when it cannot
   // be written.
-  explicit StagedFile(const std::string& final_path);
-  ~StagedFile();
-  StagedFile(const StagedFile&) = delete;
-  StagedFile& operator=(const StagedFile&) = delete;
+  explicit AtomicFile(const std::string& final_path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
 
   const std::string& final_path() const { return final_path_; }
   const std::string& temp_path() const { return temp_path_; }

@@ -1,5 +1,5 @@
 // Bindings of the engine's collection: _core.Collection.
-#include "bindings/collection_bindings.hpp"
+#include "python_bindings/collection_bindings.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>

@@ -1,4 +1,4 @@
-#include "bindings/tensor_bindings.hpp"
+#include "python_bindings/tensor_bindings.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>

@@ -8,14 +8,13 @@
 #include <memory>
 #include <string>
 
-#include "bindings/benchmark_bindings.hpp"
-#include "bindings/collection_bindings.hpp"
-#include "bindings/fasta_bindings.hpp"
-#include "bindings/loader_bindings.hpp"
-#include "bindings/processor_bindings.hpp"
-#include "bindings/survey_bindings.hpp"
-#include "bindings/tensor_bindings.hpp"
-#include "bindings/writer_bindings.hpp"
+#include "python_bindings/collection_bindings.hpp"
+#include "python_bindings/fasta_bindings.hpp"
+#include "python_bindings/loader_bindings.hpp"
+#include "python_bindings/processor_bindings.hpp"
+#include "python_bindings/survey_bindings.hpp"
+#include "python_bindings/tensor_bindings.hpp"
+#include "python_bindings/writer_bindings.hpp"
 #include "common/errors.hpp"
 #include "common/thread_start.hpp"
 #include "format/bigwig_file.hpp"
@@ -23,7 +22,7 @@
 #include "writer/block_deflater.hpp"
 
 #ifdef BWL_HAVE_CUDA
-#include "bindings/cuda_bindings.hpp"
+#include "python_bindings/cuda_bindings.hpp"
 #include "device_probe.hpp"
 #endif
 
@@ -185,7 +184,6 @@ PYBIND11_MODULE(_core, m) {
   m.def("_fail_thread_starts_after", &bwl::testing::fail_thread_starts_after, py::arg("n"),
         "Test hook: the next n thread starts succeed, later ones fail as if the system refused them; n < 0 "
         "turns this off.");
-  bwl::bindings::bind_benchmarks(m);
 
 #ifdef BWL_HAVE_CUDA
   m.attr("built_with_cuda") = true;

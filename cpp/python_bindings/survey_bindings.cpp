@@ -1,7 +1,7 @@
 // Binding of format::survey_file: the walk runs with the GIL released, so the command line can
 // survey several files at once from Python threads; per-block facts come back as numpy columns
 // (a file may have hundreds of thousands of blocks).
-#include "bindings/survey_bindings.hpp"
+#include "python_bindings/survey_bindings.hpp"
 
 #include <pybind11/numpy.h>
 

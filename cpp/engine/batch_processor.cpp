@@ -1,0 +1,26 @@
+#include "engine/batch_processor.hpp"
+
+#include "common/errors.hpp"
+#include "fasta/one_hot.hpp"
+
+namespace bwl::engine {
+
+void BatchProcessor::load(const Collection& collection, const BatchRequest& request, void* out) {
+  if (request.has_augmentations()) throw InvalidArgument("a request with augmentations loads into new tensors");
+  run(collection, request, plan_batch(collection, request), out);
+}
+
+LoadedBatch BatchProcessor::load(const Collection& collection, const BatchRequest& request) {
+  const BatchPlan plan = plan_batch(collection, request);
+  std::shared_ptr<Tensor> values = fill_new_values(collection, request, plan);
+  smooth(*values, request.smoothing);
+  if (!request.flip.empty()) flip(*values, request.flip, request.flip_tracks);
+  LoadedBatch batch{values, nullptr};
+  if (!request.bases.empty()) {
+    batch.sequences = place_sequences(fasta::one_hot_rows(request.bases.data(), request.starts.size(),
+                                                          request.sequence_length, request.sequence_dtype));
+  }
+  return batch;
+}
+
+}  // namespace bwl::engine
