@@ -36,7 +36,8 @@ struct BatchRequest {
   int64_t smoothing = 1;             // moving-average width along the length axis (1: none)
   std::vector<uint8_t> flip;         // empty, or one flag per window: reverse its length axis and
   std::vector<int64_t> flip_tracks;  // give its column k the values of column flip_tracks[k]
-  // Sequences: empty, or (batch, sequence_length) bases to one-hot encode to sequence_dtype.
+  // Sequences: empty, or (batch, sequence_length) bases (the forward strand) to one-hot encode
+  // to sequence_dtype; a flipped window's one-hot is then reverse-complemented.
   std::vector<uint8_t> bases;
   int64_t sequence_length = 0;
   DType sequence_dtype = DType::Float32;

@@ -19,6 +19,11 @@ LoadedBatch BatchProcessor::load(const Collection& collection, const BatchReques
   if (!request.bases.empty()) {
     batch.sequences = place_sequences(fasta::one_hot_rows(request.bases.data(), request.starts.size(),
                                                           request.sequence_length, request.sequence_dtype));
+    // A flipped window's sequence is the reverse complement of its bases: the one-hot rows
+    // reversed with the channels A, C, G, T reversed (tensor/transforms.hpp), bit for bit the
+    // one-hot of the complemented bases, IUPAC codes included.
+    static const std::vector<int64_t> kComplementChannels{3, 2, 1, 0};
+    if (!request.flip.empty()) flip(*batch.sequences, request.flip, kComplementChannels);
   }
   return batch;
 }

@@ -23,8 +23,10 @@ from bigwig_loader.sampler.track_sampler import TrackSampler
 from bigwig_loader.streamed_dataloader import StreamedDataloader
 
 # The complement of every letter the one-hot encoding knows (IUPAC codes and lowercase too), for
-# reverse-complemented windows. One-hot of the complemented, reversed bases equals the one-hot
-# of the bases reversed with its channels A, C, G, T reversed, bit for bit.
+# reverse-complemented windows handed to a sequence encoder other than one-hot. One-hot
+# sequences are reverse-complemented by the workers instead (the one-hot of the complemented,
+# reversed bases is the one-hot of the bases reversed with its channels A, C, G, T reversed, bit
+# for bit: engine/batch_processor.cpp).
 _COMPLEMENT_BYTES = np.arange(256, dtype=np.uint8)
 _COMPLEMENT_BYTES[np.frombuffer(b"ACGTRYKMBDHVacgtrykmbdhv", np.uint8)] = np.frombuffer(
     b"TGCAYRMKVHDBtgcayrmkvhdb", np.uint8
@@ -421,9 +423,10 @@ class BigWigDataset:
 
     def _super_batches(self, epoch: int, stop: threading.Event, share: _Share) -> Iterator[Batch]:
         """Query batches of super_batch_size windows whose sequence lies inside its chromosome
-        with few enough unknown bases; sequences are fetched here, in one C++ call per draw, and
-        reverse-complemented where the window is flipped. The flip mask goes to the workers in the
-        request (_batch_request), which flip the values and one-hot encode the sequences; it is
+        with few enough unknown bases; sequences are fetched here, in one C++ call per draw (the
+        forward strand; complemented here only for an encoder other than one-hot). The flip mask
+        goes to the workers in the request (_batch_request), which flip the values, one-hot encode
+        the sequences and reverse-complement the flipped ones' one-hot; it is
         also the Batch's ``flipped`` field, so that a consumer of Batch objects knows which
         windows were flipped. Ends when `stop` is set; raises ValueError after too many
         unusable windows in a row."""
@@ -483,7 +486,9 @@ class BigWigDataset:
             tracks = None if track_sampler is None else next(track_sampler)
             flip = strand_rng.random(n) < 0.5 if self.reverse_complement else np.zeros(n, dtype=bool)
             sequences = bases[:n]
-            if flip.any():
+            if flip.any() and self.sequence_encoder != "onehot":
+                # One-hot sequences are reverse-complemented by the loader's workers (the request's
+                # flip); strings for another encoder are complemented here.
                 sequences = sequences.copy()
                 sequences[flip] = _COMPLEMENT_BYTES[sequences[flip][:, ::-1]]
             yield _SuperBatchQuery(

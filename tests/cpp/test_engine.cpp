@@ -13,7 +13,9 @@
 #include "engine/batch_plan.hpp"
 #include "engine/chrom_order.hpp"
 #include "engine/collection.hpp"
+#include "fasta/one_hot.hpp"
 #include "stages/window_fill.hpp"
+#include "tensor/tensor.hpp"
 
 using namespace bwl::test;
 
@@ -246,4 +248,34 @@ TEST(CpuBatchProcessor, FillsTheBatchAcrossBlocksAndFiles) {
   std::vector<float> out(2 * 4 * 1, -1.0f);
   processor.load(collection, r, out.data());
   EXPECT_EQ(out, (std::vector<float>{1, 1, 2, 2, 0, 0, 3, 3}));
+}
+
+// The finishing step reverse-complements a flipped window's one-hot sequence: the one-hot of its
+// complemented, reversed bases (IUPAC codes and lowercase included), bit for bit; an unflipped
+// window's stays as encoded.
+TEST(CpuBatchProcessor, FlippedWindowsGetTheReverseComplementOfTheirBases) {
+  TempFile tmp(build_bigwig(two_block_spec()));
+  bwl::engine::Collection collection({tmp.path()}, 1);
+  bwl::engine::BatchRequest r;
+  const auto chrom = static_cast<uint32_t>(collection.find_chrom("chrA"));
+  r.chroms = {chrom, chrom};
+  r.starts = {0, 10};
+  r.length = 4;
+  r.tracks = {0};
+  r.scales = {1.0f};
+  r.flip = {1, 0};
+  r.flip_tracks = {0};
+  const std::string forward = std::string("ACGTRYKMBDHVNacgtrykm") + "ACGTRYKMBDHVNacgtrykm";
+  const std::string reverse_complement = "kmryacgtNBDHVKMRYACGT";
+  r.sequence_length = static_cast<int64_t>(forward.size() / 2);
+  r.bases.assign(forward.begin(), forward.end());
+  bwl::cpu::CpuBatchProcessor processor(1);
+  const bwl::engine::LoadedBatch batch = processor.load(collection, r);
+  const auto& got = static_cast<const bwl::HostTensor&>(*batch.sequences);
+  const size_t row = static_cast<size_t>(r.sequence_length) * 4;
+  std::vector<float> want(2 * row);
+  bwl::fasta::encode_one_hot(reverse_complement.data(), reverse_complement.size(), bwl::DType::Float32, want.data());
+  bwl::fasta::encode_one_hot(forward.data(), forward.size() / 2, bwl::DType::Float32, want.data() + row);
+  const auto* data = static_cast<const float*>(got.data());
+  EXPECT_EQ(std::vector<float>(data, data + 2 * row), want);
 }

@@ -358,3 +358,31 @@ def test_workers_without_set_epoch_are_warned(monkeypatch) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(list(ds)) == 1
+
+
+@pytest.mark.parametrize("encoder", [None, "bfloat16"])
+def test_flipped_windows_as_strings_and_as_bfloat16_are_reverse_complemented(encoder) -> None:
+    """One-hot sequences are reverse-complemented by the workers; strings for another encoder
+    by the dataset: both equal the reverse complement of the forward read."""
+    complement = str.maketrans("ACGTacgt", "TGCAtgca")
+    options = dict(reverse_complement=True, batches_per_epoch=6, seed=11)
+    if encoder is None:
+        ds = phix_dataset(sequence_encoder=None, **options)
+    else:
+        ds = phix_dataset(sequence_dtype="bfloat16", **options)
+    genome = ReferenceGenome(real_file(PHIX))
+    flipped = 0
+    for batch in ds:
+        starts = np.asarray(batch.starts) + 50 - 100
+        forward = genome.fetch(batch.chromosomes, starts, 200)
+        for w in range(len(batch)):
+            text = forward[w].tobytes().decode()
+            want = text.translate(complement)[::-1] if batch.flipped[w] else text
+            if encoder is None:
+                assert batch.sequences[w] == want
+            else:
+                encoded = one_hot(np.frombuffer(want.encode(), np.uint8)[None, :], dtype="bfloat16")
+                expected = torch.from_dlpack(encoded).view(torch.int16).numpy().view(np.uint16)[0]
+                np.testing.assert_array_equal(np.asarray(batch.sequences[w]), expected)  # bit patterns
+            flipped += bool(batch.flipped[w])
+    assert flipped > 0
