@@ -16,6 +16,7 @@
 #include "fasta/one_hot.hpp"
 #include "stages/window_fill.hpp"
 #include "tensor/tensor.hpp"
+#include "tensor/transforms.hpp"
 
 using namespace bwl::test;
 
@@ -278,4 +279,32 @@ TEST(CpuBatchProcessor, FlippedWindowsGetTheReverseComplementOfTheirBases) {
   bwl::fasta::encode_one_hot(forward.data(), forward.size() / 2, bwl::DType::Float32, want.data() + row);
   const auto* data = static_cast<const float*>(got.data());
   EXPECT_EQ(std::vector<float>(data, data + 2 * row), want);
+}
+
+// flip_rows moves elements as their bits, for each element width: the flagged rows reversed
+// along the length axis with their channels permuted, the others untouched.
+template <typename T>
+void expect_flip_rows_of_width(bwl::DType dtype) {
+  const int64_t batch = 3, length = 5, channels = 3;
+  bwl::HostTensor t({batch, length, channels}, dtype);
+  auto* data = static_cast<T*>(t.data());
+  for (int64_t i = 0; i < batch * length * channels; ++i) data[i] = static_cast<T>(i * 7 + 1);
+  const std::vector<T> before(data, data + batch * length * channels);
+  const std::vector<int64_t> permutation{2, 0, 1};
+  bwl::flip_rows(t, {1, 0, 1}, permutation);
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t i = 0; i < length; ++i) {
+      for (int64_t k = 0; k < channels; ++k) {
+        const int64_t from =
+            b % 2 == 0 ? (b * length + (length - 1 - i)) * channels + permutation[k] : (b * length + i) * channels + k;
+        EXPECT_EQ(data[(b * length + i) * channels + k], before[from]) << b << " " << i << " " << k;
+      }
+    }
+  }
+}
+
+TEST(Transforms, FlipRowsMovesEveryElementWidth) {
+  expect_flip_rows_of_width<uint32_t>(bwl::DType::Float32);
+  expect_flip_rows_of_width<uint16_t>(bwl::DType::BFloat16);
+  expect_flip_rows_of_width<uint8_t>(bwl::DType::UInt8);
 }
