@@ -170,30 +170,11 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"--window-size {args.window_size} is larger than --length {args.length}")
     if args.plot:
         throughput.require_matplotlib()
-    paths = survey.expand_paths(args.paths)
-    collection = bigwig_loader.BigWigCollection(paths, n_threads=args.threads, cache_bytes=args.cache_bytes)
-    load = throughput.batch_loader(collection, window_size=args.window_size, device=args.device)
-    if args.regions:
-        regions = throughput.Regions.from_bed(args.regions, collection.chromosomes)
-        where = f"regions of {args.regions} ({len(regions.chroms):,})"
-    else:
-        regions = throughput.Regions.whole_chromosomes(collection.chrom_sizes)
-        where = "every chromosome (choose with --regions BED)"
-    rng = np.random.default_rng(args.seed)
-
-    def run(batch_size: int, bar) -> throughput.Measurement:
-        return throughput.measure(
-            load,
-            regions,
-            batch_size=batch_size,
-            length=args.length,
-            tracks=len(collection),
-            batches=args.batches,
-            max_seconds=args.seconds,
-            rng=rng,
-            on_batch=bar.update,
-        )
-
+    collection = bigwig_loader.BigWigCollection(
+        survey.expand_paths(args.paths), n_threads=args.threads, cache_bytes=args.cache_bytes
+    )
+    regions, where = _bench_regions(args, collection)
+    run = _bench_runner(args, collection, regions)
     with _progress(args.progress, total=args.batches, unit="batch", desc="bench") as bar:
         m = run(args.batch_size, bar)
     result = {
@@ -210,25 +191,66 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
         "cache": collection.cache_info()._asdict(),
     }
     if args.plot:
-        sizes = [b for b in throughput.DEFAULT_SWEEP if b <= args.max_sweep]
-        points = []
-        with _progress(args.progress, total=len(sizes), unit="point", desc="sweep") as bar:
-            for b in sizes:
-                with _progress(False) as quiet:
-                    points.append((b, run(b, quiet).windows_per_second))
-                bar.update()
-        throughput.plot_sweep(
-            {f"bigwig-loader ({args.device})": points},
-            args.plot,
-            f"{len(collection)} tracks, {args.length:,} bp windows",
-        )
-        result["sweep"] = [{"batch_size": b, "windows_per_second": w} for b, w in points]
-        result["plot"] = str(args.plot)
-
+        result.update(_bench_sweep(args, collection, run))
     if args.json:
         json.dump(result, out, indent=2)
         out.write("\n")
-        return EXIT_OK
+    else:
+        _print_bench(args, collection, m, result, where, out)
+    return EXIT_OK
+
+
+def _bench_regions(args: argparse.Namespace, collection: Any) -> tuple[Any, str]:
+    """Where bench draws its window centres, and how the report says it."""
+    if args.regions:
+        regions = throughput.Regions.from_bed(args.regions, collection.chromosomes)
+        return regions, f"regions of {args.regions} ({len(regions.chroms):,})"
+    return throughput.Regions.whole_chromosomes(collection.chrom_sizes), "every chromosome (choose with --regions BED)"
+
+
+def _bench_runner(args: argparse.Namespace, collection: Any, regions: Any) -> Callable[[int, Any], Any]:
+    """run(batch_size, bar): one timed measurement at that batch size, windows drawn from one
+    seeded stream shared by every run of the command."""
+    load = throughput.batch_loader(collection, window_size=args.window_size, device=args.device)
+    rng = np.random.default_rng(args.seed)
+
+    def run(batch_size: int, bar: Any) -> throughput.Measurement:
+        return throughput.measure(
+            load,
+            regions,
+            batch_size=batch_size,
+            length=args.length,
+            tracks=len(collection),
+            batches=args.batches,
+            max_seconds=args.seconds,
+            rng=rng,
+            on_batch=bar.update,
+        )
+
+    return run
+
+
+def _bench_sweep(args: argparse.Namespace, collection: Any, run: Callable[[int, Any], Any]) -> dict[str, Any]:
+    """--plot: windows/s at every batch size of the sweep up to --max-sweep, drawn to args.plot."""
+    sizes = [b for b in throughput.DEFAULT_SWEEP if b <= args.max_sweep]
+    points = []
+    with _progress(args.progress, total=len(sizes), unit="point", desc="sweep") as bar:
+        for b in sizes:
+            with _progress(False) as quiet:
+                points.append((b, run(b, quiet).windows_per_second))
+            bar.update()
+    throughput.plot_sweep(
+        {f"bigwig-loader ({args.device})": points},
+        args.plot,
+        f"{len(collection)} tracks, {args.length:,} bp windows",
+    )
+    return {"sweep": [{"batch_size": b, "windows_per_second": w} for b, w in points], "plot": str(args.plot)}
+
+
+def _print_bench(
+    args: argparse.Namespace, collection: Any, m: Any, result: dict[str, Any], where: str, out: TextIO
+) -> None:
+    """bench's text report."""
     out.write(
         f"files: {len(collection)} ({_plural(collection.n_threads, 'thread')}, device {args.device}, "
         f"bigwig-loader {bigwig_loader.__version__}, inflate {bigwig_loader.inflate_backend})\n"
@@ -254,7 +276,6 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
             + "\n"
         )
         out.write(f"plot: {args.plot}\n")
-    return EXIT_OK
 
 
 # --- parsing -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import numpy as np
@@ -97,7 +98,6 @@ def _run(
     import torch
 
     from bigwig_loader import config
-    from bigwig_loader.demo import plot
     from bigwig_loader.demo.train import evaluate, train
     from bigwig_loader.device import device_name, resolve_device
 
@@ -146,63 +146,27 @@ def _run(
     pearson = dict(zip(names, map(float, evaluation.pearson)))
     shuffled = dict(zip(names, map(float, evaluation.shuffled_pearson)))
     output = directory / f"output-{settings.name}"
-    if output.exists():
-        shutil.rmtree(output)
-    (output / "predictions").mkdir(parents=True)
-    predictions = write_predictions(evaluation, data, output / "predictions", spec.window_size)
-    model_path = output / "model.pt"
-    torch.save(training.model.state_dict(), model_path)
-    start, end = plot.busiest_region(evaluation.true, evaluation.starts, spec.window_size, settings.plot_windows)
-    plot_path = plot.plot_tracks(
-        output / "true_vs_predicted.png",
-        evaluation,
-        start,
-        end,
-        data.tracks,
-        predictions,
-        training.losses,
-        spec.window_size,
-    )
+    predictions, model_path, plot_path = _write_outputs(settings, data, training, evaluation, output)
     seconds["evaluate"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - started
 
-    say(
-        f"held-out {held_out} ({len(evaluation.starts):,} windows, {evaluation.true.shape[1]:,} bins each): "
-        f"Pearson r of predicted against true profiles"
-    )
-    for name in names:
-        say(f"  {name:<14} r = {pearson[name]:.3f}   shuffled windows: r = {shuffled[name]:+.3f}")
-    mean, baseline = float(np.mean(evaluation.pearson)), float(np.mean(evaluation.shuffled_pearson))
-    verdict = "clearly beats" if mean - baseline >= CLEAR_MARGIN else "does NOT clearly beat"
-    say(f"  mean           r = {mean:.3f}   shuffled windows: r = {baseline:+.3f}  ({verdict} the baseline)")
-
+    mean, baseline = _report_pearson(evaluation, held_out, names, say)
     metrics_path = output / "metrics.json"
-    metrics_path.write_text(
-        json.dumps(
-            {
-                "settings": settings.name,
-                "device": device,
-                "held_out": held_out,
-                "pearson": pearson,
-                "shuffled_pearson": shuffled,
-                "mean_pearson": mean,
-                "mean_shuffled_pearson": baseline,
-                "samples": training.samples,
-                "seconds": seconds,
-                "data_spec": asdict(settings.data),
-            },
-            indent=2,
-        )
-        + "\n"
-    )
+    metrics = {
+        "settings": settings.name,
+        "device": device,
+        "held_out": held_out,
+        "pearson": pearson,
+        "shuffled_pearson": shuffled,
+        "mean_pearson": mean,
+        "mean_shuffled_pearson": baseline,
+        "samples": training.samples,
+        "seconds": seconds,
+        "data_spec": asdict(settings.data),
+    }
+    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
 
-    say("where everything is:")
-    say(f"  genome       {data.genome}")
-    say(f"  tracks       {data.track_dir}/ ({', '.join(p.name for p in data.tracks)})")
-    say(f"  predictions  {output / 'predictions'}/ ({held_out} only)")
-    say(f"  plot         {plot_path}")
-    say(f"  model        {model_path}")
-    say(f"  metrics      {metrics_path}")
+    _report_locations(data, output, held_out, plot_path, model_path, metrics_path, say)
     say(
         f"done in {seconds['total']:.1f} s (data {seconds['data']:.1f} s, training {seconds['train']:.1f} s, "
         f"evaluation and files {seconds['evaluate']:.1f} s)"
@@ -223,6 +187,71 @@ def _run(
         evaluation,
         training.losses,
     )
+
+
+def _write_outputs(
+    settings: DemoSettings, data: Dataset, training: Any, evaluation: Any, output: Path
+) -> tuple[list[Path], Path, Path]:
+    """The held-out predictions as bigWig, the model, and the figure, in a fresh `output`:
+    (prediction files, model path, figure path)."""
+    import torch
+
+    from bigwig_loader.demo import plot
+
+    spec = settings.train
+    if output.exists():
+        shutil.rmtree(output)
+    (output / "predictions").mkdir(parents=True)
+    predictions = write_predictions(evaluation, data, output / "predictions", spec.window_size)
+    model_path = output / "model.pt"
+    torch.save(training.model.state_dict(), model_path)
+    start, end = plot.busiest_region(evaluation.true, evaluation.starts, spec.window_size, settings.plot_windows)
+    plot_path = plot.plot_tracks(
+        output / "true_vs_predicted.png",
+        evaluation,
+        start,
+        end,
+        data.tracks,
+        predictions,
+        training.losses,
+        spec.window_size,
+    )
+    return predictions, model_path, plot_path
+
+
+def _report_pearson(
+    evaluation: Any, held_out: str, names: list[str], say: Callable[[str], None]
+) -> tuple[float, float]:
+    """Says each track's held-out r beside its shuffled-windows baseline, and the means with the
+    verdict; returns (mean r, mean baseline)."""
+    say(
+        f"held-out {held_out} ({len(evaluation.starts):,} windows, {evaluation.true.shape[1]:,} bins each): "
+        f"Pearson r of predicted against true profiles"
+    )
+    for name, r, base in zip(names, evaluation.pearson, evaluation.shuffled_pearson):
+        say(f"  {name:<14} r = {float(r):.3f}   shuffled windows: r = {float(base):+.3f}")
+    mean, baseline = float(np.mean(evaluation.pearson)), float(np.mean(evaluation.shuffled_pearson))
+    verdict = "clearly beats" if mean - baseline >= CLEAR_MARGIN else "does NOT clearly beat"
+    say(f"  mean           r = {mean:.3f}   shuffled windows: r = {baseline:+.3f}  ({verdict} the baseline)")
+    return mean, baseline
+
+
+def _report_locations(
+    data: Dataset,
+    output: Path,
+    held_out: str,
+    plot_path: Path,
+    model_path: Path,
+    metrics_path: Path,
+    say: Callable[[str], None],
+) -> None:
+    say("where everything is:")
+    say(f"  genome       {data.genome}")
+    say(f"  tracks       {data.track_dir}/ ({', '.join(p.name for p in data.tracks)})")
+    say(f"  predictions  {output / 'predictions'}/ ({held_out} only)")
+    say(f"  plot         {plot_path}")
+    say(f"  model        {model_path}")
+    say(f"  metrics      {metrics_path}")
 
 
 def ensure_dataset(spec: DatasetSpec, directory: Path) -> tuple[Dataset, bool]:
