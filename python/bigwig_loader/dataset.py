@@ -333,13 +333,22 @@ class BigWigDataset:
     def __iter__(self) -> Iterator[Any]:
         return self._iterate(_Share(self.rank, self.world_size, self.batches_per_epoch))
 
-    def _worker_share(self, worker: int, workers: int) -> _Share:
-        """The share of DataLoader worker `worker` of `workers` on this rank: every world_size *
-        workers-th centre of the epoch's stream, starting at rank * workers + worker (so that the
-        workers of all ranks together take each centre once), and this rank's batches split
-        among its workers, the first ones taking one more where they do not divide."""
+    @property
+    def epoch_pinned(self) -> bool:
+        """Whether set_epoch was ever called: DataLoader workers, copies of this dataset made per
+        iteration, see the epoch advance only through it."""
+        return self._epoch_pinned
+
+    def iter_worker_share(self, worker: int, workers: int) -> Iterator[Any]:
+        """The epoch's batches of DataLoader worker `worker` of `workers` on this rank: every
+        world_size * workers-th centre of the epoch's stream, starting at rank * workers + worker
+        (so that the workers of all ranks together take each centre once), and this rank's
+        batches split among its workers, the first ones taking one more where they do not
+        divide. PytorchBigWigDataset iterates this in each worker process."""
         batches, extra = divmod(self.batches_per_epoch, workers)
-        return _Share(self.rank * workers + worker, self.world_size * workers, batches + (worker < extra))
+        return self._iterate(
+            _Share(self.rank * workers + worker, self.world_size * workers, batches + (worker < extra))
+        )
 
     def _iterate(self, share: _Share) -> Iterator[Any]:
         # The epoch is taken when iteration is asked for, not at the first batch, so that

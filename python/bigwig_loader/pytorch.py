@@ -175,9 +175,9 @@ class PytorchBigWigDataset(torch.utils.data.IterableDataset):
         worker = torch.utils.data.get_worker_info()
         if worker is None:
             return self._tensors(iter(self.dataset))
-        if not self.dataset._epoch_pinned and self.dataset.epoch == 0:
+        if not self.dataset.epoch_pinned and self.dataset.epoch == 0:
             warnings.warn(_UNPINNED_EPOCH_IN_WORKERS, stacklevel=2)
-        return self._tensors(self.dataset._iterate(self.dataset._worker_share(worker.id, worker.num_workers)))
+        return self._tensors(self.dataset.iter_worker_share(worker.id, worker.num_workers))
 
     def _tensors(self, items: Iterator[Any]) -> Iterator[Any]:
         for item in items:
