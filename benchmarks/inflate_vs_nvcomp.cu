@@ -44,7 +44,7 @@ __global__ void inflate_kernel(const uint8_t* in, const uint64_t* in_off, const 
                                const uint64_t* out_off, uint32_t capacity, uint32_t* written, uint32_t n) {
   const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
-  bwl::stages::InflateTables tables;  // per-thread local memory, as in cuda/staged_kernels.cu
+  bwl::stages::InflateTables tables;  // per-thread local memory, as in cuda/pipeline_kernels.cu
   const bwl::stages::InflateResult r =
       bwl::stages::inflate_zlib_portable(in + in_off[i], in_size[i], out + out_off[i], capacity, tables);
   written[i] = r.status == bwl::stages::InflateStatus::Ok ? r.written : 0xFFFFFFFFu;

@@ -7,9 +7,9 @@
 
 #include "cuda_check.hpp"
 #include "device_transforms.hpp"
-#include "engine/batch_staging.hpp"
+#include "engine/device_batch.hpp"
 #include "stages/inflate_chunks.hpp"
-#include "staged_kernels.hpp"
+#include "pipeline_kernels.hpp"
 
 namespace bwl::cuda {
 namespace {
@@ -81,12 +81,12 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
     // Blocks the host cache holds go up as their runs (no device inflate or decode); held until
     // they are copied into the bank.
     const std::vector<engine::CachedBlock> hits = engine::find_cached_blocks(collection, plan);
-    const engine::StagedLayout layout = engine::stage_layout(collection, plan, hits);
+    const engine::DeviceBatchLayout layout = engine::lay_out_device_batch(collection, plan, hits);
     // The inflate arena holds one chunk of blocks at a time (at most inflate_cap_ bytes).
     const std::vector<stages::BlockChunk> chunks =
         stages::plan_inflate_chunks(layout.blocks.data(), static_cast<uint32_t>(plan.blocks.size()), inflate_cap_);
 
-    stages::StagedBatchView v = stage(collection, request, plan, layout, hits, stream);
+    stages::DeviceBatchView v = stage(collection, request, plan, layout, hits, stream);
     const uint64_t arena_bytes = stages::largest_chunk_bytes(chunks);
     v.inflated = static_cast<uint8_t*>(inflated_.reserve(arena_bytes > 0 ? arena_bytes : 1, device_, stream));
     v.out = out;
@@ -101,26 +101,26 @@ void CudaBatchProcessor::run(const engine::Collection& collection, const engine:
   }
 }
 
-stages::StagedBatchView CudaBatchProcessor::stage(const engine::Collection& collection,
+stages::DeviceBatchView CudaBatchProcessor::stage(const engine::Collection& collection,
                                                   const engine::BatchRequest& request, const engine::BatchPlan& plan,
-                                                  const engine::StagedLayout& layout,
+                                                  const engine::DeviceBatchLayout& layout,
                                                   const std::vector<engine::CachedBlock>& hits, cudaStream_t stream) {
   const size_t n_blocks = plan.blocks.size();
   const auto read_began = std::chrono::steady_clock::now();
   bank_.reset();
-  const auto staged = bank_.take<uint8_t>(layout.staged_bytes);
-  const auto blocks = bank_.take<stages::StagedBlock>(n_blocks);
+  const auto staged = bank_.take<uint8_t>(layout.stored_bytes);
+  const auto blocks = bank_.take<stages::DeviceBlock>(n_blocks);
   const auto columns = bank_.take<stages::ColumnQuery>(plan.columns.size());
   const auto column_begin = bank_.take<uint32_t>(plan.column_begin.size());
   const auto column_blocks = bank_.take<uint32_t>(plan.column_blocks.size());
   const auto scales = bank_.take<float>(request.scales.size());
   bank_.commit(device_, stream);
-  engine::read_staged_bytes(collection, plan, layout, bank_.host(staged), pool_);
-  engine::stage_cached_runs(hits, layout, bank_.host(staged));
+  engine::read_stored_bytes(collection, plan, layout, bank_.host(staged), pool_);
+  engine::copy_cached_runs(hits, layout, bank_.host(staged));
   auto copy = [](void* dst, const void* src, size_t bytes) {
     if (bytes > 0) std::memcpy(dst, src, bytes);
   };
-  copy(bank_.host(blocks), layout.blocks.data(), n_blocks * sizeof(stages::StagedBlock));
+  copy(bank_.host(blocks), layout.blocks.data(), n_blocks * sizeof(stages::DeviceBlock));
   copy(bank_.host(columns), plan.columns.data(), plan.columns.size() * sizeof(stages::ColumnQuery));
   copy(bank_.host(column_begin), plan.column_begin.data(), plan.column_begin.size() * sizeof(uint32_t));
   copy(bank_.host(column_blocks), plan.column_blocks.data(), plan.column_blocks.size() * sizeof(uint32_t));
@@ -130,7 +130,7 @@ stages::StagedBatchView CudaBatchProcessor::stage(const engine::Collection& coll
   bank_.upload(stream);
   clock_.stop(stream, clock_.times.copy_ms);
 
-  stages::StagedBatchView v{};
+  stages::DeviceBatchView v{};
   v.blocks = bank_.device(blocks);
   v.n_blocks = static_cast<uint32_t>(n_blocks);
   v.staged = bank_.device(staged);
@@ -150,7 +150,7 @@ stages::StagedBatchView CudaBatchProcessor::stage(const engine::Collection& coll
 }
 
 void CudaBatchProcessor::decode_chunks(const engine::Collection& collection, const engine::BatchPlan& plan,
-                                       const std::vector<stages::BlockChunk>& chunks, stages::StagedBatchView& v,
+                                       const std::vector<stages::BlockChunk>& chunks, stages::DeviceBatchView& v,
                                        cudaStream_t stream) {
   const size_t n_blocks = plan.blocks.size();
   // Host copies of the outcomes, zeroed: blocks of later chunks read as Ok until counted.
@@ -159,7 +159,7 @@ void CudaBatchProcessor::decode_chunks(const engine::Collection& collection, con
   auto* offsets = offsets_host_.reserve_as<uint64_t>(n_blocks > 0 ? n_blocks : 1);
   uint64_t total_runs = 0;
   for (const stages::BlockChunk& chunk : chunks) {
-    stages::StagedBatchView cv = stages::chunk_view(v, chunk);
+    stages::DeviceBatchView cv = stages::chunk_view(v, chunk);
     clock_.start(stream);
     launch_inflate_blocks(cv, stream);
     clock_.stop(stream, clock_.times.inflate_ms);
@@ -192,7 +192,7 @@ void CudaBatchProcessor::decode_chunks(const engine::Collection& collection, con
 }
 
 void CudaBatchProcessor::fill(const engine::Collection& collection, const engine::BatchRequest& request,
-                              const engine::BatchPlan& plan, stages::StagedBatchView& v, cudaStream_t stream) {
+                              const engine::BatchPlan& plan, stages::DeviceBatchView& v, cudaStream_t stream) {
   const size_t n_columns = plan.batch * plan.n_tracks;
   const uint64_t elements = uint64_t{n_columns} * plan.cells;
   clock_.start(stream);

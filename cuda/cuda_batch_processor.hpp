@@ -35,11 +35,11 @@
 #include "device_memory.hpp"
 #include "device_tensor.hpp"
 #include "engine/batch_processor.hpp"
-#include "engine/batch_staging.hpp"
+#include "engine/device_batch.hpp"
 #include "memory_bank.hpp"
 #include "stage_clock.hpp"
 #include "stages/inflate_chunks.hpp"
-#include "stages/staged_pipeline.hpp"
+#include "stages/device_pipeline.hpp"
 #include "stream_memory.hpp"
 
 namespace bwl::cuda {
@@ -94,17 +94,17 @@ class CudaBatchProcessor : public engine::BatchProcessor {
   // fetch the planned blocks (hits: their runs) and the plan's flat arrays into the bank and
   // copy them up in one go; the view of every array but the inflate arena, runs, output and
   // window scratch.
-  stages::StagedBatchView stage(const engine::Collection& collection, const engine::BatchRequest& request,
-                                const engine::BatchPlan& plan, const engine::StagedLayout& layout,
+  stages::DeviceBatchView stage(const engine::Collection& collection, const engine::BatchRequest& request,
+                                const engine::BatchPlan& plan, const engine::DeviceBatchLayout& layout,
                                 const std::vector<engine::CachedBlock>& hits, cudaStream_t stream);
   // Per chunk: inflate, count kept runs, learn the counts (the chunk's synchronization; throws
   // for a corrupt block), write the runs. Sets v.runs.
   void decode_chunks(const engine::Collection& collection, const engine::BatchPlan& plan,
-                     const std::vector<stages::BlockChunk>& chunks, stages::StagedBatchView& v, cudaStream_t stream);
+                     const std::vector<stages::BlockChunk>& chunks, stages::DeviceBatchView& v, cudaStream_t stream);
   // Prefill (window 1) or zeroed sums, then one thread per output column; then the columns'
   // overlap flags copied back and checked (throws for runs that overlap across blocks).
   void fill(const engine::Collection& collection, const engine::BatchRequest& request, const engine::BatchPlan& plan,
-            stages::StagedBatchView& v, cudaStream_t stream);
+            stages::DeviceBatchView& v, cudaStream_t stream);
 
   std::mutex run_mutex_;
   int device_;

@@ -38,7 +38,7 @@ for part in "${parts[@]}"; do
       echo "sanitize: thread pool, thread start, loader, CPU backend, block cache and host buffer tests under ThreadSanitizer"
       TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
         build/tsan/tests/cpp/bwl_cpp_tests \
-        --gtest_filter='ThreadPool*:ThreadStart*:StreamedDataloader*:CpuBatchProcessor*:StagedBatch*:BlockCache*:CachedBatches*:Preload*:HostBuffers*'
+        --gtest_filter='ThreadPool*:ThreadStart*:StreamedDataloader*:CpuBatchProcessor*:DevicePipeline*:BlockCache*:CachedBatches*:Preload*:HostBuffers*'
       ;;
     *) echo "sanitize: unknown part '$part' (asan or tsan)" >&2; exit 2 ;;
   esac

@@ -1,7 +1,7 @@
 #pragma once
 // Stage 5 for one output column (window w, track k), written once for both backends: the CPU
 // processor fills contiguous cells and then stores them strided into the batch; the device
-// pipeline stores each cell straight into the strided output (stages/staged_pipeline.hpp). Only the
+// pipeline stores each cell straight into the strided output (stages/device_pipeline.hpp). Only the
 // `Column` they pass differs:
 //
 //   n_blocks()                the blocks this column needs

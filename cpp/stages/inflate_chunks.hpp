@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "stages/staged_pipeline.hpp"
+#include "stages/device_pipeline.hpp"
 
 namespace bwl::stages {
 
@@ -20,9 +20,9 @@ struct BlockChunk {
 
 // Consecutive chunks covering blocks [0, n), each needing at most `cap` arena bytes, except a
 // single block whose own capacity exceeds the cap, which forms a chunk alone. Relies on the
-// layout of engine::stage_layout: out_offset is the running sum of out_capacity (0 for blocks
+// layout of engine::lay_out_device_batch: out_offset is the running sum of out_capacity (0 for blocks
 // stored uncompressed). No blocks: no chunks.
-inline std::vector<BlockChunk> plan_inflate_chunks(const StagedBlock* blocks, uint32_t n, uint64_t cap) {
+inline std::vector<BlockChunk> plan_inflate_chunks(const DeviceBlock* blocks, uint32_t n, uint64_t cap) {
   std::vector<BlockChunk> chunks;
   uint32_t i = 0;
   while (i < n) {
@@ -42,8 +42,8 @@ inline std::vector<BlockChunk> plan_inflate_chunks(const StagedBlock* blocks, ui
 // The view of `all` that one chunk's inflate, count and write steps run on: the chunk's blocks,
 // outcomes and run offsets (block i of the chunk is block first + i of the batch), and
 // `all.inflated` as the arena holding the chunk from its origin. Runs stay batch-wide.
-inline StagedBatchView chunk_view(const StagedBatchView& all, const BlockChunk& c) {
-  StagedBatchView v = all;
+inline DeviceBatchView chunk_view(const DeviceBatchView& all, const BlockChunk& c) {
+  DeviceBatchView v = all;
   v.blocks = all.blocks + c.first;
   v.n_blocks = c.count;
   v.outcomes = all.outcomes + c.first;

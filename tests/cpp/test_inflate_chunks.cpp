@@ -1,6 +1,6 @@
 // The CUDA backend's bounded inflate scratch: how a batch's blocks split into chunks under a cap
 // (stages/inflate_chunks.hpp), and the run offsets scanned chunk by chunk. The chunked pipeline
-// itself is checked against the CPU backend in test_staged_batch.cpp.
+// itself is checked against the CPU backend in test_device_pipeline.cpp.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -11,14 +11,14 @@ namespace {
 
 using bwl::stages::BlockChunk;
 using bwl::stages::BlockOutcome;
-using bwl::stages::StagedBlock;
+using bwl::stages::DeviceBlock;
 
-// Blocks laid out as engine::stage_layout does: out_offset the running sum of capacities.
-std::vector<StagedBlock> layout(const std::vector<uint32_t>& capacities) {
-  std::vector<StagedBlock> blocks;
+// Blocks laid out as engine::lay_out_device_batch does: out_offset the running sum of capacities.
+std::vector<DeviceBlock> layout(const std::vector<uint32_t>& capacities) {
+  std::vector<DeviceBlock> blocks;
   uint64_t offset = 0;
   for (uint32_t c : capacities) {
-    StagedBlock b{};
+    DeviceBlock b{};
     b.out_offset = offset;
     b.out_capacity = c;
     b.compressed = c > 0;
@@ -74,7 +74,7 @@ TEST(InflateChunks, ChunkViewsAndRunOffsetsAddUpToTheBatch) {
   const uint32_t runs[] = {3, 0, 5, 2};
   for (int i = 0; i < 4; ++i) outcomes[i].runs = runs[i];
   std::vector<uint64_t> offsets(4, 99);
-  bwl::stages::StagedBatchView all{};
+  bwl::stages::DeviceBatchView all{};
   all.blocks = blocks.data();
   all.n_blocks = 4;
   all.outcomes = outcomes.data();

@@ -1,4 +1,4 @@
-#include "engine/batch_staging.hpp"
+#include "engine/device_batch.hpp"
 
 #include <cstring>
 #include <string>
@@ -8,37 +8,38 @@
 
 namespace bwl::engine {
 
-StagedLayout stage_layout(const Collection& collection, const BatchPlan& plan, const std::vector<CachedBlock>& hits) {
-  StagedLayout layout;
+DeviceBatchLayout lay_out_device_batch(const Collection& collection, const BatchPlan& plan,
+                                       const std::vector<CachedBlock>& hits) {
+  DeviceBatchLayout layout;
   layout.blocks.reserve(plan.blocks.size());
   for (size_t i = 0; i < plan.blocks.size(); ++i) {
     const PlannedBlock& pb = plan.blocks[i];
     const format::BigWigFile& file = collection.file(pb.file);
     const format::DataBlock& block = file.block_index().blocks()[pb.block];
     const CachedRuns* hit = hits.empty() ? nullptr : hits[i].get();
-    stages::StagedBlock s{};
+    stages::DeviceBlock s{};
     if (hit != nullptr) {
       constexpr uint64_t align = alignof(stages::Run);
-      layout.staged_bytes = (layout.staged_bytes + align - 1) / align * align;
+      layout.stored_bytes = (layout.stored_bytes + align - 1) / align * align;
       s.in_size = static_cast<uint32_t>(hit->runs.size() * sizeof(stages::Run));
       s.cached = 1;
     } else {
       s.in_size = static_cast<uint32_t>(block.size);  // the index caps blocks far below 4 GiB
       s.compressed = file.header().compressed() ? 1u : 0u;
     }
-    s.in_offset = layout.staged_bytes;
+    s.in_offset = layout.stored_bytes;
     s.out_offset = layout.inflated_bytes;
     s.out_capacity = s.compressed ? file.header().uncompress_buf_size : 0;
     s.keep = stages::KeepNeededRuns{pb.mixed_chroms, pb.chrom_id, pb.need_lo, pb.need_hi};
-    layout.staged_bytes += s.in_size;
+    layout.stored_bytes += s.in_size;
     layout.inflated_bytes += s.out_capacity;
     layout.blocks.push_back(s);
   }
   return layout;
 }
 
-void read_staged_bytes(const Collection& collection, const BatchPlan& plan, const StagedLayout& layout, uint8_t* staged,
-                       ThreadPool& pool) {
+void read_stored_bytes(const Collection& collection, const BatchPlan& plan, const DeviceBatchLayout& layout,
+                       uint8_t* staged, ThreadPool& pool) {
   // Groups of planned blocks that lie back to back in one file: one read each. The plan is in
   // (file, block number) order, so each file's blocks are together and in disk order.
   std::vector<size_t> group_start;
@@ -73,10 +74,10 @@ void read_staged_bytes(const Collection& collection, const BatchPlan& plan, cons
   });
 }
 
-void stage_cached_runs(const std::vector<CachedBlock>& hits, const StagedLayout& layout, uint8_t* staged) {
+void copy_cached_runs(const std::vector<CachedBlock>& hits, const DeviceBatchLayout& layout, uint8_t* staged) {
   for (size_t i = 0; i < hits.size(); ++i) {
     if (!hits[i]) continue;
-    const stages::StagedBlock& s = layout.blocks[i];
+    const stages::DeviceBlock& s = layout.blocks[i];
     if (s.in_size > 0) std::memcpy(staged + s.in_offset, hits[i]->runs.data(), s.in_size);
   }
 }

@@ -29,7 +29,7 @@ namespace bwl::stages {
 
 // One planned block as staged: where its stored bytes are, where it inflates to, and what the
 // batch keeps of it.
-struct StagedBlock {
+struct DeviceBlock {
   uint64_t in_offset;   // into the staged bytes
   uint64_t out_offset;  // into the inflated arena
   uint32_t in_size;
@@ -42,7 +42,7 @@ struct StagedBlock {
 };
 
 // A cached block's runs, as staged.
-BWL_HD inline const Run* staged_runs(const uint8_t* staged, const StagedBlock& b, uint32_t& n) {
+BWL_HD inline const Run* staged_runs(const uint8_t* staged, const DeviceBlock& b, uint32_t& n) {
   n = b.in_size / static_cast<uint32_t>(sizeof(Run));
   return reinterpret_cast<const Run*>(staged + b.in_offset);
 }
@@ -57,9 +57,9 @@ struct BlockOutcome {
 };
 
 // Every array of one staged batch. Plain pointers: in the CUDA backend they are device memory.
-struct StagedBatchView {
+struct DeviceBatchView {
   // Blocks: n_blocks of each.
-  const StagedBlock* blocks;
+  const DeviceBlock* blocks;
   uint32_t n_blocks;
   const uint8_t* staged;
   uint8_t* inflated;         // the arena: block i inflates to inflated + out_offset - inflated_origin
@@ -88,8 +88,8 @@ struct StagedBatchView {
 };
 
 // The bytes decode reads for block i: inflated, or the staged bytes themselves when stored raw.
-BWL_HD inline const uint8_t* block_data(const StagedBatchView& v, uint32_t i, uint32_t& size) {
-  const StagedBlock& b = v.blocks[i];
+BWL_HD inline const uint8_t* block_data(const DeviceBatchView& v, uint32_t i, uint32_t& size) {
+  const DeviceBlock& b = v.blocks[i];
   if (b.compressed) {
     size = v.outcomes[i].inflated_bytes;
     return v.inflated + (b.out_offset - v.inflated_origin);
@@ -98,8 +98,8 @@ BWL_HD inline const uint8_t* block_data(const StagedBatchView& v, uint32_t i, ui
   return v.staged + b.in_offset;
 }
 
-BWL_HD inline void inflate_staged_block(const StagedBatchView& v, uint32_t i, InflateTables& tables) {
-  const StagedBlock& b = v.blocks[i];
+BWL_HD inline void inflate_staged_block(const DeviceBatchView& v, uint32_t i, InflateTables& tables) {
+  const DeviceBlock& b = v.blocks[i];
   BlockOutcome& o = v.outcomes[i];
   o.runs = 0;
   o.error_offset = 0;
@@ -115,10 +115,10 @@ BWL_HD inline void inflate_staged_block(const StagedBatchView& v, uint32_t i, In
   o.inflated_bytes = r.written;
 }
 
-BWL_HD inline void count_block_runs(const StagedBatchView& v, uint32_t i) {
+BWL_HD inline void count_block_runs(const DeviceBatchView& v, uint32_t i) {
   BlockOutcome& o = v.outcomes[i];
   if (o.inflate_status != InflateStatus::Ok) return;
-  const StagedBlock& b = v.blocks[i];
+  const DeviceBlock& b = v.blocks[i];
   if (b.cached) {
     uint32_t n;
     const Run* runs = staged_runs(v.staged, b, n);
@@ -135,8 +135,8 @@ BWL_HD inline void count_block_runs(const StagedBatchView& v, uint32_t i) {
   o.runs = r.runs;
 }
 
-BWL_HD inline void write_block_runs(const StagedBatchView& v, uint32_t i) {
-  const StagedBlock& b = v.blocks[i];
+BWL_HD inline void write_block_runs(const DeviceBatchView& v, uint32_t i) {
+  const DeviceBlock& b = v.blocks[i];
   if (b.cached) {  // the kept runs, in order, as count_block_runs counted them
     uint32_t n;
     const Run* runs = staged_runs(v.staged, b, n);
@@ -153,14 +153,14 @@ BWL_HD inline void write_block_runs(const StagedBatchView& v, uint32_t i) {
 
 // Output element e (of batch * cells * n_tracks) gets the default value (window_size 1 only:
 // the fill then stores covered bases over it).
-BWL_HD inline void prefill_output(const StagedBatchView& v, uint64_t e) {
+BWL_HD inline void prefill_output(const DeviceBatchView& v, uint64_t e) {
   store_output(v.out, e, v.dtype, v.default_value);
 }
 
 // Column c of the staged batch as fill_column_cells sees it: its blocks' runs in the run arena,
 // cells stored converted straight into the strided output, sums strided by n_columns.
-struct StagedColumn {
-  const StagedBatchView& v;
+struct DeviceColumn {
+  const DeviceBatchView& v;
   uint32_t c;
   uint64_t base;  // output element of cell 0: (w * cells) * n_tracks + k; cell i is base + i * n_tracks
 
@@ -183,10 +183,10 @@ struct StagedColumn {
   }
 };
 
-BWL_HD inline void fill_column(const StagedBatchView& v, uint32_t c) {
+BWL_HD inline void fill_column(const DeviceBatchView& v, uint32_t c) {
   const uint32_t w = c / v.n_tracks;
   const uint32_t k = c % v.n_tracks;
-  StagedColumn column{v, c, uint64_t{w} * v.cells * v.n_tracks + k};
+  DeviceColumn column{v, c, uint64_t{w} * v.cells * v.n_tracks + k};
   fill_column_cells(v.columns[c], v.scales[k], v.window_size, v.default_value, v.cells, column);
 }
 

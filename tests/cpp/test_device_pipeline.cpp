@@ -1,4 +1,4 @@
-// The CUDA backend's pipeline (stages/staged_pipeline.hpp with engine/batch_staging.hpp), run on the
+// The CUDA backend's pipeline (stages/device_pipeline.hpp with engine/device_batch.hpp), run on the
 // host item by item exactly as the kernels run it thread by thread, against the CPU backend:
 // the outputs must be the same bytes, for real files and for generated files with every section
 // type, NaN values, gaps, blocks spanning chromosomes, uncompressed files, all window sizes,
@@ -19,7 +19,7 @@
 #include "cpu/cpu_batch_processor.hpp"
 #include "engine/batch_plan.hpp"
 #include "engine/collection.hpp"
-#include "engine/batch_staging.hpp"
+#include "engine/device_batch.hpp"
 #include "stages/inflate_chunks.hpp"
 #include "tensor/tensor.hpp"
 
@@ -39,11 +39,11 @@ std::vector<uint8_t> run_staged_on_host(const Collection& collection, const Batc
                                         uint64_t inflate_cap = uint64_t{1} << 40) {
   const bwl::engine::BatchPlan plan = bwl::engine::plan_batch(collection, request);
   const std::vector<bwl::engine::CachedBlock> hits = bwl::engine::find_cached_blocks(collection, plan);
-  const bwl::engine::StagedLayout layout = bwl::engine::stage_layout(collection, plan, hits);
+  const bwl::engine::DeviceBatchLayout layout = bwl::engine::lay_out_device_batch(collection, plan, hits);
   bwl::ThreadPool pool(2);
-  std::vector<uint8_t> staged(layout.staged_bytes);
-  bwl::engine::read_staged_bytes(collection, plan, layout, staged.data(), pool);
-  bwl::engine::stage_cached_runs(hits, layout, staged.data());
+  std::vector<uint8_t> staged(layout.stored_bytes);
+  bwl::engine::read_stored_bytes(collection, plan, layout, staged.data(), pool);
+  bwl::engine::copy_cached_runs(hits, layout, staged.data());
   const std::vector<bwl::stages::BlockChunk> chunks =
       bwl::stages::plan_inflate_chunks(layout.blocks.data(), static_cast<uint32_t>(layout.blocks.size()), inflate_cap);
   std::vector<uint8_t> inflated(bwl::stages::largest_chunk_bytes(chunks));
@@ -56,7 +56,7 @@ std::vector<uint8_t> run_staged_on_host(const Collection& collection, const Batc
   std::vector<uint32_t> covered(sums.size(), 0);
   std::vector<uint32_t> overlaps(2 * n_columns, 0);
 
-  bwl::stages::StagedBatchView v{};
+  bwl::stages::DeviceBatchView v{};
   v.blocks = layout.blocks.data();
   v.n_blocks = static_cast<uint32_t>(plan.blocks.size());
   v.staged = staged.data();
@@ -84,7 +84,7 @@ std::vector<uint8_t> run_staged_on_host(const Collection& collection, const Batc
   std::vector<bwl::stages::Run> runs;
   uint64_t total_runs = 0;
   for (const bwl::stages::BlockChunk& chunk : chunks) {
-    bwl::stages::StagedBatchView cv = bwl::stages::chunk_view(v, chunk);
+    bwl::stages::DeviceBatchView cv = bwl::stages::chunk_view(v, chunk);
     for (uint32_t i = 0; i < cv.n_blocks; ++i) bwl::stages::inflate_staged_block(cv, i, *tables);
     for (uint32_t i = 0; i < cv.n_blocks; ++i) bwl::stages::count_block_runs(cv, i);
     bwl::engine::check_outcomes(collection, plan, outcomes.data());  // later chunks: still zero, Ok
@@ -230,7 +230,7 @@ FileSpec generated_spec(uint32_t seed, bool compressed) {
 
 }  // namespace
 
-TEST(StagedBatch, MatchesTheCpuBackendOnGeneratedFiles) {
+TEST(DevicePipeline, MatchesTheCpuBackendOnGeneratedFiles) {
   TempFile a(build_bigwig(generated_spec(1, true)));
   TempFile b(build_bigwig(generated_spec(2, true)));
   TempFile raw(build_bigwig(generated_spec(3, false)));
@@ -241,7 +241,7 @@ TEST(StagedBatch, MatchesTheCpuBackendOnGeneratedFiles) {
 
 // The CPU run of each comparison fills the cache first, so the staged run finds hits: every
 // block with a large cache, some with a cache smaller than a batch.
-TEST(StagedBatch, ServesHostCacheHitsAsStagedRuns) {
+TEST(DevicePipeline, ServesHostCacheHitsAsStagedRuns) {
   TempFile a(build_bigwig(generated_spec(1, true)));
   TempFile raw(build_bigwig(generated_spec(3, false)));
   for (uint64_t cache_bytes : {uint64_t{1} << 30, uint64_t{40} << 10}) {
@@ -260,7 +260,7 @@ TEST(StagedBatch, ServesHostCacheHitsAsStagedRuns) {
     run_cpu(collection, r);
     const bwl::engine::BatchPlan plan = bwl::engine::plan_batch(collection, r);
     const auto hits = bwl::engine::find_cached_blocks(collection, plan);
-    const auto layout = bwl::engine::stage_layout(collection, plan, hits);
+    const auto layout = bwl::engine::lay_out_device_batch(collection, plan, hits);
     for (size_t i = 0; i < plan.blocks.size(); ++i) {
       if (!hits[i]) continue;
       EXPECT_EQ(layout.blocks[i].cached, 1u);
@@ -272,7 +272,7 @@ TEST(StagedBatch, ServesHostCacheHitsAsStagedRuns) {
   }
 }
 
-TEST(StagedBatch, MatchesTheCpuBackendOnTheRealFiles) {
+TEST(DevicePipeline, MatchesTheCpuBackendOnTheRealFiles) {
   const std::vector<std::string> paths = bwl::test::real_bigwig_paths();
   ASSERT_GE(paths.size(), 10u);
   for (const std::string& path : paths) {
@@ -281,7 +281,7 @@ TEST(StagedBatch, MatchesTheCpuBackendOnTheRealFiles) {
   }
 }
 
-TEST(StagedBatch, ACorruptBlockNamesTheFileAndOffset) {
+TEST(DevicePipeline, ACorruptBlockNamesTheFileAndOffset) {
   FileSpec spec = generated_spec(4, true);
   Layout layout;
   Bytes bytes = build_bigwig(spec, &layout);
@@ -307,7 +307,7 @@ TEST(StagedBatch, ACorruptBlockNamesTheFileAndOffset) {
   EXPECT_THROW(run_cpu(collection, r), bwl::FormatError);
 }
 
-TEST(StagedBatch, ItemsOverlappingAcrossBlocksAreRefusedAsTheCpuBackendRefusesThem) {
+TEST(DevicePipeline, ItemsOverlappingAcrossBlocksAreRefusedAsTheCpuBackendRefusesThem) {
   // Block 0: [0, 10) = 1; block 1: [5, 15) = 2 (a corrupt file). Every fill path, cache on or off
   // (hits are staged as runs), reports both blocks' offsets.
   FileSpec spec;
@@ -341,7 +341,7 @@ TEST(StagedBatch, ItemsOverlappingAcrossBlocksAreRefusedAsTheCpuBackendRefusesTh
   }
 }
 
-TEST(StagedBatch, ChunkedInflateMatchesTheCpuBackend) {
+TEST(DevicePipeline, ChunkedInflateMatchesTheCpuBackend) {
   // Caps far below a batch's arena: every block alone (cap 1, below any block's capacity), and
   // a few blocks a chunk; the uncompressed file's blocks need no arena at all.
   TempFile a(build_bigwig(generated_spec(5, true)));
@@ -359,7 +359,7 @@ float float_from_bits(uint32_t bits) {
   return f;
 }
 
-TEST(StagedBatch, StoredNanPayloadsComeOutAsTheCanonicalNan) {
+TEST(DevicePipeline, StoredNanPayloadsComeOutAsTheCanonicalNan) {
   // NaN as files may store it: negative, with payloads, signalling. Both backends' output store
   // writes 0x7FC00000 (float32) / 0x7FC0 (bfloat16) for each, alone or inside a window's mean,
   // scaled or not; a NaN default with a payload too.
