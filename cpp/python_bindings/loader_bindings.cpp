@@ -31,7 +31,7 @@ const char* status_name(loader::WaitResult r) {
 
 void bind_loader(py::module_& m) {
   using loader::StreamedDataloader;
-  py::class_<StreamedDataloader>(m, "StreamedLoader",
+  py::class_<StreamedDataloader>(m, "StreamedDataloader",
                                  "The C++ StreamedDataloader: use bigwig_loader.StreamedDataloader instead.")
       .def(py::init([](const engine::Collection& collection, size_t num_workers, size_t queue_size,
                        size_t threads_per_worker, int device, size_t staging_bytes, size_t inflate_cap) {

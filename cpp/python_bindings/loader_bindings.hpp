@@ -3,7 +3,8 @@
 
 namespace bwl::bindings {
 
-// Registers bigwig_loader._core.StreamedLoader (the C++ StreamedDataloader).
+// Registers bigwig_loader._core.StreamedDataloader (the C++ loader; its Python face is
+// bigwig_loader.StreamedDataloader, which owns one).
 void bind_loader(pybind11::module_& m);
 
 }  // namespace bwl::bindings

@@ -1,6 +1,6 @@
 #pragma once
 // The one way a batch processor is made, for get_batch (make_processor) and for the loader's
-// workers (StreamedLoader) alike, from one ProcessorSettings: engine::kCpuDevice (-1) is the CPU,
+// workers (_core.StreamedDataloader) alike, from one ProcessorSettings: engine::kCpuDevice (-1) is the CPU,
 // N >= 0 is CUDA device N. Builds without CUDA raise DeviceError for N >= 0, so the layers above
 // never test for the build themselves. Python resolves `device=` to the ordinal
 // (bigwig_loader/device.py, the one reading of it). It names both backends, so it sits in the top

@@ -127,7 +127,7 @@ class StreamedDataloader:
         if previous is not None and previous.is_alive() and previous is not threading.current_thread():
             previous.join()  # it stops after its current item: two threads never share one generator
         # Each worker's processor is made with the settings get_batch's processors have.
-        self._core = _core.StreamedLoader(
+        self._core = _core.StreamedDataloader(
             self.collection.core_collection,
             self.num_threads,
             self.queue_size,
