@@ -125,16 +125,20 @@ void AtomicFile::append(const uint8_t* data, size_t n) {
   buffer_.insert(buffer_.end(), data, data + n);
 }
 
-void AtomicFile::flush() {
+void AtomicFile::write_at(uint64_t offset, const uint8_t* data, size_t n) {
   size_t done = 0;
-  while (done < buffer_.size()) {
-    const ssize_t w = ::pwrite(fd_, buffer_.data() + done, buffer_.size() - done, static_cast<off_t>(flushed_ + done));
+  while (done < n) {
+    const ssize_t w = ::pwrite(fd_, data + done, n - done, static_cast<off_t>(offset + done));
     if (w < 0) {
       if (errno == EINTR) continue;
       fail("write failed");
     }
     done += static_cast<size_t>(w);
   }
+}
+
+void AtomicFile::flush() {
+  write_at(flushed_, buffer_.data(), buffer_.size());
   flushed_ += buffer_.size();
   buffer_.clear();
 }
@@ -142,15 +146,7 @@ void AtomicFile::flush() {
 void AtomicFile::patch(uint64_t offset, const std::vector<uint8_t>& bytes) {
   if (offset + bytes.size() > size()) throw Error(final_path_ + ": internal error: patch past the end of the file");
   flush();
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t w = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      fail("write failed");
-    }
-    done += static_cast<size_t>(w);
-  }
+  write_at(offset, bytes.data(), bytes.size());
 }
 
 void AtomicFile::read(uint64_t offset, size_t n, uint8_t* out) {

@@ -50,6 +50,7 @@ class AtomicFile {
 
  private:
   void flush();
+  void write_at(uint64_t offset, const uint8_t* data, size_t n);  // all of it, retrying short writes
   [[noreturn]] void fail(const std::string& what) const;
 
   std::string final_path_;

@@ -142,11 +142,6 @@ def generated_bigwig(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_generated(tmp_path_factory.mktemp("generated") / "all_sections.bw")
 
 
-@pytest.fixture(scope="session")
-def all_bigwigs(generated_bigwig: Path) -> list[Path]:
-    return real_bigwigs() + [generated_bigwig]
-
-
 # --- a generated collection: files with different chromosome sets and id orders ----------
 
 
