@@ -7,6 +7,7 @@
 //   InvalidArgument    -> ValueError
 //   DeviceError        -> bigwig_loader.DeviceError (a RuntimeError)
 //   FileChanged        -> bigwig_loader.FileChangedError (an OSError)
+//   PermissionDenied   -> PermissionError
 // Device code never throws: the stages return statuses, and the host turns a bad status into
 // one of these with the file and the byte offset.
 #include <cstdint>
@@ -69,6 +70,12 @@ class DeviceError : public Error {
 // at open (its index, the cache's blocks) no longer describes it, and reading on would mix old
 // and new bytes.
 class FileChanged : public Error {
+ public:
+  using Error::Error;
+};
+
+// A store refused the credentials (or their absence) for an object.
+class PermissionDenied : public Error {
  public:
   using Error::Error;
 };

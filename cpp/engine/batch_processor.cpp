@@ -1,18 +1,24 @@
 #include "engine/batch_processor.hpp"
 
 #include "common/errors.hpp"
+#include "engine/block_fetch.hpp"
 #include "fasta/one_hot.hpp"
 
 namespace bwl::engine {
 
 void BatchProcessor::load(const Collection& collection, const BatchRequest& request, void* out) {
   if (request.has_augmentations()) throw InvalidArgument("a request with augmentations loads into new tensors");
-  run(collection, request, plan_batch(collection, request), out);
+  const BatchPlan plan = plan_batch(collection, request);
+  const io::FetchHold fetched = fetch_remote_blocks(collection, plan);
+  run(collection, request, plan, out);
 }
 
 LoadedBatch BatchProcessor::load(const Collection& collection, const BatchRequest& request) {
   const BatchPlan plan = plan_batch(collection, request);
+  // Released once the fill has read them (before the finishing step).
+  io::FetchHold fetched = fetch_remote_blocks(collection, plan);
   std::shared_ptr<Tensor> values = fill_new_values(collection, request, plan);
+  fetched.clear();
   smooth(*values, request.smoothing);
   if (!request.flip.empty()) flip(*values, request.flip, request.flip_tracks);
   LoadedBatch batch{values, nullptr};

@@ -78,6 +78,7 @@ PreloadResult preload_blocks(const Collection& collection, const std::vector<uin
     std::vector<uint32_t>& blocks = numbers[worker];
     blocks.clear();
     for (size_t i = first; i < last; ++i) blocks.push_back(static_cast<uint32_t>(keys[i] & 0xFFFFFFFFu));
+    const io::FetchHold fetched = file.read_ahead_blocks(blocks);
     size_t i = 0;
     format::decode_blocks(file.file(), file.header(), file.block_index(), blocks, format::thread_block_scratch(),
                           [&](const stages::Run* runs, uint32_t n) {

@@ -9,18 +9,29 @@
 
 namespace bwl::engine {
 
-Collection::Collection(const std::vector<std::string>& paths, size_t n_threads, uint64_t cache_bytes)
+Collection::Collection(const std::vector<std::string>& paths, size_t n_threads, uint64_t cache_bytes,
+                       const std::vector<std::shared_ptr<const io::ByteSource>>& sources)
     : cache_(std::make_unique<BlockCache>(cache_bytes, BlockCache::shards_for(cache_bytes))) {
-  // One descriptor per file stays open: a default soft limit of 1,024 would fail thousands of
-  // tracks part-way ("Too many open files"); raise it, or refuse before opening any.
-  if (const io::DescriptorRoom room = io::make_room_for_descriptors(paths.size()); !room.enough) {
-    throw Error(io::descriptor_shortage_message(paths.size(), room));
+  if (!sources.empty() && sources.size() != paths.size()) {
+    throw InvalidArgument("a collection needs one source (or none) per path: got " + std::to_string(sources.size()) +
+                          " for " + std::to_string(paths.size()) + " paths");
+  }
+  auto opened = [&](size_t i) { return sources.empty() ? nullptr : sources[i]; };
+  size_t n_local = 0;
+  for (size_t i = 0; i < paths.size(); ++i) n_local += opened(i) ? 0 : 1;
+  has_remote_files_ = n_local < paths.size();
+  // One descriptor per local file stays open: a default soft limit of 1,024 would fail thousands
+  // of tracks part-way ("Too many open files"); raise it, or refuse before opening any.
+  if (const io::DescriptorRoom room = io::make_room_for_descriptors(n_local); !room.enough) {
+    throw Error(io::descriptor_shortage_message(n_local, room));
   }
   files_.resize(paths.size());
   ThreadPool pool(
       std::min(n_threads == 0 ? ThreadPool::available_cpus() : n_threads, std::max<size_t>(paths.size(), 1)));
-  pool.parallel_for(paths.size(),
-                    [&](size_t i, size_t) { files_[i] = std::make_unique<format::BigWigFile>(paths[i]); });
+  pool.parallel_for(paths.size(), [&](size_t i, size_t) {
+    files_[i] = opened(i) ? std::make_unique<format::BigWigFile>(opened(i))
+                          : std::make_unique<format::BigWigFile>(paths[i]);
+  });
 
   std::unordered_map<std::string, uint32_t> largest;
   for (const auto& f : files_) {

@@ -26,10 +26,16 @@ class Collection {
   // Opens every file (headers and indexes only; no block is inflated), `n_threads` at a time
   // (0: the CPUs this process may use), with a cache of decoded blocks bounded by `cache_bytes`
   // (0: no cache). Throws what opening a file throws, naming that file.
-  explicit Collection(const std::vector<std::string>& paths, size_t n_threads = 0, uint64_t cache_bytes = 0);
+  //
+  // `sources`, when not empty, has one entry per path: a source already opened for it (a remote
+  // object), or null for a local file to open here.
+  explicit Collection(const std::vector<std::string>& paths, size_t n_threads = 0, uint64_t cache_bytes = 0,
+                      const std::vector<std::shared_ptr<const io::ByteSource>>& sources = {});
 
   size_t n_files() const { return files_.size(); }
   const format::BigWigFile& file(size_t i) const { return *files_[i]; }
+  // Whether any file is read through a remote source (the batch path then has a fetch round).
+  bool has_remote_files() const { return has_remote_files_; }
 
   const std::vector<std::string>& chrom_names() const { return chrom_names_; }
   const std::vector<uint32_t>& chrom_sizes() const { return chrom_sizes_; }
@@ -49,6 +55,7 @@ class Collection {
   std::unordered_map<std::string, int32_t> chrom_ids_;
   std::vector<std::vector<int32_t>> local_;  // [file][global chrom]
   std::unique_ptr<BlockCache> cache_;
+  bool has_remote_files_ = false;
 };
 
 }  // namespace bwl::engine

@@ -28,7 +28,7 @@ void check_magic(uint32_t magic, const std::string& path) {
   throw format_error(path, "not a bigWig file (magic " + hex(magic) + ", expected " + hex(kBigWigMagic) + ")", 0);
 }
 
-void check_points_into_file(uint64_t offset, const char* what, const io::RandomAccessFile& file,
+void check_points_into_file(uint64_t offset, const char* what, const io::ByteSource& file,
                             uint64_t field_offset) {
   if (offset == 0 || offset >= file.size()) {
     throw format_error(file.path(),
@@ -40,7 +40,7 @@ void check_points_into_file(uint64_t offset, const char* what, const io::RandomA
 
 }  // namespace
 
-BbiHeader read_bbi_header(const io::RandomAccessFile& file) {
+BbiHeader read_bbi_header(const io::ByteSource& file) {
   const std::string& path = file.path();
   if (file.size() < 4) throw format_error(path, "not a bigWig file: only " + std::to_string(file.size()) + " bytes");
   std::vector<uint8_t> magic_bytes(4);
@@ -108,6 +108,23 @@ BbiHeader read_bbi_header(const io::RandomAccessFile& file) {
     h.total_summary = s;
   }
   return h;
+}
+
+std::vector<io::ByteRange> open_ranges(const BbiHeader& header, uint64_t file_size) {
+  std::vector<io::ByteRange> ranges;
+  auto add = [&](uint64_t from, uint64_t to) {
+    to = std::min(to, file_size);
+    if (from < to) ranges.push_back(io::ByteRange{from, to - from});
+  };
+  if (header.full_data_offset > header.chrom_tree_offset) add(header.chrom_tree_offset, header.full_data_offset);
+  uint64_t index_end = file_size;
+  for (const ZoomHeader& z : header.zooms) {
+    for (uint64_t next : {z.data_offset, z.index_offset}) {
+      if (next > header.full_index_offset) index_end = std::min(index_end, next);
+    }
+  }
+  add(header.full_index_offset, index_end);
+  return ranges;
 }
 
 }  // namespace bwl::format

@@ -5,7 +5,7 @@
 #include <optional>
 #include <vector>
 
-#include "io/random_access_file.hpp"
+#include "io/byte_source.hpp"
 
 namespace bwl::format {
 
@@ -57,6 +57,17 @@ struct BbiHeader {
 // Reads and checks the header of a bigWig. Throws FormatError for anything that is not a
 // little-endian bigWig of version 1 to 4 (a bigBed is named as such), or whose offsets point
 // outside the file.
-BbiHeader read_bbi_header(const io::RandomAccessFile& file);
+BbiHeader read_bbi_header(const io::ByteSource& file);
+
+// The first read of a remote bigWig's open: the header, zoom headers, total summary and, from
+// every writer seen, the chromosome tree (the fields an open reads one by one) in one request.
+constexpr uint64_t kOpenFrontBytes = 64u << 10;
+
+// The stretches of the file that an open reads after the header, as ranges a remote source can
+// fetch in one round: the chromosome tree (it ends where the data begins) and the R-tree index
+// (it ends where the first structure after it begins: a zoom level's data or index, as every
+// known writer lays them out, else the end of the file). A layout that breaks these rules costs
+// extra round trips, never a wrong read: what lies outside the ranges is fetched when read.
+std::vector<io::ByteRange> open_ranges(const BbiHeader& header, uint64_t file_size);
 
 }  // namespace bwl::format

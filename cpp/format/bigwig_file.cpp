@@ -3,17 +3,40 @@
 #include <algorithm>
 
 #include "common/errors.hpp"
+#include "io/random_access_file.hpp"
 #include "stages/window_fill.hpp"
 
 namespace bwl::format {
 
-BigWigFile::BigWigFile(const std::string& path)
-    : file_(path),
-      header_(read_bbi_header(file_)),
-      chroms_(read_chrom_tree(file_, header_.chrom_tree_offset)),
-      index_(BlockIndex::read(file_, header_.full_index_offset, chroms_)) {
+BigWigFile::BigWigFile(const std::string& path) : BigWigFile(std::make_shared<const io::RandomAccessFile>(path)) {}
+
+namespace {
+
+// The header's fields are read one by one: a remote source gets its front first, in one request
+// (nothing where the caller already fetched it: bigwig_loader/remote.py opens many at once).
+BbiHeader read_header_ahead(const io::ByteSource& file) {
+  const io::FetchHold front = file.read_ahead({io::ByteRange{0, std::min<uint64_t>(kOpenFrontBytes, file.size())}});
+  return read_bbi_header(file);
+}
+
+}  // namespace
+
+BigWigFile::BigWigFile(std::shared_ptr<const io::ByteSource> source)
+    : file_(std::move(source)), header_(read_header_ahead(*file_)) {
+  // The tree and the index are read node by node: a remote source gets them first, in one round.
+  const io::FetchHold hold = file_->read_ahead(open_ranges(header_, file_->size()));
+  chroms_ = read_chrom_tree(*file_, header_.chrom_tree_offset);
+  index_ = BlockIndex::read(*file_, header_.full_index_offset, chroms_);
   chrom_by_name_.reserve(chroms_.size());
   for (size_t i = 0; i < chroms_.size(); ++i) chrom_by_name_.emplace(chroms_[i].name, i);
+}
+
+io::FetchHold BigWigFile::read_ahead_blocks(const std::vector<uint32_t>& block_numbers) const {
+  if (!file_->is_remote() || block_numbers.empty()) return {};
+  std::vector<io::ByteRange> ranges;
+  ranges.reserve(block_numbers.size());
+  for (uint32_t b : block_numbers) ranges.push_back(io::ByteRange{index_.blocks()[b].offset, index_.blocks()[b].size});
+  return file_->read_ahead(ranges);
 }
 
 int64_t BigWigFile::find_chrom(const std::string& name) const {
@@ -68,7 +91,7 @@ struct BlockOrderCheck {
 
 void BigWigFile::values(size_t chrom_index, uint32_t start, uint32_t end, float default_value, float* out,
                         BlockScratch& scratch) const {
-  file_.check_unchanged();  // the index read at open must still describe the file
+  file_->check_unchanged();  // the index read at open must still describe the file
   std::fill(out, out + (end - start), default_value);
   // The batch fill with a window that is exactly [start, end) and no scaling.
   const stages::ColumnQuery query{start, chroms_[chrom_index].id, start, end};
@@ -82,7 +105,7 @@ void BigWigFile::values(size_t chrom_index, uint32_t start, uint32_t end, float 
 
 std::vector<stages::Run> BigWigFile::intervals(size_t chrom_index, uint32_t start, uint32_t end,
                                                BlockScratch& scratch) const {
-  file_.check_unchanged();
+  file_->check_unchanged();
   std::vector<stages::Run> found;
   const uint32_t chrom_id = chroms_[chrom_index].id;
   BlockOrderCheck check{path(), index_, scratch.block_numbers, {}};

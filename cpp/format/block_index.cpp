@@ -19,7 +19,7 @@ struct Leaf {
   uint64_t item_offset;  // where the leaf item lies, for error messages
 };
 
-void check_leaf(const Leaf& leaf, const io::RandomAccessFile& file) {
+void check_leaf(const Leaf& leaf, const io::ByteSource& file) {
   const std::string& path = file.path();
   if (leaf.block.size == 0 || leaf.block.size > kMaxBlockBytes) {
     throw format_error(path, "corrupt R-tree index: data block size " + std::to_string(leaf.block.size),
@@ -40,7 +40,7 @@ void check_leaf(const Leaf& leaf, const io::RandomAccessFile& file) {
 
 }  // namespace
 
-BlockIndex BlockIndex::read(const io::RandomAccessFile& file, uint64_t index_offset,
+BlockIndex BlockIndex::read(const io::ByteSource& file, uint64_t index_offset,
                             const std::vector<ChromInfo>& chroms) {
   const std::string& path = file.path();
   std::vector<uint8_t> bytes(kRTreeHeaderBytes);

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "format/chrom_tree.hpp"
-#include "io/random_access_file.hpp"
+#include "io/byte_source.hpp"
 
 namespace bwl::format {
 
@@ -33,7 +33,7 @@ class BlockIndex {
   // query chromosome indices below are positions in it. Throws FormatError for a bad magic
   // number, a node visited twice, a leaf naming a chromosome id the table lacks, or a block
   // outside the file.
-  static BlockIndex read(const io::RandomAccessFile& file, uint64_t index_offset, const std::vector<ChromInfo>& chroms);
+  static BlockIndex read(const io::ByteSource& file, uint64_t index_offset, const std::vector<ChromInfo>& chroms);
 
   // Every block, sorted by file offset. Block numbers below index this vector.
   const std::vector<DataBlock>& blocks() const { return blocks_; }

@@ -9,7 +9,7 @@
 #include "common/scratch_buffer.hpp"
 #include "format/bbi_header.hpp"
 #include "format/block_index.hpp"
-#include "io/random_access_file.hpp"
+#include "io/byte_source.hpp"
 #include "stages/host_inflate.hpp"
 #include "stages/run.hpp"
 #include "stages/section_decode.hpp"
@@ -102,7 +102,7 @@ struct KeepAllRunsOfEveryBlock {
 // that keep_for(i) (a decode filter, see stages/section_decode.hpp) accepts of block i of the
 // list. A block that does not inflate or decode throws FormatError naming the file and offset.
 template <typename Visit, typename KeepFor = KeepAllRunsOfEveryBlock>
-void decode_blocks(const io::RandomAccessFile& file, const BbiHeader& header, const BlockIndex& index,
+void decode_blocks(const io::ByteSource& file, const BbiHeader& header, const BlockIndex& index,
                    const std::vector<uint32_t>& block_numbers, BlockScratch& scratch, Visit&& visit,
                    KeepFor&& keep_for = KeepFor{}) {
   const std::vector<DataBlock>& blocks = index.blocks();

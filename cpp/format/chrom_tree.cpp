@@ -73,7 +73,7 @@ std::string chrom_name_problem(const std::string& name) {
   return {};
 }
 
-std::vector<ChromInfo> read_chrom_tree(const io::RandomAccessFile& file, uint64_t offset) {
+std::vector<ChromInfo> read_chrom_tree(const io::ByteSource& file, uint64_t offset) {
   const std::string& path = file.path();
   std::vector<uint8_t> bytes(kChromTreeHeaderBytes);
   file.read_exact(offset, kChromTreeHeaderBytes, bytes.data(), "chromosome tree header");

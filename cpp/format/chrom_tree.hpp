@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "format/tree_walk.hpp"  // kTreeNodeHeaderBytes, for the writer too
-#include "io/random_access_file.hpp"
+#include "io/byte_source.hpp"
 
 namespace bwl::format {
 
@@ -33,6 +33,6 @@ struct ChromInfo {
 // Reads every leaf of the tree at `offset`, in tree (= file) order. Any depth and any block
 // size (1 included) are accepted; a node visited twice, a wrong value size, a name that is not
 // UTF-8, duplicate names or ids, or a node past the end of the file throw FormatError with the offset.
-std::vector<ChromInfo> read_chrom_tree(const io::RandomAccessFile& file, uint64_t offset);
+std::vector<ChromInfo> read_chrom_tree(const io::ByteSource& file, uint64_t offset);
 
 }  // namespace bwl::format

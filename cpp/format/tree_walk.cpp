@@ -13,7 +13,7 @@ namespace {
 
 class TreeWalker {
  public:
-  TreeWalker(const io::RandomAccessFile& file, const TreeShape& shape,
+  TreeWalker(const io::ByteSource& file, const TreeShape& shape,
              const std::function<void(ByteCursor&)>& on_leaf_item)
       : file_(file), shape_(shape), on_leaf_item_(on_leaf_item) {}
 
@@ -53,7 +53,7 @@ class TreeWalker {
   }
 
  private:
-  const io::RandomAccessFile& file_;
+  const io::ByteSource& file_;
   const TreeShape& shape_;
   const std::function<void(ByteCursor&)>& on_leaf_item_;
   std::unordered_set<uint64_t> visited_;
@@ -61,7 +61,7 @@ class TreeWalker {
 
 }  // namespace
 
-void walk_tree(const io::RandomAccessFile& file, uint64_t root_offset, const TreeShape& shape,
+void walk_tree(const io::ByteSource& file, uint64_t root_offset, const TreeShape& shape,
                const std::function<void(ByteCursor&)>& on_leaf_item) {
   TreeWalker(file, shape, on_leaf_item).visit(root_offset, 0);
 }

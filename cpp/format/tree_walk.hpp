@@ -8,7 +8,7 @@
 #include <functional>
 
 #include "format/byte_cursor.hpp"
-#include "io/random_access_file.hpp"
+#include "io/byte_source.hpp"
 
 namespace bwl::format {
 
@@ -28,7 +28,7 @@ struct TreeShape {
 // leaf_item_bytes of it. Throws FormatError, with the node's offset, for a tree deeper than
 // kMaxTreeDepth, a node visited twice (a cycle) or a node past the end of the file; items are
 // range-checked before any allocation, so a corrupt count cannot ask for more than the file holds.
-void walk_tree(const io::RandomAccessFile& file, uint64_t root_offset, const TreeShape& shape,
+void walk_tree(const io::ByteSource& file, uint64_t root_offset, const TreeShape& shape,
                const std::function<void(ByteCursor&)>& on_leaf_item);
 
 }  // namespace bwl::format

@@ -10,7 +10,8 @@
 
 namespace bwl::io {
 
-RandomAccessFile::RandomAccessFile(std::string path) : path_(std::move(path)) {
+RandomAccessFile::RandomAccessFile(std::string path) : ByteSource(std::move(path)) {
+  const std::string& path_ = this->path();
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) throw FileNotFound(path_ + ": no such file");
@@ -33,6 +34,7 @@ RandomAccessFile::RandomAccessFile(std::string path) : path_(std::move(path)) {
 }
 
 void RandomAccessFile::check_unchanged() const {
+  const std::string& path_ = this->path();
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) {
     throw FileChanged(path_ + ": the file was removed or became unreadable after it was opened (" +
@@ -57,16 +59,8 @@ RandomAccessFile::~RandomAccessFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void RandomAccessFile::check_range(uint64_t offset, uint64_t length, const char* what) const {
-  if (offset > size_ || length > size_ - offset) {
-    throw format_error(path_,
-                       std::string("truncated: ") + what + " of " + std::to_string(length) +
-                           " bytes runs past the end of the file (" + std::to_string(size_) + " bytes)",
-                       offset);
-  }
-}
-
 void RandomAccessFile::read_exact(uint64_t offset, size_t length, void* dst, const char* what) const {
+  const std::string& path_ = this->path();
   check_range(offset, length, what);
   auto* out = static_cast<unsigned char*>(dst);
   size_t done = 0;

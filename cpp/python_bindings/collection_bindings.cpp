@@ -32,8 +32,15 @@ std::vector<T> to_vector(const py::array_t<T, py::array::c_style | py::array::fo
 
 void bind_collection(py::module_& m) {
   py::class_<Collection>(m, "Collection", "Many bigWig files opened together (the C++ engine).")
-      .def(py::init<const std::vector<std::string>&, size_t, uint64_t>(), py::arg("paths"), py::arg("n_threads") = 0,
-           py::arg("cache_bytes") = 0, py::call_guard<py::gil_scoped_release>())
+      .def(py::init([](const std::vector<std::string>& paths, size_t n_threads, uint64_t cache_bytes,
+                       const std::vector<std::shared_ptr<io::ByteSource>>& sources) {
+             // None for a local path: the collection opens it.
+             const std::vector<std::shared_ptr<const io::ByteSource>> opened(sources.begin(), sources.end());
+             return std::make_unique<Collection>(paths, n_threads, cache_bytes, opened);
+           }),
+           py::arg("paths"), py::arg("n_threads") = 0, py::arg("cache_bytes") = 0,
+           py::arg("sources") = std::vector<std::shared_ptr<io::ByteSource>>{},
+           py::call_guard<py::gil_scoped_release>())
       .def(
           "cache_info",
           [](const Collection& c) {

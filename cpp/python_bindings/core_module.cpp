@@ -12,6 +12,7 @@
 #include "python_bindings/fasta_bindings.hpp"
 #include "python_bindings/loader_bindings.hpp"
 #include "python_bindings/processor_bindings.hpp"
+#include "python_bindings/remote_bindings.hpp"
 #include "python_bindings/survey_bindings.hpp"
 #include "python_bindings/tensor_bindings.hpp"
 #include "python_bindings/writer_bindings.hpp"
@@ -64,6 +65,8 @@ void register_exception_mapping(py::module_& m) {
       py::set_error(device_error.get_stored().ptr(), e.what());
     } catch (const bwl::FileChanged& e) {
       py::set_error(file_changed_error.get_stored().ptr(), e.what());
+    } catch (const bwl::PermissionDenied& e) {
+      py::set_error(PyExc_PermissionError, e.what());
     } catch (const bwl::Error& e) {
       py::set_error(PyExc_OSError, e.what());
     }
@@ -114,6 +117,10 @@ py::dict header_dict(const BigWigFile& f) {
 void bind_bigwig_file(py::module_& m) {
   py::class_<BigWigFile>(m, "BigWigFile", "One open bigWig file (the C++ reader). Use bigwig_loader.BigWig instead.")
       .def(py::init<const std::string&>(), py::arg("path"), py::call_guard<py::gil_scoped_release>())
+      .def(py::init([](std::shared_ptr<bwl::io::ByteSource> source) {
+             return std::make_unique<BigWigFile>(std::shared_ptr<const bwl::io::ByteSource>(std::move(source)));
+           }),
+           py::arg("source"), py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("path", &BigWigFile::path)
       .def_property_readonly("chroms",
                              [](const BigWigFile& f) {
@@ -172,6 +179,7 @@ PYBIND11_MODULE(_core, m) {
   m.attr("inflate_backend") = bwl::stages::HostInflater::backend_name();
   m.attr("deflate_backend") = bwl::writer::BlockDeflater::backend_name();
   register_exception_mapping(m);
+  bwl::bindings::bind_remote(m);
   bind_bigwig_file(m);
   bwl::bindings::bind_tensor(m);
   bwl::bindings::bind_tensor_transforms(m);

@@ -1,6 +1,7 @@
 // format/tree_walk: the one walker of the chromosome B+ tree and the data R-tree. Both trees get
 // the same limits and the same wording of what is wrong with them, named by tree.
 #include "format/tree_walk.hpp"
+#include "io/random_access_file.hpp"
 
 #include <gtest/gtest.h>
 
