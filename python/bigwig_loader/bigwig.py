@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from bigwig_loader import _arguments, _core
+from bigwig_loader import _arguments, _core, remote
 
 
 class BigWig:
@@ -20,15 +20,19 @@ class BigWig:
 
     Coordinates are 0-based and half-open, as in the file and in pyBigWig.
 
+    `path` may be a URL (``s3://``, ``gs://``, ``az://``, ``http(s)://``; needs the ``remote``
+    extra), read with `storage_options` (fsspec's names: ``key``, ``secret``, ``endpoint_url``,
+    ``anon``, ...; each cloud's environment variables otherwise): see bigwig_loader.remote.
+
     Errors: ``FileNotFoundError`` for a missing file; :class:`bigwig_loader.BigWigError` (a
     ``ValueError``) for anything that is not an intact bigWig, naming the byte offset where it
     applies; ``KeyError`` for an unknown chromosome; ``ValueError`` for a negative start, an
     end past the chromosome, or start > end.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], storage_options: dict[str, Any] | None = None) -> None:
         self._path = os.fspath(path)
-        self._file: _core.BigWigFile | None = _core.BigWigFile(self._path)
+        self._file: _core.BigWigFile | None = _open(self._path, storage_options)
         self._chroms = dict(self._file.chroms)
 
     @property
@@ -92,3 +96,12 @@ class BigWig:
         if f is None:
             raise ValueError(f"I/O operation on closed BigWig {self._path}")
         return f
+
+
+def _open(path: str, storage_options: dict[str, Any] | None) -> _core.BigWigFile:
+    if not remote.is_url(path):
+        return _core.BigWigFile(path)
+    (source,) = remote.open_objects([path], storage_options)
+    opened = _core.BigWigFile(source)
+    source.release_kept()  # what the open read is parsed; later reads fetch what they need
+    return opened

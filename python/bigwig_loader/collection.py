@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from bigwig_loader import _arguments, _core
+from bigwig_loader import _arguments, _core, remote
 from bigwig_loader.arrays import user_array
 from bigwig_loader.cache import CacheInfo, cache_info_of, check_cache_bytes
 from bigwig_loader.cache import preload as _preload
@@ -44,8 +44,15 @@ class BigWigCollection:
         cache_bytes: bound of the cache of decoded blocks, shared by every ``get_batch``, loader
             worker and epoch (default: an eighth of memory, at most 4 GiB; 0: no cache). See
             :meth:`cache_info` and :meth:`preload`.
+        storage_options: for URLs (``s3://``, ``gs://``, ``az://``, ``http(s)://``; the
+            ``remote`` extra): credentials and endpoint in fsspec's names (``key``, ``secret``,
+            ``token``, ``endpoint_url``, ``anon``, ``client_kwargs``) or obstore's, plus
+            ``timeout``, ``attempts`` and ``concurrency``; each cloud's environment variables
+            apply where these are silent (bigwig_loader.remote).
 
     Opening reads only headers and indexes; no data block is inflated until a batch needs it.
+    Remote files are opened together, in two concurrent rounds of requests; each batch then
+    fetches every block it needs of every remote file in one concurrent round.
     """
 
     def __init__(
@@ -58,8 +65,9 @@ class BigWigCollection:
         n_threads: int | None = None,
         pinned_memory_size: int = 10_000,
         cache_bytes: int | None = None,
+        storage_options: Mapping[str, Any] | None = None,
     ) -> None:
-        paths = find_bigwig_files(bigwig_path, file_extensions, crawl)
+        paths = find_bigwig_files(bigwig_path, file_extensions, crawl, storage_options)
         if first_n_files is not None:
             if first_n_files < 1:
                 raise ValueError(f"first_n_files must be at least 1, got {first_n_files}")
@@ -77,7 +85,8 @@ class BigWigCollection:
         self._track_paths = tuple(paths)
         self._track_stems = tuple(p.stem for p in paths)
         self.scaling_factors = np.asarray(match_scale_factors(paths, scale), dtype=np.float32)
-        self._collection = _core.Collection([str(p) for p in paths], threads, check_cache_bytes(cache_bytes))
+        self.storage_options = storage_options
+        self._collection = _open_collection(paths, threads, check_cache_bytes(cache_bytes), storage_options)
         self._threads = threads
         # Device ordinal -> its batch processor (_core.BatchProcessor), made on first use.
         self._processors: dict[int, Any] = {CPU: _core.make_processor(CPU, threads)}
@@ -97,7 +106,7 @@ class BigWigCollection:
 
             bigwigs = []
             for i, (path, factor) in enumerate(zip(self.bigwig_paths, self.scaling_factors)):
-                bigwig = BigWig(path)
+                bigwig = BigWig(path, self.storage_options)
                 bigwig.id, bigwig.scale = i, float(factor)
                 bigwigs.append(bigwig)
             self._bigwigs = bigwigs
@@ -397,3 +406,18 @@ def _select_chromosomes(names: Sequence[str], include: str | Sequence[str], excl
         selected = [c for c in names if c in wanted]
     excluded = set(exclude or ())
     return [c for c in selected if c not in excluded]
+
+
+def _open_collection(paths: Sequence[Path], threads: int, cache_bytes: int, storage_options: Any) -> Any:
+    """The C++ collection of `paths`: local files opened by the core, remote ones
+    (remote.RemoteUrl) first fetched by remote.open_objects, all at once."""
+    urls = [i for i, p in enumerate(paths) if isinstance(p, remote.RemoteUrl)]
+    if not urls:
+        return _core.Collection([str(p) for p in paths], threads, cache_bytes)
+    sources: list[Any] = [None] * len(paths)
+    for i, source in zip(urls, remote.open_objects([str(paths[i]) for i in urls], storage_options)):
+        sources[i] = source
+    collection = _core.Collection([str(p) for p in paths], threads, cache_bytes, sources)
+    for i in urls:
+        sources[i].release_kept()  # what the opens read is parsed
+    return collection

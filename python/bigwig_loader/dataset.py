@@ -144,6 +144,9 @@ class BigWigDataset:
             ``BigWigCollection``, it sets that collection's ``cache_bytes``, a bound shared by
             everything reading that collection. From the second epoch on, regions that fit
             are read from it.
+        storage_options: for tracks and a reference genome given as URLs (``s3://``, ``gs://``,
+            ``az://``, ``http(s)://``): credentials, endpoint and request settings, as
+            ``BigWigCollection`` takes them. The genome is fetched once into a local cache.
 
     Each iteration is an epoch and draws new windows: the first is epoch 0 and each new
     iteration advances by one, unless ``set_epoch(n)`` pins the next iteration to epoch n (the
@@ -202,10 +205,13 @@ class BigWigDataset:
         device: Any = None,
         sequence_dtype: str = "float32",
         cache_bytes: int | None = None,
+        storage_options: dict[str, Any] | None = None,
     ) -> None:
         # In the order of the checks: each part checks and keeps its own arguments.
-        self.collection = _collection_of(collection, cache_bytes, file_extensions, crawl, scale, first_n_files)
-        self.genome = ReferenceGenome(reference_genome_path)
+        self.collection = _collection_of(
+            collection, cache_bytes, file_extensions, crawl, scale, first_n_files, storage_options
+        )
+        self.genome = ReferenceGenome(reference_genome_path, storage_options)
         self.regions_of_interest = _dataset_checks.check_regions(regions_of_interest).copy()
         self._set_shape(sequence_length, center_bin_to_predict, window_size, moving_average_window_size)
         self._set_batch_sizes(batch_size, super_batch_size)
@@ -590,7 +596,9 @@ class _SuperBatchQuery(Batch):
         self.chromosome_ids = chromosome_ids
 
 
-def _collection_of(collection, cache_bytes, file_extensions, crawl, scale, first_n_files) -> BigWigCollection:
+def _collection_of(
+    collection, cache_bytes, file_extensions, crawl, scale, first_n_files, storage_options
+) -> BigWigCollection:
     """The collection given, its cache bound set when cache_bytes is given (0.3's argument; the
     bound is the collection's, shared by all that read it), or the one made from paths."""
     if isinstance(collection, BigWigCollection):
@@ -604,6 +612,7 @@ def _collection_of(collection, cache_bytes, file_extensions, crawl, scale, first
         scale=scale,
         first_n_files=first_n_files,
         cache_bytes=cache_bytes,
+        storage_options=storage_options,
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bigwig_loader import _core
+from bigwig_loader import _core, remote
 
 # The open readers by file: every ReferenceGenome of one unchanged FASTA file in the process
 # (a training and a validation dataset, say) shares one, so the file is indexed and memory-mapped
@@ -52,11 +52,16 @@ class ReferenceGenome:
     index with one scan (and writes it beside the FASTA when it can). Wrapped and one-line
     FASTA alike; soft-masked (lowercase) bases are read as stored. Bases are read from a memory
     map of the file (its pages touched count in the process's resident memory, once per file:
-    genomes of one unchanged file share their reader)."""
+    genomes of one unchanged file share their reader). A URL (``s3://``, ``https://``, ...) is
+    fetched once into a local cache, checked against the object's ETag (remote.local_copy)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], storage_options: dict | None = None) -> None:
         self.path = os.fspath(path)
-        self._fasta = _reader(self.path)
+        local = self.path
+        if remote.is_url(self.path):
+            # Fetched once into a local cache (again only when the object changes), then mapped.
+            local = str(remote.local_copy(self.path, storage_options))
+        self._fasta = _reader(local)
         self.chrom_sizes: dict[str, int] = dict(self._fasta.records)
 
     def fetch(self, chromosomes: Sequence[str], starts: Sequence[int] | np.ndarray, length: int) -> np.ndarray:

@@ -6,6 +6,9 @@ import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+from bigwig_loader import remote
 
 # 0.3's defaults. ".bigwig" is found only when asked for (file_extensions=(".bigWig", ".bw",
 # ".bigwig")): adding it by default would shift the track indices of an existing directory.
@@ -15,23 +18,32 @@ PathLike = str | os.PathLike[str]
 
 
 def find_bigwig_files(
-    bigwig_path: PathLike | Sequence[PathLike], file_extensions: Iterable[str] = DEFAULT_EXTENSIONS, crawl: bool = True
+    bigwig_path: PathLike | Sequence[PathLike],
+    file_extensions: Iterable[str] = DEFAULT_EXTENSIONS,
+    crawl: bool = True,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Files named by `bigwig_path`: a file, a directory (searched recursively when `crawl`,
-    else only its own entries), or a list of either. Sorted, each once. A path that does not
+    else only its own entries), or a list of either; a URL (``s3://``, ``gs://``, ``az://``,
+    ``http(s)://``) the same, a bucket prefix or an HTTP directory standing for a directory
+    (remote.RemoteUrl, listed with `storage_options`). Sorted, each once. A path that does not
     exist is a FileNotFoundError; finding no file at all is a ValueError naming the path."""
     sources = [bigwig_path] if isinstance(bigwig_path, (str, os.PathLike)) else list(bigwig_path)
     extensions = tuple(file_extensions)
-    found = {file for source in sources for file in files_under(source, extensions, crawl)}
+    found = {file for source in sources for file in files_under(source, extensions, crawl, storage_options)}
     if not found:
         raise ValueError(f"no bigWig files ({', '.join(extensions)}) found in {bigwig_path}")
     return sorted(found, key=str)
 
 
-def files_under(source: PathLike, extensions: tuple[str, ...], crawl: bool) -> list[Path]:
+def files_under(
+    source: PathLike, extensions: tuple[str, ...], crawl: bool, storage_options: Mapping[str, Any] | None = None
+) -> list[Path]:
     """The one file finder: the files one path names, itself when it is not a directory, else its
     files ending in one of `extensions` (in its subdirectories too when `crawl`), sorted by path.
-    FileNotFoundError when the path does not exist."""
+    FileNotFoundError when the path does not exist. A URL: remote.find_urls, the same rules."""
+    if remote.is_url(source):
+        return remote.find_urls(str(source), extensions, crawl, storage_options)  # type: ignore[return-value]
     path = Path(source)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
@@ -44,6 +56,8 @@ def files_under(source: PathLike, extensions: tuple[str, ...], crawl: bool) -> l
 def _match_rank(path: Path, key: str) -> int:
     """How specifically `key` names `path`: 3 full path, 2 a trailing part of the path (with or
     without extension), 1 a parent directory's name, 0 no match."""
+    if key == str(path):
+        return 3
     key_path = Path(key)
     if key_path == path or (key_path.is_absolute() and key_path == path.resolve()):
         return 3

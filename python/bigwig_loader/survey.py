@@ -2,7 +2,9 @@
 ``bigwig-loader validate``.
 
 Both read every data and zoom block (inflate and decode) in C++ with the GIL released
-(``_core.survey_bigwig``), so several files are surveyed at once on Python threads.
+(``_core.survey_bigwig``), so several files are surveyed at once on Python threads. A URL is
+surveyed from its local copy (remote.local_copy: every byte is read anyway, fetched once in
+large concurrent pieces); reports name the URL.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from bigwig_loader import _core
+from bigwig_loader import _core, remote
 from bigwig_loader.bigwig import BigWig
 from bigwig_loader.paths import PathLike, find_bigwig_files
 
@@ -70,12 +72,13 @@ def file_facts(path: PathLike, *, blocks: bool = False) -> dict[str, Any]:
     with BigWig(path) as bw:  # raises the typed errors for missing and non-bigWig files
         header = bw.header
         chroms = bw.chroms
-    survey = _core.survey_bigwig(path)
+    local = _local(path)
+    survey = _core.survey_bigwig(local)
     columns = survey["blocks"]
     stored, inflated, items = columns["stored_bytes"], columns["inflated_bytes"], columns["items"]
     facts: dict[str, Any] = {
         "path": path,
-        "file_bytes": os.path.getsize(path),
+        "file_bytes": os.path.getsize(local),
         "version": int(header["version"]),
         "compressed": bool(header["compressed"]),
         "uncompress_buf_size": int(header["uncompress_buf_size"]),
@@ -130,6 +133,9 @@ def expand_paths(sources: Sequence[PathLike]) -> list[Path]:
     without bigWig files."""
     found: list[Path] = []
     for source in sources:
+        if remote.is_url(source):
+            found.extend(remote.find_urls(str(source), (".bigWig", ".bw", ".bigwig"), True, None))
+            continue
         path = Path(source)
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such file or directory")
@@ -149,7 +155,7 @@ def validate(
     paths = [os.fspath(p) for p in paths]
 
     def one(path: str) -> list[Problem]:
-        survey = _core.survey_bigwig(path)
+        survey = _core.survey_bigwig(_local(path))
         problems = [Problem(path, p["offset"], p["message"]) for p in survey["problems"]]
         if on_file_done is not None:
             on_file_done(path, problems)
@@ -157,3 +163,8 @@ def validate(
 
     with ThreadPoolExecutor(max_workers=threads or min(8, os.cpu_count() or 1)) as pool:
         yield from zip(paths, pool.map(one, paths))
+
+
+def _local(path: str) -> str:
+    """The local file a survey reads: the file itself, or a URL's local copy."""
+    return str(remote.local_copy(path)) if remote.is_url(path) else path
