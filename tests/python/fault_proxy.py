@@ -7,8 +7,9 @@ The request goes upstream byte for byte, Host header included: an S3 client sign
 proxy's host:port, and moto checks the signature against that same Host, so signed requests
 validate through the proxy. Each client connection gets its own upstream connection; the
 client's stays open across requests even when the upstream closes its own after each answer
-(moto's Werkzeug does), so a client's connection pool is exercised as against a real store. Responses are read whole from upstream before the client gets a byte (the
-test objects are small): a fault then knows the body it cuts."""
+(moto's Werkzeug does), so a client's connection pool is exercised as against a real store.
+Responses are read whole from upstream before the client gets a byte (the test objects are
+small): a fault then knows the body it cuts."""
 
 from __future__ import annotations
 
@@ -140,6 +141,7 @@ class FaultProxy:
         self._pending: dict[str, list] = {}  # fault -> [count, method or None]
         self._stall_seconds = 0.0
         self._requests: list[ProxiedRequest] = []
+        self._request_headers: list[dict[str, str]] = []
         self._body_bytes = 0
         self._connections = 0
         self._client_sockets: set[socket.socket] = set()
@@ -217,8 +219,15 @@ class FaultProxy:
             return list(self._requests)
 
     @property
+    def request_headers(self) -> list[dict[str, str]]:
+        """The headers (names lower-cased) of every request, in the same order as requests."""
+        with self._lock:
+            return [dict(headers) for headers in self._request_headers]
+
+    @property
     def body_bytes_forwarded(self) -> int:
-        """Response body bytes sent to clients (cut bodies count what was sent)."""
+        """Response body bytes sent to clients (cut bodies count what was sent); counted as
+        they are handed to the socket, so a client that has its bytes sees them counted."""
         with self._lock:
             return self._body_bytes
 
@@ -260,8 +269,9 @@ class FaultProxy:
                         return
                     method = request.start_line.split(" ", 1)[0].upper()
                     with self._lock:
-                        self._requests.append(ProxiedRequest(method, request.start_line.split(" ")[1],
-                                                             request.headers.get("range")))
+                        path = request.start_line.split(" ")[1]
+                        self._requests.append(ProxiedRequest(method, path, request.headers.get("range")))
+                        self._request_headers.append(dict(request.headers))
                         latency = self._latency_s
                         stall_seconds = self._stall_seconds
                     fault = self._take_fault(method)
@@ -291,8 +301,8 @@ class FaultProxy:
                     if fault in ("reset", "truncate"):
                         self._send_cut(client, response, reset=fault == "reset")
                         return
+                    self._count_body(len(response.body))  # before: the client may act on it at once
                     client.sendall(response.head + response.body)
-                    self._count_body(len(response.body))
                     if _wants_close(request.start_line.rsplit(" ", 1)[-1], request.headers):
                         return
         except OSError:
@@ -331,8 +341,8 @@ class FaultProxy:
 
     def _send_cut(self, client: socket.socket, response: _Message, *, reset: bool) -> None:
         sent = response.body[: len(response.body) // 2]
-        client.sendall(response.head + sent)
         self._count_body(len(sent))
+        client.sendall(response.head + sent)
         if reset:
             # Linger on, timeout 0: close() sends RST at once instead of FIN.
             client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

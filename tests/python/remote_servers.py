@@ -247,6 +247,15 @@ http {{
 """
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: the kernel sends it SIGTERM when the test process dies, even by
+    SIGKILL, when no finalizer runs (PR_SET_PDEATHSIG; Linux, which these tests run on)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind((LOOPBACK, 0))
@@ -290,6 +299,7 @@ class NginxServer:
                 stdout=stderr,
                 stderr=stderr,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         try:
             _wait_for_port(port, process, "nginx", self._log)
