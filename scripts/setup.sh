@@ -43,15 +43,17 @@ run() {
 
 # Debian packages: libdeflate (full-speed CPU inflate and the writer's deflate; the package builds
 # without it, slower), GoogleTest and zlib (the C++ tests and their block builder), pkg-config (to
-# find libdeflate), a C++ compiler; Python with its headers and venv (a minimal Debian has neither).
+# find libdeflate), a C++ compiler; nginx-light (the HTTP range server that the remote-reading
+# tests start on 127.0.0.1; their S3 server, moto, comes with the test extras); Python with its
+# headers and venv (a minimal Debian has neither).
 # A pip user needs none of them but the compiler and Python's headers (README, "Install").
-packages=(libdeflate-dev libgtest-dev zlib1g-dev pkg-config g++ python3 python3-dev python3-venv)
+packages=(libdeflate-dev libgtest-dev zlib1g-dev pkg-config g++ nginx-light python3 python3-dev python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if $if_missing && [ ${#missing[@]} -eq 0 ] && [ -x .venv/bin/cmake ] \
-   && .venv/bin/python -c 'import bigwig_loader, pytest, pyBigWig, pybigtools, torch, matplotlib' 2>/dev/null; then
+   && .venv/bin/python -c 'import bigwig_loader, pytest, pyBigWig, pybigtools, torch, matplotlib, obstore, moto.server' 2>/dev/null; then
   exit 0
 fi
 if $if_missing; then
