@@ -8,6 +8,7 @@
 //   DeviceError        -> bigwig_loader.DeviceError (a RuntimeError)
 //   FileChanged        -> bigwig_loader.FileChangedError (an OSError)
 //   PermissionDenied   -> PermissionError
+//   RemoteReadFailed   -> bigwig_loader.RemoteReadError (an OSError)
 // Device code never throws: the stages return statuses, and the host turns a bad status into
 // one of these with the file and the byte offset.
 #include <cstdint>
@@ -76,6 +77,13 @@ class FileChanged : public Error {
 
 // A store refused the credentials (or their absence) for an object.
 class PermissionDenied : public Error {
+ public:
+  using Error::Error;
+};
+
+// A range of a remote object could not be read: a transient fault (timeout, 5xx, a reset or
+// short body) outlasted the retries. The message names the URL, the byte range and the cause.
+class RemoteReadFailed : public Error {
  public:
   using Error::Error;
 };

@@ -36,6 +36,8 @@ namespace {
 PYBIND11_CONSTINIT py::gil_safe_call_once_and_store<py::object> device_error;
 // bigwig_loader.FileChangedError, an OSError: a file changed after it was opened.
 PYBIND11_CONSTINIT py::gil_safe_call_once_and_store<py::object> file_changed_error;
+// bigwig_loader.RemoteReadError, an OSError: a remote range outlasted the retries.
+PYBIND11_CONSTINIT py::gil_safe_call_once_and_store<py::object> remote_read_error;
 
 void register_exception_mapping(py::module_& m) {
   device_error.call_once_and_store_result([&] {
@@ -52,6 +54,14 @@ void register_exception_mapping(py::module_& m) {
         "A file was rewritten, replaced or removed after it was opened: open it again.", PyExc_OSError, nullptr));
   });
   m.attr("FileChangedError") = file_changed_error.get_stored();
+  remote_read_error.call_once_and_store_result([&] {
+    return py::reinterpret_steal<py::object>(PyErr_NewExceptionWithDoc(
+        "bigwig_loader._core.RemoteReadError",
+        "A range of a remote object could not be read: a transient fault (timeout, 5xx, a reset or short "
+        "body) outlasted the retries. Names the URL, the byte range and the cause.",
+        PyExc_OSError, nullptr));
+  });
+  m.attr("RemoteReadError") = remote_read_error.get_stored();
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -65,6 +75,8 @@ void register_exception_mapping(py::module_& m) {
       py::set_error(device_error.get_stored().ptr(), e.what());
     } catch (const bwl::FileChanged& e) {
       py::set_error(file_changed_error.get_stored().ptr(), e.what());
+    } catch (const bwl::RemoteReadFailed& e) {
+      py::set_error(remote_read_error.get_stored().ptr(), e.what());
     } catch (const bwl::PermissionDenied& e) {
       py::set_error(PyExc_PermissionError, e.what());
     } catch (const bwl::Error& e) {

@@ -21,7 +21,8 @@ namespace {
 // list of buffers, one per range, each exactly the range's bytes. The callable runs the whole
 // round concurrently and releases the GIL while it waits on the network; its typed errors come
 // back as the core's (FileNotFoundError -> FileNotFound, FileChangedError -> FileChanged,
-// PermissionError -> PermissionDenied, any other -> Error), message kept.
+// PermissionError -> PermissionDenied, RemoteReadError -> RemoteReadFailed, any other -> Error),
+// message kept.
 class PythonRangeFetcher final : public io::RangeFetcher {
  public:
   explicit PythonRangeFetcher(py::object fetch) : fetch_(std::move(fetch)) {}
@@ -78,8 +79,10 @@ class PythonRangeFetcher final : public io::RangeFetcher {
  private:
   [[noreturn]] static void rethrow_as_core_error(py::error_already_set& e) {
     const std::string message = py::str(e.value());
-    static const auto* changed = new py::object(py::module_::import("bigwig_loader._core").attr("FileChangedError"));
-    if (e.matches(*changed)) throw FileChanged(message);
+    // Leaked on purpose: destroyed at exit, after the interpreter, they would touch freed memory.
+    static const auto* core = new py::object(py::module_::import("bigwig_loader._core"));
+    if (e.matches(core->attr("FileChangedError"))) throw FileChanged(message);
+    if (e.matches(core->attr("RemoteReadError"))) throw RemoteReadFailed(message);
     if (e.matches(PyExc_FileNotFoundError)) throw FileNotFound(message);
     if (e.matches(PyExc_PermissionError)) throw PermissionDenied(message);
     if (e.matches(PyExc_KeyboardInterrupt)) throw Error("interrupted while fetching: " + message);

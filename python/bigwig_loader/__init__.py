@@ -5,7 +5,15 @@ pre-processing step.
 """
 
 from bigwig_loader import config as config  # an attribute after `import bigwig_loader`, as in 0.3 (compat03)
-from bigwig_loader._core import BigWigError, FileChangedError, Tensor, __version__, deflate_backend, inflate_backend
+from bigwig_loader._core import (
+    BigWigError,
+    FileChangedError,
+    RemoteReadError,
+    Tensor,
+    __version__,
+    deflate_backend,
+    inflate_backend,
+)
 from bigwig_loader.batch import Batch
 from bigwig_loader.bigwig import BigWig
 from bigwig_loader.collection import BigWigCollection
@@ -30,6 +38,7 @@ __all__ = [
     "GenomicSequenceSampler",
     "QueryBatchGenerator",
     "RandomPositionSampler",
+    "RemoteReadError",
     "ReferenceGenome",
     "StreamedDataloader",
     "Tensor",

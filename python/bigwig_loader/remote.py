@@ -50,9 +50,10 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 INSTALL_HINT = "pip install 'bigwig-loader[remote]'"
 
 
-class RemoteReadError(OSError):
-    """A range of a remote object could not be read: a transient fault (timeout, 5xx, reset or
-    short body) outlasted the retries. Names the URL, the byte range and the cause."""
+#: A range of a remote object could not be read: a transient fault (timeout, 5xx, reset or short
+#: body) outlasted the retries. Names the URL, the byte range and the cause. An OSError; the
+#: core's own type, so that it keeps its name through a batch.
+RemoteReadError = _core.RemoteReadError
 
 
 def is_url(path: object) -> bool:
@@ -323,7 +324,8 @@ def _permanent_error(exc: BaseException, url: str, etag: str | None) -> OSError 
     """The typed error of a fault that no retry mends, or None for a transient one."""
     exceptions = _obstore().exceptions
     cause = _cause(exc)
-    if isinstance(exc, exceptions.NotFoundError):
+    # obstore raises the builtin FileNotFoundError for a missing object (its NotFoundError too).
+    if isinstance(exc, (FileNotFoundError, exceptions.NotFoundError)):
         return FileNotFoundError(f"{url}: no such object (or bucket): {cause}")
     if isinstance(exc, (exceptions.PermissionDeniedError, exceptions.UnauthenticatedError)):
         return PermissionError(f"{url}: access refused (check the credentials): {cause}")
@@ -537,16 +539,27 @@ _HREF = re.compile(r'href="([^"?#]+)"', re.IGNORECASE)
 
 def _http_listing(base: str, extensions: tuple[str, ...], crawl: bool, settings: Settings) -> list[RemoteUrl]:
     """The files an HTTP directory's index page (nginx's or Apache's autoindex) links to."""
-    obstore = _obstore()
+    # The page itself comes with the standard library's client: index pages are often sent chunked,
+    # without the Content-Length that obstore's HTTP store insists on.
+    import urllib.error
+    import urllib.request
+
     found: list[RemoteUrl] = []
     pending, seen = [base], {base}
     while pending:
         page = pending.pop()
-        store, key = _stores.locate(page, settings)
+        _check_not_forked_after_use(page)
         try:
-            html = bytes(obstore.get(store, key).bytes()).decode("utf-8", "replace")
-        except Exception as exc:  # noqa: BLE001 - typed below
-            raise _permanent_error(exc, page, None) or RemoteReadError(f"{page}: cannot list: {_cause(exc)}") from exc
+            with urllib.request.urlopen(page, timeout=settings.timeout) as response:
+                html = response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                raise FileNotFoundError(f"{page}: no such directory ({exc.code} {exc.reason})") from exc
+            if exc.code in (401, 403):
+                raise PermissionError(f"{page}: access refused ({exc.code} {exc.reason})") from exc
+            raise RemoteReadError(f"{page}: cannot list: {exc.code} {exc.reason}") from exc
+        except OSError as exc:
+            raise RemoteReadError(f"{page}: cannot list: {exc}") from exc
         for href in _HREF.findall(html):
             target = urljoin(page, href)
             if not target.startswith(page) or target == page:

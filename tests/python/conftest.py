@@ -17,6 +17,9 @@ import pytest
 
 import corpus
 
+# The real servers on loopback for the remote tests: s3_server, nginx_server, fault_proxy_factory.
+pytest_plugins = ["remote_fixtures"]
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The real files of other writers, an extra corpus where present (CI has them); never required.
 REAL_DATA = Path(os.environ.get("BWL_REAL_DATA", REPO_ROOT.parent / "shared" / "data" / "real"))
