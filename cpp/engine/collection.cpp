@@ -29,8 +29,8 @@ Collection::Collection(const std::vector<std::string>& paths, size_t n_threads, 
   ThreadPool pool(
       std::min(n_threads == 0 ? ThreadPool::available_cpus() : n_threads, std::max<size_t>(paths.size(), 1)));
   pool.parallel_for(paths.size(), [&](size_t i, size_t) {
-    files_[i] = opened(i) ? std::make_unique<format::BigWigFile>(opened(i))
-                          : std::make_unique<format::BigWigFile>(paths[i]);
+    files_[i] =
+        opened(i) ? std::make_unique<format::BigWigFile>(opened(i)) : std::make_unique<format::BigWigFile>(paths[i]);
   });
 
   std::unordered_map<std::string, uint32_t> largest;

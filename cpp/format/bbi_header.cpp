@@ -28,8 +28,7 @@ void check_magic(uint32_t magic, const std::string& path) {
   throw format_error(path, "not a bigWig file (magic " + hex(magic) + ", expected " + hex(kBigWigMagic) + ")", 0);
 }
 
-void check_points_into_file(uint64_t offset, const char* what, const io::ByteSource& file,
-                            uint64_t field_offset) {
+void check_points_into_file(uint64_t offset, const char* what, const io::ByteSource& file, uint64_t field_offset) {
   if (offset == 0 || offset >= file.size()) {
     throw format_error(file.path(),
                        std::string("corrupt header: ") + what + " offset " + std::to_string(offset) +

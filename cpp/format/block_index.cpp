@@ -40,8 +40,7 @@ void check_leaf(const Leaf& leaf, const io::ByteSource& file) {
 
 }  // namespace
 
-BlockIndex BlockIndex::read(const io::ByteSource& file, uint64_t index_offset,
-                            const std::vector<ChromInfo>& chroms) {
+BlockIndex BlockIndex::read(const io::ByteSource& file, uint64_t index_offset, const std::vector<ChromInfo>& chroms) {
   const std::string& path = file.path();
   std::vector<uint8_t> bytes(kRTreeHeaderBytes);
   file.read_exact(index_offset, kRTreeHeaderBytes, bytes.data(), "R-tree index header");

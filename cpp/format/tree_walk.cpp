@@ -13,8 +13,7 @@ namespace {
 
 class TreeWalker {
  public:
-  TreeWalker(const io::ByteSource& file, const TreeShape& shape,
-             const std::function<void(ByteCursor&)>& on_leaf_item)
+  TreeWalker(const io::ByteSource& file, const TreeShape& shape, const std::function<void(ByteCursor&)>& on_leaf_item)
       : file_(file), shape_(shape), on_leaf_item_(on_leaf_item) {}
 
   void visit(uint64_t node_offset, int depth) {

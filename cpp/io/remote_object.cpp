@@ -9,8 +9,7 @@
 namespace bwl::io {
 
 std::vector<ByteRange> merge_ranges(std::vector<ByteRange> ranges, uint64_t gap, uint64_t max_bytes) {
-  std::sort(ranges.begin(), ranges.end(),
-            [](const ByteRange& a, const ByteRange& b) { return a.offset < b.offset; });
+  std::sort(ranges.begin(), ranges.end(), [](const ByteRange& a, const ByteRange& b) { return a.offset < b.offset; });
   std::vector<ByteRange> merged;
   for (const ByteRange& r : ranges) {
     if (r.length == 0) continue;

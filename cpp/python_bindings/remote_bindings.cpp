@@ -58,7 +58,8 @@ class PythonRangeFetcher final : public io::RangeFetcher {
     for (size_t i = 0; i < round.size(); ++i) {
       io::ObjectFetch& f = round[i];
       const py::list buffers = per_object[i].cast<py::list>();
-      if (buffers.size() != f.ranges.size()) throw Error(f.object->path() + ": the range fetcher answered another number of ranges");
+      if (buffers.size() != f.ranges.size())
+        throw Error(f.object->path() + ": the range fetcher answered another number of ranges");
       f.spans.clear();
       for (size_t j = 0; j < f.ranges.size(); ++j) {
         const py::buffer_info info = buffers[j].cast<py::buffer>().request();
@@ -138,7 +139,8 @@ void bind_remote(py::module_& m) {
         {
           py::gil_scoped_release release;
           const format::BbiHeader header = format::read_bbi_header(*source);
-          for (const io::ByteRange& r : format::open_ranges(header, source->size())) out.emplace_back(r.offset, r.end());
+          for (const io::ByteRange& r : format::open_ranges(header, source->size()))
+            out.emplace_back(r.offset, r.end());
         }
         return out;
       },
@@ -151,7 +153,8 @@ void bind_remote(py::module_& m) {
         std::vector<io::ByteRange> in;
         for (const auto& [start, end] : ranges) in.push_back(io::ByteRange{start, end - start});
         std::vector<std::pair<uint64_t, uint64_t>> out;
-        for (const io::ByteRange& r : io::merge_ranges(std::move(in), gap, max_bytes)) out.emplace_back(r.offset, r.end());
+        for (const io::ByteRange& r : io::merge_ranges(std::move(in), gap, max_bytes))
+          out.emplace_back(r.offset, r.end());
         return out;
       },
       py::arg("ranges"), py::arg("gap") = io::kMergeGapBytes, py::arg("max_bytes") = io::kMaxMergedRangeBytes,

@@ -400,30 +400,34 @@ class RangeFetcher:
         return _run(lambda: self._round(jobs))
 
     async def _round(self, jobs: Sequence[tuple[str, str, Sequence[int], Sequence[int]]]) -> list[list[Any]]:
-        async with asyncio.TaskGroup() as group:
-            tasks = []
-            for url, etag, starts, ends in jobs:
-                store, key = _stores.locate(url, self.settings)
-                tasks.append(
-                    [
-                        group.create_task(_get_range(store, key, url, etag or None, s, e, self.settings))
-                        for s, e in zip(starts, ends)
-                    ]
-                )
-        return [[t.result() for t in job] for job in tasks]
+        coroutines, counts = [], []
+        for url, etag, starts, ends in jobs:
+            store, key = _stores.locate(url, self.settings)
+            coroutines += [_get_range(store, key, url, etag or None, s, e, self.settings) for s, e in zip(starts, ends)]
+            counts.append(len(starts))
+        flat = await _all(coroutines)
+        out, at = [], 0
+        for n in counts:
+            out.append(flat[at : at + n])
+            at += n
+        return out
 
 
-def _first_error(group: BaseExceptionGroup) -> BaseException:
-    """The first error of a TaskGroup's, so that callers see one typed error, not a group."""
-    first = group.exceptions[0]
-    return _first_error(first) if isinstance(first, BaseExceptionGroup) else first
+async def _all(coroutines: Sequence[Any]) -> list[Any]:
+    """The coroutines' results, run at once; on the first error the rest are cancelled and that
+    error raised (one typed error, as the caller expects, not a group)."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _run(coroutine_of: Any) -> Any:
-    try:
-        return _loop.run(coroutine_of)
-    except BaseExceptionGroup as group:
-        raise _first_error(group) from None
+    return _loop.run(coroutine_of)
 
 
 def open_objects(urls: Sequence[str], storage_options: Mapping[str, Any] | None = None) -> list[Any]:
@@ -435,9 +439,7 @@ def open_objects(urls: Sequence[str], storage_options: Mapping[str, Any] | None 
     fetcher = RangeFetcher(settings)
 
     async def fronts() -> list[tuple[bytes, int, str]]:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(_front(url, settings)) for url in urls]
-        return [t.result() for t in tasks]
+        return await _all([_front(url, settings) for url in urls])
 
     objects = []
     for url, (front, size, etag) in zip(urls, _run(fronts)):
@@ -507,7 +509,9 @@ async def _front(url: str, settings: Settings) -> tuple[bytes, int, str]:
 # --- Finding files ----------------------------------------------------------------------------
 
 
-def find_urls(url: str, extensions: tuple[str, ...], crawl: bool, storage_options: Mapping[str, Any] | None) -> list[RemoteUrl]:
+def find_urls(
+    url: str, extensions: tuple[str, ...], crawl: bool, storage_options: Mapping[str, Any] | None
+) -> list[RemoteUrl]:
     """The files one URL names: itself when its name ends in one of `extensions`, else the objects
     under it (a bucket prefix, or an HTTP directory's index page) whose names do, in its
     subfolders too when `crawl`; sorted. FileNotFoundError when nothing is there."""
@@ -516,7 +520,10 @@ def find_urls(url: str, extensions: tuple[str, ...], crawl: bool, storage_option
     settings = settings_from(storage_options)
     scheme = urlsplit(url).scheme.lower()
     base = url if url.endswith("/") else url + "/"
-    found = _http_listing(base, extensions, crawl, settings) if scheme in ("http", "https") else _store_listing(base, extensions, crawl, settings)
+    if scheme in ("http", "https"):
+        found = _http_listing(base, extensions, crawl, settings)
+    else:
+        found = _store_listing(base, extensions, crawl, settings)
     return sorted(found)
 
 
@@ -575,6 +582,7 @@ def _http_listing(base: str, extensions: tuple[str, ...], crawl: bool, settings:
 
 # --- Remote files kept locally (a reference genome) ---------------------------------------------
 
+
 #: Where local copies of remote files go: $BIGWIG_LOADER_CACHE, else ~/.cache/bigwig-loader.
 def cache_directory() -> Path:
     root = os.environ.get("BIGWIG_LOADER_CACHE") or os.path.join(
@@ -615,9 +623,17 @@ def local_copy(url: str, storage_options: Mapping[str, Any] | None = None, progr
     show = sys.stderr.isatty() if progress is None else progress
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.")
     try:
-        with os.fdopen(handle, "wb") as out, tqdm(
-            total=size, unit="B", unit_scale=True, desc=f"fetching {RemoteUrl(url).name}", disable=not show, file=sys.stderr
-        ) as bar:
+        with (
+            os.fdopen(handle, "wb") as out,
+            tqdm(
+                total=size,
+                unit="B",
+                unit_scale=True,
+                desc=f"fetching {RemoteUrl(url).name}",
+                disable=not show,
+                file=sys.stderr,
+            ) as bar,
+        ):
             out.truncate(size)
 
             async def pieces() -> None:
@@ -627,9 +643,7 @@ def local_copy(url: str, storage_options: Mapping[str, Any] | None = None, progr
                     os.pwrite(out.fileno(), memoryview(data), start)
                     bar.update(end - start)
 
-                async with asyncio.TaskGroup() as group:
-                    for start in range(0, size, _PIECE_BYTES):
-                        group.create_task(piece(start))
+                await _all([piece(start) for start in range(0, size, _PIECE_BYTES)])
 
             _run(pieces)
             out.flush()

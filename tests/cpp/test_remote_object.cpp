@@ -56,8 +56,8 @@ FileSpec spec() {
   s.chroms = {{"chrA", 100000}, {"chrB", 5000}};
   for (uint32_t b = 0; b < 20; ++b) {
     const uint32_t start = b * 1000;
-    s.blocks.push_back(Block{bedgraph_section(0, {{start, start + 500, float(b)}, {start + 600, start + 900, -1.5f}}), 0,
-                             start, 0, start + 900});
+    s.blocks.push_back(Block{bedgraph_section(0, {{start, start + 500, float(b)}, {start + 600, start + 900, -1.5f}}),
+                             0, start, 0, start + 900});
   }
   s.blocks.push_back(Block{fixedstep_section(1, 0, 10, 10, {3.0f, NAN}), 1, 0, 1, 20});
   return s;

@@ -22,7 +22,11 @@ def main(tracks_url: str, local_tracks: Path, out_dir: Path) -> None:
     local = bigwig_loader.BigWigCollection(local_tracks, cache_bytes=0)
     rng = np.random.default_rng(dist.get_rank())
     fasta = out_dir / f"g{dist.get_rank()}.fa"
-    fasta.write_text("".join(f">{c}\n" + "".join(rng.choice(list("ACGT"), n)) + "\n" for c, n in [("chr1", 60_000), ("chr2", 50_000)]))
+    fasta.write_text(
+        "".join(
+            f">{c}\n" + "".join(rng.choice(list("ACGT"), n)) + "\n" for c, n in [("chr1", 60_000), ("chr2", 50_000)]
+        )
+    )
     dataset = bigwig_loader.BigWigDataset(
         regions,
         collection,
