@@ -16,6 +16,14 @@ namespace py = pybind11;
 namespace bwl::bindings {
 namespace {
 
+bool interpreter_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return Py_IsFinalizing() != 0;
+#else
+  return _Py_IsFinalizing() != 0;
+#endif
+}
+
 // The core's RangeFetcher, answered by a Python callable (bigwig_loader.remote.RangeFetcher):
 // fetch(jobs) with jobs a list of (url, etag, starts, ends), one per object, returning per job a
 // list of buffers, one per range, each exactly the range's bytes. The callable runs the whole
@@ -27,8 +35,9 @@ class PythonRangeFetcher final : public io::RangeFetcher {
  public:
   explicit PythonRangeFetcher(py::object fetch) : fetch_(std::move(fetch)) {}
   ~PythonRangeFetcher() override {
-    // The last holder may be a worker thread without the GIL, or the interpreter may be gone.
-    if (!Py_IsInitialized()) {
+    // The last holder may be a worker thread without the GIL, and the interpreter may be gone or
+    // going: a thread that takes the GIL then is ended mid-call (an abort). Leak the callable then.
+    if (!Py_IsInitialized() || interpreter_finalizing()) {
       fetch_.release();
       return;
     }
@@ -55,23 +64,34 @@ class PythonRangeFetcher final : public io::RangeFetcher {
     }
     const py::list per_object = answer.cast<py::list>();
     if (per_object.size() != round.size()) throw Error("the range fetcher answered for another number of objects");
+    // The answers' buffers, held open while their bytes are copied with the GIL released (a
+    // batch's bytes may be many megabytes; other threads' Python need not wait for the copy).
+    std::vector<py::buffer_info> held;
     for (size_t i = 0; i < round.size(); ++i) {
       io::ObjectFetch& f = round[i];
       const py::list buffers = per_object[i].cast<py::list>();
-      if (buffers.size() != f.ranges.size())
+      if (buffers.size() != f.ranges.size()) {
         throw Error(f.object->path() + ": the range fetcher answered another number of ranges");
-      f.spans.clear();
+      }
       for (size_t j = 0; j < f.ranges.size(); ++j) {
-        const py::buffer_info info = buffers[j].cast<py::buffer>().request();
-        const auto n = static_cast<size_t>(info.size * info.itemsize);
+        held.push_back(buffers[j].cast<py::buffer>().request());
+        const auto n = static_cast<size_t>(held.back().size * held.back().itemsize);
         if (n != f.ranges[j].length) {
           throw Error(f.object->path() + ": " + std::to_string(n) + " bytes came back for the range of " +
                       std::to_string(f.ranges[j].length) + " at byte offset " + std::to_string(f.ranges[j].offset));
         }
+      }
+    }
+    py::gil_scoped_release release;
+    size_t k = 0;
+    for (io::ObjectFetch& f : round) {
+      f.spans.clear();
+      for (const io::ByteRange& r : f.ranges) {
         auto span = std::make_shared<io::FetchedSpan>();
-        span->offset = f.ranges[j].offset;
-        span->bytes.resize(n);
-        if (n > 0) std::memcpy(span->bytes.data(), info.ptr, n);  // the one copy: into the core's memory
+        span->offset = r.offset;
+        span->bytes.resize(r.length);
+        if (r.length > 0) std::memcpy(span->bytes.data(), held[k].ptr, r.length);  // the one copy
+        ++k;
         f.spans.push_back(std::move(span));
       }
     }

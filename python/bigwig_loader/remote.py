@@ -21,6 +21,7 @@ the byte range and the cause), ``ImportError`` (obstore is not installed: what t
 from __future__ import annotations
 
 import asyncio
+import atexit
 import configparser
 import os
 import re
@@ -262,6 +263,10 @@ class _Stores:
         self._pid = os.getpid()
         self._stores: dict[tuple[str, str, Settings], Any] = {}
 
+    def clear(self) -> None:
+        with self._lock:
+            self._stores = {}
+
     def locate(self, url: str, settings: Settings) -> tuple[Any, str]:
         """(store, key in it) of `url`."""
         _check_not_forked_after_use(url)
@@ -289,6 +294,7 @@ class _Loop:
         self._lock = threading.Lock()
         self._pid = -1
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self._slots: dict[int, asyncio.Semaphore] = {}
 
     def run(self, coroutine_of: Any) -> Any:
@@ -296,6 +302,29 @@ class _Loop:
         result (the GIL released while waiting)."""
         loop = self._get()
         return asyncio.run_coroutine_threadsafe(coroutine_of(), loop).result()
+
+    def stop(self) -> None:
+        with self._lock:
+            loop, thread, self._loop = self._loop, self._thread, None
+        if loop is None or self._pid != os.getpid():
+            return
+
+        async def cancel_the_rest() -> None:
+            # A loader's worker still waiting on a round gets CancelledError, not a wait forever.
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+
+        try:
+            asyncio.run_coroutine_threadsafe(cancel_the_rest(), loop).result(timeout=5)
+        except Exception:  # noqa: BLE001 - exiting: stop the loop whatever happened
+            pass
+        loop.call_soon_threadsafe(loop.stop)
+        if thread is not None:
+            thread.join(timeout=5)
+        if not loop.is_running():
+            loop.close()
 
     def slots(self, concurrency: int) -> asyncio.Semaphore:
         """The bound on requests in flight, one per concurrency setting; called on the loop."""
@@ -310,11 +339,20 @@ class _Loop:
                 loop = asyncio.new_event_loop()
                 thread = threading.Thread(target=loop.run_forever, name="bigwig-loader-remote", daemon=True)
                 thread.start()
-                self._loop, self._pid, self._slots = loop, os.getpid(), {}
+                self._loop, self._thread, self._pid, self._slots = loop, thread, os.getpid(), {}
             return self._loop
 
 
 _loop = _Loop()
+
+
+@atexit.register
+def _stop_at_exit() -> None:
+    """Stops the loop's thread and drops the stores while the interpreter is whole: a daemon
+    thread or a client's thread that touches Python during finalization is ended mid-call, and
+    through native frames that ends the process (SIGABRT) instead of the thread."""
+    _loop.stop()
+    _stores.clear()
 
 
 # --- Errors -----------------------------------------------------------------------------------
