@@ -6,6 +6,7 @@
 #include "common/thread_pool.hpp"
 #include "engine/chrom_order.hpp"
 #include "io/descriptor_limit.hpp"
+#include "io/descriptor_pool.hpp"
 
 namespace bwl::engine {
 
@@ -20,11 +21,11 @@ Collection::Collection(const std::vector<std::string>& paths, size_t n_threads, 
   size_t n_local = 0;
   for (size_t i = 0; i < paths.size(); ++i) n_local += opened(i) ? 0 : 1;
   has_remote_files_ = n_local < paths.size();
-  // One descriptor per local file stays open: a default soft limit of 1,024 would fail thousands
-  // of tracks part-way ("Too many open files"); raise it, or refuse before opening any.
-  if (const io::DescriptorRoom room = io::make_room_for_descriptors(n_local); !room.enough) {
-    throw Error(io::descriptor_shortage_message(n_local, room));
-  }
+  // One descriptor per local file, where the limit allows: a default soft limit of 1,024 would
+  // fail thousands of tracks ("Too many open files"), so it is raised up to the hard limit, and
+  // beyond that the pool keeps the most recently read files open and reopens the others.
+  io::make_room_for_descriptors(n_local);
+  io::DescriptorPool::instance().fit_to_limit();
   files_.resize(paths.size());
   ThreadPool pool(
       std::min(n_threads == 0 ? ThreadPool::available_cpus() : n_threads, std::max<size_t>(paths.size(), 1)));

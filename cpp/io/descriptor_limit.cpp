@@ -8,10 +8,6 @@
 namespace bwl::io {
 namespace {
 
-// Descriptors the rest of the process may want while the files are open (Python, torch, pipes,
-// sockets, the FASTA): never handed to the files.
-constexpr size_t kMargin = 64;
-
 size_t count_open_descriptors() {
   DIR* d = ::opendir("/proc/self/fd");
   if (d == nullptr) return 0;  // no /proc: count nothing, the limit check still guards
@@ -34,23 +30,14 @@ DescriptorRoom make_room_for_descriptors(size_t wanted) {
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return room;  // unknown: nothing to raise, nothing refused
   room.soft_limit = as_size(limit.rlim_cur);
   room.hard_limit = as_size(limit.rlim_max);
-  const size_t needed = room.open + wanted + kMargin;
+  const size_t needed = room.open + wanted + kDescriptorMargin;
   if (needed > room.soft_limit) {
     const size_t target = std::min(needed, room.hard_limit);
     struct rlimit raised = limit;
     raised.rlim_cur = static_cast<rlim_t>(target);
     if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) room.soft_limit = target;
   }
-  room.enough = needed <= room.soft_limit;
   return room;
-}
-
-std::string descriptor_shortage_message(size_t files, const DescriptorRoom& room) {
-  return "opening " + std::to_string(files) + " files needs " + std::to_string(files) +
-         " file descriptors besides the " + std::to_string(room.open) +
-         " this process has open, but it may have at most " + std::to_string(room.soft_limit) +
-         " (the hard limit, 'ulimit -Hn', is " + std::to_string(room.hard_limit) +
-         "; this library raises the soft limit up to it): raise the hard limit, or open fewer files";
 }
 
 }  // namespace bwl::io

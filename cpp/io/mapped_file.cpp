@@ -107,7 +107,8 @@ void fault_guard::disarm() {
 
 MappedFile::MappedFile(const RandomAccessFile& file) : size_(file.size()) {
   if (size_ == 0) return;
-  void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, file.descriptor(), 0);
+  // The mapping keeps the file itself: the descriptor is needed only while mapping.
+  void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, RandomAccessFile::Lease(file).fd(), 0);
   if (p == MAP_FAILED) return;  // e.g. a file system without mmap: pread serves
   install_handler();
   // No madvise: the default read-around serves a FASTA not yet in the page cache as pread's

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/errors.hpp"
+#include "io/descriptor_pool.hpp"
 
 namespace bwl::io {
 
@@ -18,12 +19,11 @@ RandomAccessFile::RandomAccessFile(std::string path) : ByteSource(std::move(path
     throw Error(path_ + ": cannot stat: " + std::strerror(errno));
   }
   if (!S_ISREG(st.st_mode)) throw FileNotFound(path_ + ": not a regular file");
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) throw Error(path_ + ": cannot open: " + std::strerror(errno));
+  const int fd = DescriptorPool::instance().open_new(path_);
   // The identity of what was opened (the path may have been replaced between stat and open).
-  if (::fstat(fd_, &st) != 0) {
+  if (::fstat(fd, &st) != 0) {
     const int err = errno;
-    ::close(fd_);
+    DescriptorPool::instance().close_new(fd);
     throw Error(path_ + ": cannot stat: " + std::strerror(err));
   }
   size_ = static_cast<uint64_t>(st.st_size);
@@ -31,7 +31,33 @@ RandomAccessFile::RandomAccessFile(std::string path) : ByteSource(std::move(path
   inode_ = static_cast<uint64_t>(st.st_ino);
   mtime_seconds_ = static_cast<int64_t>(st.st_mtim.tv_sec);
   mtime_nanoseconds_ = static_cast<int64_t>(st.st_mtim.tv_nsec);
+  DescriptorPool::instance().adopt(*this, fd);
 }
+
+int RandomAccessFile::reopen() const {
+  const int fd = ::open(path().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && (errno == EMFILE || errno == ENFILE)) return -1;  // the pool makes room and asks again
+  if (fd < 0) {
+    throw FileChanged(path() + ": the file was removed or became unreadable after it was opened (" +
+                      std::strerror(errno) + "); open it again");
+  }
+  struct stat st {};
+  const bool same = ::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_dev) == device_ &&
+                    static_cast<uint64_t>(st.st_ino) == inode_ && static_cast<uint64_t>(st.st_size) == size_ &&
+                    st.st_mtim.tv_sec == mtime_seconds_ && st.st_mtim.tv_nsec == mtime_nanoseconds_;
+  if (!same) {
+    ::close(fd);
+    throw FileChanged(path() +
+                      ": the file was replaced or modified after it was opened; what was read at open (its index, "
+                      "cached blocks) no longer describes it: open it again");
+  }
+  return fd;
+}
+
+RandomAccessFile::Lease::Lease(const RandomAccessFile& file)
+    : file_(file), fd_(DescriptorPool::instance().acquire(file)) {}
+
+RandomAccessFile::Lease::~Lease() { DescriptorPool::instance().release(file_); }
 
 void RandomAccessFile::check_unchanged() const {
   const std::string& path_ = this->path();
@@ -55,17 +81,16 @@ void RandomAccessFile::check_unchanged() const {
                     "it: open it again");
 }
 
-RandomAccessFile::~RandomAccessFile() {
-  if (fd_ >= 0) ::close(fd_);
-}
+RandomAccessFile::~RandomAccessFile() { DescriptorPool::instance().forget(*this); }
 
 void RandomAccessFile::read_exact(uint64_t offset, size_t length, void* dst, const char* what) const {
   const std::string& path_ = this->path();
   check_range(offset, length, what);
   auto* out = static_cast<unsigned char*>(dst);
   size_t done = 0;
+  const Lease lease(*this);
   while (done < length) {
-    ssize_t got = ::pread(fd_, out + done, length - done, static_cast<off_t>(offset + done));
+    ssize_t got = ::pread(lease.fd(), out + done, length - done, static_cast<off_t>(offset + done));
     if (got < 0) {
       if (errno == EINTR) continue;
       throw Error(path_ + ": read error at byte offset " + std::to_string(offset + done) + ": " + std::strerror(errno));
