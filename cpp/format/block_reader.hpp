@@ -113,8 +113,17 @@ void decode_blocks(const io::ByteSource& file, const BbiHeader& header, const Bl
     const size_t j = end_of_read_group(i, block_numbers.size(), block_at);
     const uint64_t group_offset = blocks[block_numbers[i]].offset;
     const uint64_t group_end = blocks[block_numbers[j - 1]].offset + blocks[block_numbers[j - 1]].size;
-    uint8_t* fetched = scratch.fetched.reserve(group_end - group_offset);
-    file.read_exact(group_offset, group_end - group_offset, fetched, "data blocks");
+    // Bytes already in memory (a remote source's fetched span) are inflated where they lie.
+    const std::shared_ptr<const io::FetchedSpan> span = file.span_covering(group_offset, group_end - group_offset);
+    const uint8_t* fetched = nullptr;
+    if (span) {
+      file.check_range(group_offset, group_end - group_offset, "data blocks");
+      fetched = span->bytes.data() + (group_offset - span->offset);
+    } else {
+      uint8_t* into = scratch.fetched.reserve(group_end - group_offset);
+      file.read_exact(group_offset, group_end - group_offset, into, "data blocks");
+      fetched = into;
+    }
 
     for (; i < j; ++i) {
       const DataBlock& block = blocks[block_numbers[i]];

@@ -56,6 +56,13 @@ class ByteSource {
   // hold (pread needs no warning).
   virtual FetchHold read_ahead(const std::vector<ByteRange>& /*ranges*/) const { return {}; }
 
+  // The bytes [offset, offset + length) where they already lie in memory (a remote source's
+  // fetched span, kept alive by the returned pointer), so that a reader can inflate them where
+  // they landed instead of copying them first; null when they do not (a local file: read_exact).
+  virtual std::shared_ptr<const FetchedSpan> span_covering(uint64_t /*offset*/, uint64_t /*length*/) const {
+    return nullptr;
+  }
+
   // Throws what read_exact throws for a range past the end, without reading. Called before
   // allocating a buffer whose size a file field gives, so that no file makes the reader allocate
   // more than the bytes it actually has.

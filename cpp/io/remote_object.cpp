@@ -33,31 +33,22 @@ RemoteObject::RemoteObject(std::string url, uint64_t size, std::string etag, std
   if (!fetcher_) throw InvalidArgument(path() + ": a remote object needs a range fetcher");
 }
 
-bool RemoteObject::copy_from_spans(uint64_t offset, size_t length, void* dst) const {
+std::shared_ptr<const FetchedSpan> RemoteObject::span_covering(uint64_t offset, uint64_t length) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto covers = [&](const FetchedSpan& s) {
     return offset >= s.offset && offset + length <= s.offset + s.bytes.size();
   };
-  auto copy = [&](const FetchedSpan& s) {
-    if (length > 0) std::memcpy(dst, s.bytes.data() + (offset - s.offset), length);
-  };
   for (const auto& s : kept_) {
-    if (covers(*s)) {
-      copy(*s);
-      return true;
-    }
+    if (covers(*s)) return s;
   }
   // Spans whose holders are gone are dropped while looking: the list stays as short as the
   // batches in flight.
-  bool found = false;
+  std::shared_ptr<const FetchedSpan> found;
   size_t live = 0;
   for (size_t i = 0; i < offered_.size(); ++i) {
     std::shared_ptr<const FetchedSpan> s = offered_[i].lock();
     if (!s) continue;
-    if (!found && covers(*s)) {
-      copy(*s);
-      found = true;
-    }
+    if (!found && covers(*s)) found = s;
     offered_[live++] = offered_[i];
   }
   offered_.resize(live);
@@ -66,7 +57,10 @@ bool RemoteObject::copy_from_spans(uint64_t offset, size_t length, void* dst) co
 
 void RemoteObject::read_exact(uint64_t offset, size_t length, void* dst, const char* what) const {
   check_range(offset, length, what);
-  if (copy_from_spans(offset, length, dst)) return;
+  if (const auto span = span_covering(offset, length)) {
+    if (length > 0) std::memcpy(dst, span->bytes.data() + (offset - span->offset), length);
+    return;
+  }
   std::vector<ObjectFetch> round(1);
   round[0].object = this;
   round[0].ranges.push_back(ByteRange{offset, length});

@@ -63,6 +63,7 @@ class RemoteObject final : public ByteSource {
   void read_exact(uint64_t offset, size_t length, void* dst, const char* what) const override;
   // Nothing to ask: every fetch is conditional on the ETag (the invariant above).
   void check_unchanged() const override {}
+  std::shared_ptr<const FetchedSpan> span_covering(uint64_t offset, uint64_t length) const override;
   // Fetches those of `ranges` that no live span covers yet (kept ones from the open included).
   FetchHold read_ahead(const std::vector<ByteRange>& ranges) const override;
 
@@ -76,8 +77,6 @@ class RemoteObject final : public ByteSource {
  private:
   // Those of `ranges` that no live or kept span covers.
   std::vector<ByteRange> missing(const std::vector<ByteRange>& ranges) const;
-  // Copies [offset, offset + length) out of a live span that covers it; false when none does.
-  bool copy_from_spans(uint64_t offset, size_t length, void* dst) const;
 
   std::string etag_;
   std::shared_ptr<RangeFetcher> fetcher_;

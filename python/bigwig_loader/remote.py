@@ -121,6 +121,7 @@ class Settings:
     obstore's S3/GCS/Azure config), and this module's request settings."""
 
     config: tuple[tuple[str, Any], ...] = ()
+    client: tuple[tuple[str, Any], ...] = ()  # obstore's client_options, given through
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     attempts: int = DEFAULT_ATTEMPTS
     concurrency: int = DEFAULT_CONCURRENCY
@@ -156,6 +157,7 @@ def settings_from(storage_options: Mapping[str, Any] | None) -> Settings:
             f"storage_options: timeout must be > 0, attempts and concurrency >= 1 "
             f"(got timeout={timeout}, attempts={attempts}, concurrency={concurrency})"
         )
+    client = tuple(sorted((options.pop("client_options", None) or {}).items()))
     config: dict[str, Any] = {}
     for key, value in (options.pop("client_kwargs", None) or {}).items():
         config[_FSSPEC_NAMES.get(key, key)] = value
@@ -163,7 +165,7 @@ def settings_from(storage_options: Mapping[str, Any] | None) -> Settings:
         config["skip_signature"] = True
     for key, value in options.items():
         config[_FSSPEC_NAMES.get(key, key)] = value
-    return Settings(tuple(sorted(config.items())), timeout, attempts, concurrency)
+    return Settings(tuple(sorted(config.items())), client, timeout, attempts, concurrency)
 
 
 def _aws_profile() -> dict[str, str]:
@@ -200,6 +202,7 @@ def _make_store(scheme: str, authority: str, settings: Settings) -> Any:
     config = dict(settings.config)
     timeout = f"{settings.timeout}s"
     client: dict[str, Any] = {"timeout": timeout, "connect_timeout": f"{min(settings.timeout, 10.0)}s"}
+    client.update(settings.client)
     # obstore retries refused connections and 5xx itself; the retry budget stays inside the
     # request timeout so that a stalled server costs at most about attempts x timeout.
     from datetime import timedelta
@@ -261,7 +264,7 @@ class _Stores:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pid = os.getpid()
-        self._stores: dict[tuple[str, str, Settings], Any] = {}
+        self._stores: dict[tuple[str, str, str], Any] = {}
 
     def clear(self) -> None:
         with self._lock:
@@ -276,7 +279,7 @@ class _Stores:
         with self._lock:
             if self._pid != os.getpid():
                 self._pid, self._stores = os.getpid(), {}
-            cache_key = (scheme, parts.netloc, settings)
+            cache_key = (scheme, parts.netloc, repr(settings))  # repr: option values may be dicts
             store = self._stores.get(cache_key)
             if store is None:
                 store = self._stores[cache_key] = _make_store(scheme, parts.netloc, settings)

@@ -421,6 +421,10 @@ def test_each_scheme_gets_its_store_with_the_options_given(monkeypatch: pytest.M
     assert isinstance(azure, AzureStore) and azure.config["account_name"] == "account"
     assert azure.config["container_name"] == "container"
     assert isinstance(remote._make_store("https", "example.org", remote.Settings()), HTTPStore)
+    # obstore's own client options pass through (and a dict value does not break the store cache).
+    given = remote.settings_from({"client_options": {"user_agent": "bwl-test"}, "region": "x"})
+    assert dict(given.client) == {"user_agent": "bwl-test"}
+    assert remote._stores.locate("s3://bucket/k.bw", given)[1] == "k.bw"
     with pytest.raises(ValueError, match="timeout must be > 0"):
         remote.settings_from({"timeout": 0})
     with pytest.raises(TypeError, match="storage_options must be a dict"):
