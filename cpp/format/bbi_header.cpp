@@ -110,19 +110,31 @@ BbiHeader read_bbi_header(const io::ByteSource& file) {
 }
 
 std::vector<io::ByteRange> open_ranges(const BbiHeader& header, uint64_t file_size) {
-  std::vector<io::ByteRange> ranges;
-  auto add = [&](uint64_t from, uint64_t to) {
-    to = std::min(to, file_size);
-    if (from < to) ranges.push_back(io::ByteRange{from, to - from});
-  };
-  if (header.full_data_offset > header.chrom_tree_offset) add(header.chrom_tree_offset, header.full_data_offset);
-  uint64_t index_end = file_size;
+  // Every structure the header points at starts a section; a structure ends where the next one
+  // starts (writers lay them out differently: UCSC puts the tree before the data, pybigtools after).
+  std::vector<uint64_t> starts{header.full_data_offset,
+                               header.full_index_offset,
+                               header.chrom_tree_offset,
+                               header.auto_sql_offset,
+                               header.total_summary_offset,
+                               header.extension_offset,
+                               file_size};
   for (const ZoomHeader& z : header.zooms) {
-    for (uint64_t next : {z.data_offset, z.index_offset}) {
-      if (next > header.full_index_offset) index_end = std::min(index_end, next);
-    }
+    starts.push_back(z.data_offset);
+    starts.push_back(z.index_offset);
   }
-  add(header.full_index_offset, index_end);
+  auto end_of = [&](uint64_t from) {
+    uint64_t end = file_size;
+    for (uint64_t s : starts) {
+      if (s > from) end = std::min(end, s);
+    }
+    return end;
+  };
+  std::vector<io::ByteRange> ranges;
+  for (uint64_t from : {header.chrom_tree_offset, header.full_index_offset}) {
+    const uint64_t to = end_of(from);
+    if (from < to) ranges.push_back(io::ByteRange{from, to - from});
+  }
   return ranges;
 }
 

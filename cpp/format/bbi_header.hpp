@@ -64,10 +64,10 @@ BbiHeader read_bbi_header(const io::ByteSource& file);
 constexpr uint64_t kOpenFrontBytes = 64u << 10;
 
 // The stretches of the file that an open reads after the header, as ranges a remote source can
-// fetch in one round: the chromosome tree (it ends where the data begins) and the R-tree index
-// (it ends where the first structure after it begins: a zoom level's data or index, as every
-// known writer lays them out, else the end of the file). A layout that breaks these rules costs
-// extra round trips, never a wrong read: what lies outside the ranges is fetched when read.
+// fetch in one round: the chromosome tree and the R-tree index, each up to the next structure the
+// header points at (data, index, zoom data or index, summary, or the end of the file), whichever
+// order the writer laid them out in. A layout with other things between costs extra round trips,
+// never a wrong read: what lies outside the ranges is fetched when read.
 std::vector<io::ByteRange> open_ranges(const BbiHeader& header, uint64_t file_size);
 
 }  // namespace bwl::format

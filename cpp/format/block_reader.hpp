@@ -113,22 +113,47 @@ void decode_blocks(const io::ByteSource& file, const BbiHeader& header, const Bl
     const size_t j = end_of_read_group(i, block_numbers.size(), block_at);
     const uint64_t group_offset = blocks[block_numbers[i]].offset;
     const uint64_t group_end = blocks[block_numbers[j - 1]].offset + blocks[block_numbers[j - 1]].size;
-    // Bytes already in memory (a remote source's fetched span) are inflated where they lie.
-    const std::shared_ptr<const io::FetchedSpan> span = file.span_covering(group_offset, group_end - group_offset);
+    // Bytes already in memory (a remote source's fetched spans) are inflated where they lie: the
+    // group's in one span, or each block's in its own (a group may straddle two fetched ranges).
+    const uint64_t group_size = group_end - group_offset;
+    const std::shared_ptr<const io::FetchedSpan> span = file.span_covering(group_offset, group_size);
+    bool each_block_in_memory = false;
+    if (!span && file.is_remote()) {
+      each_block_in_memory = true;
+      for (size_t k = i; k < j && each_block_in_memory; ++k) {
+        const DataBlock& b = blocks[block_numbers[k]];
+        each_block_in_memory = file.span_covering(b.offset, b.size) != nullptr;
+      }
+    }
     const uint8_t* fetched = nullptr;
     if (span) {
-      file.check_range(group_offset, group_end - group_offset, "data blocks");
+      file.check_range(group_offset, group_size, "data blocks");
       fetched = span->bytes.data() + (group_offset - span->offset);
-    } else {
-      uint8_t* into = scratch.fetched.reserve(group_end - group_offset);
-      file.read_exact(group_offset, group_end - group_offset, into, "data blocks");
+    } else if (!each_block_in_memory) {
+      uint8_t* into = scratch.fetched.reserve(group_size);
+      file.read_exact(group_offset, group_size, into, "data blocks");
       fetched = into;
     }
 
     for (; i < j; ++i) {
       const DataBlock& block = blocks[block_numbers[i]];
-      const BlockBytes data = inflate_block(file.path(), header, block.offset, fetched + (block.offset - group_offset),
-                                            block.size, scratch.inflated, scratch.inflater);
+      std::shared_ptr<const io::FetchedSpan> own;  // keeps the block's span while it is inflated
+      const uint8_t* stored = nullptr;
+      if (fetched != nullptr) {
+        stored = fetched + (block.offset - group_offset);
+      } else {
+        own = file.span_covering(block.offset, block.size);
+        if (!own) {  // released meanwhile (not by this batch's hold): read it
+          uint8_t* into = scratch.fetched.reserve(block.size);
+          file.read_exact(block.offset, block.size, into, "data blocks");
+          stored = into;
+        } else {
+          file.check_range(block.offset, block.size, "data blocks");
+          stored = own->bytes.data() + (block.offset - own->offset);
+        }
+      }
+      const BlockBytes data =
+          inflate_block(file.path(), header, block.offset, stored, block.size, scratch.inflated, scratch.inflater);
       const uint8_t* bytes = data.data;
       const auto size32 = static_cast<uint32_t>(data.size);  // blocks are capped far below 4 GiB
       const uint32_t capacity = stages::max_runs_in_block(size32);

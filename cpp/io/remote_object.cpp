@@ -57,18 +57,27 @@ std::shared_ptr<const FetchedSpan> RemoteObject::span_covering(uint64_t offset, 
 
 void RemoteObject::read_exact(uint64_t offset, size_t length, void* dst, const char* what) const {
   check_range(offset, length, what);
-  if (const auto span = span_covering(offset, length)) {
-    if (length > 0) std::memcpy(dst, span->bytes.data() + (offset - span->offset), length);
-    return;
+  auto* out = static_cast<uint8_t*>(dst);
+  const uint64_t end = offset + length;
+  uint64_t at = offset;
+  // From live spans, piece by piece (a read may straddle two fetched ranges).
+  while (at < end) {
+    const std::shared_ptr<const FetchedSpan> span = span_covering(at, 1);
+    if (!span) break;
+    const uint64_t upto = std::min<uint64_t>(end, span->offset + span->bytes.size());
+    std::memcpy(out + (at - offset), span->bytes.data() + (at - span->offset), upto - at);
+    at = upto;
   }
+  if (at == end) return;
+  // The rest: one fetch (a round trip; callers that know what they will read call read_ahead).
   std::vector<ObjectFetch> round(1);
   round[0].object = this;
-  round[0].ranges.push_back(ByteRange{offset, length});
+  round[0].ranges.push_back(ByteRange{at, end - at});
   fetcher_->fetch(round);
-  if (round[0].spans.size() != 1 || round[0].spans[0]->bytes.size() != length) {
+  if (round[0].spans.size() != 1 || round[0].spans[0]->bytes.size() != end - at) {
     throw Error(path() + ": the range fetcher returned another number of bytes than asked for " + what);
   }
-  if (length > 0) std::memcpy(dst, round[0].spans[0]->bytes.data(), length);
+  std::memcpy(out + (at - offset), round[0].spans[0]->bytes.data(), end - at);
 }
 
 FetchHold RemoteObject::read_ahead(const std::vector<ByteRange>& ranges) const {

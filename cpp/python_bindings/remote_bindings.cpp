@@ -122,14 +122,20 @@ void bind_remote(py::module_& m) {
       .def_property_readonly("size", &io::ByteSource::size)
       .def_property_readonly("is_remote", &io::ByteSource::is_remote);
 
+  // One per collection: a batch's round is one call per fetcher, so the objects of a collection
+  // share theirs (one RangeFetcher each would fetch file after file).
+  py::class_<io::RangeFetcher, std::shared_ptr<io::RangeFetcher>>(
+      m, "RangeFetcher", "The core's range fetcher, answered by a Python callable (bigwig_loader.remote).")
+      .def(py::init([](py::object fetch) { return std::make_shared<PythonRangeFetcher>(std::move(fetch)); }),
+           py::arg("fetch"));
+
   py::class_<io::RemoteObject, io::ByteSource, std::shared_ptr<io::RemoteObject>>(
       m, "RemoteObject",
-      "A remote object read through a Python range fetcher (bigwig_loader.remote opens these; use a URL instead).")
-      .def(py::init([](std::string url, uint64_t size, std::string etag, py::object fetch) {
-             return std::make_shared<io::RemoteObject>(std::move(url), size, std::move(etag),
-                                                       std::make_shared<PythonRangeFetcher>(std::move(fetch)));
+      "A remote object read through a range fetcher (bigwig_loader.remote opens these; use a URL instead).")
+      .def(py::init([](std::string url, uint64_t size, std::string etag, std::shared_ptr<io::RangeFetcher> fetcher) {
+             return std::make_shared<io::RemoteObject>(std::move(url), size, std::move(etag), std::move(fetcher));
            }),
-           py::arg("url"), py::arg("size"), py::arg("etag"), py::arg("fetch"))
+           py::arg("url"), py::arg("size"), py::arg("etag"), py::arg("fetcher"))
       .def_property_readonly("etag", &io::RemoteObject::etag)
       .def(
           "keep",

@@ -436,8 +436,10 @@ class RangeFetcher:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.rounds = 0  # calls so far (each a round: tests and benchmarks count them)
 
     def __call__(self, jobs: Sequence[tuple[str, str, Sequence[int], Sequence[int]]]) -> list[list[Any]]:
+        self.rounds += 1
         return _run(lambda: self._round(jobs))
 
     async def _round(self, jobs: Sequence[tuple[str, str, Sequence[int], Sequence[int]]]) -> list[list[Any]]:
@@ -478,13 +480,14 @@ def open_objects(urls: Sequence[str], storage_options: Mapping[str, Any] | None 
     first answer is the one every later fetch must match."""
     settings = settings_from(storage_options)
     fetcher = RangeFetcher(settings)
+    core_fetcher = _core.RangeFetcher(fetcher)  # one for all: a batch's round is one call
 
     async def fronts() -> list[tuple[bytes, int, str]]:
         return await _all([_front(url, settings) for url in urls])
 
     objects = []
     for url, (front, size, etag) in zip(urls, _run(fronts)):
-        obj = _core.RemoteObject(str(url), size, etag, fetcher)
+        obj = _core.RemoteObject(str(url), size, etag, core_fetcher)
         obj.keep(0, front)
         objects.append(obj)
 

@@ -138,6 +138,16 @@ TEST(RemoteObject, ServesReadsFromHeldSpansAndFetchesOnlyWhatIsMissing) {
   object.read_exact(0, 64, header.data(), "header");
   EXPECT_EQ(fetcher->rounds, 3);
   EXPECT_THROW(object.read_exact(bytes.size() - 4, 8, header.data(), "bytes"), bwl::FormatError);
+
+  // A read across two fetched ranges (a read group straddling the split of a merged range) is
+  // served piece by piece, without a fetch.
+  const bwl::io::FetchHold a = object.read_ahead({{1000, 100}});
+  const bwl::io::FetchHold b = object.read_ahead({{1100, 100}});
+  const int rounds = fetcher->rounds;
+  std::vector<uint8_t> across(150);
+  object.read_exact(1020, 150, across.data(), "bytes");
+  EXPECT_EQ(fetcher->rounds, rounds);
+  EXPECT_EQ(0, std::memcmp(across.data(), bytes.data() + 1020, 150));
 }
 
 TEST(RemoteObject, ABatchFetchesEveryRemoteFileInOneRoundAndTheCacheKeepsTheNextOffTheNetwork) {

@@ -135,6 +135,34 @@ def test_a_batch_fetches_each_file_once_and_the_cache_keeps_epochs_off_the_netwo
     assert proxy.requests_seen == before, "every block cached: the second epoch fetches nothing"
 
 
+def test_a_batch_over_many_files_is_one_round_and_an_open_two_requests(
+    uploaded, s3_server, s3_bucket, fault_proxy_factory, loopback_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rounds = []
+    original = remote.RangeFetcher.__call__
+    monkeypatch.setattr(
+        remote.RangeFetcher, "__call__", lambda self, jobs: rounds.append(len(jobs)) or original(self, jobs)
+    )
+    proxy = fault_proxy_factory(s3_server)
+    options = s3_server_options(s3_server, proxy.url)
+    # An open: the front (header, and the chromosome tree where it lies there), then one round
+    # for what lies elsewhere, whichever order the writer laid the file out in (UCSC, pyBigWig,
+    # pybigtools, ...).
+    for local, url, _ in uploaded:
+        before = proxy.requests_seen
+        BigWig(url, storage_options=options).close()
+        assert proxy.requests_seen - before <= 2, (url, proxy.requests[before:])
+    for i in range(8):
+        s3_server.upload(uploaded[0][0], s3_bucket, f"copy{i}.bw")
+    urls = [f"s3://{s3_bucket}/copy{i}.bw" for i in range(8)]
+    collection = BigWigCollection(urls, storage_options=options, cache_bytes=0)
+    with BigWig(uploaded[0][0]) as first:
+        chroms, starts = _windows(first, 32, 1000, seed=12)
+    rounds.clear()
+    collection.get_batch(chroms, starts, starts + 1000)
+    assert rounds == [8], rounds  # every file in one call
+
+
 def s3_server_options(s3_server, endpoint: str | None = None, **extra) -> dict:
     """storage_options in fsspec's names for s3_server (or a proxy in front of it)."""
     return {
