@@ -1,6 +1,7 @@
 #include "engine/collection.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 #include "common/errors.hpp"
 #include "common/thread_pool.hpp"
@@ -9,8 +10,13 @@
 
 namespace bwl::engine {
 
+namespace {
+std::atomic<uint64_t> next_collection_id{1};
+}  // namespace
+
 Collection::Collection(const std::vector<std::string>& paths, size_t n_threads, uint64_t cache_bytes)
-    : cache_(std::make_unique<BlockCache>(cache_bytes, BlockCache::shards_for(cache_bytes))) {
+    : cache_(std::make_unique<BlockCache>(cache_bytes, BlockCache::shards_for(cache_bytes))),
+      id_(next_collection_id.fetch_add(1, std::memory_order_relaxed)) {
   // One descriptor per file stays open: a default soft limit of 1,024 would fail thousands of
   // tracks part-way ("Too many open files"); raise it, or refuse before opening any.
   if (const io::DescriptorRoom room = io::make_room_for_descriptors(paths.size()); !room.enough) {

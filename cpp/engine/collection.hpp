@@ -28,6 +28,10 @@ class Collection {
   // (0: no cache). Throws what opening a file throws, naming that file.
   explicit Collection(const std::vector<std::string>& paths, size_t n_threads = 0, uint64_t cache_bytes = 0);
 
+  // A number no other Collection of this process has (from 1): what a request checked against
+  // this collection records (BatchRequest::checked_against), unlike an address never reused.
+  uint64_t id() const { return id_; }
+
   size_t n_files() const { return files_.size(); }
   const format::BigWigFile& file(size_t i) const { return *files_[i]; }
 
@@ -49,6 +53,7 @@ class Collection {
   std::unordered_map<std::string, int32_t> chrom_ids_;
   std::vector<std::vector<int32_t>> local_;  // [file][global chrom]
   std::unique_ptr<BlockCache> cache_;
+  uint64_t id_;
 };
 
 }  // namespace bwl::engine
