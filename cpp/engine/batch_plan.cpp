@@ -100,8 +100,13 @@ void check_request(const Collection& collection, const BatchRequest& r) {
   }
 }
 
+void check_and_mark_request(const Collection& collection, BatchRequest& request) {
+  check_request(collection, request);
+  request.checked_for_ = collection.id();
+}
+
 BatchPlan plan_batch(const Collection& collection, const BatchRequest& r) {
-  check_request(collection, r);
+  if (!r.checked_against(collection)) check_request(collection, r);
   // Every file the batch reads is still the one opened: its index and its cached blocks (served
   // without touching the file) describe it. Checked for every batch, cached or not; a change
   // during this batch is caught by the next.

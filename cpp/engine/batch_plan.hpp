@@ -19,8 +19,8 @@ constexpr int64_t kMaxCoordinate = int64_t{1} << 62;
 constexpr uint64_t kMaxWindowLength = uint64_t{1} << 32;
 
 // One batch, as every layer sees it: get_batch and the loader build it (the bindings' one
-// constructor, which checks it with check_request), the processors run it. Windows may start
-// below 0 or end past a chromosome: those bases read as the default value.
+// constructor, which checks it once with check_and_mark_request), the processors run it. Windows
+// may start below 0 or end past a chromosome: those bases read as the default value.
 struct BatchRequest {
   std::vector<uint32_t> chroms;  // global chromosome ids, one per window
   std::vector<int64_t> starts;   // one per window
@@ -48,6 +48,20 @@ struct BatchRequest {
   std::vector<int64_t> output_shape() const {
     return {static_cast<int64_t>(starts.size()), length / window_size, static_cast<int64_t>(tracks.size())};
   }
+
+  // Whether check_and_mark_request passed this request against `collection` (then plan_batch
+  // does not check it again).
+  bool checked_against(const Collection& collection) const { return checked_for_ == collection.id(); }
+
+ private:
+  friend void check_and_mark_request(const Collection& collection, BatchRequest& request);
+  // Invariant: checked_for_ is 0 (not checked) or the Collection::id() of a collection this
+  // request, as it is now, passed check_request against. Only check_and_mark_request sets it,
+  // after the check passed; a copy keeps it (the copy is the same request). A request that is
+  // changed after it was marked is no longer covered: the one marked request is the bindings'
+  // _core.BatchRequest, built once, its fields read-only from Python, never changed in C++ (the
+  // loader plans its copy as given). Requests built in C++ are unmarked and checked per plan.
+  uint64_t checked_for_ = 0;
 };
 
 // Sets the request's windows from one chromosome id, start and end per window: the one place the
@@ -57,9 +71,15 @@ void set_windows(BatchRequest& request, std::vector<uint32_t> chroms, std::vecto
                  const std::vector<int64_t>& ends);
 
 // InvalidArgument for empty or mismatched windows, a bad window size, a track index out of range,
-// a chromosome id out of range in `collection`, or augmentations that do not fit the batch. plan_batch checks it again
-// (it relies on it).
+// a chromosome id out of range in `collection`, or augmentations that do not fit the batch.
+// plan_batch relies on it: it checks every request that is not marked as checked against its
+// collection.
 void check_request(const Collection& collection, const BatchRequest& request);
+
+// check_request, then marks `request` as checked against `collection`, so that planning it
+// against that collection (once or many times: a loader's batch) does not check it again. For a
+// request that is built once and not changed afterwards (the bindings' constructor).
+void check_and_mark_request(const Collection& collection, BatchRequest& request);
 
 // A block of one file that the batch needs, with the bounding range its windows need from it:
 // decoded runs outside [need_lo, need_hi) of chromosome `chrom_id` can be dropped at once.
@@ -87,8 +107,9 @@ struct BatchPlan {
   }
 };
 
-// Checks the request against the collection (InvalidArgument for empty or mismatched windows,
-// a bad window size, a track index out of range, a chromosome id out of range), checks that no
+// Checks the request against the collection unless it is marked as checked against it
+// (check_request: InvalidArgument for empty or mismatched windows, a bad window size, a track
+// index out of range, a chromosome id out of range), checks that no
 // file it reads changed since it was opened (FileChanged naming the file), and plans it.
 BatchPlan plan_batch(const Collection& collection, const BatchRequest& request);
 

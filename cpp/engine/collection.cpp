@@ -1,6 +1,7 @@
 #include "engine/collection.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 #include "common/errors.hpp"
 #include "common/thread_pool.hpp"
@@ -10,9 +11,14 @@
 
 namespace bwl::engine {
 
+namespace {
+std::atomic<uint64_t> next_collection_id{1};
+}  // namespace
+
 Collection::Collection(const std::vector<std::string>& paths, size_t n_threads, uint64_t cache_bytes,
                        const std::vector<std::shared_ptr<const io::ByteSource>>& sources)
-    : cache_(std::make_unique<BlockCache>(cache_bytes, BlockCache::shards_for(cache_bytes))) {
+    : cache_(std::make_unique<BlockCache>(cache_bytes, BlockCache::shards_for(cache_bytes))),
+      id_(next_collection_id.fetch_add(1, std::memory_order_relaxed)) {
   if (!sources.empty() && sources.size() != paths.size()) {
     throw InvalidArgument("a collection needs one source (or none) per path: got " + std::to_string(sources.size()) +
                           " for " + std::to_string(paths.size()) + " paths");

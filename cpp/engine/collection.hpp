@@ -32,6 +32,10 @@ class Collection {
   explicit Collection(const std::vector<std::string>& paths, size_t n_threads = 0, uint64_t cache_bytes = 0,
                       const std::vector<std::shared_ptr<const io::ByteSource>>& sources = {});
 
+  // A number no other Collection of this process has (from 1): what a request checked against
+  // this collection records (BatchRequest::checked_against), unlike an address never reused.
+  uint64_t id() const { return id_; }
+
   size_t n_files() const { return files_.size(); }
   const format::BigWigFile& file(size_t i) const { return *files_[i]; }
   // Whether any file is read through a remote source (the batch path then has a fetch round).
@@ -56,6 +60,7 @@ class Collection {
   std::vector<std::vector<int32_t>> local_;  // [file][global chrom]
   std::unique_ptr<BlockCache> cache_;
   bool has_remote_files_ = false;
+  uint64_t id_;
 };
 
 }  // namespace bwl::engine

@@ -55,7 +55,7 @@ engine::BatchRequest make_request(const engine::Collection& collection, const Ar
     request.sequence_length = b.shape(1);
     request.sequence_dtype = parse_dtype(sequence_dtype);
   }
-  engine::check_request(collection, request);
+  engine::check_and_mark_request(collection, request);  // planning it against `collection` trusts the mark
   return request;
 }
 

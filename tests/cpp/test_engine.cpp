@@ -201,6 +201,36 @@ TEST(BatchPlan, RejectsBadRequests) {
   EXPECT_NO_THROW(bwl::engine::plan_batch(collection, bad)) << "far outside every chromosome: default values";
 }
 
+TEST(BatchPlan, ARequestMarkedAsCheckedIsCheckedOnceAgainstItsCollection) {
+  TempFile tmp(build_bigwig(two_block_spec()));
+  bwl::engine::Collection two({tmp.path(), tmp.path()}, 1);
+  bwl::engine::Collection one({tmp.path()}, 1);
+  EXPECT_NE(two.id(), one.id());
+  bwl::engine::BatchRequest r;
+  r.chroms = {0};
+  r.starts = {0};
+  r.length = 10;
+  r.tracks = {1};
+  r.scales = {1.0f};
+  EXPECT_FALSE(r.checked_against(two)) << "a request built in C++ is checked when planned";
+  EXPECT_THROW(bwl::engine::check_and_mark_request(one, r), bwl::InvalidArgument);
+  EXPECT_FALSE(r.checked_against(one)) << "a request that failed the check is not marked";
+  bwl::engine::check_and_mark_request(two, r);
+  EXPECT_TRUE(r.checked_against(two));
+  EXPECT_FALSE(r.checked_against(one));
+  const bwl::engine::BatchRequest copy = r;  // the loader plans its own copy
+  EXPECT_TRUE(copy.checked_against(two));
+  EXPECT_NO_THROW(bwl::engine::plan_batch(two, copy));
+  // Against another collection the mark means nothing: track 1 is out of range there.
+  EXPECT_THROW(bwl::engine::plan_batch(one, copy), bwl::InvalidArgument);
+  // The mark is trusted, not re-checked: a field changed after marking (which the invariant
+  // rules out) goes unseen against its collection and is refused against another.
+  bwl::engine::BatchRequest changed = r;
+  changed.smoothing = 0;
+  EXPECT_NO_THROW(bwl::engine::plan_batch(two, changed));
+  EXPECT_THROW(bwl::engine::check_request(two, changed), bwl::InvalidArgument);
+}
+
 TEST(BatchPlan, SetWindowsChecksTheWindowsAsGivenAndNamesTheBadOne) {
   using bwl::engine::set_windows;
   auto error_of = [](std::vector<uint32_t> chroms, std::vector<int64_t> starts, std::vector<int64_t> ends) {
