@@ -11,8 +11,8 @@ are per step, exactly.
 
 Readers:
   ours         BigWigCollection(urls, storage_options=..., cache_bytes=0).get_batch: cold, every
-               batch fetched (as built at 9d35ad1: one round of merged ranges per file, the
-               files one after another, since every RemoteObject has a fetcher of its own)
+               batch fetched (one round per batch: every file's merged ranges at once; at
+               9d35ad1 it was one round per file, the files one after another)
   ours local   the same windows from the local files, cache_bytes=0 (the local cold speed)
   pybigtools   pybigtools.open(url).values over HTTP, a loop over windows and tracks
   pyBigWig     pyBigWig built with libcurl (pip install --no-binary pyBigWig pyBigWig, with
