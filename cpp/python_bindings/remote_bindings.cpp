@@ -145,18 +145,7 @@ void bind_remote(py::module_& m) {
             o.keep(offset, std::vector<uint8_t>(p, p + info.size * info.itemsize));
           },
           py::arg("offset"), py::arg("bytes"), "Keeps bytes fetched at `offset` until release_kept (an open's reads)")
-      .def("release_kept", &io::RemoteObject::release_kept, py::call_guard<py::gil_scoped_release>())
-      .def(
-          "read",
-          [](const io::RemoteObject& o, uint64_t offset, size_t length) {
-            std::string out(length, '\0');
-            {
-              py::gil_scoped_release release;
-              o.read_exact(offset, length, out.data(), "bytes");
-            }
-            return py::bytes(out);
-          },
-          py::arg("offset"), py::arg("length"), "Exactly `length` bytes at `offset` (kept or fetched)");
+      .def("release_kept", &io::RemoteObject::release_kept, py::call_guard<py::gil_scoped_release>());
 
   m.def(
       "open_ranges",

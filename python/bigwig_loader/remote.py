@@ -26,7 +26,7 @@ import configparser
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -396,37 +396,50 @@ def _cause(exc: BaseException) -> str:
 # --- Reading ----------------------------------------------------------------------------------
 
 
-async def _get_range(store: Any, key: str, url: str, etag: str | None, start: int, end: int, settings: Settings) -> Any:
-    """Bytes [start, end) of the object, exactly, conditional on `etag`; retried with backoff."""
-    obstore = _obstore()
-    options: dict[str, Any] = {"range": (start, end)}
-    if etag:
-        options["if_match"] = etag
+async def _retried(url: str, etag: str | None, start: int, end: int, settings: Settings, once: Any) -> Any:
+    """The one retry loop of every request: ``once()`` (a coroutine: one request, answering
+    (result, None) or (None, why it is short)) up to settings.attempts times with backoff, each
+    within a request slot and a timeout. A fault no retry mends raises its typed error at once;
+    the rest, once the attempts are spent, RemoteReadError naming the URL, the range and the cause."""
     last = "no attempt"
     for attempt in range(settings.attempts):
         if attempt:
             await asyncio.sleep(min(0.1 * 2 ** (attempt - 1), 2.0))
         try:
             async with _loop.slots(settings.concurrency):
-                result = await asyncio.wait_for(_fetch(obstore, store, key, options), settings.timeout + 5)
+                result, short = await asyncio.wait_for(once(), settings.timeout + 5)
         except asyncio.TimeoutError:
             last = f"no answer within {settings.timeout + 5:g} s"
             continue
+        except _core.BigWigError:
+            raise
         except Exception as exc:  # noqa: BLE001 - obstore's errors are typed below or retried
             typed = _permanent_error(exc, url, etag)
             if typed is not None:
                 raise typed from exc
             last = _cause(exc)
             continue
-        if len(result) == end - start:
+        if short is None:
             return result
-        last = f"{len(result)} bytes came back for {end - start}"
+        last = short
     raise RemoteReadError(f"{url}: bytes {start}-{end}: {last} (gave up after {settings.attempts} attempts)")
 
 
-async def _fetch(obstore: Any, store: Any, key: str, options: dict[str, Any]) -> Any:
-    result = await obstore.get_async(store, key, options=options)
-    return await result.bytes_async()
+async def _get_range(store: Any, key: str, url: str, etag: str | None, start: int, end: int, settings: Settings) -> Any:
+    """Bytes [start, end) of the object, exactly, conditional on `etag`."""
+    obstore = _obstore()
+    options: dict[str, Any] = {"range": (start, end)}
+    if etag:
+        options["if_match"] = etag
+
+    async def once() -> tuple[Any, str | None]:
+        result = await obstore.get_async(store, key, options=options)
+        data = await result.bytes_async()
+        if len(data) != end - start:
+            return None, f"{len(data)} bytes came back for {end - start}"
+        return data, None
+
+    return await _retried(url, etag, start, end, settings, once)
 
 
 class RangeFetcher:
@@ -440,7 +453,7 @@ class RangeFetcher:
 
     def __call__(self, jobs: Sequence[tuple[str, str, Sequence[int], Sequence[int]]]) -> list[list[Any]]:
         self.rounds += 1
-        return _run(lambda: self._round(jobs))
+        return _loop.run(lambda: self._round(jobs))
 
     async def _round(self, jobs: Sequence[tuple[str, str, Sequence[int], Sequence[int]]]) -> list[list[Any]]:
         coroutines, counts = [], []
@@ -469,10 +482,6 @@ async def _all(coroutines: Sequence[Any]) -> list[Any]:
         raise
 
 
-def _run(coroutine_of: Any) -> Any:
-    return _loop.run(coroutine_of)
-
-
 def open_objects(urls: Sequence[str], storage_options: Mapping[str, Any] | None = None) -> list[Any]:
     """One ``_core.RemoteObject`` per URL, ready for the core to open as a bigWig: every object's
     first bytes (header, chromosome tree) in one concurrent round, then the rest of what an open
@@ -486,7 +495,7 @@ def open_objects(urls: Sequence[str], storage_options: Mapping[str, Any] | None 
         return await _all([_front(url, settings) for url in urls])
 
     objects = []
-    for url, (front, size, etag) in zip(urls, _run(fronts)):
+    for url, (front, size, etag) in zip(urls, _loop.run(fronts)):
         obj = _core.RemoteObject(str(url), size, etag, core_fetcher)
         obj.keep(0, front)
         objects.append(obj)
@@ -501,7 +510,7 @@ def open_objects(urls: Sequence[str], storage_options: Mapping[str, Any] | None 
             jobs.append((obj.path, obj.etag, [s for s, _ in merged], [e for _, e in merged]))
             owners.append((obj, merged))
     if jobs:
-        answers = _run(lambda: fetcher._round(jobs))
+        answers = _loop.run(lambda: fetcher._round(jobs))
         for (obj, merged), buffers in zip(owners, answers):
             for (start, _), data in zip(merged, buffers):
                 obj.keep(start, data)
@@ -519,35 +528,22 @@ async def _front(url: str, settings: Settings) -> tuple[bytes, int, str]:
     """(first bytes, size, ETag) of the object, from one ranged GET."""
     obstore = _obstore()
     store, key = _stores.locate(url, settings)
-    last = "no attempt"
-    for attempt in range(settings.attempts):
-        if attempt:
-            await asyncio.sleep(min(0.1 * 2 ** (attempt - 1), 2.0))
+
+    async def once() -> tuple[Any, str | None]:
         try:
-            async with _loop.slots(settings.concurrency):
-                result = await asyncio.wait_for(
-                    obstore.get_async(store, key, options={"range": (0, FRONT_BYTES)}), settings.timeout + 5
-                )
-                data = await asyncio.wait_for(result.bytes_async(), settings.timeout + 5)
-        except asyncio.TimeoutError:
-            last = f"no answer within {settings.timeout + 5:g} s"
-            continue
-        except Exception as exc:  # noqa: BLE001 - typed below or retried
+            result = await obstore.get_async(store, key, options={"range": (0, FRONT_BYTES)})
+        except Exception as exc:  # noqa: BLE001 - an empty object answers 416; the rest is _retried's
             text = str(exc)
             if "Range" in text and ("416" in text or "not satisfiable" in text.lower()):
                 raise _core.BigWigError(f"{url}: an empty object is not a bigWig") from exc
-            typed = _permanent_error(exc, url, None)
-            if typed is not None:
-                raise typed from exc
-            last = _cause(exc)
-            continue
-        meta = result.meta
-        size = int(meta["size"])
+            raise
+        data = await result.bytes_async()
+        size = int(result.meta["size"])
         if len(data) != min(FRONT_BYTES, size):
-            last = f"{len(data)} bytes came back for {min(FRONT_BYTES, size)}"
-            continue
-        return bytes(data), size, meta.get("e_tag") or ""
-    raise RemoteReadError(f"{url}: bytes 0-{FRONT_BYTES}: {last} (gave up after {settings.attempts} attempts)")
+            return None, f"{len(data)} bytes came back for {min(FRONT_BYTES, size)}"
+        return (bytes(data), size, result.meta.get("e_tag") or ""), None
+
+    return await _retried(url, None, 0, FRONT_BYTES, settings, once)
 
 
 # --- Finding files ----------------------------------------------------------------------------
@@ -689,7 +685,7 @@ def local_copy(url: str, storage_options: Mapping[str, Any] | None = None, progr
 
                 await _all([piece(start) for start in range(0, size, _PIECE_BYTES)])
 
-            _run(pieces)
+            _loop.run(pieces)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, target)
@@ -698,8 +694,3 @@ def local_copy(url: str, storage_options: Mapping[str, Any] | None = None, progr
         raise
     stamp.write_text(etag)
     return target
-
-
-def check_urls(paths: Iterable[object]) -> bool:
-    """Whether any of `paths` is a URL (each checked: an unsupported scheme is a ValueError)."""
-    return any([is_url(p) for p in paths])
