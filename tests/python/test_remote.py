@@ -37,14 +37,16 @@ def _relative(path: Path, i: int) -> str:
 
 @pytest.fixture(scope="module")
 def uploaded(s3_server, nginx_server) -> list[tuple[Path, str, str]]:
-    """Every real bigWig (generated stand-ins, then the shared files where present) as
-    (local path, s3:// URL, http:// URL)."""
+    """Every real bigWig (generated stand-ins and the shared files where present) as
+    (local path, s3:// URL, http:// URL), in the order a collection sorts the local paths in, so
+    that track i is the same file in a collection of the paths and one of the URLs (the URLs'
+    numbered prefixes keep that order wherever the two folders lie)."""
     try:
         s3_server.create_bucket(BUCKET)
     except Exception:  # noqa: BLE001 - the bucket of an earlier module in this session
         pass
     out = []
-    for i, path in enumerate(real_bigwigs()):
+    for i, path in enumerate(sorted(real_bigwigs(), key=str)):
         relative = _relative(path, i)
         s3_server.upload(path, BUCKET, f"tracks/{relative}")
         target = Path(nginx_server.root) / "tracks" / relative
