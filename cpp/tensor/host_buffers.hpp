@@ -16,6 +16,9 @@
 namespace bwl {
 
 constexpr size_t kHostBufferAlign = 64;
+// Buffers of at least this size are backed by transparent huge pages where the system offers
+// them (host_buffers.cpp: fresh_buffer).
+constexpr size_t kHugePageBytes = size_t{2} << 20;
 constexpr size_t kMinRecycledBytes = size_t{256} << 10;
 // Idle buffers held at most: a few batches of any usual shape, a bound on the memory kept.
 constexpr size_t kMaxIdleBytes = size_t{64} << 20;

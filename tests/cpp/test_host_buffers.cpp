@@ -7,6 +7,10 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -65,6 +69,52 @@ TEST(HostBuffers, IdleBuffersOfAnOldShapeMakeWayForANewOne) {
   }
   EXPECT_LE(idle_host_buffer_bytes(), bwl::kMaxIdleBytes);
   EXPECT_EQ(allocate_host_buffer(new_size).get(), released);
+}
+
+namespace {
+
+// The system's transparent-huge-page mode: "always", "madvise", "never", or "" where it has none.
+std::string thp_mode() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  std::getline(in, line);
+  const size_t open = line.find('['), close = line.find(']');
+  return open == std::string::npos || close == std::string::npos ? "" : line.substr(open + 1, close - open - 1);
+}
+
+// The "THPeligible" field of the mapping of this process that holds `p` (-1 when none says).
+int thp_eligible(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const uintptr_t at = reinterpret_cast<uintptr_t>(p);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    uintptr_t lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (line.find(':') > line.find(' ') && head >> std::hex >> lo >> dash >> hi && dash == '-') {
+      inside = lo <= at && at < hi;
+    } else if (inside && line.rfind("THPeligible:", 0) == 0) {
+      return std::stoi(line.substr(std::strlen("THPeligible:")));
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST(HostBuffers, LargeBuffersAreHugePageAlignedAndAdvisedForHugePages) {
+  // A 50,000 x 1 kb float batch is 200 MB: with 4 KiB pages its first touch is 50,000 faults.
+  const size_t bytes = 3 * bwl::kHugePageBytes + 12345;
+  std::shared_ptr<void> big = allocate_host_buffer(bytes);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(big.get()) % bwl::kHugePageBytes, 0u);
+  std::memset(big.get(), 0x5a, bytes);  // the whole size is usable
+  EXPECT_EQ(static_cast<unsigned char*>(big.get())[bytes - 1], 0x5a);
+  const std::string mode = thp_mode();
+  if (mode == "always" || mode == "madvise") {
+    EXPECT_EQ(thp_eligible(big.get()), 1) << "THP mode " << mode;
+  } else {
+    EXPECT_NE(thp_eligible(big.get()), 1) << "THP mode '" << mode << "' offers no huge pages";
+  }
 }
 
 TEST(HostBuffers, TensorViewsKeepTheirBufferUntilTheLastGoes) {
