@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -125,6 +126,11 @@ void DescriptorPool::release(const RandomAccessFile& file) {
     file.idle_ = true;
     make_room_locked();  // another file's read may have gone past the capacity meanwhile
   }
+}
+
+bool DescriptorPool::stat_if_open(const RandomAccessFile& file, struct stat& st) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return file.fd_ >= 0 && ::fstat(file.fd_, &st) == 0;
 }
 
 void DescriptorPool::forget(const RandomAccessFile& file) {

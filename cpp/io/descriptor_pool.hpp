@@ -14,6 +14,8 @@
 #include <mutex>
 #include <string>
 
+struct stat;
+
 namespace bwl::io {
 
 class RandomAccessFile;
@@ -41,6 +43,10 @@ class DescriptorPool {
   // The descriptor of `file`, opened again if the pool had closed it; held until release().
   int acquire(const RandomAccessFile& file);
   void release(const RandomAccessFile& file);
+  // fstat() of `file`'s descriptor when the pool has it open (true), under the pool's lock so
+  // that it cannot be closed meanwhile; false, `st` untouched, when it is closed or fstat fails.
+  // Neither opens it nor counts as a read (the least recently read order is kept).
+  bool stat_if_open(const RandomAccessFile& file, struct stat& st) const;
   // A file being destroyed: its descriptor closed if open, forgotten.
   void forget(const RandomAccessFile& file);
 

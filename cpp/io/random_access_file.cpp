@@ -6,10 +6,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include "common/errors.hpp"
 #include "io/descriptor_pool.hpp"
 
 namespace bwl::io {
+namespace {
+
+int64_t steady_nanoseconds() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 RandomAccessFile::RandomAccessFile(std::string path) : ByteSource(std::move(path)) {
   const std::string& path_ = this->path();
@@ -31,6 +41,8 @@ RandomAccessFile::RandomAccessFile(std::string path) : ByteSource(std::move(path
   inode_ = static_cast<uint64_t>(st.st_ino);
   mtime_seconds_ = static_cast<int64_t>(st.st_mtim.tv_sec);
   mtime_nanoseconds_ = static_cast<int64_t>(st.st_mtim.tv_nsec);
+  links_.store(static_cast<uint64_t>(st.st_nlink), std::memory_order_relaxed);
+  path_checked_at_.store(steady_nanoseconds(), std::memory_order_relaxed);
   DescriptorPool::instance().adopt(*this, fd);
 }
 
@@ -60,6 +72,23 @@ RandomAccessFile::Lease::Lease(const RandomAccessFile& file)
 RandomAccessFile::Lease::~Lease() { DescriptorPool::instance().release(file_); }
 
 void RandomAccessFile::check_unchanged() const {
+  const int64_t now = steady_nanoseconds();
+  const auto recheck = static_cast<int64_t>(kPathRecheckSeconds * 1e9);
+  if (now - path_checked_at_.load(std::memory_order_relaxed) < recheck) {
+    struct stat st {};
+    if (DescriptorPool::instance().stat_if_open(*this, st) && static_cast<uint64_t>(st.st_size) == size_ &&
+        st.st_mtim.tv_sec == mtime_seconds_ && st.st_mtim.tv_nsec == mtime_nanoseconds_ &&
+        static_cast<uint64_t>(st.st_nlink) == links_.load(std::memory_order_relaxed)) {
+      return;
+    }
+  }
+  // Throws, naming what changed, unless the path still names the opened file as it was; a link
+  // made or removed elsewhere since then is no change to it.
+  links_.store(check_path(), std::memory_order_relaxed);
+  path_checked_at_.store(now, std::memory_order_relaxed);
+}
+
+uint64_t RandomAccessFile::check_path() const {
   const std::string& path_ = this->path();
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) {
@@ -74,7 +103,7 @@ void RandomAccessFile::check_unchanged() const {
   } else if (st.st_mtim.tv_sec != mtime_seconds_ || st.st_mtim.tv_nsec != mtime_nanoseconds_) {
     what = "was modified (its modification time changed)";
   } else {
-    return;
+    return static_cast<uint64_t>(st.st_nlink);
   }
   throw FileChanged(path_ + ": the file " + what +
                     " after it was opened; what was read at open (its index, cached blocks) no longer describes "

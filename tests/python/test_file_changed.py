@@ -131,3 +131,36 @@ def test_single_file_reads_refuse_a_changed_file(tracks) -> None:
 
 def test_exported_at_top_level() -> None:
     assert bigwig_loader.FileChangedError is bigwig_loader._core.FileChangedError
+
+
+def test_a_symlink_pointed_at_another_file_is_an_error_within_the_recheck_interval(tracks, tmp_path: Path) -> None:
+    """A path that resolves elsewhere while the opened file keeps its links shows only in the
+    path: it is stat()ed at least once a second (RandomAccessFile::kPathRecheckSeconds), the open
+    descriptor in between, which still reads the file first opened (never a mix)."""
+    a, b, newer = tracks
+    link = tmp_path / "current.bw"
+    link.symlink_to(a)
+    collection = BigWigCollection([link, b], cache_bytes=64 << 20)
+    before = batch(collection)
+    link.unlink()
+    link.symlink_to(newer)
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline - 0.2:  # until then, the file first opened, whole
+        try:
+            np.testing.assert_array_equal(batch(collection), before)
+        except FileChangedError:  # an early recheck is allowed: never a mix
+            break
+        time.sleep(0.05)
+    time.sleep(max(0.0, deadline - time.monotonic()) + 0.1)
+    with pytest.raises(FileChangedError, match=f"{link}.*replaced"):
+        batch(collection)
+
+
+def test_a_link_made_or_removed_elsewhere_is_no_change(tracks, tmp_path: Path) -> None:
+    a, b, _ = tracks
+    collection = BigWigCollection([a, b], cache_bytes=0)
+    before = batch(collection)
+    os.link(a, tmp_path / "second-name.bw")
+    np.testing.assert_array_equal(batch(collection), before)
+    os.unlink(tmp_path / "second-name.bw")
+    np.testing.assert_array_equal(batch(collection), before)
