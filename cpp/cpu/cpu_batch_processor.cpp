@@ -14,6 +14,8 @@ namespace {
 
 // The worker's tile holds at most this many cells (256 KiB: inside a core's L2 cache).
 constexpr size_t kTileCells = 64 * 1024;
+// Fills of at most this many cells run on the calling thread alone (see run_locked).
+constexpr size_t kInlineFillCells = 32 * 1024;
 
 // The runs of a block that column q's fill reads: a cached block holds every run of the block,
 // so when they are ordered only the stretch under the window is passed (the rest would be
@@ -231,7 +233,7 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
   const size_t tracks_per_task =
       std::max<size_t>(1, std::min(plan.n_tracks, (n_columns + target_tasks - 1) / target_tasks));
   const size_t slices = (plan.n_tracks + tracks_per_task - 1) / tracks_per_task;
-  pool_.parallel_for(plan.batch * slices, [&](size_t t, size_t worker) {
+  auto fill = [&](size_t t, size_t worker) {
     const size_t w = t / slices;
     const size_t k0 = (t % slices) * tracks_per_task;
     const size_t k1 = std::min(plan.n_tracks, k0 + tracks_per_task);
@@ -242,7 +244,14 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
       }
     }
     fill_tracks(collection, request, plan, w, k0, k1, scratch_[worker], out);
-  });
+  };
+  // A fill this small takes less time on the calling thread alone than waking the workers
+  // (a futex wake each, and a wait for the slowest to be scheduled).
+  if (n_columns * plan.cells <= kInlineFillCells) {
+    for (size_t t = 0; t < plan.batch * slices; ++t) fill(t, 0);
+  } else {
+    pool_.parallel_for(plan.batch * slices, fill);
+  }
 }
 
 }  // namespace bwl::cpu
