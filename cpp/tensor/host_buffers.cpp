@@ -15,39 +15,54 @@ namespace {
 
 class IdleBuffers {
  public:
-  // A buffer of exactly `bytes` (a multiple of the alignment) from the idle list, or nullptr.
+  // A buffer of exactly `bytes` (a multiple of the alignment) from the idle or the lazily freed
+  // list, or nullptr.
   void* take(size_t bytes) {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (size_t i = idle_.size(); i-- > 0;) {  // newest first: likeliest still in cache
-      if (idle_[i].second == bytes) {
-        void* p = idle_[i].first;
-        idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));  // keeps the rest oldest first
-        idle_bytes_ -= bytes;
-        return p;
+    for (auto* list : {&idle_, &lazy_}) {
+      for (size_t i = list->size(); i-- > 0;) {  // newest first: likeliest still in cache
+        if ((*list)[i].second == bytes) {
+          void* p = (*list)[i].first;
+          list->erase(list->begin() + static_cast<std::ptrdiff_t>(i));  // keeps the rest oldest first
+          if (list == &idle_) idle_bytes_ -= bytes;
+          return p;
+        }
       }
     }
     return nullptr;
   }
 
   // Keeps `p` for reuse, freeing the oldest idle buffers first when keeping it would pass
-  // kMaxIdleBytes (so that buffers of a shape no longer asked for make way for today's).
+  // kMaxIdleBytes (so that buffers of a shape no longer asked for make way for today's). One
+  // larger than that bound is kept lazily freed (kMaxLazyBuffers of them at most, the oldest
+  // freed first).
   void give(void* p, size_t bytes) {
     std::vector<void*> dropped;
-    {
+    if (bytes > kMaxIdleBytes) {
+      // The kernel may take the pages back whenever it needs memory (then they read as zeros,
+      // faulted in again); until it does, a buffer of the same size reused costs no faults and
+      // no zeroing: at 10,000 tracks a batch of 64 x 2 kb is 5 GB, and zeroing fresh pages took
+      // 40% of its time. Outside the lock: a system call over gigabytes.
+#ifdef MADV_FREE
+      (void)madvise(p, bytes, MADV_FREE);  // advice only: without it the pages are simply kept
+#endif
       std::lock_guard<std::mutex> lock(mutex_);
-      if (bytes > kMaxIdleBytes) {
-        dropped.push_back(p);
-      } else {
-        size_t oldest = 0;
-        while (idle_bytes_ + bytes > kMaxIdleBytes) {
-          dropped.push_back(idle_[oldest].first);
-          idle_bytes_ -= idle_[oldest].second;
-          ++oldest;
-        }
-        idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(oldest));
-        idle_.emplace_back(p, bytes);
-        idle_bytes_ += bytes;
+      lazy_.emplace_back(p, bytes);
+      if (lazy_.size() > kMaxLazyBuffers) {
+        dropped.push_back(lazy_.front().first);
+        lazy_.erase(lazy_.begin());
       }
+    } else {
+      std::lock_guard<std::mutex> lock(mutex_);
+      size_t oldest = 0;
+      while (idle_bytes_ + bytes > kMaxIdleBytes) {
+        dropped.push_back(idle_[oldest].first);
+        idle_bytes_ -= idle_[oldest].second;
+        ++oldest;
+      }
+      idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(oldest));
+      idle_.emplace_back(p, bytes);
+      idle_bytes_ += bytes;
     }
     for (void* q : dropped) std::free(q);  // outside the lock
   }
@@ -57,10 +72,16 @@ class IdleBuffers {
     return idle_bytes_;
   }
 
+  size_t lazy_count() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return lazy_.size();
+  }
+
  private:
   mutable std::mutex mutex_;
   std::vector<std::pair<void*, size_t>> idle_;  // oldest first
   size_t idle_bytes_ = 0;
+  std::vector<std::pair<void*, size_t>> lazy_;  // larger than kMaxIdleBytes, lazily freed; oldest first
 };
 
 // Never destroyed: a tensor may be released after static destructors have run (the interpreter
@@ -114,5 +135,7 @@ std::shared_ptr<void> allocate_host_buffer(size_t bytes) {
 }
 
 size_t idle_host_buffer_bytes() { return idle_buffers().idle_bytes(); }
+
+size_t lazily_freed_host_buffers() { return idle_buffers().lazy_count(); }
 
 }  // namespace bwl

@@ -22,12 +22,19 @@ constexpr size_t kHugePageBytes = size_t{2} << 20;
 constexpr size_t kMinRecycledBytes = size_t{256} << 10;
 // Idle buffers held at most: a few batches of any usual shape, a bound on the memory kept.
 constexpr size_t kMaxIdleBytes = size_t{64} << 20;
+// A released buffer larger than kMaxIdleBytes is kept "lazily freed" (madvise MADV_FREE): the
+// kernel takes its pages back when it needs memory, and a buffer of the same size asked for
+// before then is handed out without faults or zeroing. At most this many are kept, the oldest
+// freed first: a training loop alternates between the batch in use and the next.
+constexpr size_t kMaxLazyBuffers = 2;
 
 // `bytes` (at least 1) of host memory aligned to kHostBufferAlign, uninitialised; released to the
 // recycling list when the last owner lets go. Throws std::bad_alloc when the system has none.
 std::shared_ptr<void> allocate_host_buffer(size_t bytes);
 
-// Bytes held idle for reuse now (for tests and for memory accounting).
+// Bytes held idle for reuse now (for tests and for memory accounting), and the number of lazily
+// freed buffers kept (for tests).
 size_t idle_host_buffer_bytes();
+size_t lazily_freed_host_buffers();
 
 }  // namespace bwl

@@ -117,6 +117,30 @@ TEST(HostBuffers, LargeBuffersAreHugePageAlignedAndAdvisedForHugePages) {
   }
 }
 
+TEST(HostBuffers, ALargeReleasedBufferIsKeptLazilyFreedAndHandedOutAgain) {
+  // Larger than the idle bound: not counted as idle, but kept (madvise MADV_FREE) for the next
+  // request of its size, kMaxLazyBuffers at most.
+  const size_t bytes = bwl::kMaxIdleBytes + bwl::kHugePageBytes;
+  const size_t idle_before = idle_host_buffer_bytes();
+  void* first = nullptr;
+  {
+    std::shared_ptr<void> a = allocate_host_buffer(bytes);
+    first = a.get();
+    static_cast<unsigned char*>(a.get())[bytes - 1] = 1;
+  }
+  EXPECT_EQ(idle_host_buffer_bytes(), idle_before);
+  EXPECT_GE(bwl::lazily_freed_host_buffers(), 1u);
+  std::shared_ptr<void> again = allocate_host_buffer(bytes);
+  EXPECT_EQ(again.get(), first);
+  std::memset(again.get(), 0x33, bytes);  // usable whole, whether the kernel took the pages or not
+  EXPECT_EQ(static_cast<unsigned char*>(again.get())[bytes - 1], 0x33);
+  {
+    std::vector<std::shared_ptr<void>> many;
+    for (size_t i = 0; i < bwl::kMaxLazyBuffers + 2; ++i) many.push_back(allocate_host_buffer(bytes + i * 4096));
+  }
+  EXPECT_EQ(bwl::lazily_freed_host_buffers(), bwl::kMaxLazyBuffers);
+}
+
 TEST(HostBuffers, TensorViewsKeepTheirBufferUntilTheLastGoes) {
   auto tensor = std::make_shared<bwl::HostTensor>(std::vector<int64_t>{64, 1024, 4}, bwl::DType::Float32);
   static_cast<float*>(tensor->data())[64 * 1024 * 4 - 1] = 7.0f;
