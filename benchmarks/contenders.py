@@ -6,14 +6,22 @@ of ``BigWigCollection.get_batch(..., default_value=nan)``. With ``bin > 1`` ever
 mean of the covered bases of its ``bin`` bases (NaN when none is covered), which is what
 pyBigWig's ``stats(type="mean", exact=True)`` and the others' exact binned means compute.
 Readers return only when the values are ready, so a timer around one call times it all.
-Every reader is created, and every file opened, before any timing.
+Every reader is created, and every file opened, before any timing. A reader whose own layout
+differs (figwig's (batch, tracks, length)) is timed in it and has a ``to_harness`` method that
+the untimed check applies (`harness_layout`).
+
+`Contender` names a reader and how to make it (`make_reader`), so that a worker process of
+benchmarks/workers.py can make it there.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -90,12 +98,14 @@ def ours_single_file_loop(paths: Sequence[Path], bin_size: int) -> Reader:
 
 
 def binned_mean(values: np.ndarray, bin_size: int) -> np.ndarray:
-    """Mean of the non-NaN values of each bin, NaN where a bin has none (float64)."""
-    bins = values.reshape(-1, bin_size)
+    """Mean of the non-NaN values of each bin of the last axis, NaN where a bin has none (float64;
+    a last axis of n bases gives n // bin_size bins, a partial last bin dropped)."""
+    cells = values.shape[-1] // bin_size
+    bins = values[..., : cells * bin_size].reshape(*values.shape[:-1], cells, bin_size)
     covered = ~np.isnan(bins)
-    counts = covered.sum(axis=1)
-    sums = np.where(covered, bins, 0).sum(axis=1, dtype=np.float64)
-    return np.divide(sums, counts, out=np.full(len(counts), np.nan), where=counts > 0)
+    counts = covered.sum(axis=-1)
+    sums = np.where(covered, bins, 0).sum(axis=-1, dtype=np.float64)
+    return np.divide(sums, counts, out=np.full(counts.shape, np.nan), where=counts > 0)
 
 
 def pybigwig_loop(paths: Sequence[Path], bin_size: int) -> Reader:
@@ -138,6 +148,38 @@ def pybbi_loop(paths: Sequence[Path], bin_size: int) -> Reader:
     )
 
 
+class FigwigReader:
+    """figwig's read_bigwig over every file, opened once as figwig.BigWigReader (its data index is
+    read on the first read: the untimed check, which also compiles its numba kernels). One call
+    reads a batch of every track on `n_jobs` threads (default: every CPU) into figwig's own layout,
+    (batch, tracks, length), which is what is timed; with bin > 1 figwig reads every base and
+    numpy averages the bins (binned_mean) inside the timed call, as a user of figwig would."""
+
+    def __init__(self, paths: Sequence[Path], bin_size: int, n_jobs: int | None = None):
+        import figwig
+
+        self.read_bigwig = figwig.read_bigwig
+        self.readers = [figwig.BigWigReader(str(p)) for p in paths]
+        self.bin_size = bin_size
+        self.n_jobs = n_jobs or os.cpu_count() or 1
+
+    def __call__(self, chroms, starts, ends) -> np.ndarray:
+        width = int(ends[0] - starts[0])
+        out = self.read_bigwig(self.readers, chroms, starts, width, n_jobs=self.n_jobs, missing=np.nan, keep_nan=True)
+        return out if self.bin_size == 1 else binned_mean(out, self.bin_size).astype(np.float32)
+
+    @staticmethod
+    def to_harness(out: np.ndarray) -> np.ndarray:
+        """(batch, tracks, cells) -> (batch, cells, tracks)."""
+        return np.ascontiguousarray(out.transpose(0, 2, 1))
+
+
+def harness_layout(reader, batch) -> np.ndarray:
+    """A reader's output as numpy (batch, length // bin, tracks), for checking."""
+    out = as_numpy(batch)
+    return reader.to_harness(out) if hasattr(reader, "to_harness") else out
+
+
 class WindowTable:
     """Every window a case will ask for, fixed before any DataLoader forks its workers, so that
     a batch is a list of row numbers and every contender reads identical windows."""
@@ -151,6 +193,11 @@ class WindowTable:
         for b in batches:
             self.rows.append(list(range(at, at + len(b[0]))))
             at += len(b[0])
+
+    def batch(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Batch b's (chroms, starts, ends), as views (each batch is a run of rows)."""
+        rows = slice(self.rows[b][0], self.rows[b][-1] + 1) if self.rows[b] else slice(0, 0)
+        return self.chroms[rows], self.starts[rows], self.ends[rows]
 
 
 class _PyBigWigWindows:
@@ -200,6 +247,9 @@ class DataLoaderContender:
             num_workers=workers,
             persistent_workers=True,
             collate_fn=lambda items: np.stack(items),
+            # Forked, as a Linux DataLoader's workers are by default: in a harness worker (itself
+            # started by 'spawn') the default would be spawn, which cannot send this collate_fn.
+            multiprocessing_context="fork",
         )
         self.table = table
 
@@ -211,3 +261,41 @@ class DataLoaderContender:
 def dataloader_worker_counts() -> list[int]:
     """1, 2 and all CPUs, each once (on a 2-CPU machine: 1 and 2)."""
     return sorted({1, 2, os.cpu_count() or 1})
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A reader by name: `kind` is a key of KINDS, `options` its keyword arguments. Picklable, so
+    that a worker process can make the reader (make_reader) from it."""
+
+    name: str
+    kind: str
+    options: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def loop(self) -> bool:
+        """A Python loop over windows and tracks (its time grows with windows x tracks whatever the
+        batch size: the harness can tell from one point how long the next would take)."""
+        return self.kind in LOOP_KINDS
+
+
+KINDS: dict[str, Callable[..., Any]] = {
+    "ours": lambda paths, bin_size, table, **o: ours(paths, bin_size, **o),
+    "values_loop": lambda paths, bin_size, table: ours_single_file_loop(paths, bin_size),
+    "pybigwig": lambda paths, bin_size, table: pybigwig_loop(paths, bin_size),
+    "pybigtools": lambda paths, bin_size, table, **o: pybigtools_loop(paths, bin_size, **o),
+    "pybbi": lambda paths, bin_size, table: pybbi_loop(paths, bin_size),
+    "figwig": lambda paths, bin_size, table: FigwigReader(paths, bin_size),
+    "dataloader": lambda paths, bin_size, table, **o: DataLoaderContender(table, paths, bin_size, **o),
+}
+LOOP_KINDS = {"values_loop", "pybigwig", "pybigtools", "pybbi", "dataloader"}
+# The module each optional kind needs; a contender whose module is missing is left out.
+NEEDS = {"pybbi": "bbi", "figwig": "figwig", "dataloader": "torch"}
+
+
+def installed(kind: str) -> bool:
+    return kind not in NEEDS or importlib.util.find_spec(NEEDS[kind]) is not None
+
+
+def make_reader(contender: Contender, paths: Sequence[Path], bin_size: int, table: WindowTable):
+    return KINDS[contender.kind](paths, bin_size, table, **dict(contender.options))
