@@ -1,6 +1,7 @@
 #include "cpu/cpu_batch_processor.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "common/errors.hpp"
@@ -47,6 +48,58 @@ void prefetch_stretch(const BlockRuns& b, const stages::ColumnQuery& q) {
 }  // namespace
 
 CpuBatchProcessor::CpuBatchProcessor(size_t n_threads) : pool_(n_threads), scratch_(pool_.size()) {}
+
+namespace {
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+void CpuBatchProcessor::time_stages(bool on) {
+  std::lock_guard<std::mutex> lock(run_mutex_);
+  timing_ = on;
+  times_ = CpuStageTimes{};
+}
+
+CpuStageTimes CpuBatchProcessor::stage_times() {
+  std::lock_guard<std::mutex> lock(run_mutex_);
+  return times_;
+}
+
+template <typename Task>
+void CpuBatchProcessor::run_phase(size_t n, bool inline_, double& wall_ms, double& work_ms, double& longest_ms,
+                                  Task&& task) {
+  if (!timing_) {
+    if (inline_) {
+      for (size_t i = 0; i < n; ++i) task(i, 0);
+    } else {
+      pool_.parallel_for(n, task);
+    }
+    return;
+  }
+  worker_work_ms_.assign(pool_.size(), 0.0);
+  worker_longest_ms_.assign(pool_.size(), 0.0);
+  auto timed = [&](size_t i, size_t worker) {
+    const double t0 = now_ms();
+    task(i, worker);
+    const double t = now_ms() - t0;
+    worker_work_ms_[worker] += t;  // each worker writes only its own slot
+    worker_longest_ms_[worker] = std::max(worker_longest_ms_[worker], t);
+  };
+  const double start = now_ms();
+  if (inline_) {
+    for (size_t i = 0; i < n; ++i) timed(i, 0);
+  } else if (n > 0) {
+    pool_.parallel_for(n, timed);
+  }
+  wall_ms += now_ms() - start;
+  double longest = 0;
+  for (size_t w = 0; w < pool_.size(); ++w) {
+    work_ms += worker_work_ms_[w];
+    longest = std::max(longest, worker_longest_ms_[w]);
+  }
+  longest_ms += longest;
+}
 
 void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collection, const engine::BatchPlan& plan,
                                               size_t first, size_t last, WorkerScratch& scratch, size_t worker) {
@@ -201,7 +254,12 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
   misses_.clear();
 
   // Phase 0: cache hits (held_ gets one entry or null per planned block).
+  const double lookup_start = timing_ ? now_ms() : 0;
   engine::find_cached_blocks(collection, plan, held_);
+  if (timing_) {
+    times_.lookup_ms += now_ms() - lookup_start;
+    ++times_.batches;
+  }
   for (size_t p = 0; p < n_blocks; ++p) {
     if (!held_[p]) misses_.push_back(static_cast<uint32_t>(p));
   }
@@ -209,9 +267,10 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
   // Phase 1: tasks of up to kBlocksPerTask missed blocks, never crossing a file.
   const std::vector<size_t> task_start =
       engine::block_task_starts(misses_.size(), [&](size_t m) { return plan.blocks[misses_[m]].file; });
-  pool_.parallel_for(task_start.size() - 1, [&](size_t t, size_t worker) {
-    decode_planned_blocks(collection, plan, task_start[t], task_start[t + 1], scratch_[worker], worker);
-  });
+  run_phase(task_start.size() - 1, false, times_.decode_ms, times_.decode_work_ms, times_.decode_longest_task_ms,
+            [&](size_t t, size_t worker) {
+              decode_planned_blocks(collection, plan, task_start[t], task_start[t + 1], scratch_[worker], worker);
+            });
 
   // The arenas no longer grow: every planned block's runs can be pointed at.
   block_runs_.resize(n_blocks);
@@ -247,11 +306,8 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
   };
   // A fill this small takes less time on the calling thread alone than waking the workers
   // (a futex wake each, and a wait for the slowest to be scheduled).
-  if (n_columns * plan.cells <= kInlineFillCells) {
-    for (size_t t = 0; t < plan.batch * slices; ++t) fill(t, 0);
-  } else {
-    pool_.parallel_for(plan.batch * slices, fill);
-  }
+  run_phase(plan.batch * slices, n_columns * plan.cells <= kInlineFillCells, times_.fill_ms, times_.fill_work_ms,
+            times_.fill_longest_task_ms, fill);
 }
 
 }  // namespace bwl::cpu

@@ -28,6 +28,17 @@
 
 namespace bwl::cpu {
 
+// Where a CPU batch's time goes, summed over the batches run while timing was on (benchmarks:
+// the thread-scaling model of benchmarks/threads.py). Per parallel phase: its wall time, the
+// time its tasks ran summed over all workers (the work), and its longest task (the phase's
+// critical path: no number of threads makes the phase shorter), each summed over batches.
+struct CpuStageTimes {
+  double lookup_ms = 0;  // phase 0, the cache lookups, on the calling thread
+  double decode_ms = 0, decode_work_ms = 0, decode_longest_task_ms = 0;  // phase 1
+  double fill_ms = 0, fill_work_ms = 0, fill_longest_task_ms = 0;        // phase 2
+  uint64_t batches = 0;
+};
+
 class CpuBatchProcessor : public engine::BatchProcessor {
  public:
   // n_threads == 0: the CPUs this process may use.
@@ -37,6 +48,10 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   int device() const override { return engine::kCpuDevice; }
 
   size_t n_threads() const override { return pool_.size(); }
+
+  // Turns stage timing on or off and resets the sums. Off (the default), no clock is read.
+  void time_stages(bool on);
+  CpuStageTimes stage_times();
 
  protected:
   // Stages 2-5 of a plan of `request` into `out`, under run_mutex_.
@@ -87,7 +102,15 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   void fill_tracks(const engine::Collection& collection, const engine::BatchRequest& request,
                    const engine::BatchPlan& plan, size_t w, size_t k0, size_t k1, WorkerScratch& scratch, void* out);
 
+  // Runs task(i, worker) for i in [0, n) on the pool, or on the calling thread alone when
+  // `inline_`; with timing on, adds the phase's wall time, work and longest task to the sums.
+  template <typename Task>
+  void run_phase(size_t n, bool inline_, double& wall_ms, double& work_ms, double& longest_ms, Task&& task);
+
   std::mutex run_mutex_;
+  bool timing_ = false;  // under run_mutex_, as are the sums
+  CpuStageTimes times_;
+  std::vector<double> worker_work_ms_, worker_longest_ms_;  // per worker, for the phase being timed
   ThreadPool pool_;
   std::vector<WorkerScratch> scratch_;
   std::vector<RunSpan> spans_;

@@ -12,6 +12,7 @@
 #include "python_bindings/processor_factory.hpp"
 #include "python_bindings/tensor_bindings.hpp"
 #include "common/errors.hpp"
+#include "cpu/cpu_batch_processor.hpp"
 #include "engine/batch_plan.hpp"
 #include "engine/batch_processor.hpp"
 #include "engine/collection.hpp"
@@ -114,6 +115,31 @@ void bind_processors(py::module_& m) {
            "stream), (values, sequences) when the request has bases, or `out` filled in place (CPU only).")
       .def_property_readonly("device", &engine::BatchProcessor::device, "-1 for the CPU, else the CUDA device")
       .def_property_readonly("n_threads", &engine::BatchProcessor::n_threads);
+
+  // What the CPU processor has beyond the BatchProcessor interface; make_processor(-1) returns
+  // one (pybind11 gives Python the most derived registered type).
+  py::class_<cpu::CpuBatchProcessor, engine::BatchProcessor, std::shared_ptr<cpu::CpuBatchProcessor>>(
+      m, "CpuProcessor", "The batch processor of the host: a pool of threads.")
+      .def("time_stages", &cpu::CpuBatchProcessor::time_stages, py::arg("on"), py::call_guard<py::gil_scoped_release>(),
+           "Turns stage timing on or off and resets the sums (for benchmarks).")
+      .def(
+          "stage_times",
+          [](cpu::CpuBatchProcessor& p) {
+            const cpu::CpuStageTimes t = p.stage_times();
+            py::dict d;
+            d["lookup_ms"] = t.lookup_ms;
+            d["decode_ms"] = t.decode_ms;
+            d["decode_work_ms"] = t.decode_work_ms;
+            d["decode_longest_task_ms"] = t.decode_longest_task_ms;
+            d["fill_ms"] = t.fill_ms;
+            d["fill_work_ms"] = t.fill_work_ms;
+            d["fill_longest_task_ms"] = t.fill_longest_task_ms;
+            d["batches"] = t.batches;
+            return d;
+          },
+          "Milliseconds summed over the batches run since time_stages(True): the cache lookups (lookup), "
+          "and per parallel phase (decode: fetch, inflate, decode of missed blocks; fill) its wall time, its "
+          "tasks' time summed over all threads (work) and its longest task (the phase's critical path).");
 
   m.def(
       "value_dtype", [](const std::string& name) { return std::string(dtype_name(parse_value_dtype(name))); },
