@@ -230,6 +230,7 @@ def contender_set(bin_size: int, device: str, every: bool) -> list[contenders.Co
         out += [
             C(figwig_name(bin_size), "figwig"),
             C("pybigtools loop", "pybigtools"),
+            C(PYBIGTOOLS_COLD, "pybigtools", (("fresh_cache", True),)),
             C(contenders.ORACLE, "pybigwig"),
             C("pybbi loop", "pybbi"),
         ]
@@ -389,12 +390,22 @@ def table_by_contender(plans: list[Plan], results: list[dict[str, Point]]) -> st
     return "\n".join(lines)
 
 
-def fastest_other(points: dict[str, Point]) -> tuple[str, float] | None:
-    """The fastest reader that is not this library's, among those measured and correct."""
+PYBIGTOOLS_COLD = "pybigtools loop, cache emptied each pass"
+# Readers whose timed passes are served from a cache the earlier rounds filled (the same windows
+# each round): warm, so compared with ours cache on, not with ours cache off.
+WARM_OTHERS = {"pybigtools loop"}
+
+
+def fastest_other(points: dict[str, Point], cold: bool = False) -> tuple[str, float] | None:
+    """The fastest reader that is not this library's, among those measured and correct; `cold`:
+    only those that read without a cache warmed by earlier rounds."""
     others = [
         (p.windows_per_second, n)
         for n, p in points.items()
-        if not n.startswith("bigwig_loader") and p.windows_per_second and p.verdict in ("oracle", "same")
+        if not n.startswith("bigwig_loader")
+        and p.windows_per_second
+        and p.verdict in ("oracle", "same")
+        and not (cold and n in WARM_OTHERS)
     ]
     return (max(others)[1], max(others)[0]) if others else None
 
@@ -407,21 +418,28 @@ def outputs(points: dict[str, Point]) -> str:
     return "; ".join(odd) if odd else f"all same ({same} checked)"
 
 
-RATIOS = ((OURS_OFF, "cache off", 1.5), (OURS_ON, "cache on", 3.0))  # issue 25's goals
+# Issue 25's goals: ours cache off against the fastest other cold reader, cache on (warm)
+# against the fastest other reader, warm or not.
+RATIOS = ((OURS_OFF, "cache off", 1.5, True), (OURS_ON, "cache on", 3.0, False))
 
 
 def table_by_point(plans: list[Plan], results: list[dict[str, Point]]) -> tuple[str, list[str]]:
     """A row a point, a column a contender, then ours (cache off, on) over the fastest other
     reader at that point; and a line a goal saying where it is met."""
     names = list(results[0])
-    ratios = [(n, what, goal) for n, what, goal in RATIOS if n in names]
-    head = ["point"] + names + [f"{what} ÷ fastest other (goal {goal:g}x)" for _, what, goal in ratios] + ["outputs"]
+    ratios = [(n, what, goal, cold) for n, what, goal, cold in RATIOS if n in names]
+    head = (
+        ["point"]
+        + names
+        + [f"{what} ÷ fastest other{' cold' if cold else ''} (goal {goal:g}x)" for _, what, goal, cold in ratios]
+        + ["outputs"]
+    )
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
-    met = {n: [0, 0] for n, _, _ in ratios}
+    met = {n: [0, 0] for n, *_ in ratios}
     for plan, points in zip(plans, results):
         row = [plan.label] + [cell(points[n]) for n in names]
-        best = fastest_other(points)
-        for n, _, goal in ratios:
+        for n, _, goal, cold in ratios:
+            best = fastest_other(points, cold)
             ours = points[n]
             if best is None or not ours.windows_per_second or ours.verdict != "same":
                 row.append("-")
@@ -434,7 +452,7 @@ def table_by_point(plans: list[Plan], results: list[dict[str, Point]]) -> tuple[
         lines.append("| " + " | ".join(row) + " |")
     summary = [
         f"{what} at least {goal:g}x the fastest other reader: {met[n][0]} of {met[n][1]} points"
-        for n, what, goal in ratios
+        for n, what, goal, _ in ratios
     ]
     return "\n".join(lines), summary
 
