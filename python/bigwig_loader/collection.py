@@ -93,6 +93,10 @@ class BigWigCollection:
         self._bigwigs: list[Any] | None = None  # `bigwigs`, opened on first use
         self._chromosomes: list[str] = list(self._collection.chrom_names)
         self._chrom_ids = {name: i for i, name in enumerate(self._chromosomes)}
+        # batch_request_by_id's track list and unit scales for every track, made once (read-only).
+        self._every_track = np.arange(len(self.bigwig_paths), dtype=np.uint32)
+        self._unit_scales = np.ones(len(self.bigwig_paths), dtype=np.float32)
+        self._every_track.flags.writeable = self._unit_scales.flags.writeable = False
 
     def __len__(self) -> int:
         return len(self.bigwig_paths)
@@ -272,7 +276,6 @@ class BigWigCollection:
         argument a value that does not convert), checked once by the C++ request (the windows, the
         tracks, against the collection). ``settings`` are :meth:`batch_request_by_id`'s: dtype,
         track_indices, scale, and the augmentations of a training batch."""
-        _arguments.chromosome_names(chromosomes)
         return self.batch_request_by_id(
             self.chromosome_ids(chromosomes),
             _arguments.coordinates(starts, "start"),  # named as get_batch names them
@@ -306,8 +309,12 @@ class BigWigCollection:
         ids = np.asarray(chromosome_ids)
         if ids.ndim != 1 or (ids.size and (ids.dtype.kind not in "iu" or ids.min() < 0)):
             raise ValueError("chromosome_ids must be a 1-dimensional array of the ids chromosome_ids() gives")
-        tracks = self._track_indices(track_indices)
-        scales = self.scaling_factors[tracks] if scale else np.ones(len(tracks), dtype=np.float32)
+        if track_indices is None:  # every track: no per-batch index or gather (a small batch's Python time)
+            tracks = self._every_track
+            scales = np.asarray(self.scaling_factors, dtype=np.float32) if scale else self._unit_scales
+        else:
+            tracks = self._track_indices(track_indices).astype(np.uint32)
+            scales = self.scaling_factors[tracks] if scale else np.ones(len(tracks), dtype=np.float32)
         return _core.BatchRequest(
             self._collection,
             ids,
@@ -316,7 +323,7 @@ class BigWigCollection:
             _arguments.window_size(window_size),
             default_value,
             str(dtype),
-            tracks.astype(np.uint32),
+            tracks,
             scales,
             **augmentations,
         )
@@ -361,7 +368,20 @@ class BigWigCollection:
 
     def chromosome_ids(self, chromosomes: Sequence[str] | np.ndarray) -> np.ndarray:
         """The collection's chromosome id (uint32) of each name, as the core takes them; KeyError
-        for a name no file has."""
+        for a name no file has, TypeError or ValueError (as _arguments.chromosome_names says) for
+        what is not a sequence of names."""
+        # The common case first, one dict lookup a window (a batch of one window spent 9 us in
+        # np.unique here, a third of its Python time): every item a name some file has, hence a
+        # str without NUL. Anything else (an unknown name, a non-str, a NUL) takes the checks.
+        if isinstance(chromosomes, (list, tuple)) or (
+            isinstance(chromosomes, np.ndarray) and chromosomes.ndim == 1 and chromosomes.dtype.kind in "UO"
+        ):
+            items = chromosomes.tolist() if isinstance(chromosomes, np.ndarray) else chromosomes
+            try:
+                return np.fromiter(map(self._chrom_ids.__getitem__, items), dtype=np.uint32, count=len(items))
+            except (KeyError, TypeError):
+                pass
+        _arguments.chromosome_names(chromosomes)
         names = np.asarray(chromosomes)
         if names.ndim != 1:
             raise ValueError("chromosomes must be a 1-dimensional sequence of names")
