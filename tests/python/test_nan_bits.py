@@ -106,3 +106,23 @@ def test_files_storing_the_canonical_nan_keep_their_bits(generated_bigwig: Path,
         np.testing.assert_array_equal(
             got.reshape(-1).view(np.uint32), stored_bits(path, chrom, 0, hi), err_msg=str(path)
         )
+
+
+@pytest.mark.parametrize("length", [1_200, 1_201])  # 1,201: rows start off 16-byte alignment
+def test_a_batch_large_enough_for_streaming_stores_equals_small_ones(nan_file: Path, length: int):
+    """From 4 MiB the CPU fill stores float32 tiles with streaming stores (another store path):
+    the same windows read in one large batch and one at a time (cached stores, one thread) give
+    the same bits, NaN canonical."""
+    collection = BigWigCollection([nan_file] * 4, cache_bytes=0)
+    starts = np.arange(0, 3_600, 3)[:1_200]
+    big = np.asarray(
+        collection.get_batch(["chr1"] * len(starts), starts, starts + length, default_value=np.nan, device="cpu")
+    )
+    assert big.nbytes >= 4 << 20
+    bits = nan_bits(big, "float32")
+    assert len(bits) > 1_000 and set(bits.tolist()) == {CANONICAL_F32}
+    for i in (0, 1, 7, 600, 1_199):
+        one = np.asarray(
+            collection.get_batch(["chr1"], starts[i : i + 1], starts[i : i + 1] + length, default_value=np.nan)
+        )
+        np.testing.assert_array_equal(big[i].view(np.uint32), one[0].view(np.uint32))
