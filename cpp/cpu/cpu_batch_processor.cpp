@@ -23,8 +23,9 @@ constexpr size_t kTileCells = 64 * 1024;
 constexpr size_t kInlineFillCells = 32 * 1024;
 
 // The runs of a block that column q's fill reads: a cached block holds every run of the block,
-// so when they are ordered only the stretch under the window is passed (the rest would be
-// skipped one by one); the arena holds only the runs the batch kept.
+// and the arena the runs of all the batch's windows on it, so when they are ordered only the
+// stretch under this window is passed (the rest would be skipped one by one: cold, a block read
+// by three windows had each column scan all three windows' runs).
 template <typename BlockRuns>
 std::pair<const stages::Run*, uint32_t> column_runs(const BlockRuns& b, const stages::ColumnQuery& q) {
   if (!b.ordered) return {b.runs, b.count};
@@ -160,7 +161,12 @@ void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collecti
       [&](const stages::Run* runs, uint32_t n) {
         const size_t offset = scratch.arena.size();
         scratch.arena.insert(scratch.arena.end(), runs, runs + n);
-        spans_[misses_[m++]] = RunSpan{static_cast<uint32_t>(worker), n, offset};
+        // Ordered without a check: KeepNeededRuns keeps no empty run, and the decode refuses
+        // items out of order.
+        const engine::RunsExtent extent =
+            n == 0 ? engine::RunsExtent{}
+                   : engine::RunsExtent{runs[0].chrom_id, runs[0].start, runs[n - 1].chrom_id, runs[n - 1].end};
+        spans_[misses_[m++]] = RunSpan{static_cast<uint32_t>(worker), n, offset, extent};
       },
       keep_for);
 }
@@ -278,7 +284,7 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
   } release{held_};
   for (WorkerScratch& s : scratch_) s.arena.clear();
   const size_t n_blocks = plan.blocks.size();
-  spans_.assign(n_blocks, RunSpan{0, 0, 0});
+  spans_.assign(n_blocks, RunSpan{0, 0, 0, {}});
   misses_.clear();
 
   // Phase 0: cache hits (held_ gets one entry or null per planned block).
@@ -308,7 +314,7 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
                                  held_[p]->extent};
     } else {
       const RunSpan& span = spans_[p];
-      block_runs_[p] = BlockRuns{scratch_[span.worker].arena.data() + span.offset, span.count, false, {}};
+      block_runs_[p] = BlockRuns{scratch_[span.worker].arena.data() + span.offset, span.count, true, span.extent};
     }
   }
 

@@ -76,18 +76,21 @@ class CpuBatchProcessor : public engine::BatchProcessor {
     std::vector<uint32_t> covered;
   };
   struct Column;  // a column as stages::fill_column_cells sees it
-  // Where phase 1 left a planned block's runs (cache off: in a worker's arena).
+  // Where phase 1 left a planned block's runs (cache off: in a worker's arena), and their extent.
+  // They are ordered (stages::KeepNeededRuns): searchable as a cache entry's are, so that each of
+  // the block's windows reads only its own stretch.
   struct RunSpan {
     uint32_t worker;
     uint32_t count;
     size_t offset;
+    engine::RunsExtent extent;
   };
   // A planned block's runs as the fill reads them: in an arena, or in a cache entry in held_.
   struct BlockRuns {
     const stages::Run* runs;
     uint32_t count;
-    bool ordered;               // a cache entry's CachedRuns::ordered: the fill may search the runs
-    engine::RunsExtent extent;  // a cache entry's, for the search's first guess
+    bool ordered;               // CachedRuns::ordered of the runs: the fill may search them
+    engine::RunsExtent extent;  // theirs, for the search's first guess
   };
 
   // Decodes the planned blocks misses_[first, last) (all of one file).
