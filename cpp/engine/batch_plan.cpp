@@ -150,22 +150,26 @@ BatchPlan plan_batch(const Collection& collection, const BatchRequest& r) {
       plan.column_begin[column + 1] = static_cast<uint32_t>(keys.size());
     }
   }
-  std::vector<uint64_t> unique_keys = keys;
-  std::sort(unique_keys.begin(), unique_keys.end());
-  unique_keys.erase(std::unique(unique_keys.begin(), unique_keys.end()), unique_keys.end());
-  plan.blocks.reserve(unique_keys.size());
-  for (uint64_t key : unique_keys) {
-    plan.blocks.push_back(PlannedBlock{static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key & 0xFFFFFFFFu), 0,
-                                       UINT32_MAX, 0, false});
-  }
+  // The keys sorted with where each came from: one pass over them numbers the planned blocks in
+  // (file, block) order and tells each column's entry its block (instead of a binary search per
+  // entry: warm 16 tracks x 1 kb at batch 256, whose plan is the serial fifth of the batch, ran
+  // 15-28% faster without them).
+  std::vector<std::pair<uint64_t, uint32_t>> sorted(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) sorted[i] = {keys[i], static_cast<uint32_t>(i)};
+  std::sort(sorted.begin(), sorted.end());
   plan.column_blocks.resize(keys.size());
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    const uint64_t key = sorted[i].first;
+    if (i == 0 || key != sorted[i - 1].first) {
+      plan.blocks.push_back(PlannedBlock{static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key & 0xFFFFFFFFu), 0,
+                                         UINT32_MAX, 0, false});
+    }
+    plan.column_blocks[sorted[i].second] = static_cast<uint32_t>(plan.blocks.size() - 1);
+  }
   for (size_t column = 0; column < n_columns; ++column) {
     const stages::ColumnQuery& q = plan.columns[column];
     for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {
-      const auto b = static_cast<uint32_t>(std::lower_bound(unique_keys.begin(), unique_keys.end(), keys[i]) -
-                                           unique_keys.begin());
-      plan.column_blocks[i] = b;
-      PlannedBlock& pb = plan.blocks[b];
+      PlannedBlock& pb = plan.blocks[plan.column_blocks[i]];
       if (pb.need_lo == UINT32_MAX) {
         pb.chrom_id = q.chrom_id;
       } else if (pb.chrom_id != q.chrom_id) {
