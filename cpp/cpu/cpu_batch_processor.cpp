@@ -19,8 +19,9 @@ namespace {
 
 // The worker's tile holds at most this many cells (256 KiB: inside a core's L2 cache).
 constexpr size_t kTileCells = 64 * 1024;
-// Fills of at most this many cells run on the calling thread alone (see run_locked).
-constexpr size_t kInlineFillCells = 32 * 1024;
+// Fills of at most this many bases (windows x tracks x window length: the runs a fill walks
+// grow with the bases, the stores with the cells) run on the calling thread alone (run_locked).
+constexpr size_t kInlineFillBases = 32 * 1024;
 
 // The runs of a block that column q's fill reads: a cached block holds every run of the block,
 // and the arena the runs of all the batch's windows on it, so when they are ordered only the
@@ -161,8 +162,7 @@ void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collecti
       [&](const stages::Run* runs, uint32_t n) {
         const size_t offset = scratch.arena.size();
         scratch.arena.insert(scratch.arena.end(), runs, runs + n);
-        // Ordered without a check: KeepNeededRuns keeps no empty run, and the decode refuses
-        // items out of order.
+        // Searchable without a check: the decode refused items out of order (RunSpan).
         const engine::RunsExtent extent =
             n == 0 ? engine::RunsExtent{}
                    : engine::RunsExtent{runs[0].chrom_id, runs[0].start, runs[n - 1].chrom_id, runs[n - 1].end};
@@ -325,7 +325,7 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
   // A fill this small takes less time on the calling thread alone than waking the workers
   // (a futex wake each, and a wait for the slowest to be scheduled); alone, it takes every track
   // of a window at once (one tile, one contiguous store).
-  const bool inline_fill = n_columns * plan.cells <= kInlineFillCells;
+  const bool inline_fill = n_columns * static_cast<size_t>(request.length) <= kInlineFillBases;
   const size_t target_tasks = pool_.size() * 8;
   const size_t tracks_per_task =
       inline_fill ? plan.n_tracks

@@ -77,8 +77,10 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   };
   struct Column;  // a column as stages::fill_column_cells sees it
   // Where phase 1 left a planned block's runs (cache off: in a worker's arena), and their extent.
-  // They are ordered (stages::KeepNeededRuns): searchable as a cache entry's are, so that each of
-  // the block's windows reads only its own stretch.
+  // They are in the block's order, which the decode checked (stages::KeepNeededRuns): starts and
+  // ends never decrease within a chromosome, so CachedRuns::window_stretch finds each window's
+  // stretch in them exactly as the fill's own filter would, and each of the block's windows
+  // reads only its stretch.
   struct RunSpan {
     uint32_t worker;
     uint32_t count;
@@ -89,7 +91,8 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   struct BlockRuns {
     const stages::Run* runs;
     uint32_t count;
-    bool ordered;               // CachedRuns::ordered of the runs: the fill may search them
+    bool ordered;               // the fill may search them (window_stretch): a cache entry's
+                                // CachedRuns::ordered, always for arena runs (RunSpan)
     engine::RunsExtent extent;  // theirs, for the search's first guess
   };
 

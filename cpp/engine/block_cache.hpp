@@ -72,9 +72,12 @@ struct CachedRuns {
   // it touch a few neighbouring cache lines, which a caller may prefetch ahead of the search.
   static uint32_t stretch_hint(uint32_t n, const RunsExtent& extent, uint32_t chrom, uint32_t lo);
 
-  // Of ordered runs [first, first + n) with `extent`: the stretch that can overlap bases [lo, hi)
-  // of chromosome `chrom`, as (first run, count). Every run outside it ends before lo, starts at
-  // or after hi, or is on another chromosome: filling from the stretch equals filling from all.
+  // Of runs [first, first + n) with `extent`: the stretch that can overlap bases [lo, hi) of
+  // chromosome `chrom`, as (first run, count). Every run outside it ends before lo, starts at or
+  // after hi, or is on another chromosome: filling from the stretch equals filling from all.
+  // Needs only that chromosomes ascend and, within one, starts and ends never decrease: true of
+  // `ordered` runs, and of any runs a successful decode kept (empty ones included), which the
+  // CPU fill's arenas hold.
   static std::pair<const stages::Run*, uint32_t> window_stretch(const stages::Run* first, uint32_t n,
                                                                 const RunsExtent& extent, uint32_t chrom, uint32_t lo,
                                                                 uint32_t hi);

@@ -128,9 +128,21 @@ void DescriptorPool::release(const RandomAccessFile& file) {
   }
 }
 
-bool DescriptorPool::stat_if_open(const RandomAccessFile& file, struct stat& st) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return file.fd_ >= 0 && ::fstat(file.fd_, &st) == 0;
+bool DescriptorPool::stat_if_open(const RandomAccessFile& file, struct stat& st) {
+  int fd = -1;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (file.fd_ < 0) return false;
+    if (file.idle_) {
+      idle_.erase(file.idle_at_);
+      file.idle_ = false;
+    }
+    ++file.leases_;
+    fd = file.fd_;
+  }
+  const bool ok = ::fstat(fd, &st) == 0;
+  release(file);
+  return ok;
 }
 
 void DescriptorPool::forget(const RandomAccessFile& file) {

@@ -43,10 +43,11 @@ class DescriptorPool {
   // The descriptor of `file`, opened again if the pool had closed it; held until release().
   int acquire(const RandomAccessFile& file);
   void release(const RandomAccessFile& file);
-  // fstat() of `file`'s descriptor when the pool has it open (true), under the pool's lock so
-  // that it cannot be closed meanwhile; false, `st` untouched, when it is closed or fstat fails.
-  // Neither opens it nor counts as a read (the least recently read order is kept).
-  bool stat_if_open(const RandomAccessFile& file, struct stat& st) const;
+  // fstat() of `file`'s descriptor when the pool has it open (true), leased meanwhile so that it
+  // cannot be closed (the fstat outside the pool's lock: on a network file system it may be a
+  // round trip); false, `st` untouched, when it is closed or fstat fails. Never opens it; counts
+  // as a read in the least recently read order.
+  bool stat_if_open(const RandomAccessFile& file, struct stat& st);
   // A file being destroyed: its descriptor closed if open, forgotten.
   void forget(const RandomAccessFile& file);
 

@@ -45,14 +45,15 @@ class RandomAccessFile final : public ByteSource {
   // a warm batch of one window over 16 tracks), an fstat() of the open descriptor does not
   // (~0.4 us). So while the pool holds the file open, the descriptor is checked: the same size
   // and modification time mean the bytes read through it are the bytes opened (rewritten in
-  // place: caught at once), and the same link count means no name of it was replaced or removed
+  // place: caught at once), and a changed link count catches the usual replacement or removal
   // (os.replace or unlink leave the opened inode with one link fewer: caught at once). Only the
   // path shows a path now resolving elsewhere while the opened file keeps its links (a symlink
-  // pointed at another file, a folder renamed over): the path is stat()ed when anything above
-  // differs, when the descriptor is closed, and at least every kPathRecheckSeconds otherwise. Such
-  // a change is then reported within that interval; until then reads go on through the opened
-  // descriptor, which still reads the file first opened (a file is never read half old, half
-  // new: a closed descriptor is opened again only after the same identity check).
+  // pointed at another file, a folder renamed over, the file renamed away and a new one made in
+  // its place): the path is stat()ed when anything above differs, when the descriptor is closed,
+  // and at least every kPathRecheckSeconds otherwise. Such a change is then reported within that
+  // interval; until then reads go on through the opened descriptor, which still reads the file
+  // first opened (a file is never read half old, half new: a closed descriptor is opened again
+  // only after the same identity check).
   void check_unchanged() const override;
   static constexpr double kPathRecheckSeconds = 1.0;
 

@@ -125,7 +125,13 @@ void bind_processors(py::module_& m) {
       .def(
           "stage_times",
           [](cpu::CpuBatchProcessor& p) {
-            const cpu::CpuStageTimes t = p.stage_times();
+            cpu::CpuStageTimes t;
+            {
+              // A batch holds the processor's lock while it runs, and may take the GIL (a remote
+              // fetch): wait for it without the GIL.
+              py::gil_scoped_release release;
+              t = p.stage_times();
+            }
             py::dict d;
             d["lookup_ms"] = t.lookup_ms;
             d["decode_ms"] = t.decode_ms;

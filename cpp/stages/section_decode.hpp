@@ -118,17 +118,14 @@ struct KeepAllRuns {
 };
 
 // Keeps what a batch needs from a block: the runs of one chromosome that overlap [lo, hi), or
-// every run when `every` (a block whose windows lie on several chromosomes); never an empty run
-// (start == end), which covers no base. So the runs a successful decode keeps are ordered as
-// engine::CachedRuns::ordered means (decode_sections refuses items out of order): a window
-// may search them for its stretch without checking.
+// every run when `every` (a block whose windows lie on several chromosomes). The runs a
+// successful decode keeps are in the block's order, which decode_sections checks: chromosomes
+// ascending, each run starting at or after every earlier run's end on its chromosome.
 struct KeepNeededRuns {
   bool every;
   uint32_t chrom_id;
   uint32_t lo, hi;
-  BWL_HD bool operator()(const Run& r) const {
-    return r.start < r.end && (every || (r.chrom_id == chrom_id && r.end > lo && r.start < hi));
-  }
+  BWL_HD bool operator()(const Run& r) const { return every || (r.chrom_id == chrom_id && r.end > lo && r.start < hi); }
 };
 
 // Decodes every section of one inflated block and calls emit(run) for each run that `keep`

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdlib>
@@ -24,7 +25,7 @@ class IdleBuffers {
         if ((*list)[i].second == bytes) {
           void* p = (*list)[i].first;
           list->erase(list->begin() + static_cast<std::ptrdiff_t>(i));  // keeps the rest oldest first
-          if (list == &idle_) idle_bytes_ -= bytes;
+          (list == &idle_ ? idle_bytes_ : lazy_bytes_) -= bytes;
           return p;
         }
       }
@@ -42,14 +43,22 @@ class IdleBuffers {
       // The kernel may take the pages back whenever it needs memory (then they read as zeros,
       // faulted in again); until it does, a buffer of the same size reused costs no faults and
       // no zeroing: at 10,000 tracks a batch of 64 x 2 kb is 5 GB, and zeroing fresh pages took
-      // 40% of its time. Outside the lock: a system call over gigabytes.
+      // 40% of its time. Outside the lock: a system call over gigabytes. Where the kernel
+      // refuses the advice the pages could not be taken back: the buffer is freed at once.
+      bool lazily_freed = false;
 #ifdef MADV_FREE
-      (void)madvise(p, bytes, MADV_FREE);  // advice only: without it the pages are simply kept
+      lazily_freed = madvise(p, bytes, MADV_FREE) == 0;
 #endif
+      if (!lazily_freed || bytes > max_lazy_bytes()) {
+        std::free(p);
+        return;
+      }
       std::lock_guard<std::mutex> lock(mutex_);
       lazy_.emplace_back(p, bytes);
-      if (lazy_.size() > kMaxLazyBuffers) {
+      lazy_bytes_ += bytes;
+      while (lazy_.size() > kMaxLazyBuffers || lazy_bytes_ > max_lazy_bytes()) {
         dropped.push_back(lazy_.front().first);
+        lazy_bytes_ -= lazy_.front().second;
         lazy_.erase(lazy_.begin());
       }
     } else {
@@ -82,6 +91,17 @@ class IdleBuffers {
   std::vector<std::pair<void*, size_t>> idle_;  // oldest first
   size_t idle_bytes_ = 0;
   std::vector<std::pair<void*, size_t>> lazy_;  // larger than kMaxIdleBytes, lazily freed; oldest first
+  size_t lazy_bytes_ = 0;
+
+  // The lazily freed buffers' bound in bytes: a quarter of the machine's memory (their pages
+  // count in the process's RSS until the kernel takes them back).
+  static size_t max_lazy_bytes() {
+    static const size_t bound = [] {
+      const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+      return pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) / 4 : kMaxIdleBytes;
+    }();
+    return bound;
+  }
 };
 
 // Never destroyed: a tensor may be released after static destructors have run (the interpreter
@@ -111,11 +131,10 @@ void* fresh_buffer(size_t size) {
     if (p == nullptr) throw std::bad_alloc();
     return p;
   }
-  const size_t rounded = (size + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
-  void* p = std::aligned_alloc(kHugePageBytes, rounded);
+  void* p = std::aligned_alloc(kHugePageBytes, size);  // size: a multiple of kHugePageBytes
   if (p == nullptr) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
-  (void)madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure leaves ordinary pages
+  (void)madvise(p, size, MADV_HUGEPAGE);  // advice only: failure leaves ordinary pages
 #endif
   return p;
 }
@@ -123,7 +142,9 @@ void* fresh_buffer(size_t size) {
 }  // namespace
 
 std::shared_ptr<void> allocate_host_buffer(size_t bytes) {
-  const size_t size = ((bytes == 0 ? 1 : bytes) + kHostBufferAlign - 1) / kHostBufferAlign * kHostBufferAlign;
+  // Huge-page buffers are whole huge pages: the size recycled and counted is what they hold.
+  const size_t align = bytes >= kHugePageBytes ? kHugePageBytes : kHostBufferAlign;
+  const size_t size = ((bytes == 0 ? 1 : bytes) + align - 1) / align * align;
   if (size < kMinRecycledBytes) {
     void* p = std::aligned_alloc(kHostBufferAlign, size);
     if (p == nullptr) throw std::bad_alloc();

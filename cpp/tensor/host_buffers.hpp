@@ -24,8 +24,10 @@ constexpr size_t kMinRecycledBytes = size_t{256} << 10;
 constexpr size_t kMaxIdleBytes = size_t{64} << 20;
 // A released buffer larger than kMaxIdleBytes is kept "lazily freed" (madvise MADV_FREE): the
 // kernel takes its pages back when it needs memory, and a buffer of the same size asked for
-// before then is handed out without faults or zeroing. At most this many are kept, the oldest
-// freed first: a training loop alternates between the batch in use and the next.
+// before then is handed out without faults or zeroing (until the kernel takes them, the pages
+// count in the process's RSS). At most this many are kept, the oldest freed first (a training
+// loop alternates between the batch in use and the next), and at most a quarter of the machine's
+// memory; none where the kernel refuses MADV_FREE.
 constexpr size_t kMaxLazyBuffers = 2;
 
 // `bytes` (at least 1) of host memory aligned to kHostBufferAlign, uninitialised; released to the
