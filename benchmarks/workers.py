@@ -97,7 +97,29 @@ def serve(conn, contender: contenders.Contender) -> None:
             conn.send(("error", traceback.format_exc()))
 
 
-class Remote:
+class _Caller:
+    """What Remote and Local share: call() is send() then receive(), and an answer of a failed
+    call is a ContenderError naming the contender."""
+
+    name: str
+
+    def send(self, method: str, *args: Any) -> None:
+        raise NotImplementedError
+
+    def receive(self) -> Any:
+        raise NotImplementedError
+
+    def unwrap(self, status: str, value: Any) -> Any:
+        if status == "error":
+            raise ContenderError(f"{self.name}:\n{value}")
+        return value
+
+    def call(self, method: str, *args: Any) -> Any:
+        self.send(method, *args)
+        return self.receive()
+
+
+class Remote(_Caller):
     """A contender in its own worker process. `send` a request, then `receive` its answer (so
     that the harness can ask every worker to open its files before waiting for any)."""
 
@@ -122,13 +144,7 @@ class Remote:
         except (EOFError, ConnectionResetError, OSError):
             self.process.join(1)
             raise ContenderError(f"{self.name}: its worker process died (exit code {self.process.exitcode})") from None
-        if status == "error":
-            raise ContenderError(f"{self.name}:\n{value}")
-        return value
-
-    def call(self, method: str, *args: Any) -> Any:
-        self.send(method, *args)
-        return self.receive()
+        return self.unwrap(status, value)
 
     def close(self) -> None:
         if self.process.is_alive():
@@ -143,7 +159,7 @@ class Remote:
         self.conn.close()
 
 
-class Local:
+class Local(_Caller):
     """A contender in the harness's own process, behind Remote's calls."""
 
     def __init__(self, contender: contenders.Contender):
@@ -160,13 +176,7 @@ class Local:
     def receive(self) -> Any:
         status, value = self.answer
         self.answer = None
-        if status == "error":
-            raise ContenderError(f"{self.name}:\n{value}")
-        return value
-
-    def call(self, method: str, *args: Any) -> Any:
-        self.send(method, *args)
-        return self.receive()
+        return self.unwrap(status, value)
 
     def close(self) -> None:
         self.session.reader = None
