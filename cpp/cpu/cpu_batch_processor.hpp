@@ -21,6 +21,7 @@
 #include <mutex>
 #include <vector>
 
+#include "common/scratch_buffer.hpp"
 #include "common/thread_pool.hpp"
 #include "engine/batch_processor.hpp"
 #include "engine/block_cache.hpp"
@@ -70,8 +71,10 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   struct WorkerScratch {
     format::BlockScratch blocks;
     std::vector<uint32_t> block_numbers;  // the file's block numbers of the current task
-    std::vector<stages::Run> arena;       // the kept runs of the blocks this worker decoded
-    std::vector<float> tile;              // [cell][track] of the tracks being filled, as the batch lays them out
+    // The kept runs of the blocks this worker decoded, [0, arena_size), decoded in place.
+    ScratchBuffer<stages::Run> arena;
+    size_t arena_size = 0;
+    std::vector<float> tile;  // [cell][track] of the tracks being filled, as the batch lays them out
     std::vector<double> sums;
     std::vector<uint32_t> covered;
   };

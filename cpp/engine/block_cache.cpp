@@ -13,15 +13,29 @@ namespace bwl::engine {
 std::shared_ptr<CachedRuns> CachedRuns::make(const stages::Run* runs, uint32_t n) {
   auto entry = std::make_shared<CachedRuns>();
   entry->runs.assign(runs, runs + n);
+  finish(*entry, n);
+  return entry;
+}
+
+std::shared_ptr<CachedRuns> CachedRuns::with_room(uint32_t n) {
+  auto entry = std::make_shared<CachedRuns>();
+  entry->runs.resize(n);  // uninitialised (UninitialisedAllocator)
+  return entry;
+}
+
+void CachedRuns::finish(CachedRuns& entry, uint32_t written) {
+  entry.runs.resize(written);
+  const stages::Run* runs = entry.runs.data();
+  const uint32_t n = written;
   bool ordered = true;
   for (uint32_t i = 0; i < n && ordered; ++i) {
     ordered =
         runs[i].start < runs[i].end && (i == 0 || runs[i - 1].chrom_id < runs[i].chrom_id ||
                                         (runs[i - 1].chrom_id == runs[i].chrom_id && runs[i - 1].end <= runs[i].start));
   }
-  entry->ordered = ordered;
-  if (n > 0) entry->extent = RunsExtent{runs[0].chrom_id, runs[0].start, runs[n - 1].chrom_id, runs[n - 1].end};
-  return entry;
+  entry.ordered = ordered;
+  entry.extent =
+      n > 0 ? RunsExtent{runs[0].chrom_id, runs[0].start, runs[n - 1].chrom_id, runs[n - 1].end} : RunsExtent{};
 }
 
 uint32_t CachedRuns::stretch_hint(uint32_t n, const RunsExtent& e, uint32_t chrom, uint32_t lo) {

@@ -54,8 +54,29 @@ struct RunsExtent {
   uint32_t last_end = 0;
 };
 
+// An allocator whose resize() leaves new runs uninitialised: an entry's runs are decoded into
+// it, every one written before it is read (CachedRuns::with_room).
+template <typename T>
+struct UninitialisedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitialisedAllocator<U>;
+  };
+  UninitialisedAllocator() = default;
+  template <typename U>
+  UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
 struct CachedRuns {
-  std::vector<stages::Run> runs;
+  std::vector<stages::Run, UninitialisedAllocator<stages::Run>> runs;
   // The runs are in (chromosome, start) order, each non-empty and none overlapping the next, as
   // valid files store them: the runs a window can use are then one stretch, found by binary
   // search (window_stretch) instead of a scan of the whole block. Checked when the entry is made;
@@ -65,6 +86,10 @@ struct CachedRuns {
 
   // A new entry holding runs[0, n), with `ordered` and `extent` found.
   static std::shared_ptr<CachedRuns> make(const stages::Run* runs, uint32_t n);
+  // A new entry with room for n runs, uninitialised: they are written in place (a decode), then
+  // finish(entry, written) keeps the first `written` and finds `ordered` and `extent`.
+  static std::shared_ptr<CachedRuns> with_room(uint32_t n);
+  static void finish(CachedRuns& entry, uint32_t written);
 
   // Where the search for the stretch of [lo, ...) on `chrom` in n ordered runs of `extent`
   // starts: the run that `lo` would fall in were the runs of equal length (n / 2 when `chrom` is

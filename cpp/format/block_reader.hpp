@@ -3,6 +3,7 @@
 // pipeline for one file. Adjacent blocks are fetched with one read.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/errors.hpp"
@@ -97,14 +98,27 @@ struct KeepAllRunsOfEveryBlock {
   stages::KeepAllRuns operator()(size_t) const { return {}; }
 };
 
+// Where decode_blocks decodes a block's runs by default: the scratch's own buffer, room for as
+// many runs as the block's bytes could hold.
+struct RunsIntoScratch {
+  BlockScratch& scratch;
+  std::pair<stages::Run*, uint32_t> operator()(const uint8_t*, uint32_t bytes) const {
+    const uint32_t capacity = stages::max_runs_in_block(bytes);
+    return {scratch.runs.reserve(capacity), capacity};
+  }
+};
+
 // Reads, inflates and decodes the blocks numbered `block_numbers` (increasing) and calls
 // visit(const stages::Run* runs, uint32_t n_runs) once per block, in that order, with the runs
 // that keep_for(i) (a decode filter, see stages/section_decode.hpp) accepts of block i of the
-// list. A block that does not inflate or decode throws FormatError naming the file and offset.
-template <typename Visit, typename KeepFor = KeepAllRunsOfEveryBlock>
-void decode_blocks(const io::ByteSource& file, const BbiHeader& header, const BlockIndex& index,
-                   const std::vector<uint32_t>& block_numbers, BlockScratch& scratch, Visit&& visit,
-                   KeepFor&& keep_for = KeepFor{}) {
+// list, decoded into runs_into(inflated bytes, their size): (where, room for how many runs),
+// left alone until the next call (decode_blocks: the scratch's; a caller that keeps the runs
+// decodes them where it keeps them, saving a copy; too little room is an OutputOverflow error).
+// A block that does not inflate or decode throws FormatError naming the file and offset.
+template <typename Visit, typename KeepFor, typename RunsInto>
+void decode_blocks_into(const io::ByteSource& file, const BbiHeader& header, const BlockIndex& index,
+                        const std::vector<uint32_t>& block_numbers, BlockScratch& scratch, Visit&& visit,
+                        KeepFor&& keep_for, RunsInto&& runs_into) {
   const std::vector<DataBlock>& blocks = index.blocks();
   auto block_at = [&](size_t p) -> const DataBlock& { return blocks[block_numbers[p]]; };
   size_t i = 0;
@@ -156,8 +170,7 @@ void decode_blocks(const io::ByteSource& file, const BbiHeader& header, const Bl
           inflate_block(file.path(), header, block.offset, stored, block.size, scratch.inflated, scratch.inflater);
       const uint8_t* bytes = data.data;
       const auto size32 = static_cast<uint32_t>(data.size);  // blocks are capped far below 4 GiB
-      const uint32_t capacity = stages::max_runs_in_block(size32);
-      stages::Run* runs = scratch.runs.reserve(capacity);
+      const auto [runs, capacity] = runs_into(bytes, size32);
       const stages::DecodeResult result = stages::decode_block(bytes, size32, runs, capacity, keep_for(i));
       if (result.status != stages::DecodeStatus::Ok) {
         throw format_error(file.path(), decode_failure(result), block.offset);
@@ -165,6 +178,15 @@ void decode_blocks(const io::ByteSource& file, const BbiHeader& header, const Bl
       visit(static_cast<const stages::Run*>(runs), result.runs);
     }
   }
+}
+
+// decode_blocks_into with the runs decoded into the scratch's own buffer.
+template <typename Visit, typename KeepFor = KeepAllRunsOfEveryBlock>
+void decode_blocks(const io::ByteSource& file, const BbiHeader& header, const BlockIndex& index,
+                   const std::vector<uint32_t>& block_numbers, BlockScratch& scratch, Visit&& visit,
+                   KeepFor&& keep_for = KeepFor{}) {
+  decode_blocks_into(file, header, index, block_numbers, scratch, std::forward<Visit>(visit),
+                     std::forward<KeepFor>(keep_for), RunsIntoScratch{scratch});
 }
 
 }  // namespace bwl::format

@@ -112,6 +112,23 @@ struct DecodeResult {
 // A buffer of this many runs never overflows, so callers size scratch with it up front.
 BWL_HD constexpr uint32_t max_runs_in_block(uint32_t bytes) { return bytes / kFixedStepItemBytes; }
 
+// The runs a block of `bytes` inflated bytes decodes to with every run kept: the sum of its
+// sections' item counts, read from their headers alone. Where a header is cut short, names an
+// unknown type or counts more items than follow, max_runs_in_block(bytes): the decode then
+// reports the fault itself.
+BWL_HD inline uint32_t count_items(const uint8_t* data, uint32_t bytes) {
+  uint32_t pos = 0, total = 0;
+  while (pos < bytes) {
+    if (bytes - pos < kSectionHeaderBytes) return max_runs_in_block(bytes);
+    const SectionHeader h = read_section_header(data + pos);
+    pos += kSectionHeaderBytes;
+    if (h.item_bytes == 0 || h.count > (bytes - pos) / h.item_bytes) return max_runs_in_block(bytes);
+    total += h.count;
+    pos += h.count * h.item_bytes;
+  }
+  return total;
+}
+
 // Keeps every run: decode_block's default filter.
 struct KeepAllRuns {
   BWL_HD bool operator()(const Run&) const { return true; }

@@ -184,3 +184,27 @@ TEST(SectionDecode, FilterKeepsOnlyNeededRunsButChecksEveryItem) {
             DecodeStatus::BadInterval)
       << "an item outside the needed range is still checked";
 }
+
+TEST(SectionDecode, CountItemsIsWhatADecodeOfEveryRunWrites) {
+  // The cache decodes a block into an entry of exactly count_items runs.
+  const Bytes blocks[] = {
+      Bytes{},
+      bedgraph_section(0, {}),
+      bedgraph_section(0, {{0, 10, 1.0f}, {10, 20, 2.0f}, {30, 30, 3.0f}}),
+      concat({bedgraph_section(0, {{0, 10, 1.0f}}), varstep_section(0, 1, {{20, 2.0f}, {22, 3.0f}}),
+              fixedstep_section(1, 5, 5, 5, {3.0f, 4.0f, 5.0f})}),
+  };
+  for (const Bytes& block : blocks) {
+    EXPECT_EQ(count_items(block.data(), static_cast<uint32_t>(block.size())), decode_ok(block).size());
+  }
+  // Where the headers do not add up, the bound of any block of that size: the decode reports why.
+  Bytes truncated = bedgraph_section(0, {{0, 1, 1.0f}, {1, 2, 2.0f}});
+  truncated.resize(truncated.size() - 1);
+  Bytes trailing = concat({bedgraph_section(0, {{0, 1, 1.0f}}), Bytes(5, 0)});
+  Bytes unknown = bedgraph_section(0, {{0, 1, 1.0f}});
+  unknown[20] = 7;
+  for (const Bytes& block : {truncated, trailing, unknown}) {
+    const auto size = static_cast<uint32_t>(block.size());
+    EXPECT_EQ(count_items(block.data(), size), max_runs_in_block(size));
+  }
+}
