@@ -36,6 +36,9 @@ def no_pybind_dump(error: pytest.ExceptionInfo) -> None:
         ([0], [2**70], ValueError, r"end\[0\] must be at most 4611686018427387904, got 1180591620717411303424"),
         ([-(2**63)], [0], ValueError, r"start\[0\] is -9223372036854775808"),
         (np.array([2**62 + 1], dtype=np.uint64), np.array([2**62 + 2], dtype=np.uint64), ValueError, r"start\[0\]"),
+        # int64 arrays: the lowest and highest judged in Python for a small batch, by numpy for a large one
+        (np.array([0, -(2**62) - 1]), np.array([10, 10]), ValueError, r"start\[1\] is -4611686018427387905"),
+        (np.arange(100), np.where(np.arange(100) == 70, 2**62 + 1, np.arange(100) + 1), ValueError, r"end\[70\] is"),
         ([0, 1], [10, 2**63], ValueError, r"end\[1\] must be at most 4611686018427387904, got 9223372036854775808"),
         ([0.5], [10], TypeError, r"start\[0\] must be an integer, got 0.5 \(float\)"),
         (np.array([0.5]), [10], TypeError, r"start must be integers, got an array of float64"),
@@ -150,6 +153,11 @@ def test_checks_accept_numpy_integers_and_return_python_ints() -> None:
     assert type(_arguments.count(np.uint8(3), "n")) is int
     assert _arguments.coordinates([1, 2**62], "ends").dtype == np.int64
     assert _arguments.coordinates(np.array([], dtype=object), "ends").dtype == np.int64
+    # narrow integers widen (always inside the limit); int64 within it is handed on as it is
+    widened = _arguments.coordinates(np.array([-5, 7], dtype=np.int32), "starts")
+    assert widened.dtype == np.int64 and widened.tolist() == [-5, 7]
+    edge = np.array([-(2**62), 2**62], dtype=np.int64)
+    assert _arguments.coordinates(edge, "starts") is edge
 
 
 # --- the datasets' arguments ----------------------------------------------------------------
