@@ -59,27 +59,27 @@ def as_numpy(batch) -> np.ndarray:
 
 class LoopReader:
     """A Python loop over tracks and windows, as users write it, with every file opened once
-    beforehand by `open_all()`. With `reopen_each_pass`, before_pass() opens them afresh (untimed),
-    so that a reader that caches inflated blocks per handle starts each pass with an empty cache."""
+    beforehand by `open_all()`. With `reopen_each_batch`, before_batch() opens them afresh
+    (untimed), so that a reader that caches inflated blocks per handle starts each batch with an
+    empty cache: cold as bigwig_loader with its cache off is, which keeps nothing between batches
+    (emptied only each pass, a pass of many small batches over one chromosome read most blocks
+    warm from the earlier batches: 72,854 windows/s for 1 track at batch 1, cold or not)."""
 
     def __init__(
         self,
         open_all: Callable[[], list],
         read_one: Callable[..., np.ndarray],
         bin_size: int,
-        reopen_each_pass: bool = False,
+        reopen_each_batch: bool = False,
     ):
-        self.open_all, self.read_one, self.bin_size, self.reopen_each_pass = (
-            open_all,
-            read_one,
-            bin_size,
-            reopen_each_pass,
-        )
+        self.open_all, self.read_one, self.bin_size = open_all, read_one, bin_size
         self.handles = open_all()
+        if reopen_each_batch:
+            self.before_batch = self._reopen
 
-    def before_pass(self) -> None:
-        if self.reopen_each_pass:
-            self.handles = self.open_all()
+    def _reopen(self) -> None:
+        self.handles = None  # the old handles closed before the new ones open
+        self.handles = self.open_all()
 
     def __call__(self, chroms, starts, ends) -> np.ndarray:
         cells = int(ends[0] - starts[0]) // self.bin_size
@@ -127,14 +127,14 @@ def _exact_mean(bin_size: int, bins: int) -> dict:
 
 def pybigtools_loop(paths: Sequence[Path], bin_size: int, fresh_cache: bool = False) -> Reader:
     """pybigtools keeps a cache of inflated blocks per open file; `fresh_cache` empties it before
-    every pass (a small corpus read many times otherwise serves most blocks from it)."""
+    every batch (the windows of a run of batches otherwise share many of their blocks)."""
     import pybigtools
 
     return LoopReader(
         lambda: [pybigtools.open(str(p)) for p in paths],
         lambda h, c, s, e, n: h.values(c, s, e, fillna=np.nan, **_exact_mean(bin_size, n)),
         bin_size,
-        reopen_each_pass=fresh_cache,
+        reopen_each_batch=fresh_cache,
     )
 
 

@@ -40,7 +40,7 @@ Contenders: bigwig_loader get_batch (CPU, block cache on and off; CUDA too when 
 get_batch takes a device and a GPU is visible), figwig read_bigwig (figwig.BigWigReader for
 every file, n_jobs = every CPU; with 128 bp bins it reads bases and numpy averages them), and
 pyBigWig, pybigtools and pybbi (where installed) looping over windows; the older cases also
-time bigwig_loader BigWig.values in a loop, pybigtools with its cache emptied each pass, and
+time bigwig_loader BigWig.values in a loop, pybigtools with its cache emptied each batch, and
 pyBigWig in a torch DataLoader with 1, 2 and N worker processes (forked from its worker). In the
 figwig and grid cases a loop reader whose pass would take over --slow-pass seconds (10), judged
 by its rate at its previous point, is skipped there ("skipped (slow)").
@@ -218,7 +218,7 @@ def contender_set(bin_size: int, device: str, every: bool) -> list[contenders.Co
         out += [
             C(contenders.ORACLE, "pybigwig"),
             C("pybigtools loop", "pybigtools"),
-            C("pybigtools loop, cache emptied each pass", "pybigtools", (("fresh_cache", True),)),
+            C(PYBIGTOOLS_COLD, "pybigtools", (("fresh_cache", True),)),
             C("pybbi loop", "pybbi"),
             C(figwig_name(bin_size), "figwig"),
         ]
@@ -390,7 +390,7 @@ def table_by_contender(plans: list[Plan], results: list[dict[str, Point]]) -> st
     return "\n".join(lines)
 
 
-PYBIGTOOLS_COLD = "pybigtools loop, cache emptied each pass"
+PYBIGTOOLS_COLD = "pybigtools loop, cache emptied each batch"
 # Readers whose timed passes are served from a cache the earlier rounds filled (the same windows
 # each round): warm, so compared with ours cache on, not with ours cache off.
 WARM_OTHERS = {"pybigtools loop"}

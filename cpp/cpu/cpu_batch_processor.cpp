@@ -348,19 +348,26 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
       inline_fill ? plan.n_tracks
                   : std::max<size_t>(1, std::min(plan.n_tracks, (n_columns + target_tasks - 1) / target_tasks));
   const size_t slices = (plan.n_tracks + tracks_per_task - 1) / tracks_per_task;
+  // A task takes a run of (window, slice) pairs: with few tracks a large batch would otherwise be
+  // a task a window (50,000 of them, each taken under the pool's lock), with many, a pair a task.
+  const size_t pairs = plan.batch * slices;
+  const size_t pairs_per_task = std::max<size_t>(1, pairs / target_tasks);
   auto fill = [&](size_t t, size_t worker) {
-    const size_t w = t / slices;
-    const size_t k0 = (t % slices) * tracks_per_task;
-    const size_t k1 = std::min(plan.n_tracks, k0 + tracks_per_task);
-    for (size_t k = k0; k < k1; ++k) {
-      const size_t column = w * plan.n_tracks + k;
-      for (uint32_t b = plan.column_begin[column]; b < plan.column_begin[column + 1]; ++b) {
-        prefetch_stretch(block_runs_[plan.column_blocks[b]], plan.columns[column]);
+    for (size_t pair = t * pairs_per_task, end = std::min(pairs, pair + pairs_per_task); pair < end; ++pair) {
+      const size_t w = pair / slices;
+      const size_t k0 = (pair % slices) * tracks_per_task;
+      const size_t k1 = std::min(plan.n_tracks, k0 + tracks_per_task);
+      for (size_t k = k0; k < k1; ++k) {
+        const size_t column = w * plan.n_tracks + k;
+        for (uint32_t b = plan.column_begin[column]; b < plan.column_begin[column + 1]; ++b) {
+          prefetch_stretch(block_runs_[plan.column_blocks[b]], plan.columns[column]);
+        }
       }
+      fill_tracks(collection, request, plan, w, k0, k1, scratch_[worker], out);
     }
-    fill_tracks(collection, request, plan, w, k0, k1, scratch_[worker], out);
   };
-  run_phase(plan.batch * slices, inline_fill, times_.fill_ms, times_.fill_work_ms, times_.fill_longest_task_ms, fill);
+  run_phase((pairs + pairs_per_task - 1) / pairs_per_task, inline_fill, times_.fill_ms, times_.fill_work_ms,
+            times_.fill_longest_task_ms, fill);
 }
 
 }  // namespace bwl::cpu
