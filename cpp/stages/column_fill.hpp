@@ -6,8 +6,13 @@
 //
 //   n_blocks()                the blocks this column needs
 //   runs(j, n) -> const Run*  the decoded runs of its j-th block, n of them
-//   store(i, float)           cell i's value (uncovered cells of window_size 1 are not stored:
-//                             the caller pre-fills them with the default value)
+//   store_run(i, j, float)    window_size 1: cells [i, j) hold the value; called in increasing
+//                             order of cells for a column whose runs do not overlap
+//   end_runs(cells)           window_size 1, after the last store_run: the cells no run covered
+//                             hold the default value, either pre-filled by the caller (the
+//                             device) or written now into the gaps the store_runs left (the CPU:
+//                             every cell written once)
+//   store(i, float)           window_size > 1: cell i's value
 //   sum(i) -> double&         window_size > 1: per-cell scratch, zeroed by the caller
 //   covered(i) -> uint32_t&
 //   overlap(earlier, later)   runs of its blocks `earlier` and `later` (indices j) overlap
@@ -52,9 +57,11 @@ BWL_HD inline void fill_column_cells(const ColumnQuery& q, float scale, uint32_t
       uint32_t n;
       const Run* runs = column.runs(j, n);
       blocks.begin_block();
-      fill_single_base(runs, n, q, scale, blocks.order, [&column](int64_t cell, float x) { column.store(cell, x); });
+      fill_single_base(runs, n, q, scale, blocks.order,
+                       [&column](int64_t first, int64_t last, float x) { column.store_run(first, last, x); });
       if (!blocks.end_block(j, column)) return;
     }
+    column.end_runs(cells);
     return;
   }
   for (uint32_t j = 0; j < column.n_blocks(); ++j) {

@@ -173,6 +173,10 @@ struct DeviceColumn {
   BWL_HD void store(int64_t cell, float x) const {
     store_output(v.out, base + static_cast<uint64_t>(cell) * v.n_tracks, v.dtype, x);
   }
+  BWL_HD void store_run(int64_t first, int64_t last, float x) const {
+    for (int64_t cell = first; cell < last; ++cell) store(cell, x);
+  }
+  BWL_HD void end_runs(uint32_t) const {}  // the uncovered cells hold the default: prefill_output
   BWL_HD double& sum(int64_t cell) const { return v.sums[c + static_cast<uint64_t>(cell) * v.n_columns]; }
   BWL_HD uint32_t& covered(int64_t cell) const { return v.covered[c + static_cast<uint64_t>(cell) * v.n_columns]; }
   // Reported, and the column left unfinished, since the host refuses the batch

@@ -45,11 +45,12 @@ struct RunOrder {
   }
 };
 
-// window_size == 1: cell i is base window_start + i. Calls store(i, scale * value) for every
-// base the runs cover, run by run in order; runs that overlap set order.overlap (the caller
-// refuses the window), though later runs would win; bases no run covers are not stored: the
-// caller pre-fills the default. `store` lets the CUDA backend write strided, converted output
-// directly.
+// window_size == 1: cell i is base window_start + i. Calls store(first, last, scale * value):
+// cells [first, last) hold that value, for every run the column keeps, in order (so, for runs
+// that do not overlap, at increasing cells); runs that overlap set order.overlap (the caller
+// refuses the window), though later runs would win. Bases no run covers are not stored: the
+// caller pre-fills the default, or writes it into the gaps between the ranges it is given.
+// `store` lets the CUDA backend write strided, converted output directly.
 template <typename Store>
 BWL_HD inline void fill_single_base(const Run* runs, uint32_t n_runs, const ColumnQuery& q, float scale,
                                     RunOrder& order, Store&& store) {
@@ -59,8 +60,7 @@ BWL_HD inline void fill_single_base(const Run* runs, uint32_t n_runs, const Colu
     order.keep(run);
     const uint32_t from = run.start > q.lo ? run.start : q.lo;
     const uint32_t to = run.end < q.hi ? run.end : q.hi;
-    const float v = run.value * scale;
-    for (int64_t cell = int64_t{from} - q.window_start; cell < int64_t{to} - q.window_start; ++cell) store(cell, v);
+    store(int64_t{from} - q.window_start, int64_t{to} - q.window_start, run.value * scale);
   }
 }
 
@@ -68,7 +68,9 @@ BWL_HD inline void fill_single_base(const Run* runs, uint32_t n_runs, const Colu
 // and scale 1.
 BWL_HD inline void fill_single_base_cells(const Run* runs, uint32_t n_runs, const ColumnQuery& q, float scale,
                                           RunOrder& order, float* cells) {
-  fill_single_base(runs, n_runs, q, scale, order, [cells](int64_t cell, float v) { cells[cell] = v; });
+  fill_single_base(runs, n_runs, q, scale, order, [cells](int64_t first, int64_t last, float v) {
+    for (int64_t cell = first; cell < last; ++cell) cells[cell] = v;
+  });
 }
 
 // window_size > 1: calls add(cell, sum, bases) with each run's contribution to each cell it
