@@ -373,6 +373,11 @@ class BigWigCollection:
         # The common case first, one dict lookup a window (a batch of one window spent 9 us in
         # np.unique here, a third of its Python time): every item a name some file has, hence a
         # str without NUL. Anything else (an unknown name, a non-str, a NUL) takes the checks.
+        if isinstance(chromosomes, np.ndarray) and chromosomes.ndim == 1 and chromosomes.dtype.kind == "U":
+            if chromosomes.size > 64:  # in C++, no str an item (50,000 names: 4 ms -> under 1 ms)
+                ids = self._collection.chrom_ids_of_names(chromosomes)
+                if ids is not None:
+                    return ids
         if isinstance(chromosomes, (list, tuple)) or (
             isinstance(chromosomes, np.ndarray) and chromosomes.ndim == 1 and chromosomes.dtype.kind in "UO"
         ):

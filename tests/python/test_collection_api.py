@@ -130,6 +130,29 @@ def test_unknown_chromosome(small: bigwig_loader.BigWigCollection) -> None:
         small.get_batch(["chr1", "chrNope"], [0, 0], [10, 10])
 
 
+def test_many_names_map_to_the_ids_one_name_at_a_time_gives(small: bigwig_loader.BigWigCollection) -> None:
+    """Over 64 names in a numpy str array are looked up in C++ (chrom_ids_of_names): the same ids
+    as the names one by one, repeats and strided views included; a name no file has is still a
+    KeyError naming it, and a name that is not ASCII takes the Python path."""
+    names = list(small.chromosomes)
+    rng = np.random.default_rng(3)
+    picked = np.asarray(names)[rng.integers(0, len(names), 300)]
+    picked[100:110] = picked[99]  # a run of one name: reuses the id before it
+    want = np.array([small.find_chromosome(n) for n in picked], dtype=np.uint32)
+    got = small.chromosome_ids(picked)
+    assert got.dtype == np.uint32 and np.array_equal(got, want)
+    assert small.core_collection.chrom_ids_of_names(picked) is not None  # the C++ path answered
+    assert np.array_equal(small.chromosome_ids(picked[::2]), want[::2])  # not contiguous: the dict path
+    unknown = picked.astype("<U16")
+    unknown[250] = "chrNope"
+    assert small.core_collection.chrom_ids_of_names(unknown) is None
+    with pytest.raises(KeyError, match="chrNope"):
+        small.chromosome_ids(unknown)
+    unknown[250] = "chr\u00e9"
+    with pytest.raises(KeyError, match="chr\u00e9"):
+        small.chromosome_ids(unknown)
+
+
 def test_a_request_by_id_equals_one_by_name_and_checks_its_ids(small: bigwig_loader.BigWigCollection) -> None:
     """batch_request_by_id (what a dataset's feeder calls, ids instead of names) makes the
     request batch_request makes, and refuses ids that are not chromosome_ids() and a bad window."""
