@@ -99,29 +99,27 @@ CpuStageTimes CpuBatchProcessor::stage_times() {
 template <typename Task>
 void CpuBatchProcessor::run_phase(size_t n, bool inline_, double& wall_ms, double& work_ms, double& longest_ms,
                                   Task&& task) {
-  if (!timing_) {
+  auto dispatch = [&](auto&& each) {
     if (inline_) {
-      for (size_t i = 0; i < n; ++i) task(i, 0);
+      for (size_t i = 0; i < n; ++i) each(i, 0);
     } else {
-      pool_.parallel_for(n, task);
+      pool_.parallel_for(n, each);
     }
+  };
+  if (!timing_) {
+    dispatch(task);
     return;
   }
   worker_work_ms_.assign(pool_.size(), 0.0);
   worker_longest_ms_.assign(pool_.size(), 0.0);
-  auto timed = [&](size_t i, size_t worker) {
+  const double start = now_ms();
+  dispatch([&](size_t i, size_t worker) {
     const double t0 = now_ms();
     task(i, worker);
     const double t = now_ms() - t0;
     worker_work_ms_[worker] += t;  // each worker writes only its own slot
     worker_longest_ms_[worker] = std::max(worker_longest_ms_[worker], t);
-  };
-  const double start = now_ms();
-  if (inline_) {
-    for (size_t i = 0; i < n; ++i) timed(i, 0);
-  } else if (n > 0) {
-    pool_.parallel_for(n, timed);
-  }
+  });
   wall_ms += now_ms() - start;
   double longest = 0;
   for (size_t w = 0; w < pool_.size(); ++w) {
@@ -173,10 +171,8 @@ void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collecti
       file.file(), file.header(), file.block_index(), numbers, scratch.blocks,
       [&](const stages::Run* runs, uint32_t n) {
         // Searchable without a check: the decode refused items out of order (RunSpan).
-        const engine::RunsExtent extent =
-            n == 0 ? engine::RunsExtent{}
-                   : engine::RunsExtent{runs[0].chrom_id, runs[0].start, runs[n - 1].chrom_id, runs[n - 1].end};
-        spans_[misses_[m++]] = RunSpan{static_cast<uint32_t>(worker), n, scratch.arena_size, extent};
+        spans_[misses_[m++]] =
+            RunSpan{static_cast<uint32_t>(worker), n, scratch.arena_size, engine::RunsExtent::of(runs, n)};
         scratch.arena_size += n;
       },
       keep_for,

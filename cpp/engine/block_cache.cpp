@@ -34,8 +34,7 @@ void CachedRuns::finish(CachedRuns& entry, uint32_t written) {
                                         (runs[i - 1].chrom_id == runs[i].chrom_id && runs[i - 1].end <= runs[i].start));
   }
   entry.ordered = ordered;
-  entry.extent =
-      n > 0 ? RunsExtent{runs[0].chrom_id, runs[0].start, runs[n - 1].chrom_id, runs[n - 1].end} : RunsExtent{};
+  entry.extent = RunsExtent::of(runs, n);
 }
 
 uint32_t CachedRuns::stretch_hint(uint32_t n, const RunsExtent& e, uint32_t chrom, uint32_t lo) {

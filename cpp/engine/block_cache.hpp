@@ -52,6 +52,11 @@ struct RunsExtent {
   uint32_t first_start = 0;
   uint32_t last_chrom = 0;
   uint32_t last_end = 0;
+
+  // The extent of `n` decoded runs (all zero for none).
+  static RunsExtent of(const stages::Run* runs, uint32_t n) {
+    return n == 0 ? RunsExtent{} : RunsExtent{runs[0].chrom_id, runs[0].start, runs[n - 1].chrom_id, runs[n - 1].end};
+  }
 };
 
 // An allocator whose resize() leaves new runs uninitialised: an entry's runs are decoded into
