@@ -6,6 +6,7 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include <xmmintrin.h>
 #endif
 
 #include "common/errors.hpp"
@@ -73,6 +74,34 @@ void store_float32_streaming(float* dst, const float* values, size_t n) {
   _mm_sfence();  // streaming stores are weakly ordered: complete them before the task ends
 #endif
   for (; j < n; ++j) dst[j] = stages::canonical(values[j]);
+}
+
+// rows[i * width + k] = columns[k * n + i]: `width` columns of n cells each into n rows of
+// `width`, four columns by four cells at a time (one 4x4 transpose in registers each).
+void transpose_columns(const float* columns, size_t n, size_t width, float* rows) {
+  size_t k = 0;
+#if defined(__SSE2__)
+  for (; k + 4 <= width; k += 4) {
+    const float* c = columns + k * n;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      __m128 r0 = _mm_loadu_ps(c + i), r1 = _mm_loadu_ps(c + n + i), r2 = _mm_loadu_ps(c + 2 * n + i),
+             r3 = _mm_loadu_ps(c + 3 * n + i);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      float* row = rows + i * width + k;
+      _mm_storeu_ps(row, r0);
+      _mm_storeu_ps(row + width, r1);
+      _mm_storeu_ps(row + 2 * width, r2);
+      _mm_storeu_ps(row + 3 * width, r3);
+    }
+    for (; i < n; ++i) {
+      for (size_t j = 0; j < 4; ++j) rows[i * width + k + j] = c[j * n + i];
+    }
+  }
+#endif
+  for (; k < width; ++k) {
+    for (size_t i = 0; i < n; ++i) rows[i * width + k] = columns[k * n + i];
+  }
 }
 
 }  // namespace
@@ -185,12 +214,10 @@ void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collecti
 }
 
 // Column `column` as fill_column_cells sees it: its blocks' runs (in the workers' arenas or in
-// cache entries: block_runs_), cells stored into its place in the worker's tile (fill_tracks
-// then stores the tile's rows into the batch). At window_size 1 a tile of one column gets the
-// default written into the gaps between the runs as they come, each cell once (pre-filling it
-// was a tenth of the time of a warm batch of one track); a tile of several, where the column's
-// cells are strided, is pre-filled by fill_tracks, one vectorized pass (gaps filled column by
-// column cost 7% more at 16 tracks). Runs of two blocks that overlap are refused with the error
+// cache entries: block_runs_), its cells contiguous at `cells` (fill_tracks lays a tile's columns
+// out [track][cell] and transposes them into the batch's [cell][track]). Every cell is written
+// once: at window_size 1 the default goes into the gaps between the runs as they come, each run
+// one contiguous (vectorized) fill. Runs of two blocks that overlap are refused with the error
 // naming the file and both blocks.
 struct CpuBatchProcessor::Column {
   const CpuBatchProcessor& processor;
@@ -200,8 +227,9 @@ struct CpuBatchProcessor::Column {
   const uint32_t* blocks;  // the column's planned blocks
   uint32_t count;
   WorkerScratch& scratch;
-  size_t tile_column;  // the column's place in a tile row
-  size_t tile_width;   // columns in a tile row
+  float* cells;
+  float default_value;
+  int64_t stored_to = 0;  // window_size 1: cells [0, stored_to) are written
 
   uint32_t n_blocks() const { return count; }
   const stages::Run* runs(uint32_t j, uint32_t& n) const {
@@ -209,27 +237,17 @@ struct CpuBatchProcessor::Column {
     n = size;
     return runs;
   }
-  float default_value;
-  int64_t stored_to = 0;  // window_size 1, a tile of one column: cells [0, stored_to) are written
-
-  void store(int64_t cell, float x) const { scratch.tile[static_cast<size_t>(cell) * tile_width + tile_column] = x; }
+  void store(int64_t cell, float x) const { cells[cell] = x; }
   void store_run(int64_t first, int64_t last, float x) {
     // Runs come in order (a column whose runs overlap is refused after its block: the cells
     // written twice are never returned).
-    if (tile_width == 1) fill_cells(stored_to, first, default_value);
+    fill_cells(stored_to, first, default_value);
     fill_cells(first, last, x);
     if (last > stored_to) stored_to = last;
   }
-  void end_runs(uint32_t cells) {
-    if (tile_width == 1) fill_cells(stored_to, cells, default_value);
-  }
+  void end_runs(uint32_t n_cells) { fill_cells(stored_to, n_cells, default_value); }
   void fill_cells(int64_t first, int64_t last, float x) const {
-    float* cell = scratch.tile.data() + static_cast<size_t>(first) * tile_width + tile_column;
-    if (tile_width == 1) {
-      for (int64_t i = first; i < last; ++i) *cell++ = x;  // contiguous: vectorized
-    } else {
-      for (int64_t i = first; i < last; ++i, cell += tile_width) *cell = x;
-    }
+    for (int64_t i = first; i < last; ++i) cells[i] = x;
   }
   double& sum(int64_t cell) const { return scratch.sums[cell]; }
   uint32_t& covered(int64_t cell) const { return scratch.covered[cell]; }
@@ -246,11 +264,11 @@ void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const 
   for (size_t a = k0; a < k1; a += per_tile) {
     const size_t b = std::min(k1, a + per_tile);
     const size_t width = b - a;
-    if (request.window_size == 1 && width > 1) {
-      scratch.tile.assign(n_cells * width, request.default_value);  // the cells no run covers
-    } else {
-      scratch.tile.resize(n_cells * width);  // every cell written by its column (Column)
-    }
+    // One column: its cells are the tile. Several: each fills its own contiguous stretch of
+    // `columns`, then one transpose lays them out as the batch does.
+    scratch.tile.resize(n_cells * width);
+    if (width > 1) scratch.columns.resize(n_cells * width);
+    float* const column_cells = width > 1 ? scratch.columns.data() : scratch.tile.data();
     for (size_t k = a; k < b; ++k) {
       const size_t column = w * plan.n_tracks + k;
       if (request.window_size > 1) {
@@ -265,12 +283,12 @@ void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const 
                    plan.column_blocks.data() + first,
                    plan.column_begin[column + 1] - first,
                    scratch,
-                   k - a,
-                   width,
+                   column_cells + (k - a) * n_cells,
                    request.default_value};
       stages::fill_column_cells(plan.columns[column], request.scales[k], request.window_size, request.default_value,
                                 n_cells, cells);
     }
+    if (width > 1) transpose_columns(scratch.columns.data(), n_cells, width, scratch.tile.data());
     // The tile's rows into the batch, through the output store the CUDA kernels use too
     // (canonical NaN: stages/output_store.hpp). A tile of every track is the window's whole
     // slice of the batch, one contiguous stretch: one loop, not a short one per cell.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -259,3 +260,32 @@ def test_many_tracks_of_one_file_and_large_batches() -> None:
     with bigwig_loader.BigWig(path) as bw:
         for w in range(0, 256, 17):
             np.testing.assert_array_equal(batch[w, :, 0], bw.values("chr22", int(starts[w]), int(starts[w]) + 1_000))
+
+
+@pytest.mark.parametrize("length, window_size", [(1_001, 1), (7, 1), (1_001, 11), (4, 2)])
+def test_tile_of_several_tracks_equals_each_track_alone(
+    collection_dir: Path, tmp_path: Path, length: int, window_size: int
+) -> None:
+    """The CPU fills a window's tracks column by column and transposes them into the batch (4 by
+    4, the rest one by one): 7 tracks (copies of the generated files) over windows whose cell
+    count is not a multiple of 4, a track's columns equal that track read alone, bit for bit."""
+    sources = bigwig_loader.BigWigCollection(collection_dir).bigwig_paths
+    copies = []
+    for i in range(7):
+        copies.append(tmp_path / f"copy{i}.bw")
+        shutil.copyfile(sources[i % len(sources)], copies[-1])
+    together = bigwig_loader.BigWigCollection(copies, n_threads=2)
+    rng = np.random.default_rng(length)
+    chroms, starts, ends = random_windows(rng, together.chrom_sizes, 40, length, overhang=length // 2)
+    for default in DEFAULTS:
+        got = as_numpy(together.get_batch(chroms, starts, ends, window_size=window_size, default_value=default))
+        for k, path in enumerate(copies):
+            alone = bigwig_loader.BigWigCollection(path)
+            names = set(alone.chrom_sizes)
+            keep = [i for i, c in enumerate(chroms) if c in names]
+            want = as_numpy(
+                alone.get_batch(
+                    [chroms[i] for i in keep], starts[keep], ends[keep], window_size=window_size, default_value=default
+                )
+            )
+            np.testing.assert_array_equal(got[keep, :, k], want[:, :, 0])
