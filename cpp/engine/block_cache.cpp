@@ -13,7 +13,14 @@ namespace bwl::engine {
 std::shared_ptr<CachedRuns> CachedRuns::make(const stages::Run* runs, uint32_t n) {
   auto entry = std::make_shared<CachedRuns>();
   entry->runs.assign(runs, runs + n);
-  finish(*entry, n);
+  bool ordered = true;
+  for (uint32_t i = 0; i < n && ordered; ++i) {
+    ordered =
+        runs[i].start < runs[i].end && (i == 0 || runs[i - 1].chrom_id < runs[i].chrom_id ||
+                                        (runs[i - 1].chrom_id == runs[i].chrom_id && runs[i - 1].end <= runs[i].start));
+  }
+  entry->ordered = ordered;
+  entry->extent = RunsExtent::of(runs, n);
   return entry;
 }
 
@@ -25,16 +32,10 @@ std::shared_ptr<CachedRuns> CachedRuns::with_room(uint32_t n) {
 
 void CachedRuns::finish(CachedRuns& entry, uint32_t written) {
   entry.runs.resize(written);
-  const stages::Run* runs = entry.runs.data();
-  const uint32_t n = written;
-  bool ordered = true;
-  for (uint32_t i = 0; i < n && ordered; ++i) {
-    ordered =
-        runs[i].start < runs[i].end && (i == 0 || runs[i - 1].chrom_id < runs[i].chrom_id ||
-                                        (runs[i - 1].chrom_id == runs[i].chrom_id && runs[i - 1].end <= runs[i].start));
-  }
-  entry.ordered = ordered;
-  entry.extent = RunsExtent::of(runs, n);
+  // A successful decode refused items out of order (stages::decode_sections): what it kept is
+  // searchable as it is (window_stretch's contract), with no pass over the runs to check it.
+  entry.ordered = true;
+  entry.extent = RunsExtent::of(entry.runs.data(), written);
 }
 
 uint32_t CachedRuns::stretch_hint(uint32_t n, const RunsExtent& e, uint32_t chrom, uint32_t lo) {

@@ -82,17 +82,19 @@ struct UninitialisedAllocator : std::allocator<T> {
 
 struct CachedRuns {
   std::vector<stages::Run, UninitialisedAllocator<stages::Run>> runs;
-  // The runs are in (chromosome, start) order, each non-empty and none overlapping the next, as
-  // valid files store them: the runs a window can use are then one stretch, found by binary
-  // search (window_stretch) instead of a scan of the whole block. Checked when the entry is made;
-  // a block that breaks it is still cached, and filled from all its runs.
+  // The runs may be searched (window_stretch) for the stretch a window can use, instead of the
+  // fill scanning the whole block: they are in the order window_stretch needs. True of the runs
+  // of a successful decode (finish: the decode refused items out of order); checked for runs
+  // from anywhere else (make: each non-empty, in (chromosome, start) order, none overlapping the
+  // next); a block that fails the check is still cached, and filled from all its runs.
   bool ordered = false;
   RunsExtent extent;  // of `runs` (all zero when there are none)
 
-  // A new entry holding runs[0, n), with `ordered` and `extent` found.
+  // A new entry holding a copy of runs[0, n), with `ordered` checked and `extent` found.
   static std::shared_ptr<CachedRuns> make(const stages::Run* runs, uint32_t n);
-  // A new entry with room for n runs, uninitialised: they are written in place (a decode), then
-  // finish(entry, written) keeps the first `written` and finds `ordered` and `extent`.
+  // A new entry with room for n runs, uninitialised: a decode writes them in place, then
+  // finish(entry, written), once the decode has succeeded, keeps the first `written` (ordered)
+  // and finds `extent`.
   static std::shared_ptr<CachedRuns> with_room(uint32_t n);
   static void finish(CachedRuns& entry, uint32_t written);
 
