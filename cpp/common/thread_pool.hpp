@@ -8,6 +8,10 @@
 //
 // Thread contract: one parallel_for at a time per pool (callers serialise); the first exception
 // thrown by a task is rethrown to the caller after every task has stopped.
+//
+// A worker that runs out of tasks watches for the next parallel_for for 100 us before it sleeps
+// (thread_pool.cpp, kSpin): waking a sleeping thread costs as much as a small task.
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
@@ -46,8 +50,8 @@ class ThreadPool {
   size_t n_tasks_ = 0;
   size_t next_ = 0;
   size_t active_ = 0;
-  size_t generation_ = 0;
-  bool stopping_ = false;
+  std::atomic<size_t> generation_{0};  // written under mutex_; read without it by a spinning worker
+  std::atomic<bool> stopping_{false};  // likewise
   std::exception_ptr error_;
 };
 
