@@ -627,16 +627,15 @@ def grid_case(quick: bool, max_output_bytes: int) -> PointCase:
             seen: set[int] = set()
             for asked in batches:
                 batch = asked if asked <= fit else 1 << max(0, fit.bit_length() - 1)
-                label = f"{tracks:,} track{'s' if tracks > 1 else ''}, batch {batch:,}"
+                named = f"{tracks:,} track{'s' if tracks > 1 else ''}"  # "1,000 tracks": no split on ","
+                label = f"{named}, batch {batch:,}"
                 over = f"its output, {size(asked * length * tracks * 4)}, passes the cap of {size(max_output_bytes)}"
                 if batch in seen or fit < 1:
-                    notes.append(
-                        f"{label.split(',')[0]}, batch {asked:,}: skipped ({over}; batch {batch:,} is measured)"
-                    )
+                    notes.append(f"{named}, batch {asked:,}: skipped ({over}; batch {batch:,} is measured)")
                     continue
                 if batch < asked:
                     label += f" (asked {asked:,})"
-                    notes.append(f"{label.split(',')[0]}, batch {asked:,}: capped to batch {batch:,} ({over})")
+                    notes.append(f"{named}, batch {asked:,}: capped to batch {batch:,} ({over})")
                 seen.add(batch)
                 windows = max(
                     batch, min(256, math.ceil(1024 / tracks)) if quick else min(4096, math.ceil(16_384 / tracks))
