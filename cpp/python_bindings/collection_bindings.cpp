@@ -4,6 +4,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,10 @@ std::vector<T> to_vector(const py::array_t<T, py::array::c_style | py::array::fo
 // Python time of a batch that size. Windows of one chromosome often come in a row: an item equal
 // to the one before takes its id without a lookup.
 py::object chrom_ids_of_names(const Collection& c, const py::array& names) {
-  if (names.ndim() != 1 || names.dtype().kind() != 'U' || !(names.flags() & py::array::c_style)) return py::none();
+  if (names.ndim() != 1 || names.dtype().kind() != 'U' || !(names.flags() & py::array::c_style) ||
+      reinterpret_cast<uintptr_t>(names.data()) % alignof(char32_t) != 0) {
+    return py::none();  // read as char32_t below: contiguous and aligned only
+  }
   const size_t n = static_cast<size_t>(names.size());
   const size_t width = static_cast<size_t>(names.itemsize()) / sizeof(char32_t);
   py::array_t<uint32_t> ids(static_cast<py::ssize_t>(n));
@@ -51,9 +55,14 @@ py::object chrom_ids_of_names(const Collection& c, const py::array& names) {
         continue;
       }
       name.clear();
-      for (size_t j = 0; j < width && item[j] != 0; ++j) {
+      size_t j = 0;
+      for (; j < width && item[j] != 0; ++j) {
         if (item[j] >= 0x80) found = false;  // not ASCII: left to Python's own encoding of names
         name.push_back(static_cast<char>(item[j]));
+      }
+      // numpy pads with NULs but keeps one inside a name, which no name has: Python refuses it.
+      for (; j < width; ++j) {
+        if (item[j] != 0) found = false;
       }
       const int32_t id = c.find_chrom(name);
       found = found && id >= 0;

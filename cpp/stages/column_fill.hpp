@@ -1,6 +1,6 @@
 #pragma once
 // Stage 5 for one output column (window w, track k), written once for both backends: the CPU
-// processor fills contiguous cells and then stores them strided into the batch; the device
+// processor fills contiguous cells and then transposes a window's columns into the batch; the device
 // pipeline stores each cell straight into the strided output (stages/device_pipeline.hpp). Only the
 // `Column` they pass differs:
 //

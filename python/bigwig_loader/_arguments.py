@@ -65,7 +65,9 @@ def coordinate(value: Any, name: str) -> int:
 def coordinates(values: Any, name: str) -> np.ndarray:
     """A 1-d sequence of coordinates as int64, refusing what does not fit before numpy wraps it
     (2**63 becomes uint64, then a negative int64; 2**70 an object array)."""
-    array = values if isinstance(values, np.ndarray) else np.asarray(values)
+    # An ndarray as it is; anything else (a list, a masked array, whose min and max would skip
+    # the masked values) through np.asarray, as the core sees it.
+    array = values if type(values) is np.ndarray else np.asarray(values)
     if array.ndim != 1:
         raise ValueError(f"{name} must be 1-dimensional, got {array.ndim} dimensions")
     if array.size == 0:

@@ -307,7 +307,14 @@ class BigWigCollection:
         (smoothing, flip, flip_tracks, bases, sequence_dtype): the rest of a training batch, made
         in the loader's workers, see ``_core.BatchRequest``."""
         ids = np.asarray(chromosome_ids)
-        if ids.ndim != 1 or (ids.size and (ids.dtype.kind not in "iu" or (ids.dtype.kind == "i" and ids.min() < 0))):
+        if ids.ndim != 1 or (
+            ids.size
+            and (
+                ids.dtype.kind not in "iu"
+                or (ids.dtype.kind == "i" and ids.min() < 0)
+                or (ids.dtype.itemsize > 4 and ids.max() > _arguments.UINT32_MAX)  # would wrap to uint32
+            )
+        ):
             raise ValueError("chromosome_ids must be a 1-dimensional array of the ids chromosome_ids() gives")
         if track_indices is None:  # every track: no per-batch index or gather (a small batch's Python time)
             tracks = self._every_track

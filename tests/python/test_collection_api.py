@@ -151,6 +151,17 @@ def test_many_names_map_to_the_ids_one_name_at_a_time_gives(small: bigwig_loader
     unknown[250] = "chr\u00e9"
     with pytest.raises(KeyError, match="chr\u00e9"):
         small.chromosome_ids(unknown)
+    inner_nul = picked.astype("<U16")
+    inner_nul[7] = str(picked[7]) + "\x00x"  # numpy keeps a NUL inside a name: no name has one
+    assert small.core_collection.chrom_ids_of_names(inner_nul) is None
+    with pytest.raises(ValueError, match="NUL"):
+        small.chromosome_ids(inner_nul)
+    width = picked.dtype.itemsize
+    raw = np.zeros(len(picked) * width + 1, dtype=np.uint8)
+    misaligned = np.frombuffer(raw.data, dtype=picked.dtype, count=len(picked), offset=1)
+    raw[1:] = np.frombuffer(picked.tobytes(), dtype=np.uint8)
+    assert small.core_collection.chrom_ids_of_names(misaligned) is None  # not aligned: the dict path
+    assert np.array_equal(small.chromosome_ids(misaligned), want)
 
 
 def test_a_request_by_id_equals_one_by_name_and_checks_its_ids(small: bigwig_loader.BigWigCollection) -> None:
@@ -169,6 +180,8 @@ def test_a_request_by_id_equals_one_by_name_and_checks_its_ids(small: bigwig_loa
         small.batch_request_by_id(np.array([-1, 0]), starts, ends, 1, 0.0)
     with pytest.raises(ValueError, match="chromosome_ids must be"):
         small.batch_request_by_id(np.array([0.5, 0.0]), starts, ends, 1, 0.0)
+    with pytest.raises(ValueError, match="chromosome_ids must be"):  # would wrap to a real id as uint32
+        small.batch_request_by_id(np.array([2**32, 2**32], dtype=np.int64), starts, ends, 1, 0.0)
     with pytest.raises(ValueError, match="window_size must be at least 1"):
         small.batch_request_by_id(ids, starts, ends, 0, 0.0)
 

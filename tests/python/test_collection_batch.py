@@ -262,13 +262,18 @@ def test_many_tracks_of_one_file_and_large_batches() -> None:
             np.testing.assert_array_equal(batch[w, :, 0], bw.values("chr22", int(starts[w]), int(starts[w]) + 1_000))
 
 
-@pytest.mark.parametrize("length, window_size", [(1_001, 1), (7, 1), (1_001, 11), (4, 2)])
+@pytest.mark.parametrize(
+    "length, window_size, n_windows",
+    [(1_001, 1, 40), (7, 1, 40), (1_001, 11, 40), (4, 2, 40), (5_001, 1, 3), (5_001, 11, 3)],
+)
 def test_tile_of_several_tracks_equals_each_track_alone(
-    collection_dir: Path, tmp_path: Path, length: int, window_size: int
+    collection_dir: Path, tmp_path: Path, length: int, window_size: int, n_windows: int
 ) -> None:
     """The CPU fills a window's tracks column by column and transposes them into the batch (4 by
     4, the rest one by one): 7 tracks (copies of the generated files) over windows whose cell
-    count is not a multiple of 4, a track's columns equal that track read alone, bit for bit."""
+    count is not a multiple of 4, a track's columns equal that track read alone, bit for bit, in
+    float32 and bfloat16. Three windows of 5,001 bases are split into tasks of a few tracks each
+    (tiles narrower than the batch's row)."""
     sources = bigwig_loader.BigWigCollection(collection_dir).bigwig_paths
     copies = []
     for i in range(7):
@@ -276,16 +281,25 @@ def test_tile_of_several_tracks_equals_each_track_alone(
         shutil.copyfile(sources[i % len(sources)], copies[-1])
     together = bigwig_loader.BigWigCollection(copies, n_threads=2)
     rng = np.random.default_rng(length)
-    chroms, starts, ends = random_windows(rng, together.chrom_sizes, 40, length, overhang=length // 2)
-    for default in DEFAULTS:
-        got = as_numpy(together.get_batch(chroms, starts, ends, window_size=window_size, default_value=default))
+    chroms, starts, ends = random_windows(rng, together.chrom_sizes, n_windows, length, overhang=length // 2)
+    for default, dtype in [(d, "float32") for d in DEFAULTS] + [(float("nan"), "bfloat16")]:
+        got = np.asarray(
+            together.get_batch(chroms, starts, ends, window_size=window_size, default_value=default, dtype=dtype)
+        )
         for k, path in enumerate(copies):
             alone = bigwig_loader.BigWigCollection(path)
             names = set(alone.chrom_sizes)
             keep = [i for i, c in enumerate(chroms) if c in names]
-            want = as_numpy(
+            if not keep:
+                continue
+            want = np.asarray(
                 alone.get_batch(
-                    [chroms[i] for i in keep], starts[keep], ends[keep], window_size=window_size, default_value=default
+                    [chroms[i] for i in keep],
+                    starts[keep],
+                    ends[keep],
+                    window_size=window_size,
+                    default_value=default,
+                    dtype=dtype,
                 )
             )
             np.testing.assert_array_equal(got[keep, :, k], want[:, :, 0])
