@@ -104,3 +104,27 @@ def test_validate_reports_the_overlap_across_blocks(overlapping_across_blocks) -
     out = io.StringIO()
     assert cli_main(["validate", str(path)], out=out) == 1
     assert f"at byte {offsets[1]}" in out.getvalue(), out.getvalue()
+
+
+def test_empty_items_read_alike_with_the_cache_on_and_off(tmp_path: Path) -> None:
+    """Items with start == end store no base; a decode keeps them (in order), and a cache entry
+    made from that decode is searched for each window's stretch as the cold batch's runs are:
+    every window reads the same with the cache on (read twice: cold, then from the entry) and
+    off, and as pyBigWig reads the file."""
+    path = tmp_path / "empty_items.bw"
+    items = [(0, 10, 1.0), (10, 10, 9.0), (20, 30, 2.0), (30, 30, 9.0), (30, 30, 8.0), (40, 60, 3.0), (60, 60, 9.0)]
+    write_bigwig(path, CHROMS, [(0, items), (0, [(100, 100, 9.0), (100, 120, 4.0)]), (1, [(0, 0, 9.0), (0, 5, 5.0)])])
+    chroms = ["chr1"] * 6 + ["chr2"]
+    starts = np.array([0, 5, 25, 30, 55, 95, 0])
+    ends = starts + 16
+    reference = pyBigWig.open(str(path))
+    want = np.stack(
+        [np.asarray(reference.values(c, int(s), int(e)), dtype=np.float32) for c, s, e in zip(chroms, starts, ends)]
+    )
+    off = BigWigCollection(path, cache_bytes=0)
+    on = BigWigCollection(path)
+    for _ in range(2):
+        for collection in (off, on):
+            got = np.from_dlpack(collection.get_batch(chroms, starts, ends, default_value=np.nan, device="cpu"))
+            np.testing.assert_array_equal(got[:, :, 0], want)
+    assert on.cache_info().hits > 0  # the second read came from the entries
