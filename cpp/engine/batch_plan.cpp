@@ -105,6 +105,62 @@ void check_and_mark_request(const Collection& collection, BatchRequest& request)
   request.checked_for_ = collection.id();
 }
 
+namespace {
+
+PlannedBlock planned(uint64_t key) {
+  return PlannedBlock{
+      static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key & 0xFFFFFFFFu), 0, UINT32_MAX, 0, false};
+}
+
+// Numbers the distinct (file << 32 | block) keys in (file, block) order into plan.blocks, and
+// tells each column entry its block (plan.column_blocks[i] for keys[i]). Where the batch's files
+// hold few blocks against its keys (a large batch over few files), one pass over a table of
+// every block of those files; else the keys sorted with where each came from. (A sort of 100,000
+// keys was 6.8 ms, a seventh of a warm call of one track x 100,000 windows; a binary search per
+// entry instead had been 15-28% slower at warm 16 tracks x 1 kb, batch 256.)
+void number_planned_blocks(const Collection& collection, const BatchRequest& r, const std::vector<uint64_t>& keys,
+                           BatchPlan& plan) {
+  plan.column_blocks.resize(keys.size());
+  std::vector<uint32_t> files(r.tracks.begin(), r.tracks.end());
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  size_t table = 0;
+  for (uint32_t f : files) table += collection.file(f).block_index().blocks().size();
+  if (table <= 4 * keys.size()) {
+    std::vector<size_t> base(collection.n_files(), 0);  // where file f's blocks start in `slot`
+    size_t at = 0;
+    for (uint32_t f : files) {
+      base[f] = at;
+      at += collection.file(f).block_index().blocks().size();
+    }
+    constexpr uint32_t kUnused = UINT32_MAX;
+    std::vector<uint32_t> slot(table, kUnused);
+    auto slot_of = [&](uint64_t key) -> uint32_t& { return slot[base[key >> 32] + (key & 0xFFFFFFFFu)]; };
+    for (uint64_t key : keys) slot_of(key) = 0;  // used
+    for (uint32_t f : files) {                   // files ascending, then blocks ascending: (file, block) order
+      const size_t n = collection.file(f).block_index().blocks().size();
+      for (size_t b = 0; b < n; ++b) {
+        uint32_t& s = slot[base[f] + b];
+        if (s == kUnused) continue;
+        s = static_cast<uint32_t>(plan.blocks.size());
+        plan.blocks.push_back(planned((uint64_t{f} << 32) | b));
+      }
+    }
+    for (size_t i = 0; i < keys.size(); ++i) plan.column_blocks[i] = slot_of(keys[i]);
+    return;
+  }
+  std::vector<std::pair<uint64_t, uint32_t>> sorted(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) sorted[i] = {keys[i], static_cast<uint32_t>(i)};
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    const uint64_t key = sorted[i].first;
+    if (i == 0 || key != sorted[i - 1].first) plan.blocks.push_back(planned(key));
+    plan.column_blocks[sorted[i].second] = static_cast<uint32_t>(plan.blocks.size() - 1);
+  }
+}
+
+}  // namespace
+
 BatchPlan plan_batch(const Collection& collection, const BatchRequest& r) {
   if (!r.checked_against(collection)) check_request(collection, r);
   // Every file the batch reads is still the one opened: its index and its cached blocks (served
@@ -150,22 +206,7 @@ BatchPlan plan_batch(const Collection& collection, const BatchRequest& r) {
       plan.column_begin[column + 1] = static_cast<uint32_t>(keys.size());
     }
   }
-  // The keys sorted with where each came from: one pass over them numbers the planned blocks in
-  // (file, block) order and tells each column's entry its block (instead of a binary search per
-  // entry: warm 16 tracks x 1 kb at batch 256, whose plan is the serial fifth of the batch, ran
-  // 15-28% faster without them).
-  std::vector<std::pair<uint64_t, uint32_t>> sorted(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) sorted[i] = {keys[i], static_cast<uint32_t>(i)};
-  std::sort(sorted.begin(), sorted.end());
-  plan.column_blocks.resize(keys.size());
-  for (size_t i = 0; i < sorted.size(); ++i) {
-    const uint64_t key = sorted[i].first;
-    if (i == 0 || key != sorted[i - 1].first) {
-      plan.blocks.push_back(PlannedBlock{static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key & 0xFFFFFFFFu), 0,
-                                         UINT32_MAX, 0, false});
-    }
-    plan.column_blocks[sorted[i].second] = static_cast<uint32_t>(plan.blocks.size() - 1);
-  }
+  number_planned_blocks(collection, r, keys, plan);
   for (size_t column = 0; column < n_columns; ++column) {
     const stages::ColumnQuery& q = plan.columns[column];
     for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {

@@ -185,6 +185,55 @@ TEST(BatchPlan, EachBlockIsPlannedOnceHoweverManyWindowsNeedIt) {
   EXPECT_EQ(plan.blocks[0].need_hi, 150u);
 }
 
+// plan_batch numbers the planned blocks one of two ways (a table of every block of the batch's
+// files when they hold few blocks against the batch's block uses, else a sort): both give every
+// distinct (file, block) once, in (file, block) order, and each column entry its own block.
+TEST(BatchPlan, FewWindowsAndManyWindowsPlanTheBlocksEachColumnOverlaps) {
+  FileSpec spec;
+  spec.chroms = {{"chrA", 1000}};
+  for (uint32_t i = 0; i < 64; ++i) {
+    spec.blocks.push_back(
+        Block{bedgraph_section(0, {{i * 10, i * 10 + 10, static_cast<float>(i)}}), 0, i * 10, 0, i * 10 + 10});
+  }
+  TempFile tmp(build_bigwig(spec));
+  bwl::engine::Collection collection({tmp.path(), tmp.path(), tmp.path()}, 1);
+  const uint32_t chrA = static_cast<uint32_t>(collection.find_chrom("chrA"));
+  for (const size_t windows : {size_t{2}, size_t{400}}) {  // 2: the sort; 400: the table
+    bwl::engine::BatchRequest r;
+    r.length = 25;
+    for (size_t w = 0; w < windows; ++w) {
+      r.chroms.push_back(chrA);
+      r.starts.push_back(static_cast<int64_t>((w * 37) % 990) - 5);
+    }
+    r.tracks = {2, 0};  // not in file order, one file left out
+    r.scales = {1.0f, 1.0f};
+    const bwl::engine::BatchPlan plan = bwl::engine::plan_batch(collection, r);
+    std::vector<std::pair<uint32_t, uint32_t>> want_blocks;
+    for (size_t w = 0; w < windows; ++w) {
+      for (size_t k = 0; k < r.tracks.size(); ++k) {
+        const size_t column = w * r.tracks.size() + k;
+        std::vector<uint32_t> found;
+        const auto lo = static_cast<uint32_t>(std::max<int64_t>(r.starts[w], 0));
+        const auto hi = static_cast<uint32_t>(std::min<int64_t>(r.starts[w] + r.length, 1000));
+        collection.file(r.tracks[k]).block_index().find_overlapping(0, lo, hi, found);
+        ASSERT_EQ(plan.column_begin[column + 1] - plan.column_begin[column], found.size());
+        for (size_t j = 0; j < found.size(); ++j) {
+          const bwl::engine::PlannedBlock& pb = plan.blocks[plan.column_blocks[plan.column_begin[column] + j]];
+          EXPECT_EQ(pb.file, r.tracks[k]);
+          EXPECT_EQ(pb.block, found[j]);
+          want_blocks.emplace_back(r.tracks[k], found[j]);
+        }
+      }
+    }
+    std::sort(want_blocks.begin(), want_blocks.end());
+    want_blocks.erase(std::unique(want_blocks.begin(), want_blocks.end()), want_blocks.end());
+    ASSERT_EQ(plan.blocks.size(), want_blocks.size()) << windows << " windows";
+    for (size_t b = 0; b < want_blocks.size(); ++b) {
+      EXPECT_EQ(std::make_pair(plan.blocks[b].file, plan.blocks[b].block), want_blocks[b]);
+    }
+  }
+}
+
 TEST(BatchPlan, RejectsBadRequests) {
   TempFile tmp(build_bigwig(two_block_spec()));
   bwl::engine::Collection collection({tmp.path()}, 1);
