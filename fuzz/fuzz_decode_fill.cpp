@@ -55,6 +55,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const KeepNeededRuns keep{false, chrom_id, clip_lo, clip_lo + (clip_len & 0xFFFF)};
   const DecodeResult counted = count_kept_runs(block, block_size, keep);
   check(counted.status == DecodeStatus::Ok && counted.runs <= all.runs, "count_kept_runs disagrees with decode_block");
+  // Decoding with the filter keeps exactly the runs the filter accepts of a decode of all (the
+  // bedGraph path finds them by binary search, not by asking the filter).
+  std::vector<Run> kept(capacity);
+  const DecodeResult filtered = decode_block(block, block_size, kept.data(), capacity, keep);
+  check(filtered.status == DecodeStatus::Ok && filtered.runs == counted.runs, "a filtered decode disagrees");
+  for (uint32_t i = 0, j = 0; i < all.runs; ++i) {
+    if (!keep(runs[i])) continue;
+    check(memcmp(&kept[j], &runs[i], sizeof(Run)) == 0, "a filtered decode kept another run");
+    ++j;
+  }
   for (uint32_t i = 0; i < all.runs; ++i) check(runs[i].start <= runs[i].end, "a decoded run ends before it starts");
 
   // The query as the planner makes it: [lo, hi) within the window's whole cells and >= 0.

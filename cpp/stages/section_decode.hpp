@@ -36,10 +36,16 @@
 // for items that do not. A read sees such an overlap only when its range reaches both items.
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 #include "common/hd.hpp"
 #include "common/little_endian.hpp"
 #include "stages/run.hpp"
+
+#if defined(__SSE2__) && !defined(__CUDA_ARCH__)
+#include <emmintrin.h>
+#endif
 
 namespace bwl::stages {
 
@@ -129,9 +135,21 @@ BWL_HD inline uint32_t count_items(const uint8_t* data, uint32_t bytes) {
   return total;
 }
 
+// What a filter keeps of one chromosome's ordered runs, for decode_sections' bedGraph path,
+// which finds the kept stretch of a section by two binary searches instead of asking the filter
+// item by item: every run (all), none, or exactly those with end > lo and start < hi. In ordered
+// runs (starts and ends never decrease) those form one contiguous stretch: "end > lo" holds from
+// some run on, "start < hi" up to some run.
+struct KeptBases {
+  bool all;
+  bool none;
+  uint32_t lo, hi;
+};
+
 // Keeps every run: decode_block's default filter.
 struct KeepAllRuns {
   BWL_HD bool operator()(const Run&) const { return true; }
+  BWL_HD KeptBases on_chrom(uint32_t) const { return {true, false, 0, 0}; }
 };
 
 // Keeps what a batch needs from a block: the runs of one chromosome that overlap [lo, hi), or
@@ -143,7 +161,123 @@ struct KeepNeededRuns {
   uint32_t chrom_id;
   uint32_t lo, hi;
   BWL_HD bool operator()(const Run& r) const { return every || (r.chrom_id == chrom_id && r.end > lo && r.start < hi); }
+  // The same choice, for runs on `chrom` (operator() is its definition; on_chrom must agree).
+  BWL_HD KeptBases on_chrom(uint32_t chrom) const {
+    if (every) return {true, false, 0, 0};
+    if (chrom != chrom_id) return {false, true, 0, 0};
+    return {false, false, lo, hi};
+  }
 };
+
+// Of n bedGraph items at `items` whose starts and ends never decrease: the stretch [first, last)
+// of those `kept` accepts (first == last when none).
+BWL_HD inline void kept_bedgraph_stretch(const uint8_t* items, uint32_t n, const KeptBases& kept, uint32_t& first,
+                                         uint32_t& last) {
+  first = 0;
+  last = n;
+  if (kept.all) return;
+  if (kept.none) {
+    last = 0;
+    return;
+  }
+  // first: the first item with end > lo.
+  uint32_t a = 0, b = n;
+  while (a < b) {
+    const uint32_t mid = a + (b - a) / 2;
+    if (load_u32le(items + mid * kBedGraphItemBytes + 4) > kept.lo) {
+      b = mid;
+    } else {
+      a = mid + 1;
+    }
+  }
+  first = a;
+  // last: the first item from `first` on with start >= hi.
+  b = n;
+  while (a < b) {
+    const uint32_t mid = a + (b - a) / 2;
+    if (load_u32le(items + mid * kBedGraphItemBytes) >= kept.hi) {
+      b = mid;
+    } else {
+      a = mid + 1;
+    }
+  }
+  last = a;
+}
+
+// Whether n bedGraph items at `items` are in order, the first starting at or after `end_so_far`:
+// each ends at or after its own start and starts at or after the previous one's end (so ends
+// never decrease). On success `end_so_far` becomes the last item's end (unchanged for n == 0).
+// The order every valid writer keeps; a block that breaks it is decoded item by item to report
+// the fault. On the host, four items at a time in SSE2 registers: the scalar loop's compare and
+// branch-free accumulate cost as much as the whole item-by-item decode.
+BWL_HD inline bool bedgraph_items_in_order(const uint8_t* items, uint32_t n, uint32_t& end_so_far) {
+  uint32_t i = 0;
+  uint32_t fault = 0;
+  uint32_t previous = end_so_far;
+#if defined(__SSE2__) && !defined(__CUDA_ARCH__)
+  if (n >= 4) {
+    // Unsigned comparisons as signed ones of values with the top bit flipped.
+    const __m128i bias = _mm_set1_epi32(static_cast<int>(0x80000000u));
+    __m128i faults = _mm_setzero_si128();
+    __m128i previous_end = _mm_cvtsi32_si128(static_cast<int>(previous ^ 0x80000000u));  // lane 0
+    for (; i + 4 <= n; i += 4) {
+      // Items i..i+3 are 48 bytes: s0 e0 v0 s1 | e1 v1 s2 e2 | v2 s3 e3 v3.
+      const uint8_t* p = items + size_t{i} * kBedGraphItemBytes;
+      const __m128 a = _mm_loadu_ps(reinterpret_cast<const float*>(p));
+      const __m128 b = _mm_loadu_ps(reinterpret_cast<const float*>(p + 16));
+      const __m128 c = _mm_loadu_ps(reinterpret_cast<const float*>(p + 32));
+      const __m128 s2_s3 = _mm_shuffle_ps(b, c, _MM_SHUFFLE(1, 1, 2, 2));         // s2 s2 s3 s3
+      const __m128 starts = _mm_shuffle_ps(a, s2_s3, _MM_SHUFFLE(2, 0, 3, 0));    // s0 s1 s2 s3
+      const __m128 e0_e1 = _mm_shuffle_ps(a, b, _MM_SHUFFLE(0, 0, 1, 1));         // e0 e0 e1 e1
+      const __m128 e2_e3 = _mm_shuffle_ps(b, c, _MM_SHUFFLE(2, 2, 3, 3));         // e2 e2 e3 e3
+      const __m128 ends = _mm_shuffle_ps(e0_e1, e2_e3, _MM_SHUFFLE(2, 0, 2, 0));  // e0 e1 e2 e3
+      const __m128i s = _mm_xor_si128(_mm_castps_si128(starts), bias);
+      const __m128i e = _mm_xor_si128(_mm_castps_si128(ends), bias);
+      const __m128i e_before = _mm_or_si128(_mm_slli_si128(e, 4), previous_end);  // end_so_far e0 e1 e2
+      faults = _mm_or_si128(faults, _mm_or_si128(_mm_cmpgt_epi32(s, e), _mm_cmpgt_epi32(e_before, s)));
+      previous_end = _mm_srli_si128(e, 12);  // e3, in lane 0
+    }
+    fault = static_cast<uint32_t>(_mm_movemask_epi8(faults));
+    previous = static_cast<uint32_t>(_mm_cvtsi128_si32(previous_end)) ^ 0x80000000u;
+  }
+#endif
+  for (; i < n; ++i) {
+    const uint32_t start = load_u32le(items + size_t{i} * kBedGraphItemBytes);
+    const uint32_t end = load_u32le(items + size_t{i} * kBedGraphItemBytes + 4);
+    fault |= static_cast<uint32_t>(end < start) | static_cast<uint32_t>(start < previous);
+    previous = end;
+  }
+  if (fault != 0) return false;
+  end_so_far = previous;
+  return true;
+}
+
+// out[i] = the run of bedGraph item i of n at `items`, on chromosome chrom_id. The 4 bytes
+// before `items` must be readable (in a block they are the section header's or the previous
+// item's): on the host each run is one 16-byte load from there, its first lane replaced by
+// chrom_id, and one store.
+BWL_HD inline void copy_bedgraph_runs(const uint8_t* items, uint32_t n, uint32_t chrom_id, Run* out) {
+  static_assert(sizeof(Run) == 16, "Run is chrom_id, start, end, value: 16 bytes");
+  uint32_t i = 0;
+#if defined(__SSE2__) && !defined(__CUDA_ARCH__)
+  const __m128i chrom = _mm_cvtsi32_si128(static_cast<int>(chrom_id));
+  const __m128i item_lanes = _mm_set_epi32(-1, -1, -1, 0);
+  for (; i < n; ++i) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(items + size_t{i} * kBedGraphItemBytes - 4));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_or_si128(_mm_and_si128(x, item_lanes), chrom));
+  }
+#endif
+  for (; i < n; ++i) {
+    const uint8_t* it = items + size_t{i} * kBedGraphItemBytes;
+    out[i] = Run{chrom_id, load_u32le(it), load_u32le(it + 4), load_f32le(it + 8)};
+  }
+}
+
+// Whether an emitter can hand out room for many runs at once (RunsInto::take).
+template <typename E, typename = void>
+struct TakesRuns : std::false_type {};
+template <typename E>
+struct TakesRuns<E, std::void_t<decltype(std::declval<E&>().take(uint32_t{0}))>> : std::true_type {};
 
 // Decodes every section of one inflated block and calls emit(run) for each run that `keep`
 // accepts, in the order stored; emit returns false when it can take no more (OutputOverflow).
@@ -205,7 +339,34 @@ BWL_HD inline DecodeResult decode_sections(const uint8_t* data, uint32_t size, K
 
     // One loop per section type, so the type is resolved outside the item loop.
     switch (static_cast<SectionType>(type)) {
-      case SectionType::BedGraph:
+      case SectionType::BedGraph: {
+        // The common case first: every item in order (each starting at or after the previous
+        // one's end, ending at or after its own start; then ends never decrease, so the previous
+        // item's end is the furthest end so far). Checked in one pass without a branch per item,
+        // the kept stretch then found by binary search and emitted without a test per item. A
+        // section that fails the check takes the item-by-item loop below, which reports its
+        // fault exactly as before.
+        if (!back_to_earlier_chrom && bedgraph_items_in_order(item, count, previous_end)) {
+          uint32_t first = 0, last = 0;
+          kept_bedgraph_stretch(item, count, keep.on_chrom(chrom_id), first, last);
+          if constexpr (TakesRuns<std::decay_t<Emit>>::value) {
+            // An emitter that hands out room for the whole stretch gets it in one copy.
+            if (Run* room = emit.take(last - first)) {
+              copy_bedgraph_runs(item + first * kBedGraphItemBytes, last - first, chrom_id, room);
+              emitted += last - first;
+              break;
+            }
+          }
+          for (uint32_t i = first; i < last; ++i) {
+            const uint8_t* it = item + i * kBedGraphItemBytes;
+            if (!emit(Run{chrom_id, load_u32le(it), load_u32le(it + 4), load_f32le(it + 8)})) {
+              overflow = true;
+              break;
+            }
+            ++emitted;
+          }
+          break;
+        }
         for (uint32_t i = 0; i < count; ++i, item += kBedGraphItemBytes) {
           const uint32_t start = load_u32le(item);
           const uint32_t end = load_u32le(item + 4);
@@ -214,6 +375,7 @@ BWL_HD inline DecodeResult decode_sections(const uint8_t* data, uint32_t size, K
           if (overlap) return {DecodeStatus::OverlappingItems, emitted, section_offset};
         }
         break;
+      }
       case SectionType::VariableStep:
         for (uint32_t i = 0; i < count; ++i, item += kVariableStepItemBytes) {
           const uint32_t start = load_u32le(item);
@@ -239,16 +401,31 @@ BWL_HD inline DecodeResult decode_sections(const uint8_t* data, uint32_t size, K
   return {DecodeStatus::Ok, emitted, 0};
 }
 
+// decode_block's emitter: runs into out[0, capacity), one by one or, from decode_sections'
+// bedGraph path, a stretch at a time (take).
+struct RunsInto {
+  Run* out;
+  uint32_t capacity;
+  uint32_t written = 0;
+  BWL_HD bool operator()(const Run& run) {
+    if (written == capacity) return false;
+    out[written++] = run;
+    return true;
+  }
+  // Room for the next n runs, or null (nothing taken) when fewer than n are left.
+  BWL_HD Run* take(uint32_t n) {
+    if (n > capacity - written) return nullptr;
+    Run* room = out + written;
+    written += n;
+    return room;
+  }
+};
+
 // Writes the runs `keep` accepts to out[0, capacity); never writes past out + capacity.
 template <typename Keep = KeepAllRuns>
 BWL_HD inline DecodeResult decode_block(const uint8_t* data, uint32_t size, Run* out, uint32_t capacity,
                                         Keep keep = Keep{}) {
-  uint32_t written = 0;
-  return decode_sections(data, size, keep, [&](const Run& run) {
-    if (written == capacity) return false;
-    out[written++] = run;
-    return true;
-  });
+  return decode_sections(data, size, keep, RunsInto{out, capacity});
 }
 
 // Counts the runs `keep` accepts (result.runs), checking the block as decode_block does.

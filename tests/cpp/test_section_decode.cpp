@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "bbi_builder.hpp"
@@ -206,5 +208,129 @@ TEST(SectionDecode, CountItemsIsWhatADecodeOfEveryRunWrites) {
   for (const Bytes& block : {truncated, trailing, unknown}) {
     const auto size = static_cast<uint32_t>(block.size());
     EXPECT_EQ(count_items(block.data(), size), max_runs_in_block(size));
+  }
+}
+
+namespace {
+
+// What decoding a bedGraph-only block means, item by item, written independently of
+// decode_sections (whose bedGraph path checks a section's order in one pass, then copies the
+// kept stretch found by binary search): the expected status, error offset and kept runs.
+struct Expected {
+  DecodeStatus status = DecodeStatus::Ok;
+  uint32_t error_offset = 0;
+  std::vector<bwl::stages::Run> kept;
+};
+
+struct Section {
+  uint32_t chrom;
+  std::vector<BedGraphItem> items;
+};
+
+Expected reference_decode(const std::vector<Section>& sections, const KeepNeededRuns& keep, uint32_t capacity) {
+  Expected e;
+  uint32_t offset = 0;
+  bool have_previous = false;
+  uint32_t previous_chrom = 0, previous_end = 0;
+  for (const Section& s : sections) {
+    for (const BedGraphItem& it : s.items) {
+      const bool back = have_previous && s.chrom < previous_chrom;
+      if (!have_previous || s.chrom > previous_chrom) previous_end = 0;
+      have_previous = true;
+      previous_chrom = std::max(previous_chrom, s.chrom);
+      if (it.end < it.start) return {DecodeStatus::BadInterval, offset, e.kept};
+      if (back || it.start < previous_end) return {DecodeStatus::OverlappingItems, offset, e.kept};
+      previous_end = std::max(previous_end, it.end);
+      const bwl::stages::Run run{s.chrom, it.start, it.end, it.value};
+      if (keep(run)) {
+        if (e.kept.size() == capacity) {
+          // The rest of the section is still checked before the overflow is reported.
+          e.status = DecodeStatus::OutputOverflow;
+          e.error_offset = offset;
+        } else if (e.status == DecodeStatus::Ok) {
+          e.kept.push_back(run);
+        }
+      }
+    }
+    if (e.status == DecodeStatus::OutputOverflow) return e;
+    offset += kSectionHeaderBytes + kBedGraphItemBytes * static_cast<uint32_t>(s.items.size());
+  }
+  return e;
+}
+
+}  // namespace
+
+TEST(SectionDecode, BedGraphSectionsDecodeAsTheItemByItemDefinitionSays) {
+  // Random blocks of ordered items (empty items, touching items, gaps, several sections and
+  // chromosomes, counts around the four-item groups of the host's vector check), some broken at
+  // one item, decoded with random filters and capacities: status, error offset and kept runs all
+  // as the definition gives them.
+  std::mt19937 rng(20261206);
+  auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+  for (int trial = 0; trial < 4000; ++trial) {
+    std::vector<Section> sections(1 + pick(3));
+    uint32_t chrom = pick(3);
+    for (Section& s : sections) {
+      chrom += pick(3) == 0 ? 1 : 0;
+      s.chrom = chrom;
+      uint32_t at = pick(50);
+      const uint32_t n = pick(4) == 0 ? pick(3) : pick(40);
+      for (uint32_t i = 0; i < n; ++i) {
+        at += pick(3) == 0 ? 0 : pick(20);
+        const uint32_t len = pick(5) == 0 ? 0 : 1 + pick(30);
+        s.items.push_back(BedGraphItem{at, at + len, static_cast<float>(pick(1000)) * 0.5f});
+        at += len;
+      }
+    }
+    if (pick(3) == 0) {
+      // Break one item: end before start, start before the previous end (anywhere, or one base
+      // before it), or a section moved to an earlier chromosome.
+      Section& s = sections[pick(static_cast<uint32_t>(sections.size()))];
+      if (!s.items.empty()) {
+        const uint32_t k = pick(static_cast<uint32_t>(s.items.size()));
+        BedGraphItem& it = s.items[k];
+        switch (pick(4)) {
+          case 0: it.end = it.start == 0 ? 0 : it.start - 1 - pick(it.start); break;
+          case 1: it.start = it.start == 0 ? 0 : pick(it.start); break;
+          case 2:
+            if (k > 0 && s.items[k - 1].end > 0) {
+              it.start = s.items[k - 1].end - 1;
+              it.end = std::max(it.end, it.start);
+            }
+            break;
+          default: s.chrom = s.chrom == 0 ? 0 : s.chrom - 1;
+        }
+      }
+    }
+    Bytes block;
+    for (const Section& s : sections) {
+      const Bytes b = bedgraph_section(s.chrom, s.items);
+      block.insert(block.end(), b.begin(), b.end());
+    }
+    const uint32_t lo = pick(600);
+    const KeepNeededRuns keep{pick(8) == 0, pick(4), lo, pick(4) == 0 ? lo - std::min(lo, pick(20)) : lo + pick(300)};
+    const uint32_t capacity = pick(4) == 0 ? pick(20) : 1000;
+    const Expected e = reference_decode(sections, keep, capacity);
+    std::vector<bwl::stages::Run> runs(capacity + 1, bwl::stages::Run{7, 7, 7, 7.0f});
+    const DecodeResult r = decode_block(block.data(), static_cast<uint32_t>(block.size()), runs.data(), capacity, keep);
+    ASSERT_EQ(r.status, e.status) << "trial " << trial << ": " << describe(r.status) << " / " << describe(e.status);
+    ASSERT_EQ(r.runs, e.kept.size()) << "trial " << trial;
+    EXPECT_EQ(runs[capacity].chrom_id, 7u) << "trial " << trial << ": written past the capacity";
+    if (r.status != DecodeStatus::Ok) {
+      EXPECT_EQ(r.error_offset, e.error_offset) << "trial " << trial;
+      if (r.status != DecodeStatus::OutputOverflow) continue;  // what an overlap leaves in `runs` is not promised
+    }
+    for (size_t i = 0; i < e.kept.size(); ++i) {
+      ASSERT_EQ(runs[i].chrom_id, e.kept[i].chrom_id) << "trial " << trial << " run " << i;
+      ASSERT_EQ(runs[i].start, e.kept[i].start) << "trial " << trial << " run " << i;
+      ASSERT_EQ(runs[i].end, e.kept[i].end) << "trial " << trial << " run " << i;
+      ASSERT_EQ(runs[i].value, e.kept[i].value) << "trial " << trial << " run " << i;
+    }
+    // Counting sees the same block, and KeepAllRuns keeps every item of a sound one.
+    const DecodeResult counted = count_kept_runs(block.data(), static_cast<uint32_t>(block.size()), keep);
+    if (e.status != DecodeStatus::OutputOverflow) {
+      EXPECT_EQ(counted.status, e.status);
+      EXPECT_EQ(counted.runs, e.kept.size());
+    }
   }
 }
