@@ -3,16 +3,22 @@
 For each thread count (each in a process of its own), batches of a few shapes are timed, and the
 CPU processor's stage times (CpuProcessor.time_stages) say where each batch's time went:
 
-  serial   everything outside the two parallel phases: the Python call, the batch's plan, the
-           cache lookups, the output's allocation (the calling thread alone)
+  serial   everything outside the parallel phases: the Python call, the plan but its block
+           searches, the output's allocation (the calling thread alone)
+  search   the plan's block searches (parallel over runs of windows in batches of at least
+           2,048 columns; one task below)
+  lookup   phase 0: the cache lookups (parallel over ranges of the planned blocks where there
+           are at least 1,024; one task below)
   decode   phase 1: fetch, inflate and decode of the blocks the cache does not hold (parallel
            over tasks of up to 8 blocks of one file)
   fill     phase 2: the output's cells (parallel over windows x slices of tracks; small fills
            run on the calling thread alone)
 
-The model, from the 1-thread run: T(n) = serial + max(decode work / n, longest decode task) +
-max(fill work / n, longest fill task): each phase shrinks with the threads until its longest
-task is its critical path. It ignores memory bandwidth and the pool's dispatch (a few
+The model, from the 1-thread run: T(n) = serial + the sum over the parallel phases of their
+critical paths: max(work / n, longest task) for decode, whose tasks are fixed (up to 8 blocks of
+one file), and work / n for search, lookup and fill, whose tasks are cut by the thread count (4,
+2 and 8 a thread): their longest task at one thread is a piece of the phase a larger pool cuts
+finer (unless the batch is small enough to run the phase as one task). It ignores memory bandwidth and the pool's dispatch (a few
 microseconds a phase), so it is an upper bound on the speed-up; its error at the thread counts
 measured here says how far to trust it at 16 and 64.
 
@@ -77,18 +83,29 @@ def measure(threads: int, rounds: int) -> list[dict]:
             processor.time_stages(False)
             if best is None or wall < best["wall_ms"]:
                 best = {"wall_ms": wall, **stages}
-        best["serial_ms"] = best["wall_ms"] - best["decode_ms"] - best["fill_ms"]
+        best["serial_ms"] = wall_ms_outside(best)
         out.append({"shape": name, "threads": threads, "batch": batch, **best})
     return out
 
 
+PHASES = ("plan_search", "lookup", "decode", "fill")
+CUT_BY_THREADS = ("plan_search", "lookup", "fill")  # tasks per thread fixed: more threads, smaller tasks
+
+
+def wall_ms_outside(r: dict) -> float:
+    """A batch's milliseconds outside its parallel phases: the serial part."""
+    return r["wall_ms"] - sum(r[f"{p}_ms"] for p in PHASES)
+
+
 def model(one: dict, n: int) -> float:
     """Predicted milliseconds per batch on n threads, from the 1-thread measurement."""
-    return (
-        one["serial_ms"]
-        + max(one["decode_work_ms"] / n, one["decode_longest_task_ms"])
-        + max(one["fill_work_ms"] / n, one["fill_longest_task_ms"])
-    )
+
+    def critical_path(p: str) -> float:
+        work, longest = one[f"{p}_work_ms"], one[f"{p}_longest_task_ms"]
+        several_tasks = longest < work * 0.99  # a small batch runs the phase as one task
+        return work / n if p in CUT_BY_THREADS and several_tasks else max(work / n, longest)
+
+    return one["serial_ms"] + sum(critical_path(p) for p in PHASES)
 
 
 def main() -> None:
@@ -112,10 +129,11 @@ def main() -> None:
         "from CpuProcessor.stage_times\n"
     )
     print(
-        "| shape | threads | measured ms (windows/s) | speed-up | serial ms | decode wall / work / longest ms | "
-        "fill wall / work / longest ms | model ms |"
+        "| shape | threads | measured ms (windows/s) | speed-up | serial ms | search wall / work / longest ms | "
+        "lookup wall / work / longest ms | decode wall / work / longest ms | fill wall / work / longest ms | "
+        "model ms |"
     )
-    print("|---|---:|---:|---:|---:|---|---|---:|")
+    print("|---|---:|---:|---:|---:|---|---|---|---|---:|")
     for i, (name, *_rest) in enumerate(SHAPES):
         one = runs[1][i]
         for n, results in runs.items():
@@ -123,9 +141,10 @@ def main() -> None:
             print(
                 f"| {name} | {n} | {r['wall_ms']:.2f} ({r['batch'] / r['wall_ms'] * 1e3:,.0f}) | "
                 f"{one['wall_ms'] / r['wall_ms']:.2f}x | {r['serial_ms']:.2f} | "
-                f"{r['decode_ms']:.2f} / {r['decode_work_ms']:.2f} / {r['decode_longest_task_ms']:.2f} | "
-                f"{r['fill_ms']:.2f} / {r['fill_work_ms']:.2f} / {r['fill_longest_task_ms']:.2f} | "
-                f"{model(one, n):.2f} |"
+                + "".join(
+                    f"{r[f'{p}_ms']:.2f} / {r[f'{p}_work_ms']:.2f} / {r[f'{p}_longest_task_ms']:.2f} | " for p in PHASES
+                )
+                + f"{model(one, n):.2f} |"
             )
     print("\nModelled from the 1-thread run (ms per batch, windows/s, speed-up over 1 thread, serial fraction):\n")
     print("| shape | serial fraction at 1 thread | 16 threads | 64 threads |")

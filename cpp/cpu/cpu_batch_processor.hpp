@@ -2,8 +2,9 @@
 // The CPU implementation of engine::BatchProcessor: plans the batch, then runs stages 2-5 on a
 // pool of host threads.
 //
-//   phase 0, when the collection's block cache is on: look every planned block up; a hit's runs
-//     are used as they are (held by this batch until its fill is done), and skip phase 1.
+//   phase 0, when the collection's block cache is on: look every planned block up (in ranges on
+//     the pool when there are many); a hit's runs are used as they are (held by this batch until
+//     its fill is done), and skip phase 1.
 //   phase 1, per task of up to kBlocksPerTask missed planned blocks of one file: fetch
 //     (adjacent blocks in one pread), inflate (libdeflate), decode. Cache off: keep the runs the
 //     batch needs in the worker's arena. Cache on: keep every run of the block in a new cache
@@ -34,9 +35,11 @@ namespace bwl::cpu {
 // time its tasks ran summed over all workers (the work), and its longest task (the phase's
 // critical path: no number of threads makes the phase shorter), each summed over batches.
 struct CpuStageTimes {
-  double lookup_ms = 0;  // phase 0, the cache lookups, on the calling thread
-  double decode_ms = 0, decode_work_ms = 0, decode_longest_task_ms = 0;  // phase 1
-  double fill_ms = 0, fill_work_ms = 0, fill_longest_task_ms = 0;        // phase 2
+  double plan_ms = 0;  // the plan, all of it (its block searches included), wall
+  double plan_search_ms = 0, plan_search_work_ms = 0, plan_search_longest_task_ms = 0;  // its block searches
+  double lookup_ms = 0, lookup_work_ms = 0, lookup_longest_task_ms = 0;                 // phase 0, the cache lookups
+  double decode_ms = 0, decode_work_ms = 0, decode_longest_task_ms = 0;                 // phase 1
+  double fill_ms = 0, fill_work_ms = 0, fill_longest_task_ms = 0;                       // phase 2
   uint64_t batches = 0;
 };
 
@@ -55,6 +58,8 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   CpuStageTimes stage_times();
 
  protected:
+  // plan_batch, its block searches on the pool (engine::PlanThreads), under run_mutex_.
+  engine::BatchPlan plan(const engine::Collection& collection, const engine::BatchRequest& request) override;
   // Stages 2-5 of a plan of `request` into `out`, under run_mutex_.
   void run(const engine::Collection& collection, const engine::BatchRequest& request, const engine::BatchPlan& plan,
            void* out) override;

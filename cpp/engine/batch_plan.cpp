@@ -161,7 +161,7 @@ void number_planned_blocks(const Collection& collection, const BatchRequest& r, 
 
 }  // namespace
 
-BatchPlan plan_batch(const Collection& collection, const BatchRequest& r) {
+BatchPlan plan_batch(const Collection& collection, const BatchRequest& r, const PlanThreads* threads) {
   if (!r.checked_against(collection)) check_request(collection, r);
   // Every file the batch reads is still the one opened: its index and its cached blocks (served
   // without touching the file) describe it. Checked for every batch, cached or not; a change
@@ -176,35 +176,55 @@ BatchPlan plan_batch(const Collection& collection, const BatchRequest& r) {
   const size_t n_columns = plan.batch * plan.n_tracks;
   plan.columns.resize(n_columns);
   plan.column_begin.assign(n_columns + 1, 0);
-  // First pass: each column's blocks, as (file, block) keys; second: de-duplicate and index.
-  std::vector<uint64_t> keys;
-  std::vector<uint32_t> found;
-  for (size_t w = 0; w < plan.batch; ++w) {
-    const int64_t start = r.starts[w];
-    const int64_t end = start + covered_length;
-    for (size_t k = 0; k < plan.n_tracks; ++k) {
-      const size_t column = w * plan.n_tracks + k;
-      const uint32_t f = r.tracks[k];
-      stages::ColumnQuery& q = plan.columns[column];
-      q.window_start = start;
-      q.chrom_id = 0;
-      q.lo = q.hi = 0;
-      const int32_t local = collection.local_chrom(f, r.chroms[w]);
-      if (local != kAbsent) {
-        const format::ChromInfo& chrom = collection.file(f).chroms()[static_cast<size_t>(local)];
-        const int64_t lo = std::max<int64_t>(start, 0);
-        const int64_t hi = std::min<int64_t>(end, chrom.size);
-        if (lo < hi) {
-          q.chrom_id = chrom.id;
-          q.lo = static_cast<uint32_t>(lo);
-          q.hi = static_cast<uint32_t>(hi);
-          found.clear();
-          collection.file(f).block_index().find_overlapping(static_cast<size_t>(local), q.lo, q.hi, found);
-          for (uint32_t b : found) keys.push_back((uint64_t{f} << 32) | b);
+  // First pass: each column's query and blocks, as (file, block) keys, in tasks of consecutive
+  // windows. A task's keys are its own; column_begin[c + 1] first holds column c's count, made
+  // offsets once every task is done. Second pass: de-duplicate and index.
+  const size_t n_tasks = threads != nullptr && n_columns >= kParallelPlanColumns
+                             ? std::min(plan.batch, threads->threads * kPlanTasksPerThread)
+                             : 1;
+  std::vector<std::vector<uint64_t>> task_keys(n_tasks);
+  auto search_windows = [&](size_t task, size_t) {
+    std::vector<uint64_t>& keys = task_keys[task];
+    std::vector<uint32_t> found;
+    for (size_t w = plan.batch * task / n_tasks, w_end = plan.batch * (task + 1) / n_tasks; w < w_end; ++w) {
+      const int64_t start = r.starts[w];
+      const int64_t end = start + covered_length;
+      for (size_t k = 0; k < plan.n_tracks; ++k) {
+        const size_t column = w * plan.n_tracks + k;
+        const uint32_t f = r.tracks[k];
+        stages::ColumnQuery& q = plan.columns[column];
+        q.window_start = start;
+        q.chrom_id = 0;
+        q.lo = q.hi = 0;
+        const size_t before = keys.size();
+        const int32_t local = collection.local_chrom(f, r.chroms[w]);
+        if (local != kAbsent) {
+          const format::ChromInfo& chrom = collection.file(f).chroms()[static_cast<size_t>(local)];
+          const int64_t lo = std::max<int64_t>(start, 0);
+          const int64_t hi = std::min<int64_t>(end, chrom.size);
+          if (lo < hi) {
+            q.chrom_id = chrom.id;
+            q.lo = static_cast<uint32_t>(lo);
+            q.hi = static_cast<uint32_t>(hi);
+            found.clear();
+            collection.file(f).block_index().find_overlapping(static_cast<size_t>(local), q.lo, q.hi, found);
+            for (uint32_t b : found) keys.push_back((uint64_t{f} << 32) | b);
+          }
         }
+        plan.column_begin[column + 1] = static_cast<uint32_t>(keys.size() - before);
       }
-      plan.column_begin[column + 1] = static_cast<uint32_t>(keys.size());
     }
+  };
+  if (threads != nullptr) {
+    threads->for_each(n_tasks, search_windows);
+  } else {
+    search_windows(0, 0);
+  }
+  for (size_t column = 0; column < n_columns; ++column) plan.column_begin[column + 1] += plan.column_begin[column];
+  std::vector<uint64_t> keys = std::move(task_keys[0]);
+  if (n_tasks > 1) {
+    keys.reserve(plan.column_begin[n_columns]);
+    for (size_t t = 1; t < n_tasks; ++t) keys.insert(keys.end(), task_keys[t].begin(), task_keys[t].end());
   }
   number_planned_blocks(collection, r, keys, plan);
   for (size_t column = 0; column < n_columns; ++column) {

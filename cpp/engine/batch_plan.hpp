@@ -4,6 +4,7 @@
 // de-duplicated, so each one is fetched, inflated and decoded once however many windows use it.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "engine/collection.hpp"
@@ -107,11 +108,26 @@ struct BatchPlan {
   }
 };
 
+// Threads plan_batch may search blocks on: for_each(n, task) calls task(i, worker) for every i
+// in [0, n) on up to `threads` threads at once (ThreadPool::parallel_for, or a timed wrapper of
+// it), and returns when all are done.
+struct PlanThreads {
+  size_t threads = 1;
+  std::function<void(size_t, const std::function<void(size_t, size_t)>&)> for_each;
+};
+
 // Checks the request against the collection unless it is marked as checked against it
 // (check_request: InvalidArgument for empty or mismatched windows, a bad window size, a track
 // index out of range, a chromosome id out of range), checks that no
-// file it reads changed since it was opened (FileChanged naming the file), and plans it.
-BatchPlan plan_batch(const Collection& collection, const BatchRequest& request);
+// file it reads changed since it was opened (FileChanged naming the file), and plans it. With
+// threads, the column searches (each window's blocks in the index: most of a large plan) run
+// as threads->for_each tasks of consecutive windows: one task for fewer than
+// kParallelPlanColumns columns, a few a thread above. The plan is the same either way.
+BatchPlan plan_batch(const Collection& collection, const BatchRequest& request, const PlanThreads* threads = nullptr);
+// Smaller batches search on one task: waking the workers costs more than their searches.
+constexpr size_t kParallelPlanColumns = 2048;
+// Tasks per thread: a few, so that a slow run of windows (windows on many blocks) is shared.
+constexpr size_t kPlanTasksPerThread = 4;
 
 // A column's fill found a run of planned block `later` starting before the end of the run that
 // planned block `earlier` kept (stages::RunOrder): throws FormatError naming the file and both

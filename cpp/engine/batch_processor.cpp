@@ -8,13 +8,13 @@ namespace bwl::engine {
 
 void BatchProcessor::load(const Collection& collection, const BatchRequest& request, void* out) {
   if (request.has_augmentations()) throw InvalidArgument("a request with augmentations loads into new tensors");
-  const BatchPlan plan = plan_batch(collection, request);
+  const BatchPlan plan = this->plan(collection, request);
   const io::FetchHold fetched = fetch_remote_blocks(collection, plan);
   run(collection, request, plan, out);
 }
 
 LoadedBatch BatchProcessor::load(const Collection& collection, const BatchRequest& request) {
-  const BatchPlan plan = plan_batch(collection, request);
+  const BatchPlan plan = this->plan(collection, request);
   // Released once the fill has read them (before the finishing step).
   io::FetchHold fetched = fetch_remote_blocks(collection, plan);
   std::shared_ptr<Tensor> values = fill_new_values(collection, request, plan);

@@ -55,6 +55,10 @@ class BatchProcessor {
   // turns (the parallelism is inside a call).
 
  protected:
+  // The plan of `request` (plan_batch); the CPU processor plans large batches on its pool.
+  virtual BatchPlan plan(const Collection& collection, const BatchRequest& request) {
+    return plan_batch(collection, request);
+  }
   // The backend's fill of `plan` (of `request`) into `out`, as load(..., out) describes; takes
   // the processor's turn.
   virtual void run(const Collection& collection, const BatchRequest& request, const BatchPlan& plan, void* out) = 0;

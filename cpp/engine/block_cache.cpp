@@ -217,14 +217,20 @@ CacheInfo BlockCache::info() const {
   return info;
 }
 
+void find_cached_blocks(const Collection& collection, const BatchPlan& plan, size_t first, size_t last,
+                        CachedBlock* hits) {
+  std::fill(hits + first, hits + last, nullptr);
+  BlockCache& cache = collection.cache();
+  if (!cache.enabled() || first >= last) return;
+  thread_local std::vector<BlockCache::BlockKey> keys;
+  keys.resize(last - first);
+  for (size_t i = first; i < last; ++i) keys[i - first] = {plan.blocks[i].file, plan.blocks[i].block};
+  cache.find_many(keys.data(), keys.size(), hits + first);
+}
+
 void find_cached_blocks(const Collection& collection, const BatchPlan& plan, std::vector<CachedBlock>& hits) {
   hits.assign(plan.blocks.size(), nullptr);
-  BlockCache& cache = collection.cache();
-  if (!cache.enabled()) return;
-  thread_local std::vector<BlockCache::BlockKey> keys;
-  keys.resize(plan.blocks.size());
-  for (size_t i = 0; i < plan.blocks.size(); ++i) keys[i] = {plan.blocks[i].file, plan.blocks[i].block};
-  cache.find_many(keys.data(), keys.size(), hits.data());
+  find_cached_blocks(collection, plan, 0, plan.blocks.size(), hits.data());
 }
 
 std::vector<CachedBlock> find_cached_blocks(const Collection& collection, const BatchPlan& plan) {

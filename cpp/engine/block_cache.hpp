@@ -121,9 +121,13 @@ struct BatchPlan;  // engine/batch_plan.hpp
 
 // Per planned block, the collection's cache entry for it or null (all null when the cache is
 // off), looked up in one BlockCache::find_many. The second form fills `hits` (a processor's
-// reused vector); both backends find their hits here.
+// reused vector); the third, hits[first, last) of planned blocks [first, last) only, so that
+// disjoint ranges may be looked up on several threads at once. Both backends find their hits
+// here.
 std::vector<CachedBlock> find_cached_blocks(const Collection& collection, const BatchPlan& plan);
 void find_cached_blocks(const Collection& collection, const BatchPlan& plan, std::vector<CachedBlock>& hits);
+void find_cached_blocks(const Collection& collection, const BatchPlan& plan, size_t first, size_t last,
+                        CachedBlock* hits);
 
 // The counters of cache_info(), the shape of functools.lru_cache's.
 struct CacheInfo {

@@ -133,7 +133,13 @@ void bind_processors(py::module_& m) {
               t = p.stage_times();
             }
             py::dict d;
+            d["plan_ms"] = t.plan_ms;
+            d["plan_search_ms"] = t.plan_search_ms;
+            d["plan_search_work_ms"] = t.plan_search_work_ms;
+            d["plan_search_longest_task_ms"] = t.plan_search_longest_task_ms;
             d["lookup_ms"] = t.lookup_ms;
+            d["lookup_work_ms"] = t.lookup_work_ms;
+            d["lookup_longest_task_ms"] = t.lookup_longest_task_ms;
             d["decode_ms"] = t.decode_ms;
             d["decode_work_ms"] = t.decode_work_ms;
             d["decode_longest_task_ms"] = t.decode_longest_task_ms;
@@ -143,8 +149,9 @@ void bind_processors(py::module_& m) {
             d["batches"] = t.batches;
             return d;
           },
-          "Milliseconds summed over the batches run since time_stages(True): the cache lookups (lookup), "
-          "and per parallel phase (decode: fetch, inflate, decode of missed blocks; fill) its wall time, its "
+          "Milliseconds summed over the batches run since time_stages(True): the plan (plan, wall; its block "
+          "searches: plan_search wall, work and longest task), and per parallel phase (lookup: the cache lookups; "
+          "decode: fetch, inflate, decode of missed blocks; fill) its wall time, its "
           "tasks' time summed over all threads (work) and its longest task (the phase's critical path).");
 
   m.def(

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <stdexcept>
+#include <tuple>
 #include <vector>
 
 #include "bbi_builder.hpp"
@@ -232,6 +234,61 @@ TEST(BatchPlan, FewWindowsAndManyWindowsPlanTheBlocksEachColumnOverlaps) {
       EXPECT_EQ(std::make_pair(plan.blocks[b].file, plan.blocks[b].block), want_blocks[b]);
     }
   }
+}
+
+// A large batch searches its blocks in tasks of consecutive windows on the threads it is given
+// (engine::PlanThreads): the plan is the one a single thread makes, field by field.
+TEST(BatchPlan, SearchesOnThreadsPlanWhatOneThreadPlans) {
+  FileSpec spec;
+  spec.chroms = {{"chrA", 1000}, {"chrB", 500}};
+  for (uint32_t i = 0; i < 64; ++i) {
+    spec.blocks.push_back(
+        Block{bedgraph_section(0, {{i * 10, i * 10 + 10, static_cast<float>(i)}}), 0, i * 10, 0, i * 10 + 10});
+  }
+  spec.blocks.push_back(Block{bedgraph_section(1, {{0, 500, 9.0f}}), 1, 0, 1, 500});
+  TempFile tmp(build_bigwig(spec));
+  bwl::engine::Collection collection({tmp.path(), tmp.path(), tmp.path()}, 1);
+  const uint32_t chrA = static_cast<uint32_t>(collection.find_chrom("chrA"));
+  const uint32_t chrB = static_cast<uint32_t>(collection.find_chrom("chrB"));
+  bwl::engine::BatchRequest r;
+  r.length = 25;
+  for (size_t w = 0; w < 1500; ++w) {  // x 2 tracks: above kParallelPlanColumns
+    r.chroms.push_back(w % 7 == 0 ? chrB : chrA);
+    r.starts.push_back(static_cast<int64_t>((w * 37) % 1100) - 40);  // some before, some past the end
+  }
+  r.tracks = {2, 0};
+  r.scales = {1.0f, 1.0f};
+  ASSERT_GE(r.starts.size() * r.tracks.size(), bwl::engine::kParallelPlanColumns);
+  bwl::ThreadPool pool(3);
+  size_t tasks = 0;
+  const bwl::engine::PlanThreads threads{pool.size(), [&](size_t n, const std::function<void(size_t, size_t)>& task) {
+                                           tasks = n;
+                                           pool.parallel_for(n, task);
+                                         }};
+  const bwl::engine::BatchPlan one = bwl::engine::plan_batch(collection, r);
+  const bwl::engine::BatchPlan many = bwl::engine::plan_batch(collection, r, &threads);
+  EXPECT_EQ(tasks, pool.size() * bwl::engine::kPlanTasksPerThread);
+  ASSERT_EQ(many.columns.size(), one.columns.size());
+  for (size_t c = 0; c < one.columns.size(); ++c) {
+    EXPECT_EQ(many.columns[c].window_start, one.columns[c].window_start) << c;
+    EXPECT_EQ(many.columns[c].chrom_id, one.columns[c].chrom_id) << c;
+    EXPECT_EQ(many.columns[c].lo, one.columns[c].lo) << c;
+    EXPECT_EQ(many.columns[c].hi, one.columns[c].hi) << c;
+  }
+  EXPECT_EQ(many.column_begin, one.column_begin);
+  EXPECT_EQ(many.column_blocks, one.column_blocks);
+  ASSERT_EQ(many.blocks.size(), one.blocks.size());
+  for (size_t b = 0; b < one.blocks.size(); ++b) {
+    const bwl::engine::PlannedBlock &x = many.blocks[b], &y = one.blocks[b];
+    EXPECT_EQ(std::make_tuple(x.file, x.block, x.chrom_id, x.need_lo, x.need_hi, x.mixed_chroms),
+              std::make_tuple(y.file, y.block, y.chrom_id, y.need_lo, y.need_hi, y.mixed_chroms))
+        << b;
+  }
+  // A small batch is one task, on the calling thread's turn.
+  r.chroms.resize(10);
+  r.starts.resize(10);
+  bwl::engine::plan_batch(collection, r, &threads);
+  EXPECT_EQ(tasks, 1u);
 }
 
 TEST(BatchPlan, RejectsBadRequests) {

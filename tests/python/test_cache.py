@@ -280,3 +280,35 @@ def test_bench_takes_cache_bytes() -> None:
     code, text = bench(1 << 20)
     assert code == 0
     assert "block cache: 1.0 MB bound" in text
+
+
+def test_large_batches_plan_and_look_up_on_the_pool_as_one_thread_does(tmp_path: Path) -> None:
+    """A batch of at least 2,048 columns searches its blocks in tasks on the pool, and one of at
+    least 1,024 planned blocks looks them up in ranges on the pool: cold and warm, the batch is
+    the one thread's, every block is looked up once, and the stage times show several tasks."""
+    import shutil
+
+    from conftest import real_file
+
+    source = real_file("bbi-js/ENCFF826FLP.bw")
+    paths = []
+    for i in range(4):  # four files of 287 blocks each: over 1,024 planned blocks
+        paths.append(tmp_path / f"copy{i}.bw")
+        shutil.copyfile(source, paths[-1])
+    one = bigwig_loader.BigWigCollection(paths, cache_bytes=0, n_threads=1)
+    pooled = bigwig_loader.BigWigCollection(paths, cache_bytes=BIG, n_threads=3)
+    (chrom,) = one.chrom_sizes
+    rng = np.random.default_rng(11)
+    starts = rng.integers(-500, one.chrom_sizes[chrom], 1500)  # 6,000 columns
+    chroms = [chrom] * len(starts)
+    want = values(one, chroms, starts, starts + 1000, default_value=np.nan)
+    processor = pooled._processors[-1]
+    processor.time_stages(True)
+    for _ in range(2):  # cold, then warm
+        got = values(pooled, chroms, starts, starts + 1000, default_value=np.nan)
+        assert got.tobytes() == want.tobytes()
+    info = pooled.cache_info()
+    assert info.blocks >= 1024 and info.misses == info.blocks and info.hits == info.blocks
+    t = processor.stage_times()
+    for phase in ("plan_search", "lookup"):
+        assert t[f"{phase}_longest_task_ms"] < t[f"{phase}_work_ms"], (phase, t)  # several tasks
