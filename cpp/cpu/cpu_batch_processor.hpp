@@ -6,7 +6,8 @@
 //     the pool when there are many); a hit's runs are used as they are (held by this batch until
 //     its fill is done), and skip phase 1.
 //   phase 1, per task of up to kBlocksPerTask missed planned blocks of one file: fetch
-//     (adjacent blocks in one pread), inflate (libdeflate), decode. Cache off: keep the runs the
+//     (a local file's blocks inflated in its mapping; else adjacent blocks in one read), inflate
+//     (libdeflate), decode. Cache off: keep the runs the
 //     batch needs in the worker's arena. Cache on: keep every run of the block in a new cache
 //     entry, held by this batch and inserted into the cache. Each planned block is decoded at
 //     most once.

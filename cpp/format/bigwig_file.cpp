@@ -8,7 +8,8 @@
 
 namespace bwl::format {
 
-BigWigFile::BigWigFile(const std::string& path) : BigWigFile(std::make_shared<const io::RandomAccessFile>(path)) {}
+BigWigFile::BigWigFile(const std::string& path)
+    : BigWigFile(std::make_shared<const io::RandomAccessFile>(path, io::RandomAccessFile::Mapped::Yes)) {}
 
 namespace {
 

@@ -21,8 +21,9 @@ namespace bwl::format {
 
 class BigWigFile {
  public:
-  // Opens the local file at `path`. Throws FileNotFound, or FormatError for anything that is not
-  // an intact bigWig header/index.
+  // Opens the local file at `path`, mapped read-only as well (its blocks are inflated where they
+  // lie in the mapping: format/block_reader.hpp). Throws FileNotFound, or FormatError for
+  // anything that is not an intact bigWig header/index.
   explicit BigWigFile(const std::string& path);
   // Reads the bigWig of any source (a remote object: io::RemoteObject); throws as above.
   explicit BigWigFile(std::shared_ptr<const io::ByteSource> source);

@@ -15,6 +15,8 @@
 
 namespace bwl::io {
 
+class MappedFile;  // io/mapped_file.hpp
+
 struct ByteRange {
   uint64_t offset = 0;
   uint64_t length = 0;
@@ -62,6 +64,10 @@ class ByteSource {
   virtual std::shared_ptr<const FetchedSpan> span_covering(uint64_t /*offset*/, uint64_t /*length*/) const {
     return nullptr;
   }
+
+  // The whole source mapped into memory (io::MappedFile: reads under its fault guard), or null
+  // (a remote source; a local file opened without one, or one the system would not map).
+  virtual const MappedFile* mapping() const { return nullptr; }
 
   // Throws what read_exact throws for a range past the end, without reading. Called before
   // allocating a buffer whose size a file field gives, so that no file makes the reader allocate

@@ -10,6 +10,7 @@
 
 #include "common/errors.hpp"
 #include "io/descriptor_pool.hpp"
+#include "io/mapped_file.hpp"
 
 namespace bwl::io {
 namespace {
@@ -21,7 +22,7 @@ int64_t steady_nanoseconds() {
 
 }  // namespace
 
-RandomAccessFile::RandomAccessFile(std::string path) : ByteSource(std::move(path)) {
+RandomAccessFile::RandomAccessFile(std::string path, Mapped mapped) : ByteSource(std::move(path)) {
   const std::string& path_ = this->path();
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) {
@@ -44,7 +45,18 @@ RandomAccessFile::RandomAccessFile(std::string path) : ByteSource(std::move(path
   links_.store(static_cast<uint64_t>(st.st_nlink), std::memory_order_relaxed);
   path_checked_at_.store(steady_nanoseconds(), std::memory_order_relaxed);
   DescriptorPool::instance().adopt(*this, fd);
+  if (mapped == Mapped::Yes) {
+    try {
+      map_ = std::make_unique<MappedFile>(*this);
+    } catch (...) {
+      DescriptorPool::instance().forget(*this);  // the destructor of a half-made file does not run
+      throw;
+    }
+    if (!map_->mapped()) map_.reset();
+  }
 }
+
+const MappedFile* RandomAccessFile::mapping() const { return map_.get(); }
 
 int RandomAccessFile::reopen() const {
   const int fd = ::open(path().c_str(), O_RDONLY | O_CLOEXEC);

@@ -2,11 +2,14 @@
 // A read-only local file read with pread: there is no shared cursor, so one open file may be read
 // by any number of threads at once. Its descriptor belongs to the process's DescriptorPool, which
 // may close it while no read holds it and opens it again on the next read (many files under a
-// low open-files limit). Not copyable; closes its descriptor on destruction.
+// low open-files limit). Optionally also mapped whole at open (Mapped::Yes: mapping()), for
+// readers that read in place; the mapping needs no descriptor once made. Not copyable; closes
+// its descriptor and unmaps on destruction.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <string>
 
 #include "io/byte_source.hpp"
@@ -16,9 +19,15 @@ namespace bwl::io {
 class RandomAccessFile final : public ByteSource {
  public:
   // Throws FileNotFound when the path does not exist or is not a regular file, Error when it
-  // cannot be opened for another reason (permissions, ...).
-  explicit RandomAccessFile(std::string path);
+  // cannot be opened for another reason (permissions, ...). With Mapped::Yes the whole file is
+  // also mapped read-only (io::MappedFile), for readers that read many small ranges in place
+  // (a bigWig's blocks, inflated where they lie); when the system refuses the mapping, mapping()
+  // is null and every read is a pread.
+  enum class Mapped { No, Yes };
+  explicit RandomAccessFile(std::string path, Mapped mapped = Mapped::No);
   ~RandomAccessFile() override;
+
+  const MappedFile* mapping() const override;
 
   // The file's descriptor, open while the lease lives (for mapping the file: io::MappedFile).
   class Lease {
@@ -79,6 +88,8 @@ class RandomAccessFile final : public ByteSource {
   mutable size_t leases_ = 0;
   mutable bool idle_ = false;
   mutable std::list<const RandomAccessFile*>::iterator idle_at_;
+  // Made at open with Mapped::Yes; it holds no descriptor (the pool may close the file's).
+  std::unique_ptr<MappedFile> map_;
 };
 
 }  // namespace bwl::io

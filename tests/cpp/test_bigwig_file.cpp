@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -9,6 +11,8 @@
 #include "bbi_builder.hpp"
 #include "common/errors.hpp"
 #include "format/bigwig_file.hpp"
+#include "io/mapped_file.hpp"
+#include "io/random_access_file.hpp"
 
 using namespace bwl::test;
 using bwl::format::BigWigFile;
@@ -346,4 +350,68 @@ TEST(BigWigFileErrors, EveryTruncationOfAFileFailsCleanly) {
     } catch (const bwl::FormatError&) {
     }
   }
+}
+
+namespace {
+
+// A compressed file of 48 blocks of 400 items of random values each (about 3 KB a block
+// compressed): its data run over many pages.
+FileSpec many_block_spec() {
+  FileSpec s;
+  s.compressed = true;
+  s.chroms = {{"chrA", 48 * 4000}};
+  uint32_t state = 12345;
+  for (uint32_t b = 0; b < 48; ++b) {
+    std::vector<BedGraphItem> items;
+    for (uint32_t i = 0; i < 400; ++i) {
+      state = state * 1664525u + 1013904223u;
+      items.push_back(BedGraphItem{b * 4000 + i * 10, b * 4000 + i * 10 + 7, static_cast<float>(state >> 8)});
+    }
+    s.blocks.push_back(Block{bedgraph_section(0, items), 0, b * 4000, 0, b * 4000 + 3997});
+  }
+  return s;
+}
+
+}  // namespace
+
+// A local file's blocks are inflated where they lie in its mapping; through pread (a file the
+// system would not map) they read the same.
+TEST(BigWigFile, MappedAndPreadReadsAgree) {
+  TempFile tmp(build_bigwig(many_block_spec()));
+  const BigWigFile mapped(tmp.path());
+  ASSERT_NE(mapped.file().mapping(), nullptr);
+  const BigWigFile plain(std::make_shared<const bwl::io::RandomAccessFile>(tmp.path()));
+  ASSERT_EQ(plain.file().mapping(), nullptr);
+  const auto a = values(mapped, "chrA", 0, 48 * 4000);
+  EXPECT_TRUE(same_floats(a, values(plain, "chrA", 0, 48 * 4000)));
+  EXPECT_EQ(a[4000 * 5 + 13], a[4000 * 5 + 16]);  // one item's bases
+  EXPECT_TRUE(std::isnan(a[4000 * 5 + 17]));      // the gap after it
+}
+
+// A file truncated after it was mapped: a read of a block past the new end faults inside the
+// guarded inflate, and ends as a pread of it ends, in FormatError ("truncated"), not in SIGBUS.
+TEST(BigWigFileErrors, TruncatedAfterOpenIsAFormatErrorNotABusError) {
+  Layout lay;
+  const Bytes b = build_bigwig(many_block_spec(), &lay);
+  TempFile tmp(b);
+  const BigWigFile f(tmp.path());
+  ASSERT_NE(f.file().mapping(), nullptr);
+  const long page = ::sysconf(_SC_PAGESIZE);
+  ASSERT_GT(b.size(), static_cast<size_t>(4 * page));
+  // Cut at a page boundary: every byte after it lies on a page wholly past the end (SIGBUS),
+  // none on a page that reads as zeros.
+  ASSERT_EQ(::truncate(tmp.path().c_str(), static_cast<off_t>(page)), 0);
+  // The reader's own decode, below the per-read change check (which would name the new size at
+  // once): what a read racing a truncation meets.
+  std::vector<uint32_t> all_blocks(f.block_index().blocks().size());
+  for (uint32_t i = 0; i < all_blocks.size(); ++i) all_blocks[i] = i;
+  BlockScratch scratch;
+  size_t decoded = 0;
+  const auto msg = message_of<bwl::FormatError>([&] {
+    bwl::format::decode_blocks(f.file(), f.header(), f.block_index(), all_blocks, scratch,
+                               [&](const bwl::stages::Run*, uint32_t) { ++decoded; });
+  });
+  EXPECT_LT(decoded, all_blocks.size());
+  EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(tmp.path()), std::string::npos) << msg;
 }
