@@ -23,8 +23,9 @@
 // in front of that one.
 //
 // Memory: the pages read stay mapped, so they count in the process's resident set (VmRSS, as
-// RssFile) up to the file's size (for a collection, up to the bigWig bytes its batches touched). They are the page cache's pages, which a pread would have
-// filled too: shared with every process reading the file, reclaimable, no memory of our own.
+// RssFile) up to the file's size (for a collection, up to the bigWig bytes its batches
+// touched). They are the page cache's pages, which a pread would have filled too: shared with
+// every process reading the file, reclaimable, no memory of our own.
 //
 // Thread contract: immutable after construction; any number of threads may read at once.
 #include <setjmp.h>
