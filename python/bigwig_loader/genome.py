@@ -39,7 +39,8 @@ def _reader(path: str):
 
 def guard_reads_in_torch_worker() -> None:
     """In a torch DataLoader worker process, puts the handler that turns a bus error in a mapped
-    FASTA read into the reader's error back in front of torch's own, which the worker installs
+    read (of the FASTA's bases, or of a bigWig's blocks, inflated where they lie in its mapping)
+    into the reader's error back in front of torch's own, which the worker installs
     after ours and which ends the process on any bus error ("killed by signal: Bus error", no
     file named). Elsewhere it does nothing. Called by the datasets as an iteration starts."""
     torch = sys.modules.get("torch")
