@@ -60,11 +60,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Run> kept(capacity);
   const DecodeResult filtered = decode_block(block, block_size, kept.data(), capacity, keep);
   check(filtered.status == DecodeStatus::Ok && filtered.runs == counted.runs, "a filtered decode disagrees");
-  for (uint32_t i = 0, j = 0; i < all.runs; ++i) {
+  uint32_t j = 0;
+  for (uint32_t i = 0; i < all.runs; ++i) {
     if (!keep(runs[i])) continue;
-    check(memcmp(&kept[j], &runs[i], sizeof(Run)) == 0, "a filtered decode kept another run");
+    check(j < filtered.runs && memcmp(&kept[j], &runs[i], sizeof(Run)) == 0, "a filtered decode kept another run");
     ++j;
   }
+  check(j == filtered.runs, "a filtered decode kept runs the filter refuses");
   for (uint32_t i = 0; i < all.runs; ++i) check(runs[i].start <= runs[i].end, "a decoded run ends before it starts");
 
   // The query as the planner makes it: [lo, hi) within the window's whole cells and >= 0.

@@ -97,13 +97,13 @@ inline BlockBytes inflate_block(const std::string& path, const BbiHeader& header
 }
 
 // inflate_block for a block of a compressed file that lies in the file's mapping: inflated where
-// it lies (no read, no copy), under the mapping's fault guard. Returns false, having thrown
-// nothing, when the guarded inflate faulted (the file was truncated since it was mapped): the
-// caller then reads the block with read_exact, which reports the truncation as it always does.
-// Throws FormatError (inflate_failure's wording) for a block that does not inflate.
-inline bool inflate_mapped_block(const io::MappedFile& map, const std::string& path, const BbiHeader& header,
-                                 const DataBlock& block, ScratchBuffer<uint8_t>& inflated,
-                                 stages::HostInflater& inflater, BlockBytes& data) {
+// it lies (no read, no copy), under the mapping's fault guard. Returns false when the guarded
+// inflate faulted (the file was truncated since it was mapped) or the block did not inflate
+// (perhaps zeros: the rest of the page holding a truncated file's new end reads so): the caller
+// then reads the block with read_exact and inflate_block, which report a truncation or a corrupt
+// block as they always do.
+inline bool inflate_mapped_block(const io::MappedFile& map, const BbiHeader& header, const DataBlock& block,
+                                 ScratchBuffer<uint8_t>& inflated, stages::HostInflater& inflater, BlockBytes& data) {
   uint8_t* out = inflated.reserve(header.uncompress_buf_size);  // allocated before the guard
   size_t n_bytes = 0;
   stages::InflateStatus status = stages::InflateStatus::Ok;
@@ -113,8 +113,7 @@ inline bool inflate_mapped_block(const io::MappedFile& map, const std::string& p
     status = inflater.inflate_zlib(reinterpret_cast<const uint8_t*>(bytes) + block.offset, block.size, out,
                                    header.uncompress_buf_size, &n_bytes);
   });
-  if (!read) return false;
-  if (status != stages::InflateStatus::Ok) throw format_error(path, inflate_failure(status), block.offset);
+  if (!read || status != stages::InflateStatus::Ok) return false;
   data = BlockBytes{out, n_bytes};
   return true;
 }
@@ -186,10 +185,10 @@ void decode_blocks_into(const io::ByteSource& file, const BbiHeader& header, con
       const uint8_t* stored = nullptr;
       BlockBytes data{nullptr, 0};
       const bool inflated_in_map =
-          from_map && inflate_mapped_block(*map, file.path(), header, block, scratch.inflated, scratch.inflater, data);
+          from_map && inflate_mapped_block(*map, header, block, scratch.inflated, scratch.inflater, data);
       if (inflated_in_map) {
         // data is the block's inflated bytes
-      } else if (from_map) {  // the guarded inflate faulted: read it (read_exact reports the truncation)
+      } else if (from_map) {  // faulted or did not inflate: read it, and let the read or the inflate say why
         uint8_t* into = scratch.fetched.reserve(block.size);
         file.read_exact(block.offset, block.size, into, "data blocks");
         stored = into;

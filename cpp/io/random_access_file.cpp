@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,7 +46,10 @@ RandomAccessFile::RandomAccessFile(std::string path, Mapped mapped) : ByteSource
   links_.store(static_cast<uint64_t>(st.st_nlink), std::memory_order_relaxed);
   path_checked_at_.store(steady_nanoseconds(), std::memory_order_relaxed);
   DescriptorPool::instance().adopt(*this, fd);
-  if (mapped == Mapped::Yes) {
+  // Under a finite address-space limit (ulimit -v) a mapping of every file would spend it: pread.
+  struct rlimit address_space {};
+  const bool unlimited = ::getrlimit(RLIMIT_AS, &address_space) == 0 && address_space.rlim_cur == RLIM_INFINITY;
+  if (mapped == Mapped::Yes && unlimited) {
     try {
       map_ = std::make_unique<MappedFile>(*this);
     } catch (...) {

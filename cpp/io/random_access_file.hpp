@@ -21,7 +21,8 @@ class RandomAccessFile final : public ByteSource {
   // Throws FileNotFound when the path does not exist or is not a regular file, Error when it
   // cannot be opened for another reason (permissions, ...). With Mapped::Yes the whole file is
   // also mapped read-only (io::MappedFile), for readers that read many small ranges in place
-  // (a bigWig's blocks, inflated where they lie); when the system refuses the mapping, mapping()
+  // (a bigWig's blocks, inflated where they lie); when the system refuses the mapping, or the
+  // process's address space is limited (RLIMIT_AS: mapping every file would spend it), mapping()
   // is null and every read is a pread.
   enum class Mapped { No, Yes };
   explicit RandomAccessFile(std::string path, Mapped mapped = Mapped::No);

@@ -13,6 +13,7 @@ from bigwig_loader.arrays import user_array
 from bigwig_loader.cache import CacheInfo, cache_info_of, check_cache_bytes
 from bigwig_loader.cache import preload as _preload
 from bigwig_loader.device import CPU, resolve_device
+from bigwig_loader.genome import guard_reads_once_in_process
 from bigwig_loader.intervals import collection_intervals
 from bigwig_loader.chromosomes import STANDARD_CHROMOSOMES
 from bigwig_loader.compat03.path import interpret_path  # noqa: F401 - 0.3's bigwig_loader.collection.interpret_path
@@ -249,6 +250,7 @@ class BigWigCollection:
         request = self.batch_request(
             chromosomes, start, end, window_size, default_value, dtype=dtype, track_indices=track_indices, scale=scale
         )
+        guard_reads_once_in_process()  # a user's own Dataset in a torch DataLoader worker
         return user_array(self.processor(ordinal).load(self._collection, request, out))
 
     def processor(self, ordinal: int) -> Any:

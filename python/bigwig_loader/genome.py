@@ -37,6 +37,18 @@ def _reader(path: str):
         return reader
 
 
+_guarded_in_process: int | None = None
+
+
+def guard_reads_once_in_process() -> None:
+    """guard_reads_in_torch_worker, once per process (a forked DataLoader worker is a new one):
+    for get_batch called from a user's own torch Dataset in a worker. Costs a getpid a call."""
+    global _guarded_in_process
+    if _guarded_in_process != os.getpid():
+        _guarded_in_process = os.getpid()
+        guard_reads_in_torch_worker()
+
+
 def guard_reads_in_torch_worker() -> None:
     """In a torch DataLoader worker process, puts the handler that turns a bus error in a mapped
     read (of the FASTA's bases, or of a bigWig's blocks, inflated where they lie in its mapping)

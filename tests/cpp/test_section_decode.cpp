@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -268,12 +269,15 @@ TEST(SectionDecode, BedGraphSectionsDecodeAsTheItemByItemDefinitionSays) {
   std::mt19937 rng(20261206);
   auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
   for (int trial = 0; trial < 4000; ++trial) {
+    // Coordinates near 0, across 2^31 (the vector check compares unsigned values as signed ones
+    // with the top bit flipped) and near 2^32.
+    const uint32_t base = std::array<uint32_t, 3>{0, 0x7FFFF000u, 0xFFFF0000u}[pick(3)];
     std::vector<Section> sections(1 + pick(3));
     uint32_t chrom = pick(3);
     for (Section& s : sections) {
       chrom += pick(3) == 0 ? 1 : 0;
       s.chrom = chrom;
-      uint32_t at = pick(50);
+      uint32_t at = base + pick(50);
       const uint32_t n = pick(4) == 0 ? pick(3) : pick(40);
       for (uint32_t i = 0; i < n; ++i) {
         at += pick(3) == 0 ? 0 : pick(20);
@@ -307,7 +311,7 @@ TEST(SectionDecode, BedGraphSectionsDecodeAsTheItemByItemDefinitionSays) {
       const Bytes b = bedgraph_section(s.chrom, s.items);
       block.insert(block.end(), b.begin(), b.end());
     }
-    const uint32_t lo = pick(600);
+    const uint32_t lo = base + pick(600);
     const KeepNeededRuns keep{pick(8) == 0, pick(4), lo, pick(4) == 0 ? lo - std::min(lo, pick(20)) : lo + pick(300)};
     const uint32_t capacity = pick(4) == 0 ? pick(20) : 1000;
     const Expected e = reference_decode(sections, keep, capacity);

@@ -312,3 +312,22 @@ def test_large_batches_plan_and_look_up_on_the_pool_as_one_thread_does(tmp_path:
     t = processor.stage_times()
     for phase in ("plan_search", "lookup"):
         assert t[f"{phase}_longest_task_ms"] < t[f"{phase}_work_ms"], (phase, t)  # several tasks
+
+
+def test_get_batch_puts_the_bus_error_guard_back_once_in_a_torch_worker(monkeypatch, collection_paths) -> None:
+    """A bigWig's blocks are inflated in its mapping under a SIGBUS guard that torch's DataLoader
+    workers displace with their own handler: get_batch, called from a user's Dataset in such a
+    worker, puts the guard back in front once per process (and never outside a worker)."""
+    from bigwig_loader import _core, genome
+
+    calls = []
+    monkeypatch.setattr(_core, "reclaim_fault_handler", lambda: calls.append(1) or False)
+    monkeypatch.setattr(genome, "_guarded_in_process", None)
+    c = bigwig_loader.BigWigCollection(collection_paths, cache_bytes=0)
+    c.get_batch(["chr1"], [1000], [2000])
+    assert calls == []  # not in a worker
+    monkeypatch.setattr(genome, "_guarded_in_process", None)
+    monkeypatch.setattr(torch.utils.data, "get_worker_info", lambda: object())
+    for _ in range(3):
+        c.get_batch(["chr1"], [1000], [2000])
+    assert calls == [1]
