@@ -331,3 +331,33 @@ def test_get_batch_puts_the_bus_error_guard_back_once_in_a_torch_worker(monkeypa
     for _ in range(3):
         c.get_batch(["chr1"], [1000], [2000])
     assert calls == [1]
+
+
+@pytest.mark.parametrize("address_space_limited", [False, True])
+def test_local_bigwigs_are_mapped_unless_address_space_is_limited(address_space_limited: bool) -> None:
+    """A local bigWig is mapped at open (its blocks inflated where they lie), except under a
+    finite RLIMIT_AS, where mapping every file would spend the address space: then it is read
+    with pread. The batch is the same either way."""
+    import subprocess
+
+    from conftest import real_file
+
+    path = real_file("bbi-js/ENCFF826FLP.bw")
+    code = f"""
+import resource, numpy as np, bigwig_loader
+if {address_space_limited}:
+    resource.setrlimit(resource.RLIMIT_AS, (64 << 30, resource.RLIM_INFINITY))
+c = bigwig_loader.BigWigCollection([{str(path)!r}], cache_bytes=0)
+(chrom,) = c.chrom_sizes
+v = np.asarray(c.get_batch([chrom] * 3, [20_000_000, 30_000_000, 40_000_000], [20_001_000, 30_001_000, 40_001_000]))
+mapped = any({str(path)!r} in line for line in open("/proc/self/maps"))
+print(int(mapped), float(np.nansum(v)))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == ("0" if address_space_limited else "1")
+    plain = bigwig_loader.BigWigCollection([path], cache_bytes=0)
+    (chrom,) = plain.chrom_sizes
+    want = np.asarray(
+        plain.get_batch([chrom] * 3, [20_000_000, 30_000_000, 40_000_000], [20_001_000, 30_001_000, 40_001_000])
+    )
+    assert float(out[1]) == float(np.nansum(want))
