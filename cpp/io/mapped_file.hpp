@@ -54,10 +54,16 @@ bool reclaim_handler();
 
 class MappedFile {
  public:
+  // How the file will be read, for the kernel's read-around of pages not yet in the page cache:
+  // Sequential is the default (a fault reads the pages around it too: a FASTA's windows), Random
+  // reads only what is touched (MADV_RANDOM: a bigWig's blocks, scattered, a few KB each; with
+  // the default, a batch over files not in the page cache read 2-3x the bytes a pread of each
+  // block did). Pages already in the page cache are mapped around a fault either way.
+  enum class Access { Sequential, Random };
   // Maps all of `file` read-only, installing the process's SIGBUS handler the first time. When
   // the file is empty or the system refuses the mapping, nothing is mapped: mapped() is false
   // and the caller reads with pread.
-  explicit MappedFile(const RandomAccessFile& file);
+  explicit MappedFile(const RandomAccessFile& file, Access access = Access::Sequential);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;

@@ -51,7 +51,7 @@ RandomAccessFile::RandomAccessFile(std::string path, Mapped mapped) : ByteSource
   const bool unlimited = ::getrlimit(RLIMIT_AS, &address_space) == 0 && address_space.rlim_cur == RLIM_INFINITY;
   if (mapped == Mapped::Yes && unlimited) {
     try {
-      map_ = std::make_unique<MappedFile>(*this);
+      map_ = std::make_unique<MappedFile>(*this, MappedFile::Access::Random);
     } catch (...) {
       DescriptorPool::instance().forget(*this);  // the destructor of a half-made file does not run
       throw;

@@ -20,8 +20,8 @@ class RandomAccessFile final : public ByteSource {
  public:
   // Throws FileNotFound when the path does not exist or is not a regular file, Error when it
   // cannot be opened for another reason (permissions, ...). With Mapped::Yes the whole file is
-  // also mapped read-only (io::MappedFile), for readers that read many small ranges in place
-  // (a bigWig's blocks, inflated where they lie); when the system refuses the mapping, or the
+  // also mapped read-only (io::MappedFile, Access::Random), for readers that read many small
+  // scattered ranges in place (a bigWig's blocks, inflated where they lie); when the system refuses the mapping, or the
   // process's address space is limited (RLIMIT_AS: mapping every file would spend it), mapping()
   // is null and every read is a pread.
   enum class Mapped { No, Yes };
