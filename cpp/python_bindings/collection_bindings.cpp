@@ -13,6 +13,7 @@
 #include "engine/block_preload.hpp"
 #include "engine/collection.hpp"
 #include "format/block_reader.hpp"
+#include "python_bindings/plain_arguments.hpp"
 
 namespace py = pybind11;
 
@@ -29,47 +30,10 @@ std::vector<T> to_vector(const py::array_t<T, py::array::c_style | py::array::fo
   return std::vector<T>(a.data(), a.data() + a.size());
 }
 
-// A numpy str array (dtype U: UCS4, each item NUL-padded to the same width) to global chromosome
-// ids, without making a Python str of each item: 50,000 names cost 4 ms through a dict, half the
-// Python time of a batch that size. Windows of one chromosome often come in a row: an item equal
-// to the one before takes its id without a lookup.
+// A numpy str array (dtype U) to global chromosome ids (plain_arguments.hpp), or None.
 py::object chrom_ids_of_names(const Collection& c, const py::array& names) {
-  if (names.ndim() != 1 || names.dtype().kind() != 'U' || !(names.flags() & py::array::c_style) ||
-      reinterpret_cast<uintptr_t>(names.data()) % alignof(char32_t) != 0) {
-    return py::none();  // read as char32_t below: contiguous and aligned only
-  }
-  const size_t n = static_cast<size_t>(names.size());
-  const size_t width = static_cast<size_t>(names.itemsize()) / sizeof(char32_t);
-  py::array_t<uint32_t> ids(static_cast<py::ssize_t>(n));
-  const auto* items = static_cast<const char32_t*>(names.data());
-  uint32_t* out = ids.mutable_data();
-  bool found = true;
-  {
-    py::gil_scoped_release release;
-    std::string name;
-    name.reserve(width);
-    for (size_t i = 0; i < n && found; ++i) {
-      const char32_t* item = items + i * width;
-      if (i > 0 && std::char_traits<char32_t>::compare(item, item - width, width) == 0) {
-        out[i] = out[i - 1];
-        continue;
-      }
-      name.clear();
-      size_t j = 0;
-      for (; j < width && item[j] != 0; ++j) {
-        if (item[j] >= 0x80) found = false;  // not ASCII: left to Python's own encoding of names
-        name.push_back(static_cast<char>(item[j]));
-      }
-      // numpy pads with NULs but keeps one inside a name, which no name has: Python refuses it.
-      for (; j < width; ++j) {
-        if (item[j] != 0) found = false;
-      }
-      const int32_t id = c.find_chrom(name);
-      found = found && id >= 0;
-      out[i] = static_cast<uint32_t>(id);
-    }
-  }
-  if (!found) return py::none();
+  py::array_t<uint32_t> ids(names.ndim() == 1 ? names.size() : 0);
+  if (!chrom_ids_of_str_array(c, names, ids.mutable_data())) return py::none();
   return std::move(ids);
 }
 

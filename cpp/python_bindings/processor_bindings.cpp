@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "python_bindings/plain_arguments.hpp"
 #include "python_bindings/processor_factory.hpp"
 #include "python_bindings/tensor_bindings.hpp"
 #include "common/errors.hpp"
@@ -83,6 +84,33 @@ py::object load(engine::BatchProcessor& processor, const engine::Collection& col
   return out;
 }
 
+// get_batch's common case in one call (plain_arguments.hpp): the request make_request would build
+// from these arguments with every track, float32, no augmentation, loaded as load() would load it;
+// None, having done nothing, when an argument is not of its usual type (Python then converts it).
+py::object load_plain(engine::BatchProcessor& processor, const engine::Collection& collection, py::handle chroms,
+                      py::handle starts, py::handle ends, py::handle window_size, py::handle default_value,
+                      const Array<uint32_t>& tracks, const Array<float>& scales) {
+  std::vector<uint32_t> chrom_ids;
+  std::vector<int64_t> window_starts, window_ends;
+  engine::BatchRequest request;
+  if (!plain_chrom_ids(collection, chroms, chrom_ids) || !plain_coordinates(starts, window_starts) ||
+      !plain_coordinates(ends, window_ends) || !plain_window_size(window_size, request.window_size) ||
+      !plain_default_value(default_value, request.default_value)) {
+    return py::none();
+  }
+  engine::set_windows(request, std::move(chrom_ids), std::move(window_starts), window_ends);
+  request.dtype = DType::Float32;
+  request.tracks = to_vector(tracks, "tracks");
+  request.scales = to_vector(scales, "scales");
+  engine::check_and_mark_request(collection, request);
+  engine::LoadedBatch batch;
+  {
+    py::gil_scoped_release release;
+    batch = processor.load(collection, request);
+  }
+  return py::cast(batch.values);
+}
+
 }  // namespace
 
 void bind_processors(py::module_& m) {
@@ -113,6 +141,12 @@ void bind_processors(py::module_& m) {
       .def("load", &load, py::arg("collection"), py::arg("request"), py::arg("out") = py::none(),
            "Loads one batch with the GIL released: a new Tensor (CudaTensor on a GPU, ready on the processor's "
            "stream), (values, sequences) when the request has bases, or `out` filled in place (CPU only).")
+      .def("load_plain", &load_plain, py::arg("collection"), py::arg("chroms"), py::arg("starts"), py::arg("ends"),
+           py::arg("window_size"), py::arg("default_value"), py::arg("tracks"), py::arg("scales"),
+           "get_batch's common case in one call: chroms a list, tuple or numpy array of names, starts and ends "
+           "int64 arrays or lists of int, window_size an int, default_value a float or int; every track, "
+           "float32. A new Tensor as load() returns, or None (nothing done) when an argument is of another type: "
+           "then build a BatchRequest.")
       .def_property_readonly("device", &engine::BatchProcessor::device, "-1 for the CPU, else the CUDA device")
       .def_property_readonly("n_threads", &engine::BatchProcessor::n_threads);
 
