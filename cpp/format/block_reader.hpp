@@ -179,33 +179,28 @@ void decode_blocks_into(const io::ByteSource& file, const BbiHeader& header, con
       fetched = into;
     }
 
-    for (; i < j; ++i) {
-      const DataBlock& block = blocks[block_numbers[i]];
-      std::shared_ptr<const io::FetchedSpan> own;  // keeps the block's span while it is inflated
-      const uint8_t* stored = nullptr;
-      BlockBytes data{nullptr, 0};
-      const bool inflated_in_map =
-          from_map && inflate_mapped_block(*map, header, block, scratch.inflated, scratch.inflater, data);
-      if (inflated_in_map) {
-        // data is the block's inflated bytes
-      } else if (from_map) {  // faulted or did not inflate: read it, and let the read or the inflate say why
+    // Where block's stored bytes are; `own` keeps a fetched span they lie in alive.
+    auto stored_bytes = [&](const DataBlock& block, std::shared_ptr<const io::FetchedSpan>& own) -> const uint8_t* {
+      auto read = [&] {
         uint8_t* into = scratch.fetched.reserve(block.size);
         file.read_exact(block.offset, block.size, into, "data blocks");
-        stored = into;
-      } else if (fetched != nullptr) {
-        stored = fetched + (block.offset - group_offset);
-      } else {
-        own = file.span_covering(block.offset, block.size);
-        if (!own) {  // released meanwhile (not by this batch's hold): read it
-          uint8_t* into = scratch.fetched.reserve(block.size);
-          file.read_exact(block.offset, block.size, into, "data blocks");
-          stored = into;
-        } else {
-          file.check_range(block.offset, block.size, "data blocks");
-          stored = own->bytes.data() + (block.offset - own->offset);
-        }
-      }
-      if (!inflated_in_map) {
+        return static_cast<const uint8_t*>(into);
+      };
+      if (from_map) return read();  // faulted or did not inflate in the mapping: the read and inflate say why
+      if (fetched != nullptr) return fetched + (block.offset - group_offset);
+      own = file.span_covering(block.offset, block.size);
+      if (!own) return read();  // released meanwhile (not by this batch's hold)
+      file.check_range(block.offset, block.size, "data blocks");
+      return own->bytes.data() + (block.offset - own->offset);
+    };
+
+    for (; i < j; ++i) {
+      const DataBlock& block = blocks[block_numbers[i]];
+      BlockBytes data{nullptr, 0};
+      // Held to the decode: an uncompressed block's bytes to decode are its stored bytes.
+      std::shared_ptr<const io::FetchedSpan> own;
+      if (!from_map || !inflate_mapped_block(*map, header, block, scratch.inflated, scratch.inflater, data)) {
+        const uint8_t* stored = stored_bytes(block, own);
         data = inflate_block(file.path(), header, block.offset, stored, block.size, scratch.inflated, scratch.inflater);
       }
       const uint8_t* bytes = data.data;

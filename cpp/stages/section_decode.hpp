@@ -252,6 +252,11 @@ BWL_HD inline bool bedgraph_items_in_order(const uint8_t* items, uint32_t n, uin
   return true;
 }
 
+// The run of the bedGraph item at `item`, on chromosome chrom_id.
+BWL_HD inline Run bedgraph_run(const uint8_t* item, uint32_t chrom_id) {
+  return Run{chrom_id, load_u32le(item), load_u32le(item + 4), load_f32le(item + 8)};
+}
+
 // out[i] = the run of bedGraph item i of n at `items`, on chromosome chrom_id. The 4 bytes
 // before `items` must be readable (in a block they are the section header's or the previous
 // item's): on the host each run is one 16-byte load from there, its first lane replaced by
@@ -268,8 +273,7 @@ BWL_HD inline void copy_bedgraph_runs(const uint8_t* items, uint32_t n, uint32_t
   }
 #endif
   for (; i < n; ++i) {
-    const uint8_t* it = items + size_t{i} * kBedGraphItemBytes;
-    out[i] = Run{chrom_id, load_u32le(it), load_u32le(it + 4), load_f32le(it + 8)};
+    out[i] = bedgraph_run(items + size_t{i} * kBedGraphItemBytes, chrom_id);
   }
 }
 
@@ -358,8 +362,7 @@ BWL_HD inline DecodeResult decode_sections(const uint8_t* data, uint32_t size, K
             }
           }
           for (uint32_t i = first; i < last; ++i) {
-            const uint8_t* it = item + i * kBedGraphItemBytes;
-            if (!emit(Run{chrom_id, load_u32le(it), load_u32le(it + 4), load_f32le(it + 8)})) {
+            if (!emit(bedgraph_run(item + i * kBedGraphItemBytes, chrom_id))) {
               overflow = true;
               break;
             }

@@ -37,15 +37,25 @@ def _reader(path: str):
         return reader
 
 
-_guarded_in_process: int | None = None
+# Whether guard_reads_once_in_process has run in this process; a forked child (a DataLoader
+# worker) starts without it.
+_guarded_in_process = False
+
+
+def _forget_guard_in_child() -> None:
+    global _guarded_in_process
+    _guarded_in_process = False
+
+
+os.register_at_fork(after_in_child=_forget_guard_in_child)
 
 
 def guard_reads_once_in_process() -> None:
-    """guard_reads_in_torch_worker, once per process (a forked DataLoader worker is a new one):
-    for get_batch called from a user's own torch Dataset in a worker. Costs a getpid a call."""
+    """guard_reads_in_torch_worker, once per process (a forked or spawned DataLoader worker is a
+    new one): for get_batch called from a user's own torch Dataset in a worker."""
     global _guarded_in_process
-    if _guarded_in_process != os.getpid():
-        _guarded_in_process = os.getpid()
+    if not _guarded_in_process:
+        _guarded_in_process = True
         guard_reads_in_torch_worker()
 
 

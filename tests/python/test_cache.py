@@ -3,6 +3,7 @@ size; its counters; preload; the bound; cache_bytes=0; corrupt blocks; threads."
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import warnings
@@ -322,15 +323,21 @@ def test_get_batch_puts_the_bus_error_guard_back_once_in_a_torch_worker(monkeypa
 
     calls = []
     monkeypatch.setattr(_core, "reclaim_fault_handler", lambda: calls.append(1) or False)
-    monkeypatch.setattr(genome, "_guarded_in_process", None)
+    monkeypatch.setattr(genome, "_guarded_in_process", False)
     c = bigwig_loader.BigWigCollection(collection_paths, cache_bytes=0)
     c.get_batch(["chr1"], [1000], [2000])
     assert calls == []  # not in a worker
-    monkeypatch.setattr(genome, "_guarded_in_process", None)
+    monkeypatch.setattr(genome, "_guarded_in_process", False)
     monkeypatch.setattr(torch.utils.data, "get_worker_info", lambda: object())
     for _ in range(3):
         c.get_batch(["chr1"], [1000], [2000])
     assert calls == [1]
+    # A forked child (a DataLoader worker) guards again: it starts with the flag down.
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if genome._guarded_in_process is False else 1)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    assert genome._guarded_in_process is True  # the parent keeps its own
 
 
 @pytest.mark.parametrize("address_space_limited", [False, True])
