@@ -35,11 +35,11 @@ class IdleBuffers {
 
   // Keeps `p` for reuse, freeing the oldest idle buffers first when keeping it would pass
   // kMaxIdleBytes (so that buffers of a shape no longer asked for make way for today's). One
-  // larger than that bound is kept lazily freed (kMaxLazyBuffers of them at most, the oldest
-  // freed first).
+  // larger than kMaxIdleBufferBytes is kept lazily freed (kMaxLazyBuffers of them at most, the
+  // oldest freed first).
   void give(void* p, size_t bytes) {
     std::vector<void*> dropped;
-    if (bytes > kMaxIdleBytes) {
+    if (bytes > kMaxIdleBufferBytes) {
       // The kernel may take the pages back whenever it needs memory (then they read as zeros,
       // faulted in again); until it does, a buffer of the same size reused costs no faults and
       // no zeroing: at 10,000 tracks a batch of 64 x 2 kb is 5 GB, and zeroing fresh pages took
@@ -90,7 +90,7 @@ class IdleBuffers {
   mutable std::mutex mutex_;
   std::vector<std::pair<void*, size_t>> idle_;  // oldest first
   size_t idle_bytes_ = 0;
-  std::vector<std::pair<void*, size_t>> lazy_;  // larger than kMaxIdleBytes, lazily freed; oldest first
+  std::vector<std::pair<void*, size_t>> lazy_;  // larger than kMaxIdleBufferBytes, lazily freed; oldest first
   size_t lazy_bytes_ = 0;
 
   // The lazily freed buffers' bound in bytes: a quarter of the machine's memory (their pages

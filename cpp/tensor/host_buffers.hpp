@@ -22,13 +22,18 @@ constexpr size_t kHugePageBytes = size_t{2} << 20;
 constexpr size_t kMinRecycledBytes = size_t{256} << 10;
 // Idle buffers held at most: a few batches of any usual shape, a bound on the memory kept.
 constexpr size_t kMaxIdleBytes = size_t{64} << 20;
-// A released buffer larger than kMaxIdleBytes is kept "lazily freed" (madvise MADV_FREE): the
-// kernel takes its pages back when it needs memory, and a buffer of the same size asked for
-// before then is handed out without faults or zeroing (until the kernel takes them, the pages
-// count in the process's RSS). At most this many are kept, the oldest freed first (a training
-// loop alternates between the batch in use and the next), and at most a quarter of the machine's
-// memory; none where the kernel refuses MADV_FREE.
-constexpr size_t kMaxLazyBuffers = 2;
+// A released buffer larger than this (a quarter of the idle bound) is kept "lazily freed"
+// (madvise MADV_FREE) instead of idle: the kernel takes its pages back when it needs memory, and
+// a buffer of the same size asked for before then is handed out without faults or zeroing (until
+// the kernel takes them, the pages count in the process's RSS). On the idle list such a buffer
+// would make the others leave to fit, or leave itself to fit a small one, as shapes alternate,
+// and it is the costliest to make again: a 64 MiB batch released next to 1 MiB ones was made
+// afresh every time (4 tracks x 4,096 windows between batches of 64: 145k -> 470k windows/s).
+constexpr size_t kMaxIdleBufferBytes = kMaxIdleBytes / 4;
+// Lazily freed buffers kept at most, the oldest freed first (a training loop alternates between
+// the batch in use and the next, of values and of sequences), and at most a quarter of the
+// machine's memory; none where the kernel refuses MADV_FREE.
+constexpr size_t kMaxLazyBuffers = 4;
 
 // `bytes` (at least 1) of host memory aligned to kHostBufferAlign, uninitialised; released to the
 // recycling list when the last owner lets go. Throws std::bad_alloc when the system has none.

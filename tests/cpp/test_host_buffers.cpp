@@ -121,9 +121,9 @@ TEST(HostBuffers, LargeBuffersAreHugePageAlignedAndAdvisedForHugePages) {
 }
 
 TEST(HostBuffers, ALargeReleasedBufferIsKeptLazilyFreedAndHandedOutAgain) {
-  // Larger than the idle bound: not counted as idle, but kept (madvise MADV_FREE) for the next
-  // request of its size, kMaxLazyBuffers at most.
-  const size_t bytes = bwl::kMaxIdleBytes + bwl::kHugePageBytes;
+  // Larger than an idle buffer may be: not counted as idle, but kept (madvise MADV_FREE) for the
+  // next request of its size, kMaxLazyBuffers at most.
+  const size_t bytes = bwl::kMaxIdleBufferBytes + bwl::kHugePageBytes;
   const size_t idle_before = idle_host_buffer_bytes();
   void* first = nullptr;
   {
@@ -142,6 +142,44 @@ TEST(HostBuffers, ALargeReleasedBufferIsKeptLazilyFreedAndHandedOutAgain) {
     for (size_t i = 0; i < bwl::kMaxLazyBuffers + 2; ++i) many.push_back(allocate_host_buffer(bytes + i * 4096));
   }
   EXPECT_EQ(bwl::lazily_freed_host_buffers(), bwl::kMaxLazyBuffers);
+}
+
+TEST(HostBuffers, ALargeBufferIsNotPushedOutBySmallOnesNorPushesThemOut) {
+  // A batch of 64 MiB released between batches of 1 MiB (a benchmark's interleaved shapes, a
+  // training loop's values and sequences): both sizes are handed out again.
+  const size_t large = bwl::kMaxIdleBytes, small = size_t{1} << 20;
+  void* large_first = nullptr;
+  void* small_first = nullptr;
+  for (int round = 0; round < 3; ++round) {
+    {
+      std::shared_ptr<void> a = allocate_host_buffer(large);
+      if (round > 0) EXPECT_EQ(a.get(), large_first) << round;
+      large_first = a.get();
+    }
+    for (int i = 0; i < 3; ++i) {
+      std::shared_ptr<void> b = allocate_host_buffer(small);
+      if (round > 0 || i > 0) EXPECT_EQ(b.get(), small_first) << round;
+      small_first = b.get();
+    }
+  }
+  EXPECT_LE(idle_host_buffer_bytes(), bwl::kMaxIdleBytes);
+}
+
+TEST(HostBuffers, TwoAlternatingLargeShapesAreBothKept) {
+  // Values and sequences of a training batch, each larger than an idle buffer may be and together
+  // more than the idle bound: both are kept lazily freed, and each is taken back from there (a
+  // pointer compared alone could match a fresh mapping the system placed at the same address).
+  const size_t values = 40u << 20, sequences = 30u << 20;
+  {
+    std::shared_ptr<void> v = allocate_host_buffer(values);
+    std::shared_ptr<void> q = allocate_host_buffer(sequences);
+  }
+  const size_t kept = bwl::lazily_freed_host_buffers();
+  ASSERT_GE(kept, 2u);
+  std::shared_ptr<void> v = allocate_host_buffer(values);
+  EXPECT_EQ(bwl::lazily_freed_host_buffers(), kept - 1);
+  std::shared_ptr<void> q = allocate_host_buffer(sequences);
+  EXPECT_EQ(bwl::lazily_freed_host_buffers(), kept - 2);
 }
 
 TEST(HostBuffers, TensorViewsKeepTheirBufferUntilTheLastGoes) {
