@@ -34,7 +34,7 @@ class IdleBuffers {
   }
 
   // Keeps `p` for reuse, freeing the oldest idle buffers first when keeping it would pass
-  // kMaxIdleBytes (so that buffers of a shape no longer asked for make way for today's). One
+  // kMaxIdleBytes or kMaxIdleBuffers (so that buffers of a shape no longer asked for make way for today's). One
   // larger than kMaxIdleBufferBytes is kept lazily freed (kMaxLazyBuffers of them at most, the
   // oldest freed first).
   void give(void* p, size_t bytes) {
@@ -64,7 +64,7 @@ class IdleBuffers {
     } else {
       std::lock_guard<std::mutex> lock(mutex_);
       size_t oldest = 0;
-      while (idle_bytes_ + bytes > kMaxIdleBytes) {
+      while (idle_bytes_ + bytes > kMaxIdleBytes || idle_.size() - oldest + 1 > kMaxIdleBuffers) {
         dropped.push_back(idle_[oldest].first);
         idle_bytes_ -= idle_[oldest].second;
         ++oldest;

@@ -3,9 +3,12 @@
 // batch (values, one-hot sequences); multi-megabyte blocks fresh from the system come as new
 // pages, each faulted in and zeroed by the kernel on first touch and unmapped again on release.
 // At 4 tracks that was 40% of a warm epoch's CPU time. Released buffers of kMinRecycledBytes or
-// more are kept, up to kMaxIdleBytes in all (the oldest freed first to make room), and handed
-// out again for a request of the same size; smaller ones go to and from malloc, which recycles
-// them itself.
+// more are kept, up to kMaxIdleBytes and kMaxIdleBuffers in all (the oldest freed first to make
+// room), and handed out again for a request of the same size; smaller ones go to and from
+// malloc. Not malloc for a page or more: while the block cache grows, its entries (malloc'd, kept)
+// take the memory a released batch leaves, and the next batch's comes fresh from the system
+// again (never-seen windows, 16 tracks x 1 kb, batch 1: 16 faults a batch in the fill, a third of
+// what the cache cost).
 //
 // Threads: any thread may allocate, and any thread may release (a DLPack consumer frees a tensor
 // on its own thread); one mutex guards the idle list, taken twice per tensor, never while
@@ -19,9 +22,11 @@ constexpr size_t kHostBufferAlign = 64;
 // Buffers of at least this size are backed by transparent huge pages where the system offers
 // them (host_buffers.cpp: fresh_buffer).
 constexpr size_t kHugePageBytes = size_t{2} << 20;
-constexpr size_t kMinRecycledBytes = size_t{256} << 10;
-// Idle buffers held at most: a few batches of any usual shape, a bound on the memory kept.
+constexpr size_t kMinRecycledBytes = size_t{4} << 10;
+// Idle buffers held at most: a few batches of any usual shape, a bound on the memory kept, and on
+// the list a request searches.
 constexpr size_t kMaxIdleBytes = size_t{64} << 20;
+constexpr size_t kMaxIdleBuffers = 64;
 // A released buffer larger than this (a quarter of the idle bound) is kept "lazily freed"
 // (madvise MADV_FREE) instead of idle: the kernel takes its pages back when it needs memory, and
 // a buffer of the same size asked for before then is handed out without faults or zeroing (until

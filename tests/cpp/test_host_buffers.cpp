@@ -53,6 +53,16 @@ TEST(HostBuffers, IdleBuffersNeverExceedTheBound) {
   EXPECT_LE(idle_host_buffer_bytes(), bwl::kMaxIdleBytes);
 }
 
+TEST(HostBuffers, IdleBuffersNeverExceedTheCount) {
+  // Buffers of a page: far more than kMaxIdleBuffers fit in the bytes bound; the count bounds them.
+  {
+    std::vector<std::shared_ptr<void>> many;
+    for (size_t i = 0; i < 3 * bwl::kMaxIdleBuffers; ++i) many.push_back(allocate_host_buffer(bwl::kMinRecycledBytes));
+  }
+  EXPECT_LE(idle_host_buffer_bytes(), bwl::kMaxIdleBuffers * bwl::kMinRecycledBytes);
+  EXPECT_GE(idle_host_buffer_bytes(), bwl::kMinRecycledBytes);
+}
+
 TEST(HostBuffers, IdleBuffersOfAnOldShapeMakeWayForANewOne) {
   // Fill the idle list with buffers of one size, then release one of another: the oldest go, the
   // new one is kept, and a request of the new size gets it back.
