@@ -75,7 +75,14 @@ bool plain_chrom_ids(const engine::Collection& collection, py::handle names, std
   std::string name;
   for (Py_ssize_t i = 0; i < n; ++i) {
     PyObject* item = items[i];
-    if (!PyUnicode_CheckExact(item) || !PyUnicode_IS_ASCII(item)) return false;
+    if (!PyUnicode_CheckExact(item)) return false;
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(item) != 0) {  // a legacy str: its kind is known only once it is ready
+      PyErr_Clear();
+      return false;
+    }
+#endif
+    if (!PyUnicode_IS_ASCII(item)) return false;
     Py_ssize_t size = 0;
     const char* utf8 = PyUnicode_AsUTF8AndSize(item, &size);  // ASCII: the str's own bytes, no copy
     if (utf8 == nullptr) {
