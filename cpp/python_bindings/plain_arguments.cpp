@@ -1,6 +1,7 @@
 #include "python_bindings/plain_arguments.hpp"
 
-#include <cstring>
+#include <pybind11/gil_safe_call_once.h>
+
 #include <string>
 
 #include "engine/batch_plan.hpp"
@@ -14,9 +15,13 @@ namespace {
 constexpr size_t kReleaseGilNames = 64;
 
 bool is_exact_ndarray(py::handle h) {
-  static PyTypeObject* const ndarray =
-      reinterpret_cast<PyTypeObject*>(py::object(py::module_::import("numpy").attr("ndarray")).release().ptr());
-  return Py_TYPE(h.ptr()) == ndarray;
+  // Looked up once, with the GIL held throughout (a plain function-local static would hold its
+  // initialisation guard across the import, which may release the GIL: a deadlock with a second
+  // thread waiting on the guard).
+  PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> ndarray;
+  const py::object& type =
+      ndarray.call_once_and_store_result([] { return py::module_::import("numpy").attr("ndarray"); }).get_stored();
+  return Py_TYPE(h.ptr()) == reinterpret_cast<PyTypeObject*>(type.ptr());
 }
 
 bool plain_sequence(py::handle h) { return PyList_CheckExact(h.ptr()) || PyTuple_CheckExact(h.ptr()); }
@@ -24,9 +29,9 @@ bool plain_sequence(py::handle h) { return PyList_CheckExact(h.ptr()) || PyTuple
 }  // namespace
 
 bool chrom_ids_of_str_array(const engine::Collection& collection, const py::array& names, uint32_t* out) {
-  if (names.ndim() != 1 || names.dtype().kind() != 'U' || !(names.flags() & py::array::c_style) ||
-      reinterpret_cast<uintptr_t>(names.data()) % alignof(char32_t) != 0) {
-    return false;  // read as char32_t below: contiguous and aligned only
+  if (names.ndim() != 1 || names.dtype().kind() != 'U' || names.dtype().byteorder() == '>' ||
+      !(names.flags() & py::array::c_style) || reinterpret_cast<uintptr_t>(names.data()) % alignof(char32_t) != 0) {
+    return false;  // read as native char32_t below: contiguous, aligned, native byte order only
   }
   const size_t n = static_cast<size_t>(names.size());
   const size_t width = static_cast<size_t>(names.itemsize()) / sizeof(char32_t);
@@ -65,6 +70,7 @@ bool chrom_ids_of_str_array(const engine::Collection& collection, const py::arra
 bool plain_chrom_ids(const engine::Collection& collection, py::handle names, std::vector<uint32_t>& ids) {
   if (is_exact_ndarray(names)) {
     const auto array = py::reinterpret_borrow<py::array>(names);
+    if (array.ndim() != 1) return false;
     ids.resize(static_cast<size_t>(array.size()));
     return chrom_ids_of_str_array(collection, array, ids.data());
   }

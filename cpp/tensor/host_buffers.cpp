@@ -34,44 +34,42 @@ class IdleBuffers {
   }
 
   // Keeps `p` for reuse, freeing the oldest idle buffers first when keeping it would pass
-  // kMaxIdleBytes or kMaxIdleBuffers (so that buffers of a shape no longer asked for make way for today's). One
-  // larger than kMaxIdleBufferBytes is kept lazily freed (kMaxLazyBuffers of them at most, the
-  // oldest freed first).
+  // kMaxIdleBytes or kMaxIdleBuffers (so that buffers of a shape no longer asked for make way for
+  // today's). One larger than kMaxIdleBufferBytes is kept lazily freed (kMaxLazyBuffers of them
+  // at most, the oldest freed first); where the kernel refuses that advice, one that fits the
+  // idle bound is kept idle instead.
   void give(void* p, size_t bytes) {
     std::vector<void*> dropped;
     if (bytes > kMaxIdleBufferBytes) {
+      if (bytes > max_lazy_bytes()) {
+        std::free(p);
+        return;
+      }
       // The kernel may take the pages back whenever it needs memory (then they read as zeros,
       // faulted in again); until it does, a buffer of the same size reused costs no faults and
       // no zeroing: at 10,000 tracks a batch of 64 x 2 kb is 5 GB, and zeroing fresh pages took
-      // 40% of its time. Outside the lock: a system call over gigabytes. Where the kernel
-      // refuses the advice the pages could not be taken back: the buffer is freed at once.
+      // 40% of its time. Outside the lock: a system call over gigabytes.
       bool lazily_freed = false;
 #ifdef MADV_FREE
       lazily_freed = madvise(p, bytes, MADV_FREE) == 0;
 #endif
-      if (!lazily_freed || bytes > max_lazy_bytes()) {
-        std::free(p);
+      if (lazily_freed) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        lazy_.emplace_back(p, bytes);
+        lazy_bytes_ += bytes;
+        while (lazy_.size() > kMaxLazyBuffers || lazy_bytes_ > max_lazy_bytes()) {
+          dropped.push_back(lazy_.front().first);
+          lazy_bytes_ -= lazy_.front().second;
+          lazy_.erase(lazy_.begin());
+        }
+      } else if (bytes > kMaxIdleBytes) {
+        std::free(p);  // refused, and too large to keep whole
         return;
-      }
-      std::lock_guard<std::mutex> lock(mutex_);
-      lazy_.emplace_back(p, bytes);
-      lazy_bytes_ += bytes;
-      while (lazy_.size() > kMaxLazyBuffers || lazy_bytes_ > max_lazy_bytes()) {
-        dropped.push_back(lazy_.front().first);
-        lazy_bytes_ -= lazy_.front().second;
-        lazy_.erase(lazy_.begin());
+      } else {
+        keep_idle(p, bytes, dropped);
       }
     } else {
-      std::lock_guard<std::mutex> lock(mutex_);
-      size_t oldest = 0;
-      while (idle_bytes_ + bytes > kMaxIdleBytes || idle_.size() - oldest + 1 > kMaxIdleBuffers) {
-        dropped.push_back(idle_[oldest].first);
-        idle_bytes_ -= idle_[oldest].second;
-        ++oldest;
-      }
-      idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(oldest));
-      idle_.emplace_back(p, bytes);
-      idle_bytes_ += bytes;
+      keep_idle(p, bytes, dropped);
     }
     for (void* q : dropped) std::free(q);  // outside the lock
   }
@@ -87,6 +85,22 @@ class IdleBuffers {
   }
 
  private:
+  // Puts `p` at the back of the idle list, moving the oldest to `dropped` (to be freed outside
+  // the lock) until the list is within kMaxIdleBytes and kMaxIdleBuffers. Needs bytes <=
+  // kMaxIdleBytes: the list can always make room.
+  void keep_idle(void* p, size_t bytes, std::vector<void*>& dropped) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    size_t oldest = 0;
+    while (idle_bytes_ + bytes > kMaxIdleBytes || idle_.size() - oldest + 1 > kMaxIdleBuffers) {
+      dropped.push_back(idle_[oldest].first);
+      idle_bytes_ -= idle_[oldest].second;
+      ++oldest;
+    }
+    idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(oldest));
+    idle_.emplace_back(p, bytes);
+    idle_bytes_ += bytes;
+  }
+
   mutable std::mutex mutex_;
   std::vector<std::pair<void*, size_t>> idle_;  // oldest first
   size_t idle_bytes_ = 0;

@@ -39,6 +39,8 @@ constexpr size_t kMaxIdleBufferBytes = kMaxIdleBytes / 4;
 // the batch in use and the next, of values and of sequences), and at most a quarter of the
 // machine's memory; none where the kernel refuses MADV_FREE.
 constexpr size_t kMaxLazyBuffers = 4;
+// The idle list can always make room for a buffer it takes (host_buffers.cpp: keep_idle).
+static_assert(kMaxIdleBufferBytes <= kMaxIdleBytes && kMaxIdleBuffers >= 1, "an idle buffer must fit the idle list");
 
 // `bytes` (at least 1) of host memory aligned to kHostBufferAlign, uninitialised; released to the
 // recycling list when the last owner lets go. Throws std::bad_alloc when the system has none.

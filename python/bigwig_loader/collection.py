@@ -249,7 +249,7 @@ class BigWigCollection:
         ordinal = resolve_device(device)
         guard_reads_once_in_process()  # a user's own Dataset in a torch DataLoader worker
         processor = self.processor(ordinal)
-        if out is None and track_indices is None and isinstance(dtype, str) and dtype == "float32":
+        if out is None and track_indices is None and type(dtype) is str and dtype == "float32":
             # The usual arguments read in C++ in one call (a batch of one window warm from the
             # cache: 10 us -> 4 us); None when one is of another type, converted below.
             values = processor.load_plain(

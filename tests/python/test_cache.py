@@ -315,6 +315,9 @@ def test_large_batches_plan_and_look_up_on_the_pool_as_one_thread_does(tmp_path:
         assert t[f"{phase}_longest_task_ms"] < t[f"{phase}_work_ms"], (phase, t)  # several tasks
 
 
+# From Python 3.12 os.fork() in a process with threads warns (the pool's are idle at the fork, and
+# the child only reads a flag and exits).
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
 def test_get_batch_puts_the_bus_error_guard_back_once_in_a_torch_worker(monkeypatch, collection_paths) -> None:
     """A bigWig's blocks are inflated in its mapping under a SIGBUS guard that torch's DataLoader
     workers displace with their own handler: get_batch, called from a user's Dataset in such a

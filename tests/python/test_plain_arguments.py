@@ -57,11 +57,23 @@ def test_accepted_arguments_give_the_python_paths_batch(collection, n: int, form
             assert same_bits(np.asarray(got), want), (form, n, window_size, default, scale)
 
 
-def test_coordinates_at_the_engines_limit_are_accepted(collection) -> None:
-    limit = 2**62
-    got = plain(collection, ["chr1"], [limit - 10], [limit], 1, 0.0)
+@pytest.mark.parametrize(
+    "starts, ends, window_size",
+    [
+        ([2**62 - 10], [2**62], 1),  # the engine's upper limit
+        ([-(2**62)], [-(2**62) + 10], 1),  # its lower limit
+        (np.array([-(2**62)], dtype=np.int64), np.array([-(2**62) + 10], dtype=np.int64), 10),
+        ([100], [100 + 2**32 - 1], 2**32 - 1),  # the largest window size, one cell
+    ],
+)
+def test_arguments_at_their_limits_are_accepted(collection, starts, ends, window_size) -> None:
+    got = plain(collection, ["chr1"], starts, ends, window_size, 0.0)
     assert got is not None
-    assert same_bits(np.asarray(got), python_path(collection, ["chr1"], [limit - 10], [limit], 1, 0.0))
+    assert same_bits(np.asarray(got), python_path(collection, ["chr1"], starts, ends, window_size, 0.0))
+
+
+class _Name(str):
+    pass
 
 
 big_endian = np.array([100], dtype=">i8")
@@ -86,7 +98,13 @@ non_contiguous = np.array([100, 0, 200], dtype=np.int64)[::2]
         (["chr1"], [np.int64(100)], [200], 1, 0.0),  # a numpy integer in a list
         (["chr1"], [100.0], [200], 1, 0.0),  # a float
         (["chr1"], [True], [200], 1, 0.0),  # a bool
+        ([_Name("chr1")], [100], [200], 1, 0.0),  # a str subclass
+        ([np.str_("chr1")], [100], [200], 1, 0.0),  # numpy's str
+        (np.array(["chr1"], dtype=">U4"), [100], [200], 1, 0.0),  # big-endian UCS4
+        (np.array(["chr1", "chr2", "chr1"])[::2], [100, 100], [200, 200], 1, 0.0),  # not contiguous
+        (["chr1"], [100], np.array([200], dtype=np.uint64), 1, 0.0),  # uint64: Python checks it
         (["chr1"], [2**62 + 1], [2**62 + 5], 1, 0.0),  # past the engine's limit
+        (["chr1"], [-(2**62) - 1], [-(2**62) + 5], 1, 0.0),
         (["chr1"], [2**70], [2**70 + 5], 1, 0.0),  # past int64
         (["chr1"], np.ma.masked_array([100], mask=[False]), [200], 1, 0.0),  # an ndarray subclass
         (["chr1"], [100], [200], True, 0.0),  # a bool window size
