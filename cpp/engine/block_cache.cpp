@@ -229,7 +229,7 @@ void find_cached_blocks(const Collection& collection, const BatchPlan& plan, siz
 }
 
 void find_cached_blocks(const Collection& collection, const BatchPlan& plan, std::vector<CachedBlock>& hits) {
-  hits.assign(plan.blocks.size(), nullptr);
+  hits.resize(plan.blocks.size());  // every one set below
   find_cached_blocks(collection, plan, 0, plan.blocks.size(), hits.data());
 }
 

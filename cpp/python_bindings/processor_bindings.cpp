@@ -32,19 +32,30 @@ std::vector<T> to_vector(const Array<T>& a, const char* name) {
   return std::vector<T>(a.data(), a.data() + a.size());
 }
 
+// A request of these windows and settings, without augmentations, not yet checked against a
+// collection: make_request's and load_plain's common part.
+engine::BatchRequest windows_request(std::vector<uint32_t> chroms, std::vector<int64_t> starts,
+                                     const std::vector<int64_t>& ends, uint32_t window_size, float default_value,
+                                     DType dtype, const Array<uint32_t>& tracks, const Array<float>& scales) {
+  engine::BatchRequest request;
+  engine::set_windows(request, std::move(chroms), std::move(starts), ends);
+  request.window_size = window_size;
+  request.default_value = default_value;
+  request.dtype = dtype;
+  request.tracks = to_vector(tracks, "tracks");
+  request.scales = to_vector(scales, "scales");
+  return request;
+}
+
 engine::BatchRequest make_request(const engine::Collection& collection, const Array<uint32_t>& chroms,
                                   const Array<int64_t>& starts, const Array<int64_t>& ends, uint32_t window_size,
                                   float default_value, const std::string& dtype, const Array<uint32_t>& tracks,
                                   const Array<float>& scales, int64_t smoothing, const py::object& flip,
                                   const py::object& flip_tracks, const py::object& bases,
                                   const std::string& sequence_dtype) {
-  engine::BatchRequest request;
-  engine::set_windows(request, to_vector(chroms, "chroms"), to_vector(starts, "starts"), to_vector(ends, "ends"));
-  request.window_size = window_size;
-  request.default_value = default_value;
-  request.dtype = parse_value_dtype(dtype);
-  request.tracks = to_vector(tracks, "tracks");
-  request.scales = to_vector(scales, "scales");
+  engine::BatchRequest request =
+      windows_request(to_vector(chroms, "chroms"), to_vector(starts, "starts"), to_vector(ends, "ends"), window_size,
+                      default_value, parse_value_dtype(dtype), tracks, scales);
   request.smoothing = smoothing;
   if (!flip.is_none()) {
     request.flip = to_vector(flip.cast<Array<uint8_t>>(), "flip");
@@ -92,23 +103,17 @@ py::object load_plain(engine::BatchProcessor& processor, const engine::Collectio
                       const Array<uint32_t>& tracks, const Array<float>& scales) {
   std::vector<uint32_t> chrom_ids;
   std::vector<int64_t> window_starts, window_ends;
-  engine::BatchRequest request;
+  uint32_t size = 1;
+  float default_f32 = 0;
   if (!plain_chrom_ids(collection, chroms, chrom_ids) || !plain_coordinates(starts, window_starts) ||
-      !plain_coordinates(ends, window_ends) || !plain_window_size(window_size, request.window_size) ||
-      !plain_default_value(default_value, request.default_value)) {
+      !plain_coordinates(ends, window_ends) || !plain_window_size(window_size, size) ||
+      !plain_default_value(default_value, default_f32)) {
     return py::none();
   }
-  engine::set_windows(request, std::move(chrom_ids), std::move(window_starts), window_ends);
-  request.dtype = DType::Float32;
-  request.tracks = to_vector(tracks, "tracks");
-  request.scales = to_vector(scales, "scales");
+  engine::BatchRequest request = windows_request(std::move(chrom_ids), std::move(window_starts), window_ends, size,
+                                                 default_f32, DType::Float32, tracks, scales);
   engine::check_and_mark_request(collection, request);
-  engine::LoadedBatch batch;
-  {
-    py::gil_scoped_release release;
-    batch = processor.load(collection, request);
-  }
-  return py::cast(batch.values);
+  return load(processor, collection, request, py::none());
 }
 
 }  // namespace
