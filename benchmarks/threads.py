@@ -3,10 +3,10 @@
 For each thread count (each in a process of its own), batches of a few shapes are timed, and the
 CPU processor's stage times (CpuProcessor.time_stages) say where each batch's time went:
 
-  serial   everything outside the parallel phases: the Python call, the plan but its block
-           searches, the output's allocation (the calling thread alone)
-  search   the plan's block searches (parallel over runs of windows in batches of at least
-           2,048 columns; one task below)
+  serial   everything outside the parallel phases: the Python call, the plan but its file
+           checks and block searches, the output's allocation (the calling thread alone)
+  search   the plan's file checks and block searches (parallel over shares of the files and
+           runs of columns in batches of at least 2,048 columns or 64 files; one task below)
   lookup   phase 0: the cache lookups (parallel over ranges of the planned blocks where there
            are at least 1,024; one task below)
   decode   phase 1: fetch, inflate and decode of the blocks the cache does not hold (parallel

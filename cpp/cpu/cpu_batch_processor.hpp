@@ -37,10 +37,11 @@ namespace bwl::cpu {
 // critical path: no number of threads makes the phase shorter), each summed over batches.
 struct CpuStageTimes {
   double plan_ms = 0;  // the plan, all of it (its block searches included), wall
-  double plan_search_ms = 0, plan_search_work_ms = 0, plan_search_longest_task_ms = 0;  // its block searches
-  double lookup_ms = 0, lookup_work_ms = 0, lookup_longest_task_ms = 0;                 // phase 0, the cache lookups
-  double decode_ms = 0, decode_work_ms = 0, decode_longest_task_ms = 0;                 // phase 1
-  double fill_ms = 0, fill_work_ms = 0, fill_longest_task_ms = 0;                       // phase 2
+  // its file checks and block searches
+  double plan_search_ms = 0, plan_search_work_ms = 0, plan_search_longest_task_ms = 0;
+  double lookup_ms = 0, lookup_work_ms = 0, lookup_longest_task_ms = 0;  // phase 0, the cache lookups
+  double decode_ms = 0, decode_work_ms = 0, decode_longest_task_ms = 0;  // phase 1
+  double fill_ms = 0, fill_work_ms = 0, fill_longest_task_ms = 0;        // phase 2
   uint64_t batches = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <exception>
 #include <string>
 
 #include "common/errors.hpp"
@@ -163,10 +164,6 @@ void number_planned_blocks(const Collection& collection, const BatchRequest& r, 
 
 BatchPlan plan_batch(const Collection& collection, const BatchRequest& r, const PlanThreads* threads) {
   if (!r.checked_against(collection)) check_request(collection, r);
-  // Every file the batch reads is still the one opened: its index and its cached blocks (served
-  // without touching the file) describe it. Checked for every batch, cached or not; a change
-  // during this batch is caught by the next.
-  for (uint32_t f : r.tracks) collection.file(f).file().check_unchanged();
   BatchPlan plan;
   plan.batch = r.starts.size();
   plan.n_tracks = r.tracks.size();
@@ -174,51 +171,75 @@ BatchPlan plan_batch(const Collection& collection, const BatchRequest& r, const 
   const int64_t covered_length = int64_t{plan.cells} * r.window_size;  // the partial last cell is dropped
 
   const size_t n_columns = plan.batch * plan.n_tracks;
+  const size_t n_files = r.tracks.size();
   plan.columns.resize(n_columns);
   plan.column_begin.assign(n_columns + 1, 0);
-  // First pass: each column's query and blocks, as (file, block) keys, in tasks of consecutive
-  // windows. A task's keys are its own; column_begin[c + 1] first holds column c's count, made
-  // offsets once every task is done. Second pass: de-duplicate and index.
-  const size_t n_tasks = threads != nullptr && n_columns >= kParallelPlanColumns
-                             ? std::min(plan.batch, threads->threads * kPlanTasksPerThread)
+  // Each task checks its share of the files and searches its share of the columns (consecutive
+  // ones: windows in order, tracks in order within a window). The checks: every file the batch
+  // reads is still the one opened, so its index and its cached blocks (served without touching
+  // the file) describe it; checked for every batch, cached or not; a change during this batch
+  // is caught by the next. The searches: each column's query and blocks, as (file, block) keys,
+  // a task's keys its own; column_begin[c + 1] first holds column c's count, made offsets once
+  // every task is done. Then one pass de-duplicates and indexes the keys.
+  const size_t n_tasks = threads != nullptr && threads->threads > 1 &&
+                                 (n_columns >= kParallelPlanColumns || n_files >= kParallelCheckFiles)
+                             ? std::min(std::max(n_columns, n_files), threads->threads * kPlanTasksPerThread)
                              : 1;
   std::vector<std::vector<uint64_t>> task_keys(n_tasks);
-  auto search_windows = [&](size_t task, size_t) {
+  // A task's first error, kept so that the one raised is the serial loop's: the first changed
+  // file in track order (tasks hold ascending shares of the tracks).
+  std::vector<std::exception_ptr> task_error(n_tasks);
+  auto plan_share = [&](size_t task, size_t) {
+    try {
+      for (size_t i = n_files * task / n_tasks, i_end = n_files * (task + 1) / n_tasks; i < i_end; ++i) {
+        collection.file(r.tracks[i]).file().check_unchanged();
+      }
+    } catch (...) {
+      task_error[task] = std::current_exception();
+      return;
+    }
     std::vector<uint64_t>& keys = task_keys[task];
     std::vector<uint32_t> found;
-    for (size_t w = plan.batch * task / n_tasks, w_end = plan.batch * (task + 1) / n_tasks; w < w_end; ++w) {
+    const size_t c_begin = n_columns * task / n_tasks, c_end = n_columns * (task + 1) / n_tasks;
+    size_t w = plan.n_tracks == 0 ? 0 : c_begin / plan.n_tracks;
+    size_t k = plan.n_tracks == 0 ? 0 : c_begin % plan.n_tracks;
+    for (size_t column = c_begin; column < c_end; ++column) {
       const int64_t start = r.starts[w];
       const int64_t end = start + covered_length;
-      for (size_t k = 0; k < plan.n_tracks; ++k) {
-        const size_t column = w * plan.n_tracks + k;
-        const uint32_t f = r.tracks[k];
-        stages::ColumnQuery& q = plan.columns[column];
-        q.window_start = start;
-        q.chrom_id = 0;
-        q.lo = q.hi = 0;
-        const size_t before = keys.size();
-        const int32_t local = collection.local_chrom(f, r.chroms[w]);
-        if (local != kAbsent) {
-          const format::ChromInfo& chrom = collection.file(f).chroms()[static_cast<size_t>(local)];
-          const int64_t lo = std::max<int64_t>(start, 0);
-          const int64_t hi = std::min<int64_t>(end, chrom.size);
-          if (lo < hi) {
-            q.chrom_id = chrom.id;
-            q.lo = static_cast<uint32_t>(lo);
-            q.hi = static_cast<uint32_t>(hi);
-            found.clear();
-            collection.file(f).block_index().find_overlapping(static_cast<size_t>(local), q.lo, q.hi, found);
-            for (uint32_t b : found) keys.push_back((uint64_t{f} << 32) | b);
-          }
+      const uint32_t f = r.tracks[k];
+      stages::ColumnQuery& q = plan.columns[column];
+      q.window_start = start;
+      q.chrom_id = 0;
+      q.lo = q.hi = 0;
+      const size_t before = keys.size();
+      const int32_t local = collection.local_chrom(f, r.chroms[w]);
+      if (local != kAbsent) {
+        const format::ChromInfo& chrom = collection.file(f).chroms()[static_cast<size_t>(local)];
+        const int64_t lo = std::max<int64_t>(start, 0);
+        const int64_t hi = std::min<int64_t>(end, chrom.size);
+        if (lo < hi) {
+          q.chrom_id = chrom.id;
+          q.lo = static_cast<uint32_t>(lo);
+          q.hi = static_cast<uint32_t>(hi);
+          found.clear();
+          collection.file(f).block_index().find_overlapping(static_cast<size_t>(local), q.lo, q.hi, found);
+          for (uint32_t b : found) keys.push_back((uint64_t{f} << 32) | b);
         }
-        plan.column_begin[column + 1] = static_cast<uint32_t>(keys.size() - before);
+      }
+      plan.column_begin[column + 1] = static_cast<uint32_t>(keys.size() - before);
+      if (++k == plan.n_tracks) {
+        k = 0;
+        ++w;
       }
     }
   };
   if (threads != nullptr) {
-    threads->for_each(n_tasks, search_windows);
+    threads->for_each(n_tasks, plan_share);
   } else {
-    search_windows(0, 0);
+    plan_share(0, 0);
+  }
+  for (const std::exception_ptr& error : task_error) {
+    if (error) std::rethrow_exception(error);
   }
   for (size_t column = 0; column < n_columns; ++column) plan.column_begin[column + 1] += plan.column_begin[column];
   std::vector<uint64_t> keys = std::move(task_keys[0]);

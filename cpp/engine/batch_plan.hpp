@@ -119,13 +119,17 @@ struct PlanThreads {
 // Checks the request against the collection unless it is marked as checked against it
 // (check_request: InvalidArgument for empty or mismatched windows, a bad window size, a track
 // index out of range, a chromosome id out of range), checks that no
-// file it reads changed since it was opened (FileChanged naming the file), and plans it. With
-// threads, the column searches (each window's blocks in the index: most of a large plan) run
-// as threads->for_each tasks of consecutive windows: one task for fewer than
-// kParallelPlanColumns columns, a few a thread above. The plan is the same either way.
+// file it reads changed since it was opened (FileChanged naming the file: the first changed one
+// in track order), and plans it. With threads, the file checks (an fstat each: most of a plan of
+// few windows over many files) and the column searches (each window's blocks in the index: most
+// of a large plan) run as threads->for_each tasks, each a share of the files and a share of
+// consecutive columns: one task for fewer than kParallelPlanColumns columns and
+// kParallelCheckFiles files, a few a thread above. The plan is the same either way.
 BatchPlan plan_batch(const Collection& collection, const BatchRequest& request, const PlanThreads* threads = nullptr);
-// Smaller batches search on one task: waking the workers costs more than their searches.
+// Smaller batches plan on one task: waking the workers costs more than their searches.
 constexpr size_t kParallelPlanColumns = 2048;
+// Or this many files (~0.4 us a check: one fstat, the descriptor pool's lock twice).
+constexpr size_t kParallelCheckFiles = 64;
 // Tasks per thread: a few, so that a slow run of windows (windows on many blocks) is shared.
 constexpr size_t kPlanTasksPerThread = 4;
 

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <stdexcept>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -287,6 +289,81 @@ TEST(BatchPlan, SearchesOnThreadsPlanWhatOneThreadPlans) {
   // A small batch is one task, on the calling thread's turn.
   r.chroms.resize(10);
   r.starts.resize(10);
+  bwl::engine::plan_batch(collection, r, &threads);
+  EXPECT_EQ(tasks, 1u);
+}
+
+// A batch of few windows over many files checks the files and searches its columns in tasks on
+// the threads it is given: the plan is the one a single thread makes, and a changed file raises
+// the error the serial checks raise, naming the first changed file in track order, whichever
+// task finds its change first.
+TEST(BatchPlan, ChecksManyFilesOnThreadsAndNamesTheFirstChangedOne) {
+  FileSpec spec;
+  spec.chroms = {{"chrA", 1000}};
+  for (uint32_t i = 0; i < 8; ++i) {
+    spec.blocks.push_back(
+        Block{bedgraph_section(0, {{i * 100, i * 100 + 50, static_cast<float>(i)}}), 0, i * 100, 0, i * 100 + 50});
+  }
+  const Bytes bytes = build_bigwig(spec);
+  TempFile shared(bytes), early(bytes), late(bytes);
+  std::vector<std::string> paths(bwl::engine::kParallelCheckFiles + 6, shared.path());
+  paths.push_back(late.path());   // file n - 2
+  paths.push_back(early.path());  // file n - 1
+  bwl::engine::Collection collection(paths, 1);
+  const uint32_t n = static_cast<uint32_t>(paths.size());
+  bwl::engine::BatchRequest r;
+  r.length = 300;
+  r.chroms = {static_cast<uint32_t>(collection.find_chrom("chrA"))};
+  r.starts = {150};
+  r.tracks.push_back(n - 1);  // `early` first in track order: the first task checks it
+  for (uint32_t f = 0; f + 2 < n; ++f) r.tracks.push_back(f);
+  r.tracks.push_back(n - 2);  // `late` last: the last task checks it
+  r.scales.assign(r.tracks.size(), 1.0f);
+  ASSERT_LT(r.starts.size() * r.tracks.size(), bwl::engine::kParallelPlanColumns);
+  bwl::ThreadPool pool(3);
+  size_t tasks = 0;
+  const bwl::engine::PlanThreads threads{pool.size(),
+                                         [&](size_t count, const std::function<void(size_t, size_t)>& task) {
+                                           tasks = count;
+                                           pool.parallel_for(count, task);
+                                         }};
+  const bwl::engine::BatchPlan one = bwl::engine::plan_batch(collection, r);
+  const bwl::engine::BatchPlan many = bwl::engine::plan_batch(collection, r, &threads);
+  EXPECT_EQ(tasks, pool.size() * bwl::engine::kPlanTasksPerThread);
+  ASSERT_EQ(many.columns.size(), one.columns.size());
+  for (size_t c = 0; c < one.columns.size(); ++c) {
+    EXPECT_EQ(
+        std::make_tuple(many.columns[c].window_start, many.columns[c].chrom_id, many.columns[c].lo, many.columns[c].hi),
+        std::make_tuple(one.columns[c].window_start, one.columns[c].chrom_id, one.columns[c].lo, one.columns[c].hi))
+        << c;
+  }
+  EXPECT_EQ(many.column_begin, one.column_begin);
+  EXPECT_EQ(many.column_blocks, one.column_blocks);
+  ASSERT_EQ(many.blocks.size(), one.blocks.size());
+  for (size_t b = 0; b < one.blocks.size(); ++b) {
+    EXPECT_EQ(std::make_tuple(many.blocks[b].file, many.blocks[b].block),
+              std::make_tuple(one.blocks[b].file, one.blocks[b].block));
+  }
+  EXPECT_EQ(one.blocks.size(), 3u * n);  // blocks 2, 3 and 4 of every file (each path opened as its own file)
+  // Both of the last two files grow by a byte: the error names `early`, first in track order.
+  for (const TempFile* changed : {&late, &early}) {
+    std::FILE* f = std::fopen(changed->path().c_str(), "ab");
+    ASSERT_NE(f, nullptr);
+    std::fputc(0, f);
+    std::fclose(f);
+  }
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    try {
+      bwl::engine::plan_batch(collection, r, &threads);
+      ADD_FAILURE() << "no FileChanged";
+    } catch (const bwl::FileChanged& e) {
+      EXPECT_NE(std::string(e.what()).find(early.path()), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find(late.path()), std::string::npos) << e.what();
+    }
+  }
+  // Few files: one task.
+  r.tracks = {0, 1};
+  r.scales = {1.0f, 1.0f};
   bwl::engine::plan_batch(collection, r, &threads);
   EXPECT_EQ(tasks, 1u);
 }
