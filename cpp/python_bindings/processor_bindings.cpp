@@ -96,8 +96,9 @@ py::object load(engine::BatchProcessor& processor, const engine::Collection& col
 }
 
 // get_batch's common case in one call (plain_arguments.hpp): the request make_request would build
-// from these arguments with every track, float32, no augmentation, loaded as load() would load it;
-// None, having done nothing, when an argument is not of its usual type (Python then converts it).
+// from these arguments with every track, float32, no augmentation, loaded as load() loads it (on
+// the host returned as the numpy array get_batch hands out, on a GPU as the CudaTensor); None,
+// having done nothing, when an argument is not of its usual type (Python then converts it).
 py::object load_plain(engine::BatchProcessor& processor, const engine::Collection& collection, py::handle chroms,
                       py::handle starts, py::handle ends, py::handle window_size, py::handle default_value,
                       const Array<uint32_t>& tracks, const Array<float>& scales) {
@@ -113,7 +114,15 @@ py::object load_plain(engine::BatchProcessor& processor, const engine::Collectio
   engine::BatchRequest request = windows_request(std::move(chrom_ids), std::move(window_starts), window_ends, size,
                                                  default_f32, DType::Float32, tracks, scales);
   engine::check_and_mark_request(collection, request);
-  return load(processor, collection, request, py::none());
+  std::shared_ptr<Tensor> values;
+  {
+    py::gil_scoped_release release;
+    values = processor.load(collection, request).values;
+  }
+  // On the host the numpy array get_batch returns, made here: what numpy.asarray would make of
+  // the Tensor through its buffer, for less than the buffer protocol's round trip costs.
+  if (auto host = std::dynamic_pointer_cast<HostTensor>(values)) return host_array(host);
+  return py::cast(values);  // a CudaTensor
 }
 
 }  // namespace
@@ -150,7 +159,8 @@ void bind_processors(py::module_& m) {
            py::arg("window_size"), py::arg("default_value"), py::arg("tracks"), py::arg("scales"),
            "get_batch's common case in one call: chroms a list, tuple or numpy array of names, starts and ends "
            "int64 arrays or lists of int, window_size an int, default_value a float or int; every track, "
-           "float32. A new Tensor as load() returns, or None (nothing done) when an argument is of another type: "
+           "float32. On the host a numpy array viewing a new Tensor (its base), on a GPU the CudaTensor load() "
+           "returns; or None (nothing done) when an argument is of another type: "
            "then build a BatchRequest.")
       .def_property_readonly("device", &engine::BatchProcessor::device, "-1 for the CPU, else the CUDA device")
       .def_property_readonly("n_threads", &engine::BatchProcessor::n_threads);
@@ -189,7 +199,8 @@ void bind_processors(py::module_& m) {
             return d;
           },
           "Milliseconds summed over the batches run since time_stages(True): the plan (plan, wall; its block "
-          "searches: plan_search wall, work and longest task), and per parallel phase (lookup: the cache lookups; "
+          "searches and file checks: plan_search wall, work and longest task), and per parallel phase (lookup: the "
+          "cache lookups; "
           "decode: fetch, inflate, decode of missed blocks; fill) its wall time, its "
           "tasks' time summed over all threads (work) and its longest task (the phase's critical path).");
 

@@ -66,6 +66,14 @@ py::object dlpack(const std::shared_ptr<HostTensor>& self, const py::object& str
 
 }  // namespace
 
+py::array host_array(const std::shared_ptr<HostTensor>& t) {
+  if (t->dtype() == DType::BFloat16) {
+    throw py::type_error("numpy has no bfloat16: take a bfloat16 tensor with torch.from_dlpack");
+  }
+  const py::dtype np_dtype = t->dtype() == DType::Float32 ? py::dtype::of<float>() : py::dtype::of<uint8_t>();
+  return py::array(np_dtype, t->shape(), t->data(), py::cast(t));
+}
+
 std::pair<int64_t, int64_t> row_slice(const Tensor& t, const py::slice& rows) {
   if (t.shape().empty()) throw py::type_error("a 0-dimensional tensor cannot be sliced");
   py::ssize_t start, stop, step, length;
@@ -113,11 +121,7 @@ void bind_tensor(py::module_& m) {
       .def(
           "__array__",
           [](const std::shared_ptr<HostTensor>& t, const py::object& dtype, const py::object& copy) -> py::object {
-            if (t->dtype() == DType::BFloat16) {
-              throw py::type_error("numpy has no bfloat16: take a bfloat16 tensor with torch.from_dlpack");
-            }
-            const py::dtype np_dtype = t->dtype() == DType::Float32 ? py::dtype::of<float>() : py::dtype::of<uint8_t>();
-            py::array view(np_dtype, t->shape(), t->data(), py::cast(t));
+            py::array view = host_array(t);
             if (!copy.is_none() && copy.cast<bool>()) view = view.attr("copy")();
             return dtype.is_none() ? py::object(view) : view.attr("astype")(dtype);
           },

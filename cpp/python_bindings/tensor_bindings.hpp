@@ -2,6 +2,7 @@
 // Binding helpers for tensors crossing into Python through DLPack: part of the one binding
 // module, split out so core_module.cpp stays readable.
 #include "tensor/dlpack_abi.hpp"
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <memory>
@@ -13,6 +14,9 @@ namespace bwl::bindings {
 
 // Registers bigwig_loader._core.Tensor (exported as bigwig_loader.Tensor).
 void bind_tensor(pybind11::module_& m);
+// A writable numpy array viewing a float32 or uint8 host tensor without a copy, its base the
+// tensor (kept alive by it); TypeError for bfloat16, which numpy lacks.
+pybind11::array host_array(const std::shared_ptr<HostTensor>& tensor);
 // Registers _core.flip_rows and _core.moving_average_rows (tensor/transforms.hpp).
 void bind_tensor_transforms(pybind11::module_& m);
 

@@ -165,6 +165,19 @@ def test_the_windows_check_raises_the_same_error_either_way(collection, starts, 
     assert str(through_get_batch.value) == str(slow.value)
 
 
+def test_the_plain_path_returns_the_numpy_array_get_batch_hands_out(collection) -> None:
+    got = plain(collection, ["chr1", "chr2"], [100, 5_000], [300, 5_200], 1, 0.0)
+    # Made in C++ as numpy.asarray would make it from the Tensor: writable, C-contiguous, no copy.
+    assert type(got) is np.ndarray and got.dtype == np.float32 and got.shape == (2, 200, 3)
+    assert got.flags["C_CONTIGUOUS"] and got.flags["WRITEABLE"] and got.flags["OWNDATA"] is False
+    assert isinstance(got.base, bigwig_loader.Tensor) and got.base.shape == got.shape
+    assert np.asarray(got.base).__array_interface__["data"][0] == got.__array_interface__["data"][0]
+    want = python_path(collection, ["chr1", "chr2"], [100, 5_000], [300, 5_200], 1, 0.0)
+    assert same_bits(got, want)
+    through_get_batch = collection.get_batch(["chr1", "chr2"], [100, 5_000], [300, 5_200])
+    assert type(through_get_batch) is np.ndarray and same_bits(through_get_batch, want)
+
+
 class _Spy:
     def __init__(self, processor) -> None:
         self.processor, self.calls = processor, []
