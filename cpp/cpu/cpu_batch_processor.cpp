@@ -22,6 +22,9 @@ namespace {
 constexpr size_t kParallelLookupBlocks = 1024;
 // The worker's tile holds at most this many cells (256 KiB: inside a core's L2 cache).
 constexpr size_t kTileCells = 64 * 1024;
+// Column::fill_cells writes runs of cells kFillStep at a time, up to kFillSlack past the end.
+constexpr int64_t kFillStep = 4;
+constexpr size_t kFillSlack = kFillStep - 1;
 // Fills of at most this many bases (windows x tracks x window length: the runs a fill walks
 // grow with the bases, the stores with the cells) run on the calling thread alone (run_locked).
 constexpr size_t kInlineFillBases = 32 * 1024;
@@ -248,8 +251,18 @@ struct CpuBatchProcessor::Column {
     if (last > stored_to) stored_to = last;
   }
   void end_runs(uint32_t n_cells) { fill_cells(stored_to, n_cells, default_value); }
+  // cells [first, last) = x, in whole stores of kFillStep cells from `first`: the last store may
+  // write up to kFillStep - 1 cells past `last`. Those are written again before anything reads
+  // them: cells are stored in order (the next run or gap starts at `last` or later, end_runs
+  // fills to the column's end, and a column whose runs overlap is refused), and past a column's
+  // last cell lie the next column's cells, filled after it, or the buffer's kFillSlack.
   void fill_cells(int64_t first, int64_t last, float x) const {
+#if defined(__SSE2__)
+    const __m128 v = _mm_set1_ps(x);
+    for (int64_t i = first; i < last; i += kFillStep) _mm_storeu_ps(cells + i, v);
+#else
     for (int64_t i = first; i < last; ++i) cells[i] = x;
+#endif
   }
   double& sum(int64_t cell) const { return scratch.sums[cell]; }
   uint32_t& covered(int64_t cell) const { return scratch.covered[cell]; }
@@ -268,8 +281,9 @@ void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const 
     const size_t width = b - a;
     // One column: its cells are the tile. Several: each fills its own contiguous stretch of
     // `columns`, then one transpose lays them out as the batch does.
-    scratch.tile.resize(n_cells * width);
-    if (width > 1) scratch.columns.resize(n_cells * width);
+    // The buffer the columns fill has kFillSlack cells past them (Column::fill_cells).
+    scratch.tile.resize(n_cells * width + (width > 1 ? 0 : kFillSlack));
+    if (width > 1) scratch.columns.resize(n_cells * width + kFillSlack);
     float* const column_cells = width > 1 ? scratch.columns.data() : scratch.tile.data();
     for (size_t k = a; k < b; ++k) {
       const size_t column = w * plan.n_tracks + k;

@@ -481,6 +481,62 @@ TEST(CpuBatchProcessor, FillsTheBatchAcrossBlocksAndFiles) {
   EXPECT_EQ(out, (std::vector<float>{1, 1, 2, 2, 0, 0, 3, 3}));
 }
 
+// Single-base cells are written a few at a time (Column::fill_cells may store past a run's end
+// into cells written after it): runs and gaps of every short length, windows of every short
+// length at every offset, over one track (the tile's slack) and several (the next column's
+// first cells), with the cache on (whole blocks) and off (the window's runs), give each base its
+// run's scaled value or the default, exactly.
+TEST(CpuBatchProcessor, SingleBaseCellsOfShortRunsAndGapsAreExact) {
+  constexpr uint32_t kSize = 240;
+  std::vector<float> truth(kSize, NAN);  // NaN: no run
+  FileSpec spec;
+  spec.chroms = {{"chrA", kSize}};
+  std::vector<BedGraphItem> first, second;
+  uint32_t at = 0;
+  for (uint32_t i = 0; at < kSize; ++i) {
+    const uint32_t gap = i % 4, length = 1 + i % 7;
+    if (at + gap + length > kSize) break;
+    const float value = 1.0f + static_cast<float>(i);
+    (at + gap < kSize / 2 ? first : second).push_back({at + gap, at + gap + length, value});
+    for (uint32_t p = at + gap; p < at + gap + length; ++p) truth[p] = value;
+    at += gap + length;
+  }
+  spec.blocks.push_back(Block{bedgraph_section(0, first), 0, first.front().start, 0, first.back().end});
+  spec.blocks.push_back(Block{bedgraph_section(0, second), 0, second.front().start, 0, second.back().end});
+  TempFile tmp(build_bigwig(spec));
+  for (const uint64_t cache_bytes : {uint64_t{0}, uint64_t{1} << 20}) {
+    bwl::engine::Collection collection({tmp.path(), tmp.path(), tmp.path()}, 1, cache_bytes);
+    const uint32_t chrA = static_cast<uint32_t>(collection.find_chrom("chrA"));
+    bwl::cpu::CpuBatchProcessor processor(2);
+    for (const std::vector<uint32_t>& tracks : {std::vector<uint32_t>{0}, std::vector<uint32_t>{2, 0, 1}}) {
+      for (int64_t length = 1; length <= 13; ++length) {
+        bwl::engine::BatchRequest r;
+        r.length = length;
+        r.default_value = -0.5f;
+        r.tracks = tracks;
+        for (uint32_t k = 0; k < tracks.size(); ++k) r.scales.push_back(static_cast<float>(k + 1));
+        for (int64_t start = -3; start + length <= kSize + 3; ++start) {
+          r.chroms.push_back(chrA);
+          r.starts.push_back(start);
+        }
+        std::vector<float> out(r.starts.size() * length * tracks.size(), 1e9f);
+        processor.load(collection, r, out.data());
+        size_t i = 0;
+        for (const int64_t start : r.starts) {
+          for (int64_t p = start; p < start + length; ++p) {
+            for (uint32_t k = 0; k < tracks.size(); ++k, ++i) {
+              const bool covered = p >= 0 && p < kSize && !std::isnan(truth[p]);
+              const float want = covered ? truth[p] * r.scales[k] : r.default_value;
+              ASSERT_EQ(out[i], want) << "cache " << cache_bytes << ", " << tracks.size() << " tracks, window ["
+                                      << start << ", " << start + length << "), base " << p << ", track " << k;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 // The finishing step reverse-complements a flipped window's one-hot sequence: the one-hot of its
 // complemented, reversed bases (IUPAC codes and lowercase included), bit for bit; an unflipped
 // window's stays as encoded.
