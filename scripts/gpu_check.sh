@@ -16,8 +16,8 @@
 #      rest runs:  bash scripts/gpu_check.sh --dry-run [OUTDIR]
 #
 # GPU_CHECK_STEPS="bench nvcomp" (say) runs only those of pytest-gpu, memcheck, bench, racecheck,
-# nvcomp, pytest, ctest (the build always runs): a second run that finishes what the first ran
-# out of time for. GPU_CHECK_SECONDS moves the deadline (default 450).
+# nvcomp, pytest, ctest, threads (the build always runs): a second run that finishes what the
+# first ran out of time for. GPU_CHECK_SECONDS moves the deadline (default 450).
 #
 # Argument: the output folder (default $OUT, else build/gpu-check). Full logs go there (at most 8
 # files: what the device tool brings back); a short table is printed last. The whole check stops
@@ -35,8 +35,10 @@
 # nvCOMP's batched Deflate on the same blocks (benchmarks/inflate_vs_nvcomp.cu, compiled there
 # with nvcc against the nvCOMP wheel; without the wheel, or when that compile fails, only our
 # kernel runs, and the table says nvCOMP was not run); the rest of the pytest suite (the CPU
-# tests: with the GPU tests, the whole suite, no -x); last, the C++ tests, only if GoogleTest is
-# found and time is left. pytest steps run with --timeout where pytest-timeout is installed.
+# tests: with the GPU tests, the whole suite, no -x); the C++ tests, only if GoogleTest is found
+# and time is left; last, the CPU backend's thread sweep (benchmarks/threads.py, 1 thread to every
+# core; issue 25), also only if time is left (GPU_CHECK_STEPS=threads: a run of its own). pytest
+# steps run with --timeout where pytest-timeout is installed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -312,6 +314,22 @@ elif [ "$BUILT" = 1 ]; then
     fi
   else
     row ctest skipped 0 "no GoogleTest here (cmake configure failed: see build.log)"
+  fi
+fi
+
+# --- the CPU backend's thread sweep (issue 25), last: 1 thread to every core of the GPU machine,
+# measured where the development VM has 2; its table goes into bench.log (8 files at most) -------
+if [ "$BUILT" = 1 ] && ! wanted threads; then
+  row threads skipped 0 "not in GPU_CHECK_STEPS"
+elif [ "$BUILT" = 1 ] && [ "$DRY" = 1 ] && [ -z "${GPU_CHECK_STEPS:-}" ]; then
+  row threads skipped 0 "dry run: the sweep is for the GPU machine's cores (GPU_CHECK_STEPS=threads runs it)"
+elif [ "$BUILT" = 1 ]; then
+  COUNTS=$("$PY" -c 'import os; n = len(os.sched_getaffinity(0)); print(*sorted({c for c in (1, 2, 4, 8, 16, n) if c <= n}))')
+  # shellcheck disable=SC2086  # COUNTS is a list of thread counts
+  if run_step threads 150 "$BENCH_LOG" "$PY" benchmarks/threads.py --threads $COUNTS --rounds 2; then
+    row threads ok "$STEP_SECONDS" "threads $COUNTS: see bench.log"
+  else
+    row threads "$(status_of $STEP_RC)" "$STEP_SECONDS" "threads $COUNTS: see bench.log"
   fi
 fi
 
