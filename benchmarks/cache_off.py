@@ -1,9 +1,10 @@
 """Cache off against a build without the cache: get_batch with `cache_bytes=0` in this checkout
-and get_batch of another build (PYTHONPATH pointing at its package), on identical windows, the
-two alternating process by process, round after round (two builds of one extension module
-cannot share a process: pybind11 registers each C++ type once).
+and get_batch of another build (a folder holding its bigwig_loader: `pip install --target`), on
+identical windows, the two alternating process by process, round after round (two builds of one
+extension module cannot share a process: pybind11 registers each C++ type once; the other
+build's process imports it past this checkout's editable install: builds.use_build).
 
-    .venv/bin/python benchmarks/cache_off.py --other /path/to/other/python [--rounds 3]
+    .venv/bin/python benchmarks/cache_off.py --other /path/to/other/build [--rounds 3]
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import os
 import subprocess
 import sys
 import time
@@ -51,21 +51,25 @@ def measure(tracks: int, seed: int) -> dict[int, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--other", type=Path, help="the other build's python/ directory (holding bigwig_loader)")
+    ap.add_argument("--other", type=Path, help="the other build's folder (holding its bigwig_loader)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--tracks", type=int, default=16)
     ap.add_argument("--child", action="store_true")
+    ap.add_argument("--build", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
+        if args.build:
+            sys.path.insert(0, str(HERE))
+            from builds import use_build
+
+            use_build(args.build)
         print(json.dumps(measure(args.tracks, 0)))
         return
     best: dict[str, dict[int, float]] = {"this checkout, cache_bytes=0": {}, f"other build ({args.other})": {}}
     for _ in range(args.rounds):
-        for name, extra in zip(best, ({}, {"PYTHONPATH": str(args.other)})):
-            env = {**os.environ, **extra}
+        for name, build in zip(best, ("", str(args.other))):
             text = subprocess.run(
-                [sys.executable, __file__, "--child", "--tracks", str(args.tracks)],
-                env=env,
+                [sys.executable, __file__, "--child", "--tracks", str(args.tracks), "--build", build],
                 check=True,
                 capture_output=True,
                 text=True,
