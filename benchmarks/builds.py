@@ -17,6 +17,7 @@ the package it got is the one asked for.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import subprocess
@@ -52,6 +53,15 @@ def use_build(package_dir: str) -> None:
         raise SystemExit(f"asked for the build in {package_dir}, imported {where}")
 
 
+def child_output(command: list[str]) -> str:
+    """A child's standard output; its standard error shown, and the run stopped, if it fails."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"{' '.join(command)}: exit {done.returncode}")
+    return done.stdout
+
+
 def measure(shape: str) -> float:
     """Windows/s of `shape`: the best of 5 rounds of its timed batches, after 2 untimed ones
     (a warm shape draws its windows once: the cache holds their blocks; a cold one draws new
@@ -64,6 +74,8 @@ def measure(shape: str) -> float:
     tracks, batch, chr22, cache, n = SHAPES[shape]
     spec = corpus.TrackSpec(chroms=("chr22",)) if chr22 else corpus.TrackSpec()
     sizes = {c: corpus.HG38_SIZES[c] for c in spec.chroms}
+    if not cache and "cache_bytes" not in inspect.signature(bigwig_loader.BigWigCollection).parameters:
+        raise SystemExit(f"{shape}: this build has no cache_bytes (a build before the cache reads uncached)")
     collection = bigwig_loader.BigWigCollection(
         corpus.ensure_corpus(tracks, spec), **({} if cache else {"cache_bytes": 0})
     )
@@ -107,13 +119,7 @@ def main() -> None:
     for _ in range(args.rounds):
         for shape in args.shapes:
             for name, folder in reversed(builds.items()):  # the other build first
-                out = subprocess.run(
-                    [sys.executable, __file__, "--child", shape, "--build", folder],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                ).stdout
+                out = child_output([sys.executable, __file__, "--child", shape, "--build", folder])
                 speeds[shape][name].append(float(out.split()[-1]))
     names = list(builds)
     print(

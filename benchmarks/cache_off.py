@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -65,15 +64,15 @@ def main() -> None:
             use_build(args.build)
         print(json.dumps(measure(args.tracks, 0)))
         return
+    if args.other is None:
+        ap.error("--other is required")
+    sys.path.insert(0, str(HERE))
+    from builds import child_output
+
     best: dict[str, dict[int, float]] = {"this checkout, cache_bytes=0": {}, f"other build ({args.other})": {}}
     for _ in range(args.rounds):
         for name, build in zip(best, ("", str(args.other))):
-            text = subprocess.run(
-                [sys.executable, __file__, "--child", "--tracks", str(args.tracks), "--build", build],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
+            text = child_output([sys.executable, __file__, "--child", "--tracks", str(args.tracks), "--build", build])
             for b, s in json.loads(text).items():
                 best[name][int(b)] = min(best[name].get(int(b), float("inf")), s)
     print("| build | " + " | ".join(f"batch {b:,}" for b in SIZES) + " |")

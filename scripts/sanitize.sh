@@ -35,10 +35,10 @@ for part in "${parts[@]}"; do
     tsan)
       # (not bwl_allocation_tests: it replaces operator new, which ThreadSanitizer's runtime owns)
       build build/tsan "-fsanitize=thread" bwl_cpp_tests
-      echo "sanitize: thread pool, thread start, loader, CPU backend, block cache and host buffer tests under ThreadSanitizer"
+      echo "sanitize: thread pool, thread start, loader, CPU backend, block cache, host buffer, plan and descriptor pool tests under ThreadSanitizer"
       TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
         build/tsan/tests/cpp/bwl_cpp_tests \
-        --gtest_filter='ThreadPool*:ThreadStart*:StreamedDataloader*:CpuBatchProcessor*:DevicePipeline*:BlockCache*:CachedBatches*:Preload*:HostBuffers*'
+        --gtest_filter='ThreadPool*:ThreadStart*:StreamedDataloader*:CpuBatchProcessor*:DevicePipeline*:BlockCache*:CachedBatches*:Preload*:HostBuffers*:BatchPlan*:DescriptorPool*'
       ;;
     *) echo "sanitize: unknown part '$part' (asan or tsan)" >&2; exit 2 ;;
   esac

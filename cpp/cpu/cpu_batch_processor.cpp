@@ -220,10 +220,11 @@ void CpuBatchProcessor::decode_planned_blocks(const engine::Collection& collecti
 
 // Column `column` as fill_column_cells sees it: its blocks' runs (in the workers' arenas or in
 // cache entries: block_runs_), its cells contiguous at `cells` (fill_tracks lays a tile's columns
-// out [track][cell] and transposes them into the batch's [cell][track]). Every cell is written
-// once: at window_size 1 the default goes into the gaps between the runs as they come, each run
-// one contiguous (vectorized) fill. Runs of two blocks that overlap are refused with the error
-// naming the file and both blocks.
+// out [track][cell] and transposes them into the batch's [cell][track]). At window_size 1 the
+// default goes into the gaps between the runs as they come, each run one fill of whole 16-byte
+// stores (fill_cells: up to three cells past a run are written again by what follows it), so
+// every cell is written once or, at a run's or gap's end, twice. Runs of two blocks that overlap
+// are refused with the error naming the file and both blocks.
 struct CpuBatchProcessor::Column {
   const CpuBatchProcessor& processor;
   const engine::Collection& collection;

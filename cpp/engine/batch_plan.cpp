@@ -171,33 +171,24 @@ BatchPlan plan_batch(const Collection& collection, const BatchRequest& r, const 
   const int64_t covered_length = int64_t{plan.cells} * r.window_size;  // the partial last cell is dropped
 
   const size_t n_columns = plan.batch * plan.n_tracks;
-  const size_t n_files = r.tracks.size();
+  // One check a track (a file read by two tracks is checked twice: its two file objects).
+  const size_t n_checks = plan.n_tracks;
   plan.columns.resize(n_columns);
   plan.column_begin.assign(n_columns + 1, 0);
-  // Each task checks its share of the files and searches its share of the columns (consecutive
-  // ones: windows in order, tracks in order within a window). The checks: every file the batch
-  // reads is still the one opened, so its index and its cached blocks (served without touching
-  // the file) describe it; checked for every batch, cached or not; a change during this batch
-  // is caught by the next. The searches: each column's query and blocks, as (file, block) keys,
-  // a task's keys its own; column_begin[c + 1] first holds column c's count, made offsets once
-  // every task is done. Then one pass de-duplicates and indexes the keys.
+  // Each task checks its share of the files, then searches its share of the columns
+  // (consecutive ones: windows in order, tracks in order within a window). The checks: every
+  // file the batch reads is still the one opened, so its index and its cached blocks (served
+  // without touching the file) describe it; checked for every batch, cached or not; a change
+  // during this batch is caught by the next. The searches: each column's query and blocks, as
+  // (file, block) keys, a task's keys its own; column_begin[c + 1] first holds column c's count,
+  // made offsets once every task is done. Then one pass de-duplicates and indexes the keys.
+  // (max: a batch of no windows still checks its files.)
   const size_t n_tasks = threads != nullptr && threads->threads > 1 &&
-                                 (n_columns >= kParallelPlanColumns || n_files >= kParallelCheckFiles)
-                             ? std::min(std::max(n_columns, n_files), threads->threads * kPlanTasksPerThread)
+                                 (n_columns >= kParallelPlanColumns || n_checks >= kParallelCheckFiles)
+                             ? std::min(std::max(n_columns, n_checks), threads->threads * kPlanTasksPerThread)
                              : 1;
   std::vector<std::vector<uint64_t>> task_keys(n_tasks);
-  // A task's first error, kept so that the one raised is the serial loop's: the first changed
-  // file in track order (tasks hold ascending shares of the tracks).
-  std::vector<std::exception_ptr> task_error(n_tasks);
-  auto plan_share = [&](size_t task, size_t) {
-    try {
-      for (size_t i = n_files * task / n_tasks, i_end = n_files * (task + 1) / n_tasks; i < i_end; ++i) {
-        collection.file(r.tracks[i]).file().check_unchanged();
-      }
-    } catch (...) {
-      task_error[task] = std::current_exception();
-      return;
-    }
+  auto search_share = [&](size_t task) {
     std::vector<uint64_t>& keys = task_keys[task];
     std::vector<uint32_t> found;
     const size_t c_begin = n_columns * task / n_tasks, c_end = n_columns * (task + 1) / n_tasks;
@@ -231,6 +222,20 @@ BatchPlan plan_batch(const Collection& collection, const BatchRequest& r, const 
         k = 0;
         ++w;
       }
+    }
+  };
+  // A task's first error, kept so that the one raised is the serial loop's whatever order the
+  // tasks run in: the first changed file in track order (tasks hold ascending shares of the
+  // tracks and check before they search).
+  std::vector<std::exception_ptr> task_error(n_tasks);
+  auto plan_share = [&](size_t task, size_t) {
+    try {
+      for (size_t i = n_checks * task / n_tasks, i_end = n_checks * (task + 1) / n_tasks; i < i_end; ++i) {
+        collection.file(r.tracks[i]).file().check_unchanged();
+      }
+      search_share(task);
+    } catch (...) {
+      task_error[task] = std::current_exception();
     }
   };
   if (threads != nullptr) {

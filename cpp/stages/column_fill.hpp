@@ -7,11 +7,13 @@
 //   n_blocks()                the blocks this column needs
 //   runs(j, n) -> const Run*  the decoded runs of its j-th block, n of them
 //   store_run(i, j, float)    window_size 1: cells [i, j) hold the value; called in increasing
-//                             order of cells for a column whose runs do not overlap
-//   end_runs(cells)           window_size 1, after the last store_run: the cells no run covered
-//                             hold the default value, either pre-filled by the caller (the
-//                             device) or written now into the gaps the store_runs left (the CPU:
-//                             every cell written once)
+//                             order of cells for a column whose runs do not overlap (the CPU
+//                             relies on it: its stores may reach past j, into cells a later
+//                             store_run or end_runs writes again)
+//   end_runs(cells)           window_size 1, after the last store_run (always called, unless the
+//                             column was refused): the cells no run covered hold the default
+//                             value, either pre-filled by the caller (the device) or written now
+//                             into the gaps the store_runs left (the CPU)
 //   store(i, float)           window_size > 1: cell i's value
 //   sum(i) -> double&         window_size > 1: per-cell scratch, zeroed by the caller
 //   covered(i) -> uint32_t&

@@ -352,14 +352,21 @@ TEST(BatchPlan, ChecksManyFilesOnThreadsAndNamesTheFirstChangedOne) {
     std::fputc(0, f);
     std::fclose(f);
   }
-  for (int attempt = 0; attempt < 20; ++attempt) {
+  // On the pool, and with the tasks run last to first (the task that checks `late` fails first).
+  const bwl::engine::PlanThreads backwards{pool.size(),
+                                           [&](size_t count, const std::function<void(size_t, size_t)>& task) {
+                                             tasks = count;
+                                             for (size_t i = count; i-- > 0;) task(i, 0);
+                                           }};
+  for (const bwl::engine::PlanThreads* on : {&threads, &backwards}) {
     try {
-      bwl::engine::plan_batch(collection, r, &threads);
+      bwl::engine::plan_batch(collection, r, on);
       ADD_FAILURE() << "no FileChanged";
     } catch (const bwl::FileChanged& e) {
       EXPECT_NE(std::string(e.what()).find(early.path()), std::string::npos) << e.what();
       EXPECT_EQ(std::string(e.what()).find(late.path()), std::string::npos) << e.what();
     }
+    EXPECT_EQ(tasks, pool.size() * bwl::engine::kPlanTasksPerThread);
   }
   // Few files: one task.
   r.tracks = {0, 1};
@@ -484,8 +491,9 @@ TEST(CpuBatchProcessor, FillsTheBatchAcrossBlocksAndFiles) {
 // Single-base cells are written a few at a time (Column::fill_cells may store past a run's end
 // into cells written after it): runs and gaps of every short length, windows of every short
 // length at every offset, over one track (the tile's slack) and several (the next column's
-// first cells), with the cache on (whole blocks) and off (the window's runs), give each base its
-// run's scaled value or the default, exactly.
+// first cells), with the cache on (whole blocks) and off (the window's runs), on the calling
+// thread and (every window five times: above kInlineFillBases) on the pool's workers, give each
+// base its run's scaled value or the default, exactly.
 TEST(CpuBatchProcessor, SingleBaseCellsOfShortRunsAndGapsAreExact) {
   constexpr uint32_t kSize = 240;
   std::vector<float> truth(kSize, NAN);  // NaN: no run
@@ -515,9 +523,11 @@ TEST(CpuBatchProcessor, SingleBaseCellsOfShortRunsAndGapsAreExact) {
         r.default_value = -0.5f;
         r.tracks = tracks;
         for (uint32_t k = 0; k < tracks.size(); ++k) r.scales.push_back(static_cast<float>(k + 1));
-        for (int64_t start = -3; start + length <= kSize + 3; ++start) {
-          r.chroms.push_back(chrA);
-          r.starts.push_back(start);
+        for (int repeat = 0; repeat < (tracks.size() > 1 && length == 13 ? 5 : 1); ++repeat) {
+          for (int64_t start = -3; start + length <= kSize + 3; ++start) {
+            r.chroms.push_back(chrA);
+            r.starts.push_back(start);
+          }
         }
         std::vector<float> out(r.starts.size() * length * tracks.size(), 1e9f);
         processor.load(collection, r, out.data());
