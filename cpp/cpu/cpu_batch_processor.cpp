@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -79,6 +80,66 @@ void store_float32_streaming(float* dst, const float* values, size_t n) {
   _mm_sfence();  // streaming stores are weakly ordered: complete them before the task ends
 #endif
   for (; j < n; ++j) dst[j] = stages::canonical(values[j]);
+}
+
+#if defined(__SSE2__)
+// The four vectors with any NaN lane replaced by the canonical NaN (stages::canonical).
+inline __m128 canonical4(__m128 v) {
+  const __m128 canonical_nan = _mm_castsi128_ps(_mm_set1_epi32(static_cast<int>(stages::kCanonicalNanFloat32)));
+  const __m128 nan = _mm_cmpunord_ps(v, v);
+  return _mm_or_ps(_mm_and_ps(nan, canonical_nan), _mm_andnot_ps(nan, v));
+}
+#endif
+
+// Whether transpose_store_float32 can take a tile of `width` columns into rows `row_stride`
+// floats apart from `rows`: whole 4x4 blocks of tracks, every row's first store 16-byte aligned.
+bool transpose_store_fits(size_t width, size_t row_stride, const float* rows) {
+#if defined(__SSE2__)
+  return width % 4 == 0 && row_stride % 4 == 0 && reinterpret_cast<uintptr_t>(rows) % 16 == 0;
+#else
+  (void)width, (void)row_stride, (void)rows;
+  return false;
+#endif
+}
+
+// rows[i * row_stride + k] = columns[k * n + i], NaN canonical (as stages::store_outputs stores
+// float32): `width` columns of n cells each, transposed four tracks by four cells in registers
+// and stored straight into the batch, with no tile between (writing a tile and reading it back
+// had been half the fill's own time in a warm batch of 16 tracks), and with `kStreaming`
+// non-temporal stores (kStreamingOutputBytes). Cells are the outer loop, so each group of four
+// completes four rows front to back: a streaming store's line is whole before the next is begun.
+// Needs transpose_store_fits.
+template <bool kStreaming>
+void transpose_store_float32(const float* columns, size_t n, size_t width, float* rows, size_t row_stride) {
+#if defined(__SSE2__)
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    float* row = rows + i * row_stride;
+    for (size_t k = 0; k < width; k += 4) {
+      const float* c = columns + k * n + i;
+      __m128 r0 = canonical4(_mm_loadu_ps(c)), r1 = canonical4(_mm_loadu_ps(c + n)),
+             r2 = canonical4(_mm_loadu_ps(c + 2 * n)), r3 = canonical4(_mm_loadu_ps(c + 3 * n));
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      if constexpr (kStreaming) {
+        _mm_stream_ps(row + k, r0);
+        _mm_stream_ps(row + row_stride + k, r1);
+        _mm_stream_ps(row + 2 * row_stride + k, r2);
+        _mm_stream_ps(row + 3 * row_stride + k, r3);
+      } else {
+        _mm_storeu_ps(row + k, r0);
+        _mm_storeu_ps(row + row_stride + k, r1);
+        _mm_storeu_ps(row + 2 * row_stride + k, r2);
+        _mm_storeu_ps(row + 3 * row_stride + k, r3);
+      }
+    }
+  }
+  for (; i < n; ++i) {
+    for (size_t k = 0; k < width; ++k) rows[i * row_stride + k] = stages::canonical(columns[k * n + i]);
+  }
+  if constexpr (kStreaming) _mm_sfence();  // streaming stores are weakly ordered: complete them before the task ends
+#else
+  (void)columns, (void)n, (void)width, (void)rows, (void)row_stride;
+#endif
 }
 
 // rows[i * width + k] = columns[k * n + i]: `width` columns of n cells each into n rows of
@@ -282,8 +343,15 @@ void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const 
     const size_t width = b - a;
     // One column: its cells are the tile. Several: each fills its own contiguous stretch of
     // `columns`, then one transpose lays them out as the batch does.
+    // Several float32 columns whose rows fit transpose_store_float32 go straight from `columns`
+    // into the batch, with no tile.
+    const size_t output_bytes = plan.batch * n_cells * plan.n_tracks * dtype_bytes(request.dtype);
+    const bool streaming = width == plan.n_tracks && output_bytes >= kStreamingOutputBytes;
+    float* const rows =
+        request.dtype == DType::Float32 ? static_cast<float*>(out) + w * n_cells * plan.n_tracks + a : nullptr;
+    const bool direct = width > 1 && rows != nullptr && transpose_store_fits(width, plan.n_tracks, rows);
     // The buffer the columns fill has kFillSlack cells past them (Column::fill_cells).
-    scratch.tile.resize(n_cells * width + (width > 1 ? 0 : kFillSlack));
+    if (!direct) scratch.tile.resize(n_cells * width + (width > 1 ? 0 : kFillSlack));
     if (width > 1) scratch.columns.resize(n_cells * width + kFillSlack);
     float* const column_cells = width > 1 ? scratch.columns.data() : scratch.tile.data();
     for (size_t k = a; k < b; ++k) {
@@ -305,13 +373,20 @@ void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const 
       stages::fill_column_cells(plan.columns[column], request.scales[k], request.window_size, request.default_value,
                                 n_cells, cells);
     }
+    if (direct) {
+      if (streaming) {
+        transpose_store_float32<true>(scratch.columns.data(), n_cells, width, rows, plan.n_tracks);
+      } else {
+        transpose_store_float32<false>(scratch.columns.data(), n_cells, width, rows, plan.n_tracks);
+      }
+      continue;
+    }
     if (width > 1) transpose_columns(scratch.columns.data(), n_cells, width, scratch.tile.data());
     // The tile's rows into the batch, through the output store the CUDA kernels use too
     // (canonical NaN: stages/output_store.hpp). A tile of every track is the window's whole
     // slice of the batch, one contiguous stretch: one loop, not a short one per cell.
     const float* tile = scratch.tile.data();
-    const size_t output_bytes = plan.batch * n_cells * plan.n_tracks * dtype_bytes(request.dtype);
-    if (width == plan.n_tracks && request.dtype == DType::Float32 && output_bytes >= kStreamingOutputBytes) {
+    if (streaming && request.dtype == DType::Float32) {
       store_float32_streaming(static_cast<float*>(out) + w * n_cells * plan.n_tracks, tile, size_t{n_cells} * width);
     } else if (width == plan.n_tracks) {
       stages::store_outputs(out, w * n_cells * plan.n_tracks, request.dtype, tile, size_t{n_cells} * width);

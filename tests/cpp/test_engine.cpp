@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -543,6 +544,108 @@ TEST(CpuBatchProcessor, SingleBaseCellsOfShortRunsAndGapsAreExact) {
           }
         }
       }
+    }
+  }
+}
+
+// A window's columns are transposed into the batch's [cell][track] rows straight from where they
+// were filled (transpose_store_float32) wherever whole groups of four tracks fit its rows, with
+// streaming stores from kStreamingOutputBytes, and through the tile otherwise. Every track layout
+// gives each cell its track's scaled value, the default, or the canonical NaN (stored NaNs of any
+// sign and payload), bit for bit: tracks in fours (one tile; 64 tracks in slices of four on the
+// pool) and not (six: the tile), cell counts with and without a partial group of four, outputs
+// under and over the streaming bound, single bases and bins (whose means the batch written
+// through the tile, one float into a buffer, checks), cache on and off.
+TEST(CpuBatchProcessor, EveryTrackLayoutStoresEachCellBitForBit) {
+  constexpr uint32_t kSize = 3000;
+  std::vector<float> truth(kSize, 0.0f);
+  std::vector<bool> covered(kSize, false);
+  FileSpec spec;
+  spec.chroms = {{"chrA", kSize}};
+  std::vector<std::vector<BedGraphItem>> blocks(3);
+  auto nan_bits = [](uint32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+  };
+  uint32_t at = 0;
+  for (uint32_t i = 0;; ++i) {
+    const uint32_t gap = i % 4, length = 1 + i % 9;
+    if (at + gap + length > kSize) break;
+    // Stored NaNs: signalling with a payload, and negative with a payload.
+    const float value = i % 11 == 5 ? nan_bits(0x7FA00001u) : i % 13 == 7 ? nan_bits(0xFFC00005u) : 0.25f * i;
+    blocks[std::min<size_t>(2, (at + gap) * 3 / kSize)].push_back({at + gap, at + gap + length, value});
+    for (uint32_t p = at + gap; p < at + gap + length; ++p) {
+      truth[p] = value;
+      covered[p] = true;
+    }
+    at += gap + length;
+  }
+  for (const auto& items : blocks) {
+    spec.blocks.push_back(Block{bedgraph_section(0, items), 0, items.front().start, 0, items.back().end});
+  }
+  TempFile tmp(build_bigwig(spec));
+  auto bits_of = [](float f) {
+    uint32_t b;
+    std::memcpy(&b, &f, sizeof b);
+    return b;
+  };
+  struct Shape {
+    size_t tracks, windows;
+    int64_t length;
+    uint32_t window_size;
+  };
+  const std::vector<Shape> shapes = {
+      {4, 3, 1001, 1},   {12, 1, 1001, 1}, {16, 2, 999, 1}, {16, 70, 1000, 1},  // 4.5 MB: streaming
+      {8, 140, 1003, 1}, {64, 1, 1001, 1}, {6, 3, 1001, 1}, {16, 70, 2000, 2},  // bins, streaming
+      {4, 5, 2997, 3},   {20, 2, 1000, 1}};
+  for (const uint64_t cache_bytes : {uint64_t{0}, uint64_t{1} << 20}) {
+    bwl::cpu::CpuBatchProcessor processor(2);
+    for (const Shape& shape : shapes) {
+      std::vector<std::string> paths(shape.tracks, tmp.path());
+      bwl::engine::Collection collection(paths, 1, cache_bytes);
+      const uint32_t chrA = static_cast<uint32_t>(collection.find_chrom("chrA"));
+      bwl::engine::BatchRequest r;
+      r.length = shape.length;
+      r.window_size = shape.window_size;
+      r.default_value = -0.5f;
+      for (uint32_t k = 0; k < shape.tracks; ++k) {
+        r.tracks.push_back(k);
+        r.scales.push_back(static_cast<float>(k + 1));
+      }
+      for (size_t w = 0; w < shape.windows; ++w) {
+        r.chroms.push_back(chrA);
+        r.starts.push_back(static_cast<int64_t>(w * 7 % 11) - 5);  // some windows start before the chromosome
+      }
+      const size_t cells = static_cast<size_t>(shape.length / shape.window_size);
+      const size_t n = shape.windows * cells * shape.tracks;
+      std::vector<float> out(n + 4, 1e9f), through_tile(n + 1, 1e9f);
+      processor.load(collection, r, out.data());
+      processor.load(collection, r, through_tile.data() + 1);  // rows not 16-byte aligned: the tile
+      size_t i = 0;
+      for (size_t w = 0; w < shape.windows; ++w) {
+        for (size_t c = 0; c < cells; ++c) {
+          for (size_t k = 0; k < shape.tracks; ++k, ++i) {
+            auto where = [&] {  // streamed only when an assertion fails
+              return "cache " + std::to_string(cache_bytes) + ", " + std::to_string(shape.tracks) + " tracks x " +
+                     std::to_string(shape.windows) + " windows of " + std::to_string(shape.length) + " / " +
+                     std::to_string(shape.window_size) + ", window " + std::to_string(w) + " cell " +
+                     std::to_string(c) + " track " + std::to_string(k);
+            };
+            ASSERT_EQ(bits_of(out[i]), bits_of(through_tile[i + 1])) << where();
+            if (std::isnan(out[i])) ASSERT_EQ(bits_of(out[i]), 0x7FC00000u) << where();
+            if (shape.window_size != 1) continue;
+            const int64_t p = r.starts[w] + static_cast<int64_t>(c);
+            const bool has = p >= 0 && p < kSize && covered[static_cast<size_t>(p)];
+            if (has && std::isnan(truth[static_cast<size_t>(p)])) {
+              ASSERT_TRUE(std::isnan(out[i])) << where();
+            } else {
+              ASSERT_EQ(out[i], has ? truth[static_cast<size_t>(p)] * r.scales[k] : r.default_value) << where();
+            }
+          }
+        }
+      }
+      ASSERT_EQ(out[n], 1e9f) << "written past the batch";
     }
   }
 }
