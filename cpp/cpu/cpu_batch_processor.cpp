@@ -502,17 +502,27 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
   // a task a window (50,000 of them, each taken under the pool's lock), with many, a pair a task.
   const size_t pairs = plan.batch * slices;
   const size_t pairs_per_task = std::max<size_t>(1, pairs / target_tasks);
+  auto prefetch_pair = [&](size_t pair) {
+    const size_t w = pair / slices;
+    const size_t k0 = (pair % slices) * tracks_per_task;
+    const size_t k1 = std::min(plan.n_tracks, k0 + tracks_per_task);
+    for (size_t k = k0; k < k1; ++k) {
+      const size_t column = w * plan.n_tracks + k;
+      for (uint32_t b = plan.column_begin[column]; b < plan.column_begin[column + 1]; ++b) {
+        prefetch_stretch(block_runs_[plan.column_blocks[b]], plan.columns[column]);
+      }
+    }
+  };
   auto fill = [&](size_t t, size_t worker) {
-    for (size_t pair = t * pairs_per_task, end = std::min(pairs, pair + pairs_per_task); pair < end; ++pair) {
+    const size_t first = t * pairs_per_task, end = std::min(pairs, first + pairs_per_task);
+    if (first < end) prefetch_pair(first);
+    for (size_t pair = first; pair < end; ++pair) {
+      // The next pair's runs are asked for before this pair is filled: their misses overlap
+      // this pair's fill instead of the next search waiting for them.
+      if (pair + 1 < end) prefetch_pair(pair + 1);
       const size_t w = pair / slices;
       const size_t k0 = (pair % slices) * tracks_per_task;
       const size_t k1 = std::min(plan.n_tracks, k0 + tracks_per_task);
-      for (size_t k = k0; k < k1; ++k) {
-        const size_t column = w * plan.n_tracks + k;
-        for (uint32_t b = plan.column_begin[column]; b < plan.column_begin[column + 1]; ++b) {
-          prefetch_stretch(block_runs_[plan.column_blocks[b]], plan.columns[column]);
-        }
-      }
       fill_tracks(collection, request, plan, w, k0, k1, scratch_[worker], out);
     }
   };
