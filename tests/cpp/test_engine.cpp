@@ -548,6 +548,69 @@ TEST(CpuBatchProcessor, SingleBaseCellsOfShortRunsAndGapsAreExact) {
   }
 }
 
+// Where a block's runs under a window are long on average, their cells are stored in bursts of 64
+// (Column::fill_cells, reaching up to 63 cells past a run); where they are short, one 16-byte
+// store at a time. A chromosome of dense short runs, then runs of every length from 1 to 140
+// with gaps up to 69 bases, in blocks that mix the two, read in windows of lengths around the
+// burst (63, 64, 65, 127, 128, 129) and longer ones crossing blocks, at many offsets, over one,
+// three (the tile) and four tracks (straight into the batch), cache on and off, gives each base
+// its run's scaled value or the default, exactly.
+TEST(CpuBatchProcessor, CellsOfLongAndShortRunsAreExact) {
+  constexpr uint32_t kSize = 12'000, kDense = 3'000, kBlockBases = 1'500;
+  std::vector<float> truth(kSize, NAN);  // NaN: no run
+  FileSpec spec;
+  spec.chroms = {{"chrA", kSize}};
+  std::vector<std::vector<BedGraphItem>> blocks(kSize / kBlockBases);
+  uint32_t at = 0;
+  for (uint32_t i = 0;; ++i) {
+    const bool dense = at < kDense;
+    const uint32_t gap = dense ? i % 2 : (i % 5 == 0 ? i % 70 : 0);
+    const uint32_t length = dense ? 1 + i % 3 : 1 + i * 37 % 140;
+    if (at + gap + length > kSize) break;
+    const float value = 0.5f + static_cast<float>(i);
+    blocks[(at + gap) / kBlockBases].push_back({at + gap, at + gap + length, value});
+    for (uint32_t p = at + gap; p < at + gap + length; ++p) truth[p] = value;
+    at += gap + length;
+  }
+  for (const auto& items : blocks) {
+    spec.blocks.push_back(Block{bedgraph_section(0, items), 0, items.front().start, 0, items.back().end});
+  }
+  TempFile tmp(build_bigwig(spec));
+  for (const uint64_t cache_bytes : {uint64_t{0}, uint64_t{1} << 20}) {
+    bwl::cpu::CpuBatchProcessor processor(2);
+    for (const size_t n_tracks : {size_t{1}, size_t{3}, size_t{4}}) {
+      bwl::engine::Collection collection(std::vector<std::string>(n_tracks, tmp.path()), 1, cache_bytes);
+      const uint32_t chrA = static_cast<uint32_t>(collection.find_chrom("chrA"));
+      for (const int64_t length : {1, 5, 63, 64, 65, 127, 128, 129, 700, 2'500}) {
+        bwl::engine::BatchRequest r;
+        r.length = length;
+        r.default_value = -0.5f;
+        for (uint32_t k = 0; k < n_tracks; ++k) {
+          r.tracks.push_back(k);
+          r.scales.push_back(static_cast<float>(k + 1));
+        }
+        for (int64_t start = -70; start + length <= kSize + 70; start += length > 200 ? 31 : 13) {
+          r.chroms.push_back(chrA);
+          r.starts.push_back(start);
+        }
+        std::vector<float> out(r.starts.size() * length * n_tracks, 1e9f);
+        processor.load(collection, r, out.data());
+        size_t i = 0;
+        for (const int64_t start : r.starts) {
+          for (int64_t p = start; p < start + length; ++p) {
+            for (uint32_t k = 0; k < n_tracks; ++k, ++i) {
+              const bool covered = p >= 0 && p < kSize && !std::isnan(truth[p]);
+              const float want = covered ? truth[p] * r.scales[k] : r.default_value;
+              ASSERT_EQ(out[i], want) << "cache " << cache_bytes << ", " << n_tracks << " tracks, window [" << start
+                                      << ", " << start + length << "), base " << p << ", track " << k;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 // A window's columns are transposed into the batch's [cell][track] rows straight from where they
 // were filled (transpose_store_float32) wherever whole groups of four tracks fit its rows, with
 // streaming stores from kStreamingOutputBytes, and through the tile otherwise. Every track layout
