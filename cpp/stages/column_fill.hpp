@@ -66,16 +66,19 @@ BWL_HD inline void fill_column_cells(const ColumnQuery& q, float scale, uint32_t
     column.end_runs(cells);
     return;
   }
+  auto add = [&column](int64_t cell, double sum, uint32_t bases) {
+    column.sum(cell) += sum;
+    column.covered(cell) += bases;
+  };
+  CellSum pending;  // carried across blocks: a cell's contributions are added to it at once
   for (uint32_t j = 0; j < column.n_blocks(); ++j) {
     uint32_t n;
     const Run* runs = column.runs(j, n);
     blocks.begin_block();
-    accumulate_window(runs, n, q, window_size, blocks.order, [&column](int64_t cell, double sum, uint32_t bases) {
-      column.sum(cell) += sum;
-      column.covered(cell) += bases;
-    });
+    accumulate_window(runs, n, q, window_size, blocks.order, pending, add);
     if (!blocks.end_block(j, column)) return;
   }
+  pending.flush(add);
   for (uint32_t i = 0; i < cells; ++i) {
     column.store(i, finalize_window_cell(column.sum(i), column.covered(i), window_size, scale, default_value));
   }

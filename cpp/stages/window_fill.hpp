@@ -73,12 +73,33 @@ BWL_HD inline void fill_single_base_cells(const Run* runs, uint32_t n_runs, cons
   });
 }
 
-// window_size > 1: calls add(cell, sum, bases) with each run's contribution to each cell it
-// covers: the sum of its values over those bases, and their count. Sums are in double: a
-// 128-base cell of float values is exact to well below float precision.
+// window_size > 1: one cell's contributions, summed in registers while the runs stay in it.
+// A column's runs come in order (across its blocks too: RunOrder), so each cell's contributions
+// come one after another and the cell is handed on (add) once, when the runs move past it, or by
+// flush after the last block: its sum is formed in the order adding each contribution into
+// memory would form it, bit for bit (the first added to 0 is itself), without a store and a load
+// of the cell's sum between contributions (a chain of dependent memory round trips where several
+// runs share a cell), and a division only where a run starts past the pending cell.
+struct CellSum {
+  int64_t cell = 0;
+  int64_t cell_end = 0;  // (cell + 1) * window_size; 0 while no cell is pending
+  double sum = 0.0;
+  uint32_t bases = 0;
+
+  template <typename Add>
+  BWL_HD void flush(Add&& add) {
+    if (bases > 0) add(cell, sum, bases);
+    bases = 0;
+  }
+};
+
+// window_size > 1: calls add(cell, sum, bases) with the runs' contribution to each cell they
+// cover: the sum of their values over those bases, and their count, through `pending` (CellSum:
+// the caller flushes it after the column's last block). Sums are in double: a 128-base cell of
+// float values is exact to well below float precision.
 template <typename Add>
 BWL_HD inline void accumulate_window(const Run* runs, uint32_t n_runs, const ColumnQuery& q, uint32_t window_size,
-                                     RunOrder& order, Add&& add) {
+                                     RunOrder& order, CellSum& pending, Add&& add) {
   for (uint32_t r = 0; r < n_runs; ++r) {
     const Run run = runs[r];
     if (run.chrom_id != q.chrom_id || run.end <= q.lo || run.start >= q.hi) continue;
@@ -87,22 +108,31 @@ BWL_HD inline void accumulate_window(const Run* runs, uint32_t n_runs, const Col
     const int64_t to = (run.end < q.hi ? run.end : q.hi) - q.window_start;
     const double v = run.value;
     while (from < to) {
-      const int64_t cell = from / window_size;
-      const int64_t cell_end = (cell + 1) * window_size;
-      const int64_t stop = to < cell_end ? to : cell_end;
-      add(cell, v * static_cast<double>(stop - from), static_cast<uint32_t>(stop - from));
+      if (from >= pending.cell_end) {
+        pending.flush(add);
+        pending.cell = from / window_size;
+        pending.cell_end = (pending.cell + 1) * window_size;
+        pending.sum = 0.0;
+      }
+      const int64_t stop = to < pending.cell_end ? to : pending.cell_end;
+      pending.sum += v * static_cast<double>(stop - from);
+      pending.bases += static_cast<uint32_t>(stop - from);
       from = stop;
     }
   }
 }
 
-// accumulate_window into contiguous per-cell sums and covered-base counts.
+// accumulate_window into contiguous per-cell sums and covered-base counts, this call's
+// contributions added to what they hold.
 BWL_HD inline void accumulate_window_cells(const Run* runs, uint32_t n_runs, const ColumnQuery& q, uint32_t window_size,
                                            RunOrder& order, double* sums, uint32_t* covered) {
-  accumulate_window(runs, n_runs, q, window_size, order, [sums, covered](int64_t cell, double sum, uint32_t bases) {
+  auto add = [sums, covered](int64_t cell, double sum, uint32_t bases) {
     sums[cell] += sum;
     covered[cell] += bases;
-  });
+  };
+  CellSum pending;
+  accumulate_window(runs, n_runs, q, window_size, order, pending, add);
+  pending.flush(add);
 }
 
 BWL_HD inline float finalize_window_cell(double sum, uint32_t covered, uint32_t window_size, float scale,

@@ -133,6 +133,35 @@ TEST(WindowFill, AveragesFollowTheReferenceArithmetic) {
   EXPECT_FLOAT_EQ(bwl::stages::finalize_window_cell(0.0, 0, 4, 3.0f, 5.0f), 5.0f) << "the default is never scaled";
 }
 
+// A cell's contributions are summed in registers and handed on once, even where they come from
+// two blocks (the pending cell carried from one accumulate_window to the next), in the order
+// adding each into memory would sum them, bit for bit: 1e17 + 5 + 5 + 7 is 1e17 added one by
+// one, but 1e17 + 16 were the second block's 5 + 7 summed apart and added.
+TEST(WindowFill, ACellsContributionsAreSummedOnceInOrderAcrossBlocks) {
+  const std::vector<bwl::stages::Run> block_a = {{0, 0, 1, 1e17f}, {0, 1, 2, 5.0f}};
+  const std::vector<bwl::stages::Run> block_b = {{0, 2, 3, 5.0f}, {0, 3, 4, 7.0f}, {0, 5, 9, 1.0f}};
+  const bwl::stages::ColumnQuery q{0, 0, 0, 12};
+  std::vector<double> one_by_one(3, 0.0);  // each base added into memory, in order (as each piece: exact)
+  for (const auto* block : {&block_a, &block_b}) {
+    for (const bwl::stages::Run& run : *block) {
+      for (uint32_t base = run.start; base < run.end; ++base) one_by_one[base / 4] += static_cast<double>(run.value);
+    }
+  }
+  ASSERT_EQ(one_by_one[0], static_cast<double>(1e17f));
+  std::vector<std::tuple<int64_t, double, uint32_t>> added;
+  auto add = [&added](int64_t cell, double sum, uint32_t bases) { added.emplace_back(cell, sum, bases); };
+  bwl::stages::RunOrder order;
+  bwl::stages::CellSum pending;
+  bwl::stages::accumulate_window(block_a.data(), 2, q, 4, order, pending, add);
+  bwl::stages::accumulate_window(block_b.data(), 3, q, 4, order, pending, add);
+  pending.flush(add);
+  EXPECT_FALSE(order.overlap);
+  ASSERT_EQ(added.size(), 3u) << "each cell handed on once";
+  EXPECT_EQ(added[0], std::make_tuple(int64_t{0}, one_by_one[0], 4u));
+  EXPECT_EQ(added[1], std::make_tuple(int64_t{1}, one_by_one[1], 3u));
+  EXPECT_EQ(added[2], std::make_tuple(int64_t{2}, one_by_one[2], 1u));
+}
+
 TEST(WindowFill, NegativeWindowStartsUse64BitCoordinates) {
   const std::vector<bwl::stages::Run> runs = {{0, 0, 3, 1.0f}};
   bwl::stages::ColumnQuery q{-2, 0, 0, 2};  // window [-2, 2) of 2-base cells: data only in [0, 2)
