@@ -29,15 +29,17 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 
-# name: (tracks, windows a batch, corpus over chr22 alone, cache on, timed batches a round)
+# name: (tracks, windows a batch, corpus over chr22 alone, cache on, timed batches a round,
+#        window length, bases a cell)
 SHAPES = {
-    "one-1": (1, 1, True, True, 20_000),
-    "one-16": (16, 1, True, True, 5_000),
-    "one-256": (256, 1, True, True, 300),
-    "warm-16x256": (16, 256, True, True, 40),
-    "warm-4x4096": (4, 4096, True, True, 8),
-    "warm-1x100000": (1, 100_000, True, True, 4),
-    "cold-16x4096-cache-off": (16, 4096, False, False, 2),
+    "one-1": (1, 1, True, True, 20_000, 1_000, 1),
+    "one-16": (16, 1, True, True, 5_000, 1_000, 1),
+    "one-256": (256, 1, True, True, 300, 1_000, 1),
+    "warm-16x256": (16, 256, True, True, 40, 1_000, 1),
+    "warm-4x4096": (4, 4096, True, True, 8, 1_000, 1),
+    "warm-1x100000": (1, 100_000, True, True, 4, 1_000, 1),
+    "warm-enformer-16x8": (16, 8, True, True, 40, 114_688, 128),  # Enformer's window and bins
+    "cold-16x4096-cache-off": (16, 4096, False, False, 2, 1_000, 1),
 }
 
 
@@ -71,7 +73,7 @@ def measure(shape: str) -> float:
 
     import bigwig_loader
 
-    tracks, batch, chr22, cache, n = SHAPES[shape]
+    tracks, batch, chr22, cache, n, length, bin_size = SHAPES[shape]
     spec = corpus.TrackSpec(chroms=("chr22",)) if chr22 else corpus.TrackSpec()
     sizes = {c: corpus.HG38_SIZES[c] for c in spec.chroms}
     if not cache and "cache_bytes" not in inspect.signature(bigwig_loader.BigWigCollection).parameters:
@@ -84,17 +86,17 @@ def measure(shape: str) -> float:
     def draw() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         chroms = rng.choice(list(sizes), batch)
         starts = np.array([rng.integers(1_000_000, sizes[c] - 1_000_000) for c in chroms], dtype=np.int64)
-        return chroms, starts, starts + 1000
+        return chroms, starts, starts + length
 
     batches = [draw()]  # a warm shape's one batch, read again and again
     for b in batches * 2 if cache else [draw(), draw()]:
-        collection.get_batch(*b, device="cpu")
+        collection.get_batch(*b, window_size=bin_size, device="cpu")
     best = float("inf")
     for _ in range(5):
         timed = batches * n if cache else [draw() for _ in range(n)]
         t0 = time.perf_counter()
         for b in timed:
-            collection.get_batch(*b, device="cpu")
+            collection.get_batch(*b, window_size=bin_size, device="cpu")
         best = min(best, (time.perf_counter() - t0) / len(timed))
     return batch / best
 

@@ -270,6 +270,25 @@ TEST(BatchPlan, FewWindowsAndManyWindowsPlanTheBlocksEachColumnOverlaps) {
 
 // A large batch searches its blocks in tasks of consecutive windows on the threads it is given
 // (engine::PlanThreads): the plan is the one a single thread makes, field by field.
+void expect_same_plan(const bwl::engine::BatchPlan& many, const bwl::engine::BatchPlan& one) {
+  ASSERT_EQ(many.columns.size(), one.columns.size());
+  for (size_t c = 0; c < one.columns.size(); ++c) {
+    EXPECT_EQ(many.columns[c].window_start, one.columns[c].window_start) << c;
+    EXPECT_EQ(many.columns[c].chrom_id, one.columns[c].chrom_id) << c;
+    EXPECT_EQ(many.columns[c].lo, one.columns[c].lo) << c;
+    EXPECT_EQ(many.columns[c].hi, one.columns[c].hi) << c;
+  }
+  EXPECT_EQ(many.column_begin, one.column_begin);
+  EXPECT_EQ(many.column_blocks, one.column_blocks);
+  ASSERT_EQ(many.blocks.size(), one.blocks.size());
+  for (size_t b = 0; b < one.blocks.size(); ++b) {
+    const bwl::engine::PlannedBlock &x = many.blocks[b], &y = one.blocks[b];
+    EXPECT_EQ(std::make_tuple(x.file, x.block, x.chrom_id, x.need_lo, x.need_hi, x.mixed_chroms),
+              std::make_tuple(y.file, y.block, y.chrom_id, y.need_lo, y.need_hi, y.mixed_chroms))
+        << b;
+  }
+}
+
 TEST(BatchPlan, SearchesOnThreadsPlanWhatOneThreadPlans) {
   FileSpec spec;
   spec.chroms = {{"chrA", 1000}, {"chrB", 500}};
@@ -300,27 +319,54 @@ TEST(BatchPlan, SearchesOnThreadsPlanWhatOneThreadPlans) {
   const bwl::engine::BatchPlan one = bwl::engine::plan_batch(collection, r);
   const bwl::engine::BatchPlan many = bwl::engine::plan_batch(collection, r, &threads);
   EXPECT_EQ(tasks, pool.size() * bwl::engine::kPlanTasksPerThread);
-  ASSERT_EQ(many.columns.size(), one.columns.size());
-  for (size_t c = 0; c < one.columns.size(); ++c) {
-    EXPECT_EQ(many.columns[c].window_start, one.columns[c].window_start) << c;
-    EXPECT_EQ(many.columns[c].chrom_id, one.columns[c].chrom_id) << c;
-    EXPECT_EQ(many.columns[c].lo, one.columns[c].lo) << c;
-    EXPECT_EQ(many.columns[c].hi, one.columns[c].hi) << c;
-  }
-  EXPECT_EQ(many.column_begin, one.column_begin);
-  EXPECT_EQ(many.column_blocks, one.column_blocks);
-  ASSERT_EQ(many.blocks.size(), one.blocks.size());
-  for (size_t b = 0; b < one.blocks.size(); ++b) {
-    const bwl::engine::PlannedBlock &x = many.blocks[b], &y = one.blocks[b];
-    EXPECT_EQ(std::make_tuple(x.file, x.block, x.chrom_id, x.need_lo, x.need_hi, x.mixed_chroms),
-              std::make_tuple(y.file, y.block, y.chrom_id, y.need_lo, y.need_hi, y.mixed_chroms))
-        << b;
-  }
+  expect_same_plan(many, one);
   // A small batch is one task, on the calling thread's turn.
   r.chroms.resize(10);
   r.starts.resize(10);
   bwl::engine::plan_batch(collection, r, &threads);
   EXPECT_EQ(tasks, 1u);
+}
+
+// Where the files hold many blocks against the batch's keys, the keys are sorted rather than
+// tabled, and with threads each file's keys are sorted and numbered on a task of its own
+// (number_planned_blocks_by_file): the plan is the one a single thread makes, to every block's
+// chromosome (a block spanning two, read by windows on both: mixed_chroms) and need range.
+TEST(BatchPlan, NumbersTheBlocksOfEachFileOnThreadsAsOneThreadDoes) {
+  FileSpec spec;
+  spec.chroms = {{"chrA", 50'000}, {"chrB", 500}};
+  for (uint32_t i = 0; i < 5'000; ++i) {
+    spec.blocks.push_back(
+        Block{bedgraph_section(0, {{i * 10, i * 10 + 10, static_cast<float>(i)}}), 0, i * 10, 0, i * 10 + 10});
+  }
+  // The last block spans both chromosomes.
+  Bytes spanning = bedgraph_section(0, {{49'995, 50'000, 1.0f}});
+  const Bytes on_b = bedgraph_section(1, {{0, 500, 9.0f}});
+  spanning.insert(spanning.end(), on_b.begin(), on_b.end());
+  spec.blocks.back() = Block{spanning, 0, 49'990, 1, 500};
+  TempFile tmp(build_bigwig(spec));
+  bwl::engine::Collection collection({tmp.path(), tmp.path(), tmp.path()}, 1);
+  const uint32_t chrA = static_cast<uint32_t>(collection.find_chrom("chrA"));
+  const uint32_t chrB = static_cast<uint32_t>(collection.find_chrom("chrB"));
+  bwl::engine::BatchRequest r;
+  r.length = 3;
+  for (size_t w = 0; w < 700; ++w) {  // x 3 tracks: above kParallelPlanColumns, few keys against 15,000 blocks
+    r.chroms.push_back(w % 9 == 0 ? chrB : chrA);
+    r.starts.push_back(w % 50 == 0 ? 49'996 : static_cast<int64_t>((w * 7'919) % 50'010) - 4);
+  }
+  r.tracks = {2, 0, 1};
+  r.scales = {1.0f, 1.0f, 1.0f};
+  bwl::ThreadPool pool(3);
+  std::vector<size_t> calls;
+  const bwl::engine::PlanThreads threads{pool.size(), [&](size_t n, const std::function<void(size_t, size_t)>& task) {
+                                           calls.push_back(n);
+                                           pool.parallel_for(n, task);
+                                         }};
+  const bwl::engine::BatchPlan one = bwl::engine::plan_batch(collection, r);
+  const bwl::engine::BatchPlan many = bwl::engine::plan_batch(collection, r, &threads);
+  // The searches, then the sorts and the numbering: a task a file each.
+  EXPECT_EQ(calls, (std::vector<size_t>{pool.size() * bwl::engine::kPlanTasksPerThread, 3, 3}));
+  expect_same_plan(many, one);
+  EXPECT_TRUE(std::any_of(one.blocks.begin(), one.blocks.end(), [](const auto& b) { return b.mixed_chroms; }));
 }
 
 // A batch of few windows over many files checks the files and searches its columns in tasks on
