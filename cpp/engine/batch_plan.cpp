@@ -119,60 +119,6 @@ PlannedBlock planned(uint64_t key) {
 // every block of those files; else the keys sorted with where each came from. (A sort of 100,000
 // keys was 6.8 ms, a seventh of a warm call of one track x 100,000 windows; a binary search per
 // entry instead had been 15-28% slower at warm 16 tracks x 1 kb, batch 256.)
-// Where the keys are sorted (number_planned_blocks) and a pool is at hand: the keys bucketed by
-// file (a counting sort, files ascending), then on the pool each file's bucket sorted by (block,
-// key index), its distinct blocks counted, and, once the counts are offsets, numbered, with each
-// planned block's chromosome and need range taken from the columns that read it (`key_columns`),
-// in the order of their keys: the plan the serial sort and need pass make, with the sort, the
-// numbering and the need pass shared among the threads (a serial sort of the keys was about half
-// the serial time of a warm batch of 256 windows over 16 tracks).
-void number_planned_blocks_by_file(const Collection& collection, const std::vector<uint32_t>& files,
-                                   const std::vector<uint64_t>& keys, const std::vector<uint32_t>& key_columns,
-                                   BatchPlan& plan, const PlanThreads& threads) {
-  std::vector<uint32_t> rank(collection.n_files(), 0);
-  for (size_t i = 0; i < files.size(); ++i) rank[files[i]] = static_cast<uint32_t>(i);
-  std::vector<size_t> begin(files.size() + 1, 0);
-  for (uint64_t key : keys) ++begin[rank[key >> 32] + 1];
-  for (size_t i = 0; i < files.size(); ++i) begin[i + 1] += begin[i];
-  // (block << 32 | key index): sorted, a file's blocks ascend, each block's keys in key order.
-  std::vector<uint64_t> bucketed(keys.size());
-  {
-    std::vector<size_t> cursor(begin.begin(), begin.end() - 1);
-    for (size_t i = 0; i < keys.size(); ++i) {
-      bucketed[cursor[rank[keys[i] >> 32]]++] = (keys[i] << 32) | static_cast<uint32_t>(i);
-    }
-  }
-  std::vector<size_t> distinct(files.size() + 1, 0);  // then: where each file's planned blocks start
-  threads.for_each(files.size(), [&](size_t f, size_t) {
-    std::sort(bucketed.begin() + static_cast<std::ptrdiff_t>(begin[f]),
-              bucketed.begin() + static_cast<std::ptrdiff_t>(begin[f + 1]));
-    size_t n = 0;
-    for (size_t i = begin[f]; i < begin[f + 1]; ++i) n += i == begin[f] || (bucketed[i] >> 32) != (bucketed[i - 1] >> 32);
-    distinct[f + 1] = n;
-  });
-  for (size_t f = 0; f < files.size(); ++f) distinct[f + 1] += distinct[f];
-  plan.blocks.resize(distinct[files.size()]);
-  threads.for_each(files.size(), [&](size_t f, size_t) {
-    size_t number = distinct[f];
-    for (size_t i = begin[f]; i < begin[f + 1]; ++i) {
-      const uint32_t block = static_cast<uint32_t>(bucketed[i] >> 32);
-      const uint32_t index = static_cast<uint32_t>(bucketed[i]);
-      if (i > begin[f] && block != static_cast<uint32_t>(bucketed[i - 1] >> 32)) ++number;
-      PlannedBlock& pb = plan.blocks[number];
-      const stages::ColumnQuery& q = plan.columns[key_columns[index]];
-      if (i == begin[f] || block != static_cast<uint32_t>(bucketed[i - 1] >> 32)) {
-        pb = planned((uint64_t{files[f]} << 32) | block);
-        pb.chrom_id = q.chrom_id;
-      } else if (pb.chrom_id != q.chrom_id) {
-        pb.mixed_chroms = true;
-      }
-      pb.need_lo = std::min(pb.need_lo, q.lo);
-      pb.need_hi = std::max(pb.need_hi, q.hi);
-      plan.column_blocks[index] = static_cast<uint32_t>(number);
-    }
-  });
-}
-
 void number_planned_blocks(const Collection& collection, const std::vector<uint32_t>& files, size_t table,
                            const std::vector<uint64_t>& keys, BatchPlan& plan) {
   if (table <= 4 * keys.size()) {
@@ -206,6 +152,63 @@ void number_planned_blocks(const Collection& collection, const std::vector<uint3
     if (i == 0 || key != sorted[i - 1].first) plan.blocks.push_back(planned(key));
     plan.column_blocks[sorted[i].second] = static_cast<uint32_t>(plan.blocks.size() - 1);
   }
+}
+
+// Where the keys are sorted (number_planned_blocks) and a pool is at hand: the keys bucketed by
+// file (a counting sort, files ascending), then on the pool each file's bucket sorted by (block,
+// key index), its distinct blocks counted, and, once the counts are offsets, numbered, with each
+// planned block's chromosome and need range taken from the columns that read it (`key_columns`),
+// in the order of their keys: the plan the serial sort and need pass make, with the sort, the
+// numbering and the need pass shared among the threads (a serial sort of the keys was about half
+// the serial time of a warm batch of 256 windows over 16 tracks).
+void number_planned_blocks_by_file(const Collection& collection, const std::vector<uint32_t>& files,
+                                   const std::vector<uint64_t>& keys, const std::vector<uint32_t>& key_columns,
+                                   BatchPlan& plan, const PlanThreads& threads) {
+  std::vector<uint32_t> rank(collection.n_files(), 0);
+  for (size_t i = 0; i < files.size(); ++i) rank[files[i]] = static_cast<uint32_t>(i);
+  std::vector<size_t> begin(files.size() + 1, 0);
+  for (uint64_t key : keys) ++begin[rank[key >> 32] + 1];
+  for (size_t i = 0; i < files.size(); ++i) begin[i + 1] += begin[i];
+  // (block << 32 | key index): sorted, a file's blocks ascend, each block's keys in key order.
+  std::vector<uint64_t> bucketed(keys.size());
+  {
+    std::vector<size_t> cursor(begin.begin(), begin.end() - 1);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      bucketed[cursor[rank[keys[i] >> 32]]++] = (keys[i] << 32) | static_cast<uint32_t>(i);
+    }
+  }
+  auto block_of = [&](size_t i) { return static_cast<uint32_t>(bucketed[i] >> 32); };
+  // Whether bucketed[i] is the first key of its block (the bucket of file f begins at begin[f]).
+  auto opens_block = [&](size_t f, size_t i) { return i == begin[f] || block_of(i) != block_of(i - 1); };
+  std::vector<size_t> first_block(files.size() + 1, 0);  // each file's first planned block, once summed
+  threads.for_each(files.size(), [&](size_t f, size_t) {
+    std::sort(bucketed.begin() + static_cast<std::ptrdiff_t>(begin[f]),
+              bucketed.begin() + static_cast<std::ptrdiff_t>(begin[f + 1]));
+    size_t n = 0;
+    for (size_t i = begin[f]; i < begin[f + 1]; ++i) n += opens_block(f, i);
+    first_block[f + 1] = n;
+  });
+  for (size_t f = 0; f < files.size(); ++f) first_block[f + 1] += first_block[f];
+  plan.blocks.resize(first_block[files.size()]);
+  threads.for_each(files.size(), [&](size_t f, size_t) {
+    size_t number = first_block[f];
+    for (size_t i = begin[f]; i < begin[f + 1]; ++i) {
+      const uint32_t index = static_cast<uint32_t>(bucketed[i]);
+      const stages::ColumnQuery& q = plan.columns[key_columns[index]];
+      const bool opens = opens_block(f, i);
+      if (opens && i > begin[f]) ++number;
+      PlannedBlock& pb = plan.blocks[number];
+      if (opens) {
+        pb = planned((uint64_t{files[f]} << 32) | block_of(i));
+        pb.chrom_id = q.chrom_id;
+      } else if (pb.chrom_id != q.chrom_id) {
+        pb.mixed_chroms = true;
+      }
+      pb.need_lo = std::min(pb.need_lo, q.lo);
+      pb.need_hi = std::max(pb.need_hi, q.hi);
+      plan.column_blocks[index] = static_cast<uint32_t>(number);
+    }
+  });
 }
 
 // Each planned block's chromosome (its first reader's, in column order; mixed_chroms where
