@@ -6,7 +6,9 @@ CPU processor's stage times (CpuProcessor.time_stages) say where each batch's ti
   serial   everything outside the parallel phases: the Python call, the plan but its file
            checks and block searches, the output's allocation (the calling thread alone)
   search   the plan's file checks and block searches (parallel over shares of the files and
-           runs of columns in batches of at least 2,048 columns or 64 files; one task below)
+           runs of columns in batches of at least 2,048 columns or 64 files; one task below),
+           and where the keys of several files are then sorted, each file's sort and numbering
+           (a task a file; at one thread they are serial)
   lookup   phase 0: the cache lookups (parallel over ranges of the planned blocks where there
            are at least 1,024; one task below)
   decode   phase 1: fetch, inflate and decode of the blocks the cache does not hold (parallel

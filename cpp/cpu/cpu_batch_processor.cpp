@@ -52,8 +52,8 @@ std::pair<const stages::Run*, uint32_t> column_runs(const BlockRuns& b, const st
 
 // Asks the memory system for the lines column_runs will read of an ordered block: those around
 // the search's first guess and the stretch a window of q's width covers, were runs of equal
-// length. Issued for all of a task's columns before any is filled, so that their cache misses
-// overlap instead of each search and fill waiting for its own, one after another. A wrong guess
+// length. Issued for a (window, track slice) pair's columns one pair ahead of its fill, so that
+// their cache misses overlap the fill before instead of each search waiting for its own. A wrong guess
 // costs only the lines it fetched in vain: the search is exact whatever is in the cache.
 template <typename BlockRuns>
 void prefetch_stretch(const BlockRuns& b, const stages::ColumnQuery& q) {
@@ -313,7 +313,14 @@ struct CpuBatchProcessor::Column {
   const stages::Run* runs(uint32_t j, uint32_t& n) {
     const auto [runs, size] = column_runs(processor.block_runs_[blocks[j]], q);
     n = size;
-    bursts = uint64_t{q.hi - q.lo} >= kBurstBasesPerRun * size;
+    // The bases the stretch spans inside the window, against its runs (not the window's bases:
+    // a long window over many blocks of one-base runs would look sparse in every block).
+    uint64_t span = 0;
+    if (size > 0) {
+      const uint32_t from = std::max(runs[0].start, q.lo), to = std::min(runs[size - 1].end, q.hi);
+      span = to > from ? to - from : 0;
+    }
+    bursts = size == 0 || span >= kBurstBasesPerRun * size;
     return runs;
   }
   void store(int64_t cell, float x) const { cells[cell] = x; }

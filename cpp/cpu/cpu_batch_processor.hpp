@@ -37,7 +37,8 @@ namespace bwl::cpu {
 // critical path: no number of threads makes the phase shorter), each summed over batches.
 struct CpuStageTimes {
   double plan_ms = 0;  // the plan, all of it (its block searches included), wall
-  // its file checks and block searches
+  // its phases on the pool: the file checks and block searches, and where the keys of several
+  // files are sorted on the pool, each file's sort and numbering (engine::PlanThreads)
   double plan_search_ms = 0, plan_search_work_ms = 0, plan_search_longest_task_ms = 0;
   double lookup_ms = 0, lookup_work_ms = 0, lookup_longest_task_ms = 0;  // phase 0, the cache lookups
   double decode_ms = 0, decode_work_ms = 0, decode_longest_task_ms = 0;  // phase 1
@@ -82,7 +83,7 @@ class CpuBatchProcessor : public engine::BatchProcessor {
     ScratchBuffer<stages::Run> arena;
     size_t arena_size = 0;
     std::vector<float> tile;     // [cell][track] of the tracks being filled, as the batch lays them out
-                                 // (unused where transpose_store_float32 stores straight into it)
+                                 // (unused where transpose_store_float32 stores the columns straight into the batch)
     std::vector<float> columns;  // [track][cell] of the same, as their columns fill them
     std::vector<double> sums;
     std::vector<uint32_t> covered;

@@ -240,7 +240,9 @@ void plan_blocks(const Collection& collection, const BatchRequest& r, const std:
   files.erase(std::unique(files.begin(), files.end()), files.end());
   size_t table = 0;
   for (uint32_t f : files) table += collection.file(f).block_index().blocks().size();
-  if (table > 4 * keys.size() && key_columns.size() == keys.size() && files.size() > 1) {
+  // key_columns is filled only where the search ran as several tasks, on `threads`.
+  if (threads != nullptr && !keys.empty() && key_columns.size() == keys.size() && table > 4 * keys.size() &&
+      files.size() > 1) {
     number_planned_blocks_by_file(collection, files, keys, key_columns, plan, *threads);
     return;
   }
@@ -269,7 +271,9 @@ BatchPlan plan_batch(const Collection& collection, const BatchRequest& r, const 
   // without touching the file) describe it; checked for every batch, cached or not; a change
   // during this batch is caught by the next. The searches: each column's query and blocks, as
   // (file, block) keys, a task's keys its own; column_begin[c + 1] first holds column c's count,
-  // made offsets once every task is done. Then one pass de-duplicates and indexes the keys.
+  // made offsets once every task is done. Then the keys are de-duplicated and indexed
+  // (plan_blocks: in one pass, or where they are sorted over several files, file by file on the
+  // threads).
   // (max: a batch of no windows still checks its files.)
   const size_t n_tasks = threads != nullptr && threads->threads > 1 &&
                                  (n_columns >= kParallelPlanColumns || n_checks >= kParallelCheckFiles)

@@ -124,9 +124,9 @@ struct PlanThreads {
 // few windows over many files) and the column searches (each window's blocks in the index: most
 // of a large plan) run as threads->for_each tasks, each a share of the files and a share of
 // consecutive columns: one task for fewer than kParallelPlanColumns columns and
-// kParallelCheckFiles files, a few a thread above; where those are several tasks and the keys are
-// sorted (the files hold many blocks against them), each file's keys are then sorted and
-// numbered on a task of its own. The plan is the same either way.
+// kParallelCheckFiles files, a few a thread above; where those are several tasks and the keys of
+// several files are sorted (the files hold many blocks against them), each file's keys are then
+// sorted and numbered on a task of its own. The plan is the same either way.
 BatchPlan plan_batch(const Collection& collection, const BatchRequest& request, const PlanThreads* threads = nullptr);
 // Smaller batches plan on one task: waking the workers costs more than their searches.
 constexpr size_t kParallelPlanColumns = 2048;

@@ -367,6 +367,14 @@ TEST(BatchPlan, NumbersTheBlocksOfEachFileOnThreadsAsOneThreadDoes) {
   EXPECT_EQ(calls, (std::vector<size_t>{pool.size() * bwl::engine::kPlanTasksPerThread, 3, 3}));
   expect_same_plan(many, one);
   EXPECT_TRUE(std::any_of(one.blocks.begin(), one.blocks.end(), [](const auto& b) { return b.mixed_chroms; }));
+  // Windows past every chromosome's end find no block: no keys to number, with threads or
+  // without (the path above is the threads' alone).
+  for (int64_t& start : r.starts) start = 60'000;
+  for (const bwl::engine::PlanThreads* t : {static_cast<const bwl::engine::PlanThreads*>(nullptr), &threads}) {
+    const bwl::engine::BatchPlan none = bwl::engine::plan_batch(collection, r, t);
+    EXPECT_TRUE(none.blocks.empty());
+    EXPECT_TRUE(none.column_blocks.empty());
+  }
 }
 
 // A batch of few windows over many files checks the files and searches its columns in tasks on
@@ -736,7 +744,7 @@ TEST(CpuBatchProcessor, EveryTrackLayoutStoresEachCellBitForBit) {
   const std::vector<Shape> shapes = {
       {4, 3, 1001, 1},   {12, 1, 1001, 1}, {16, 2, 999, 1}, {16, 70, 1000, 1},  // 4.5 MB: streaming
       {8, 140, 1003, 1}, {64, 1, 1001, 1}, {6, 3, 1001, 1}, {16, 70, 2000, 2},  // bins, streaming
-      {4, 5, 2997, 3},   {20, 2, 1000, 1}};
+      {4, 5, 2997, 3},   {20, 2, 1000, 1}, {10, 6, 1001, 1}};  // 10 tracks: slices of 4 in rows of 10, the tile
   for (const uint64_t cache_bytes : {uint64_t{0}, uint64_t{1} << 20}) {
     bwl::cpu::CpuBatchProcessor processor(2);
     for (const Shape& shape : shapes) {
