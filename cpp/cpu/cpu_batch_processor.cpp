@@ -75,23 +75,6 @@ void prefetch_stretch(const BlockRuns& b, const stages::ColumnQuery& q) {
 // batch 16 (1 MB) no gain, so smaller batches stay cached for a consumer that reads them at once.
 constexpr size_t kStreamingOutputBytes = size_t{4} << 20;
 
-// dst[j] = values[j] for j in [0, n), NaN canonical, as stages::store_outputs stores float32, with
-// streaming stores where dst is 16-byte aligned (the head and tail before and after: ordinary).
-void store_float32_streaming(float* dst, const float* values, size_t n) {
-  size_t j = 0;
-#if defined(__SSE2__)
-  for (; j < n && reinterpret_cast<uintptr_t>(dst + j) % 16 != 0; ++j) dst[j] = stages::canonical(values[j]);
-  const __m128 canonical_nan = _mm_castsi128_ps(_mm_set1_epi32(static_cast<int>(stages::kCanonicalNanFloat32)));
-  for (; j + 4 <= n; j += 4) {
-    const __m128 v = _mm_loadu_ps(values + j);
-    const __m128 nan = _mm_cmpunord_ps(v, v);
-    _mm_stream_ps(dst + j, _mm_or_ps(_mm_and_ps(nan, canonical_nan), _mm_andnot_ps(nan, v)));
-  }
-  _mm_sfence();  // streaming stores are weakly ordered: complete them before the task ends
-#endif
-  for (; j < n; ++j) dst[j] = stages::canonical(values[j]);
-}
-
 #if defined(__SSE2__)
 // The four vectors with any NaN lane replaced by the canonical NaN (stages::canonical).
 inline __m128 canonical4(__m128 v) {
@@ -100,6 +83,18 @@ inline __m128 canonical4(__m128 v) {
   return _mm_or_ps(_mm_and_ps(nan, canonical_nan), _mm_andnot_ps(nan, v));
 }
 #endif
+
+// dst[j] = values[j] for j in [0, n), NaN canonical, as stages::store_outputs stores float32, with
+// streaming stores where dst is 16-byte aligned (the head and tail before and after: ordinary).
+void store_float32_streaming(float* dst, const float* values, size_t n) {
+  size_t j = 0;
+#if defined(__SSE2__)
+  for (; j < n && reinterpret_cast<uintptr_t>(dst + j) % 16 != 0; ++j) dst[j] = stages::canonical(values[j]);
+  for (; j + 4 <= n; j += 4) _mm_stream_ps(dst + j, canonical4(_mm_loadu_ps(values + j)));
+  _mm_sfence();  // streaming stores are weakly ordered: complete them before the task ends
+#endif
+  for (; j < n; ++j) dst[j] = stages::canonical(values[j]);
+}
 
 // Whether transpose_store_float32 can take a tile of `width` columns into rows `row_stride`
 // floats apart from `rows`: whole 4x4 blocks of tracks, every row's first store 16-byte aligned.
@@ -369,9 +364,8 @@ void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const 
     const size_t b = std::min(k1, a + per_tile);
     const size_t width = b - a;
     // One column: its cells are the tile. Several: each fills its own contiguous stretch of
-    // `columns`, then one transpose lays them out as the batch does.
-    // Several float32 columns whose rows fit transpose_store_float32 go straight from `columns`
-    // into the batch, with no tile.
+    // `columns`, then one transpose lays them out as the batch does: straight into the batch
+    // where float32 rows fit transpose_store_float32, else into the tile.
     const size_t output_bytes = plan.batch * n_cells * plan.n_tracks * dtype_bytes(request.dtype);
     const bool streaming = width == plan.n_tracks && output_bytes >= kStreamingOutputBytes;
     float* const rows =
@@ -529,10 +523,16 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
   // a task a window (50,000 of them, each taken under the pool's lock), with many, a pair a task.
   const size_t pairs = plan.batch * slices;
   const size_t pairs_per_task = std::max<size_t>(1, pairs / target_tasks);
+  // Pair p: window p / slices, tracks [k0, k1) of slice p % slices.
+  struct Pair {
+    size_t w, k0, k1;
+  };
+  auto pair_of = [&](size_t p) {
+    const size_t k0 = (p % slices) * tracks_per_task;
+    return Pair{p / slices, k0, std::min(plan.n_tracks, k0 + tracks_per_task)};
+  };
   auto prefetch_pair = [&](size_t pair) {
-    const size_t w = pair / slices;
-    const size_t k0 = (pair % slices) * tracks_per_task;
-    const size_t k1 = std::min(plan.n_tracks, k0 + tracks_per_task);
+    const auto [w, k0, k1] = pair_of(pair);
     for (size_t k = k0; k < k1; ++k) {
       const size_t column = w * plan.n_tracks + k;
       for (uint32_t b = plan.column_begin[column]; b < plan.column_begin[column + 1]; ++b) {
@@ -547,9 +547,7 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
       // The next pair's runs are asked for before this pair is filled: their misses overlap
       // this pair's fill instead of the next search waiting for them.
       if (pair + 1 < end) prefetch_pair(pair + 1);
-      const size_t w = pair / slices;
-      const size_t k0 = (pair % slices) * tracks_per_task;
-      const size_t k1 = std::min(plan.n_tracks, k0 + tracks_per_task);
+      const auto [w, k0, k1] = pair_of(pair);
       fill_tracks(collection, request, plan, w, k0, k1, scratch_[worker], out);
     }
   };

@@ -113,6 +113,19 @@ PlannedBlock planned(uint64_t key) {
       static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key & 0xFFFFFFFFu), 0, UINT32_MAX, 0, false};
 }
 
+// Counts column query q as a reader of planned block pb: pb's chromosome is its first reader's
+// (in column order; mixed_chroms where another reader's differs), its need range the union of its
+// readers' [lo, hi) (need_lo is UINT32_MAX until the first, as planned() leaves it).
+void add_reader(PlannedBlock& pb, const stages::ColumnQuery& q) {
+  if (pb.need_lo == UINT32_MAX) {
+    pb.chrom_id = q.chrom_id;
+  } else if (pb.chrom_id != q.chrom_id) {
+    pb.mixed_chroms = true;
+  }
+  pb.need_lo = std::min(pb.need_lo, q.lo);
+  pb.need_hi = std::max(pb.need_hi, q.hi);
+}
+
 // Numbers the distinct (file << 32 | block) keys in (file, block) order into plan.blocks, and
 // tells each column entry its block (plan.column_blocks[i] for keys[i]). Where the batch's files
 // hold few blocks against its keys (a large batch over few files), one pass over a table of
@@ -156,14 +169,18 @@ void number_planned_blocks(const Collection& collection, const std::vector<uint3
 
 // Where the keys are sorted (number_planned_blocks) and a pool is at hand: the keys bucketed by
 // file (a counting sort, files ascending), then on the pool each file's bucket sorted by (block,
-// key index), its distinct blocks counted, and, once the counts are offsets, numbered, with each
-// planned block's chromosome and need range taken from the columns that read it (`key_columns`),
-// in the order of their keys: the plan the serial sort and need pass make, with the sort, the
-// numbering and the need pass shared among the threads (a serial sort of the keys was about half
-// the serial time of a warm batch of 256 windows over 16 tracks).
+// key index), its distinct blocks counted, and, once the counts are offsets, numbered, each
+// planned block given its readers (add_reader) in the order of their keys: the plan the serial
+// sort and need pass make, with the sort, the numbering and the need pass shared among the
+// threads (a serial sort of the keys was about half the serial time of a warm batch of 256
+// windows over 16 tracks).
 void number_planned_blocks_by_file(const Collection& collection, const std::vector<uint32_t>& files,
-                                   const std::vector<uint64_t>& keys, const std::vector<uint32_t>& key_columns,
-                                   BatchPlan& plan, const PlanThreads& threads) {
+                                   const std::vector<uint64_t>& keys, BatchPlan& plan, const PlanThreads& threads) {
+  std::vector<uint32_t> key_columns(keys.size());  // the column each key came from
+  for (size_t column = 0; column + 1 < plan.column_begin.size(); ++column) {
+    std::fill(key_columns.begin() + plan.column_begin[column], key_columns.begin() + plan.column_begin[column + 1],
+              static_cast<uint32_t>(column));
+  }
   std::vector<uint32_t> rank(collection.n_files(), 0);
   for (size_t i = 0; i < files.size(); ++i) rank[files[i]] = static_cast<uint32_t>(i);
   std::vector<size_t> begin(files.size() + 1, 0);
@@ -194,56 +211,37 @@ void number_planned_blocks_by_file(const Collection& collection, const std::vect
     size_t number = first_block[f];
     for (size_t i = begin[f]; i < begin[f + 1]; ++i) {
       const uint32_t index = static_cast<uint32_t>(bucketed[i]);
-      const stages::ColumnQuery& q = plan.columns[key_columns[index]];
-      const bool opens = opens_block(f, i);
-      if (opens && i > begin[f]) ++number;
-      PlannedBlock& pb = plan.blocks[number];
-      if (opens) {
-        pb = planned((uint64_t{files[f]} << 32) | block_of(i));
-        pb.chrom_id = q.chrom_id;
-      } else if (pb.chrom_id != q.chrom_id) {
-        pb.mixed_chroms = true;
+      if (opens_block(f, i)) {
+        if (i > begin[f]) ++number;
+        plan.blocks[number] = planned((uint64_t{files[f]} << 32) | block_of(i));
       }
-      pb.need_lo = std::min(pb.need_lo, q.lo);
-      pb.need_hi = std::max(pb.need_hi, q.hi);
+      add_reader(plan.blocks[number], plan.columns[key_columns[index]]);
       plan.column_blocks[index] = static_cast<uint32_t>(number);
     }
   });
 }
 
-// Each planned block's chromosome (its first reader's, in column order; mixed_chroms where
-// another reader's differs) and need range (the union of its readers' [lo, hi)).
+// Each planned block's readers (add_reader), column by column.
 void set_block_needs(BatchPlan& plan) {
-  const size_t n_columns = plan.columns.size();
-  for (size_t column = 0; column < n_columns; ++column) {
-    const stages::ColumnQuery& q = plan.columns[column];
+  for (size_t column = 0; column < plan.columns.size(); ++column) {
     for (uint32_t i = plan.column_begin[column]; i < plan.column_begin[column + 1]; ++i) {
-      PlannedBlock& pb = plan.blocks[plan.column_blocks[i]];
-      if (pb.need_lo == UINT32_MAX) {
-        pb.chrom_id = q.chrom_id;
-      } else if (pb.chrom_id != q.chrom_id) {
-        pb.mixed_chroms = true;
-      }
-      pb.need_lo = std::min(pb.need_lo, q.lo);
-      pb.need_hi = std::max(pb.need_hi, q.hi);
+      add_reader(plan.blocks[plan.column_blocks[i]], plan.columns[column]);
     }
   }
 }
 
-// plan.blocks, plan.column_blocks and each block's needs from the batch's keys (in column order;
-// key_columns: the column of each, filled only where `threads` may share the work).
+// plan.blocks, plan.column_blocks and each block's needs from the batch's keys (in column order),
+// on `threads` where the search ran as several tasks on them (`threads` null otherwise).
 void plan_blocks(const Collection& collection, const BatchRequest& r, const std::vector<uint64_t>& keys,
-                 const std::vector<uint32_t>& key_columns, BatchPlan& plan, const PlanThreads* threads) {
+                 BatchPlan& plan, const PlanThreads* threads) {
   plan.column_blocks.resize(keys.size());
   std::vector<uint32_t> files(r.tracks.begin(), r.tracks.end());
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
   size_t table = 0;
   for (uint32_t f : files) table += collection.file(f).block_index().blocks().size();
-  // key_columns is filled only where the search ran as several tasks, on `threads`.
-  if (threads != nullptr && !keys.empty() && key_columns.size() == keys.size() && table > 4 * keys.size() &&
-      files.size() > 1) {
-    number_planned_blocks_by_file(collection, files, keys, key_columns, plan, *threads);
+  if (threads != nullptr && !keys.empty() && table > 4 * keys.size() && files.size() > 1) {
+    number_planned_blocks_by_file(collection, files, keys, plan, *threads);
     return;
   }
   number_planned_blocks(collection, files, table, keys, plan);
@@ -344,15 +342,7 @@ BatchPlan plan_batch(const Collection& collection, const BatchRequest& r, const 
     keys.reserve(plan.column_begin[n_columns]);
     for (size_t t = 1; t < n_tasks; ++t) keys.insert(keys.end(), task_keys[t].begin(), task_keys[t].end());
   }
-  std::vector<uint32_t> key_columns;  // the column of each key, where the pool will number them
-  if (n_tasks > 1) {
-    key_columns.resize(keys.size());
-    for (size_t column = 0; column < n_columns; ++column) {
-      std::fill(key_columns.begin() + plan.column_begin[column], key_columns.begin() + plan.column_begin[column + 1],
-                static_cast<uint32_t>(column));
-    }
-  }
-  plan_blocks(collection, r, keys, key_columns, plan, threads);
+  plan_blocks(collection, r, keys, plan, n_tasks > 1 ? threads : nullptr);
   return plan;
 }
 

@@ -289,13 +289,20 @@ void expect_same_plan(const bwl::engine::BatchPlan& many, const bwl::engine::Bat
   }
 }
 
-TEST(BatchPlan, SearchesOnThreadsPlanWhatOneThreadPlans) {
+// A file of chrA (n_blocks x 10 bases, a block of one item each ten) and chrB (500 bases).
+FileSpec ten_base_blocks(uint32_t n_blocks) {
   FileSpec spec;
-  spec.chroms = {{"chrA", 1000}, {"chrB", 500}};
-  for (uint32_t i = 0; i < 64; ++i) {
+  spec.chroms = {{"chrA", n_blocks * 10}, {"chrB", 500}};
+  for (uint32_t i = 0; i < n_blocks; ++i) {
     spec.blocks.push_back(
         Block{bedgraph_section(0, {{i * 10, i * 10 + 10, static_cast<float>(i)}}), 0, i * 10, 0, i * 10 + 10});
   }
+  return spec;
+}
+
+TEST(BatchPlan, SearchesOnThreadsPlanWhatOneThreadPlans) {
+  FileSpec spec = ten_base_blocks(100);
+  spec.blocks.resize(64);  // chrA's last 360 bases hold no data
   spec.blocks.push_back(Block{bedgraph_section(1, {{0, 500, 9.0f}}), 1, 0, 1, 500});
   TempFile tmp(build_bigwig(spec));
   bwl::engine::Collection collection({tmp.path(), tmp.path(), tmp.path()}, 1);
@@ -332,12 +339,7 @@ TEST(BatchPlan, SearchesOnThreadsPlanWhatOneThreadPlans) {
 // (number_planned_blocks_by_file): the plan is the one a single thread makes, to every block's
 // chromosome (a block spanning two, read by windows on both: mixed_chroms) and need range.
 TEST(BatchPlan, NumbersTheBlocksOfEachFileOnThreadsAsOneThreadDoes) {
-  FileSpec spec;
-  spec.chroms = {{"chrA", 50'000}, {"chrB", 500}};
-  for (uint32_t i = 0; i < 5'000; ++i) {
-    spec.blocks.push_back(
-        Block{bedgraph_section(0, {{i * 10, i * 10 + 10, static_cast<float>(i)}}), 0, i * 10, 0, i * 10 + 10});
-  }
+  FileSpec spec = ten_base_blocks(5'000);
   // The last block spans both chromosomes.
   Bytes spanning = bedgraph_section(0, {{49'995, 50'000, 1.0f}});
   const Bytes on_b = bedgraph_section(1, {{0, 500, 9.0f}});
