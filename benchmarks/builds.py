@@ -39,6 +39,7 @@ SHAPES = {
     "warm-4x4096": (4, 4096, True, True, 8, 1_000, 1),
     "warm-1x100000": (1, 100_000, True, True, 4, 1_000, 1),
     "warm-enformer-16x8": (16, 8, True, True, 40, 114_688, 128),  # Enformer's window and bins
+    "warm-long-16x8": (16, 8, True, True, 10, 114_688, 1),  # Enformer's window, single bases
     "cold-16x4096-cache-off": (16, 4096, False, False, 2, 1_000, 1),
 }
 

@@ -23,6 +23,17 @@ namespace {
 constexpr size_t kParallelLookupBlocks = 1024;
 // The worker's tile holds at most this many cells (256 KiB: inside a core's L2 cache).
 constexpr size_t kTileCells = 64 * 1024;
+// A window of more than kLongWindowCells cells over several tracks is filled in stretches of
+// kStretchCells cells, each as a window of its own (stretch_query), on the pool like windows. A
+// tile then holds sixteen tracks of a stretch, whole 64-byte lines of the batch's rows, in groups
+// of four straight into them. A whole long window had left room in the tile for a few tracks a
+// round, five or fewer: every row's line written again each round, through the tile wherever the
+// round was not a group of four (16 tracks, warm, 2 threads, billion base-tracks/s: windows of
+// 8,192 bases 1.9-2.7; of 12,000 0.96; 20,000 0.92; 114,688 0.47-0.55). Stretched: 1.8, 2.3 and
+// 1.7-2.6 (the same cells, bit for bit). One track is one contiguous column either way, and
+// stretches only add their searches (0.9x): it keeps its whole window.
+constexpr uint32_t kLongWindowCells = 8 * 1024;
+constexpr uint32_t kStretchCells = 4 * 1024;
 // Column::fill_cells writes runs of cells kFillStep at a time (one 16-byte store), or where a
 // block's runs under the window are long (kBurstBasesPerRun) kFillBurst at a time, up to
 // kFillSlack past the end.
@@ -48,6 +59,22 @@ template <typename BlockRuns>
 std::pair<const stages::Run*, uint32_t> column_runs(const BlockRuns& b, const stages::ColumnQuery& q) {
   if (!b.ordered) return {b.runs, b.count};
   return engine::CachedRuns::window_stretch(b.runs, b.count, b.extent, q.chrom_id, q.lo, q.hi);
+}
+
+// Column query q of a window of `cells` cells of `window_size` bases, narrowed to its cells
+// [c0, c1) as a window of its own: cell c0 is its cell 0, and its bases that may hold data are
+// q's inside those cells (none: lo = hi = 0, as the plan marks a window off its chromosome). A
+// cell's bases all lie in one stretch, so the stretch's cells are the window's, bit for bit.
+stages::ColumnQuery stretch_query(const stages::ColumnQuery& q, uint32_t window_size, uint32_t cells, uint32_t c0,
+                                  uint32_t c1) {
+  if (c0 == 0 && c1 == cells) return q;
+  stages::ColumnQuery s = q;
+  s.window_start = q.window_start + int64_t{c0} * window_size;
+  const int64_t lo = std::max<int64_t>(q.lo, s.window_start);
+  const int64_t hi = std::min<int64_t>(q.hi, s.window_start + int64_t{c1 - c0} * window_size);
+  s.lo = lo < hi ? static_cast<uint32_t>(lo) : 0;
+  s.hi = lo < hi ? static_cast<uint32_t>(hi) : 0;
+  return s;
 }
 
 // Asks the memory system for the lines column_runs will read of an ordered block: those around
@@ -356,9 +383,11 @@ struct CpuBatchProcessor::Column {
 };
 
 void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const engine::BatchRequest& request,
-                                    const engine::BatchPlan& plan, size_t w, size_t k0, size_t k1,
-                                    WorkerScratch& scratch, void* out) {
-  const uint32_t n_cells = plan.cells;
+                                    const engine::BatchPlan& plan, size_t w, size_t k0, size_t k1, uint32_t c0,
+                                    uint32_t c1, WorkerScratch& scratch, void* out) {
+  const uint32_t n_cells = c1 - c0;
+  // The batch's offset of cell c0 of window w, track 0.
+  const size_t first_row = (w * plan.cells + c0) * plan.n_tracks;
   const size_t per_tile = std::max<size_t>(1, kTileCells / n_cells);
   for (size_t a = k0; a < k1; a += per_tile) {
     const size_t b = std::min(k1, a + per_tile);
@@ -366,10 +395,9 @@ void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const 
     // One column: its cells are the tile. Several: each fills its own contiguous stretch of
     // `columns`, then one transpose lays them out as the batch does: straight into the batch
     // where float32 rows fit transpose_store_float32, else into the tile.
-    const size_t output_bytes = plan.batch * n_cells * plan.n_tracks * dtype_bytes(request.dtype);
+    const size_t output_bytes = size_t{plan.batch} * plan.cells * plan.n_tracks * dtype_bytes(request.dtype);
     const bool streaming = width == plan.n_tracks && output_bytes >= kStreamingOutputBytes;
-    float* const rows =
-        request.dtype == DType::Float32 ? static_cast<float*>(out) + w * n_cells * plan.n_tracks + a : nullptr;
+    float* const rows = request.dtype == DType::Float32 ? static_cast<float*>(out) + first_row + a : nullptr;
     const bool direct = width > 1 && rows != nullptr && transpose_store_fits(width, plan.n_tracks, rows);
     // The buffer the columns fill has kFillSlack cells past them (Column::fill_cells).
     if (!direct) scratch.tile.resize(n_cells * width + (width > 1 ? 0 : kFillSlack));
@@ -382,17 +410,17 @@ void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const 
         scratch.covered.assign(n_cells, 0);
       }
       const uint32_t first = plan.column_begin[column];
+      const stages::ColumnQuery q = stretch_query(plan.columns[column], request.window_size, plan.cells, c0, c1);
       Column cells{*this,
                    collection,
                    plan,
-                   plan.columns[column],
+                   q,
                    plan.column_blocks.data() + first,
                    plan.column_begin[column + 1] - first,
                    scratch,
                    column_cells + (k - a) * n_cells,
                    request.default_value};
-      stages::fill_column_cells(plan.columns[column], request.scales[k], request.window_size, request.default_value,
-                                n_cells, cells);
+      stages::fill_column_cells(q, request.scales[k], request.window_size, request.default_value, n_cells, cells);
     }
     if (direct) {
       if (streaming) {
@@ -408,12 +436,12 @@ void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const 
     // slice of the batch, one contiguous stretch: one loop, not a short one per cell.
     const float* tile = scratch.tile.data();
     if (streaming && request.dtype == DType::Float32) {
-      store_float32_streaming(static_cast<float*>(out) + w * n_cells * plan.n_tracks, tile, size_t{n_cells} * width);
+      store_float32_streaming(static_cast<float*>(out) + first_row, tile, size_t{n_cells} * width);
     } else if (width == plan.n_tracks) {
-      stages::store_outputs(out, w * n_cells * plan.n_tracks, request.dtype, tile, size_t{n_cells} * width);
+      stages::store_outputs(out, first_row, request.dtype, tile, size_t{n_cells} * width);
     } else {
       for (uint32_t i = 0; i < n_cells; ++i) {
-        stages::store_outputs(out, (w * n_cells + i) * plan.n_tracks + a, request.dtype, tile + size_t{i} * width,
+        stages::store_outputs(out, first_row + size_t{i} * plan.n_tracks + a, request.dtype, tile + size_t{i} * width,
                               width);
       }
     }
@@ -514,29 +542,40 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
   // (a futex wake each, and a wait for the slowest to be scheduled); alone, it takes every track
   // of a window at once (one tile, one contiguous store).
   const bool inline_fill = n_columns * static_cast<size_t>(request.length) <= kInlineFillBases;
+  // Long windows in stretches of cells (kLongWindowCells), each filled as a window of its own.
+  const uint32_t stretch_cells = plan.cells > kLongWindowCells && plan.n_tracks > 1 ? kStretchCells : plan.cells;
+  const size_t stretches = (plan.cells + stretch_cells - 1) / stretch_cells;
   const size_t target_tasks = pool_.size() * 8;
   const size_t tracks_per_task =
-      inline_fill ? plan.n_tracks
-                  : std::max<size_t>(1, std::min(plan.n_tracks, (n_columns + target_tasks - 1) / target_tasks));
+      inline_fill
+          ? plan.n_tracks
+          : std::max<size_t>(1, std::min(plan.n_tracks, (n_columns * stretches + target_tasks - 1) / target_tasks));
   const size_t slices = (plan.n_tracks + tracks_per_task - 1) / tracks_per_task;
-  // A task takes a run of (window, slice) pairs: with few tracks a large batch would otherwise be
-  // a task a window (50,000 of them, each taken under the pool's lock), with many, a pair a task.
-  const size_t pairs = plan.batch * slices;
+  // A task takes a run of (window, stretch, slice) pairs: with few tracks a large batch would
+  // otherwise be a task a window (50,000 of them, each taken under the pool's lock), with many, a
+  // pair a task. A window's pairs are consecutive, its stretches in order: a task writes on along
+  // the batch.
+  const size_t pairs = plan.batch * stretches * slices;
   const size_t pairs_per_task = std::max<size_t>(1, pairs / target_tasks);
-  // Pair p: window p / slices, tracks [k0, k1) of slice p % slices.
+  // Pair p: window p / (stretches x slices), its cells [c0, c1) of stretch (p / slices) %
+  // stretches, tracks [k0, k1) of slice p % slices.
   struct Pair {
     size_t w, k0, k1;
+    uint32_t c0, c1;
   };
   auto pair_of = [&](size_t p) {
     const size_t k0 = (p % slices) * tracks_per_task;
-    return Pair{p / slices, k0, std::min(plan.n_tracks, k0 + tracks_per_task)};
+    const uint32_t c0 = static_cast<uint32_t>((p / slices) % stretches) * stretch_cells;
+    return Pair{p / (slices * stretches), k0, std::min(plan.n_tracks, k0 + tracks_per_task), c0,
+                std::min(plan.cells, c0 + stretch_cells)};
   };
   auto prefetch_pair = [&](size_t pair) {
-    const auto [w, k0, k1] = pair_of(pair);
+    const auto [w, k0, k1, c0, c1] = pair_of(pair);
     for (size_t k = k0; k < k1; ++k) {
       const size_t column = w * plan.n_tracks + k;
+      const stages::ColumnQuery q = stretch_query(plan.columns[column], request.window_size, plan.cells, c0, c1);
       for (uint32_t b = plan.column_begin[column]; b < plan.column_begin[column + 1]; ++b) {
-        prefetch_stretch(block_runs_[plan.column_blocks[b]], plan.columns[column]);
+        prefetch_stretch(block_runs_[plan.column_blocks[b]], q);
       }
     }
   };
@@ -547,8 +586,8 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
       // The next pair's runs are asked for before this pair is filled: their misses overlap
       // this pair's fill instead of the next search waiting for them.
       if (pair + 1 < end) prefetch_pair(pair + 1);
-      const auto [w, k0, k1] = pair_of(pair);
-      fill_tracks(collection, request, plan, w, k0, k1, scratch_[worker], out);
+      const auto [w, k0, k1, c0, c1] = pair_of(pair);
+      fill_tracks(collection, request, plan, w, k0, k1, c0, c1, scratch_[worker], out);
     }
   };
   run_phase((pairs + pairs_per_task - 1) / pairs_per_task, inline_fill, times_.fill_ms, times_.fill_work_ms,

@@ -112,7 +112,8 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   // Decodes the planned blocks misses_[first, last) (all of one file).
   void decode_planned_blocks(const engine::Collection& collection, const engine::BatchPlan& plan, size_t first,
                              size_t last, WorkerScratch& scratch, size_t worker);
-  // Phase 2 for window w, tracks [k0, k1): each column fills its cells contiguously (a run is one
+  // Phase 2 for window w, tracks [k0, k1), cells [c0, c1) (all of them but in a long window's
+  // stretch: stretch_query): each column fills its cells contiguously (a run is one
   // vectorized fill), and the columns are transposed into the batch's [cell][track] rows: float32
   // tracks in whole groups of four whose rows are 16-byte aligned straight from the columns, four
   // cells' rows at a time (transpose_store_float32: the batch, fresh memory larger than the
@@ -122,7 +123,8 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   // straight into the batch is faster than it: 1.15-1.25x at warm 16 tracks x 1 kb, batch 256.)
   // Tracks beyond one tile (kTileCells) take several rounds.
   void fill_tracks(const engine::Collection& collection, const engine::BatchRequest& request,
-                   const engine::BatchPlan& plan, size_t w, size_t k0, size_t k1, WorkerScratch& scratch, void* out);
+                   const engine::BatchPlan& plan, size_t w, size_t k0, size_t k1, uint32_t c0, uint32_t c1,
+                   WorkerScratch& scratch, void* out);
 
   // Runs task(i, worker) for i in [0, n) on the pool, or on the calling thread alone when
   // `inline_`; with timing on, adds the phase's wall time, work and longest task to the sums.

@@ -556,6 +556,28 @@ TEST(BatchPlan, SetWindowsChecksTheWindowsAsGivenAndNamesTheBadOne) {
             std::string::npos);
 }
 
+namespace {
+// A request of windows of `length` bases in cells of `window_size` over tracks 0 to n_tracks - 1,
+// track k scaled by k + 1, the default -0.5; the caller adds its windows.
+bwl::engine::BatchRequest every_track_request(size_t n_tracks, int64_t length, uint32_t window_size = 1) {
+  bwl::engine::BatchRequest r;
+  r.length = length;
+  r.window_size = window_size;
+  r.default_value = -0.5f;
+  for (uint32_t k = 0; k < n_tracks; ++k) {
+    r.tracks.push_back(k);
+    r.scales.push_back(static_cast<float>(k + 1));
+  }
+  return r;
+}
+
+uint32_t bits_of(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, sizeof b);
+  return b;
+}
+}  // namespace
+
 TEST(CpuBatchProcessor, FillsTheBatchAcrossBlocksAndFiles) {
   TempFile tmp(build_bigwig(two_block_spec()));
   bwl::engine::Collection collection({tmp.path()}, 1);
@@ -667,13 +689,7 @@ TEST(CpuBatchProcessor, CellsOfLongAndShortRunsAreExact) {
       bwl::engine::Collection collection(std::vector<std::string>(n_tracks, tmp.path()), 1, cache_bytes);
       const uint32_t chrA = static_cast<uint32_t>(collection.find_chrom("chrA"));
       for (const int64_t length : {1, 5, 63, 64, 65, 127, 128, 129, 700, 2'500}) {
-        bwl::engine::BatchRequest r;
-        r.length = length;
-        r.default_value = -0.5f;
-        for (uint32_t k = 0; k < n_tracks; ++k) {
-          r.tracks.push_back(k);
-          r.scales.push_back(static_cast<float>(k + 1));
-        }
+        bwl::engine::BatchRequest r = every_track_request(n_tracks, length);
         for (int64_t start = -70; start + length <= kSize + 70; start += length > 200 ? 31 : 13) {
           r.chroms.push_back(chrA);
           r.starts.push_back(start);
@@ -733,11 +749,6 @@ TEST(CpuBatchProcessor, EveryTrackLayoutStoresEachCellBitForBit) {
     spec.blocks.push_back(Block{bedgraph_section(0, items), 0, items.front().start, 0, items.back().end});
   }
   TempFile tmp(build_bigwig(spec));
-  auto bits_of = [](float f) {
-    uint32_t b;
-    std::memcpy(&b, &f, sizeof b);
-    return b;
-  };
   struct Shape {
     size_t tracks, windows;
     int64_t length;
@@ -753,14 +764,7 @@ TEST(CpuBatchProcessor, EveryTrackLayoutStoresEachCellBitForBit) {
       std::vector<std::string> paths(shape.tracks, tmp.path());
       bwl::engine::Collection collection(paths, 1, cache_bytes);
       const uint32_t chrA = static_cast<uint32_t>(collection.find_chrom("chrA"));
-      bwl::engine::BatchRequest r;
-      r.length = shape.length;
-      r.window_size = shape.window_size;
-      r.default_value = -0.5f;
-      for (uint32_t k = 0; k < shape.tracks; ++k) {
-        r.tracks.push_back(k);
-        r.scales.push_back(static_cast<float>(k + 1));
-      }
+      bwl::engine::BatchRequest r = every_track_request(shape.tracks, shape.length, shape.window_size);
       for (size_t w = 0; w < shape.windows; ++w) {
         r.chroms.push_back(chrA);
         r.starts.push_back(static_cast<int64_t>(w * 7 % 11) - 5);  // some windows start before the chromosome
@@ -794,6 +798,92 @@ TEST(CpuBatchProcessor, EveryTrackLayoutStoresEachCellBitForBit) {
         }
       }
       ASSERT_EQ(out[n], 1e9f) << "written past the batch";
+    }
+  }
+}
+
+// A window of more than kLongWindowCells cells over several tracks is filled in stretches of
+// cells (stretch_query), each as a window of its own; one track keeps the whole window. So every
+// long window over several tracks equals the same window read one track at a time, bit for bit,
+// and single bases equal their runs' scaled values or the default: windows just over the bound
+// (a last stretch of one cell) and well over it, single bases and bins (a cell whole in one
+// stretch), 2 to 16 tracks (the tile; in fours straight into the batch; streaming), windows
+// starting before the chromosome and running past its end (stretches with no base on it), cache
+// on and off.
+TEST(CpuBatchProcessor, LongWindowsInStretchesEqualOneTrackAtATime) {
+  constexpr uint32_t kSizeA = 40'000, kSizeB = 9'000, kBlockBases = 2'000;
+  std::vector<float> truth(kSizeA, NAN);  // chrA's; NaN: no run
+  FileSpec spec;
+  spec.chroms = {{"chrA", kSizeA}, {"chrB", kSizeB}};
+  std::vector<std::vector<BedGraphItem>> blocks(kSizeA / kBlockBases);
+  uint32_t at = 0;
+  for (uint32_t i = 0;; ++i) {
+    const uint32_t gap = i % 5 == 0 ? i % 70 : 0, length = 1 + i * 37 % 140;
+    if (at + gap + length > kSizeA) break;
+    const float value = 0.5f + static_cast<float>(i % 1000);
+    blocks[(at + gap) / kBlockBases].push_back({at + gap, at + gap + length, value});
+    for (uint32_t p = at + gap; p < at + gap + length; ++p) truth[p] = value;
+    at += gap + length;
+  }
+  for (const auto& items : blocks) {
+    spec.blocks.push_back(Block{bedgraph_section(0, items), 0, items.front().start, 0, items.back().end});
+  }
+  const std::vector<BedGraphItem> on_b = {{100, 5'000, 2.0f}, {6'000, 9'000, 3.0f}};
+  spec.blocks.push_back(Block{bedgraph_section(1, on_b), 1, 100, 1, 9'000});
+  TempFile tmp(build_bigwig(spec));
+  struct Shape {
+    size_t tracks;
+    int64_t length;
+    uint32_t window_size;
+  };
+  const std::vector<Shape> shapes = {{2, 20'000, 1}, {5, 12'001, 1}, {16, 30'000, 1},  // 16: streaming
+                                     {4, 36'000, 3}, {3, 16'386, 2}, {6, 8'193, 1},   {6, 8'192, 1}};
+  for (const uint64_t cache_bytes : {uint64_t{0}, uint64_t{64} << 20}) {
+    bwl::cpu::CpuBatchProcessor processor(2);
+    bwl::engine::Collection one({tmp.path()}, 1, cache_bytes);
+    for (const Shape& shape : shapes) {
+      bwl::engine::Collection collection(std::vector<std::string>(shape.tracks, tmp.path()), 1, cache_bytes);
+      const uint32_t chrA = static_cast<uint32_t>(collection.find_chrom("chrA"));
+      const uint32_t chrB = static_cast<uint32_t>(collection.find_chrom("chrB"));
+      bwl::engine::BatchRequest r = every_track_request(shape.tracks, shape.length, shape.window_size);
+      r.chroms = {chrA, chrA, chrB, chrA};
+      r.starts = {-5, 3'777, 1'000, -shape.length + 4'000};  // chrB: past its end; the last: mostly before 0
+      const size_t cells = static_cast<size_t>(shape.length / shape.window_size);
+      const size_t windows = r.starts.size();
+      std::vector<float> out(windows * cells * shape.tracks + 1, 1e9f);
+      processor.load(collection, r, out.data());
+      ASSERT_EQ(out.back(), 1e9f) << "written past the batch";
+      for (uint32_t k = 0; k < shape.tracks; ++k) {
+        bwl::engine::BatchRequest alone = r;
+        alone.tracks = {0};
+        alone.scales = {r.scales[k]};
+        std::vector<float> column(windows * cells, 1e9f);
+        processor.load(one, alone, column.data());
+        for (size_t w = 0; w < windows; ++w) {
+          for (size_t c = 0; c < cells; ++c) {
+            const float got = out[(w * cells + c) * shape.tracks + k];
+            auto where = [&] {
+              return "cache " + std::to_string(cache_bytes) + ", " + std::to_string(shape.tracks) +
+                     " tracks, windows of " + std::to_string(shape.length) + " / " + std::to_string(shape.window_size) +
+                     ", window " + std::to_string(w) + " cell " + std::to_string(c) + " track " + std::to_string(k);
+            };
+            ASSERT_EQ(bits_of(got), bits_of(column[w * cells + c])) << where();
+            if (shape.window_size != 1 || r.chroms[w] != chrA) continue;
+            const int64_t p = r.starts[w] + static_cast<int64_t>(c);
+            const bool has = p >= 0 && p < kSizeA && !std::isnan(truth[static_cast<size_t>(p)]);
+            ASSERT_EQ(got, has ? truth[static_cast<size_t>(p)] * r.scales[k] : r.default_value) << where();
+          }
+        }
+      }
+      // chrB's window, from base 1,000: runs to 5,000 and from 6,000 to 9,000, then off the chromosome.
+      if (shape.window_size == 1) {
+        const size_t w = 2;
+        for (size_t c = 0; c < cells; c += 997) {
+          const int64_t p = 1'000 + static_cast<int64_t>(c);
+          const float want = p < 5'000 ? 2.0f : p >= 6'000 && p < 9'000 ? 3.0f : r.default_value;
+          ASSERT_EQ(out[(w * cells + c) * shape.tracks], want) << shape.tracks << " tracks, chrB base " << p;
+        }
+      }
     }
   }
 }
