@@ -93,6 +93,22 @@ def test_generated_collection_matches_reference(
     assert_matches_reference(actual, expected, window_size)
 
 
+@pytest.mark.parametrize(("length", "window_size"), [(20_000, 1), (20_002, 2), (45_000, 5)])
+def test_long_windows_match_reference(
+    collection: bigwig_loader.BigWigCollection, length: int, window_size: int
+) -> None:
+    """Windows of more cells than the CPU fill takes whole over several tracks (it fills them in
+    stretches of cells), across chromosome ends and below 0, equal pyBigWig's values."""
+    rng = np.random.default_rng(length)
+    chroms, starts, ends = random_windows(rng, collection.chrom_sizes, 6, length, overhang=length // 2)
+    for default in (0.0, np.nan):
+        actual = as_numpy(collection.get_batch(chroms, starts, ends, window_size=window_size, default_value=default))
+        expected = reference_batch(
+            collection.bigwig_paths, chroms, starts, ends, window_size=window_size, default_value=default
+        )
+        assert_matches_reference(actual, expected, window_size)
+
+
 def test_edge_windows(collection: bigwig_loader.BigWigCollection) -> None:
     """Across a chromosome end (chr1 is 30 kb in c.bw, 60 kb in a.bw), below 0, in a gap, on a
     chromosome some files lack, and entirely outside every file's chromosome."""
