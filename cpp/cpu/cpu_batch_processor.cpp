@@ -565,9 +565,13 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
   };
   auto pair_of = [&](size_t p) {
     const size_t k0 = (p % slices) * tracks_per_task;
-    const uint32_t c0 = static_cast<uint32_t>((p / slices) % stretches) * stretch_cells;
-    return Pair{p / (slices * stretches), k0, std::min(plan.n_tracks, k0 + tracks_per_task), c0,
-                std::min(plan.cells, c0 + stretch_cells)};
+    Pair pair{p / slices, k0, std::min(plan.n_tracks, k0 + tracks_per_task), 0, plan.cells};
+    if (stretches > 1) {  // (divisions a pair, where a batch of short windows has 100,000 pairs)
+      pair.c0 = static_cast<uint32_t>(pair.w % stretches) * stretch_cells;
+      pair.c1 = std::min(plan.cells, pair.c0 + stretch_cells);
+      pair.w /= stretches;
+    }
+    return pair;
   };
   auto prefetch_pair = [&](size_t pair) {
     const auto [w, k0, k1, c0, c1] = pair_of(pair);
