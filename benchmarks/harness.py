@@ -18,6 +18,7 @@ Cases (sweep, tracks, enformer and dataset by default; pick with --case):
   sweep     1 kb windows at batch 1 to 4,096, 16 tracks (the reference paper's figure)
   tracks    1 kb windows at a few batch sizes, 256 tracks
   enformer  114,688 bp windows averaged into 128 bp bins (Enformer's target), 16 tracks
+  long      114,688 bp windows at single bases, 16 tracks (not run by default)
   dataset   end to end: one-hot sequence + values, PytorchBigWigDataset vs pyfaidx + pyBigWig
   runs      1 kb windows, batch 256, 4 tracks at mean run lengths 1, 5, 20 and 50 bp
   figwig    issue 25's rows: 16 tracks at batch 1, 256 and 4,096; the real ENCODE track
@@ -497,6 +498,7 @@ def cases(quick: bool) -> dict[str, Case | None]:
             "sweep": Case("sweep", "1 kb windows, 4 tracks, batch-size sweep", 4, 1000, 1, [1, 16, 64], 64, 1),
             "tracks": Case("tracks", "1 kb windows, 8 tracks", 8, 1000, 1, [16], 16, 1),
             "enformer": Case("enformer", "114,688 bp windows in 128 bp bins, 4 tracks", 4, 114_688, 128, [2], 2, 1),
+            "long": Case("long", "114,688 bp windows at single bases, 4 tracks", 4, 114_688, 1, [2], 2, 1),
             "runs": None,
             "dataset": None,
         }
@@ -516,6 +518,7 @@ def cases(quick: bool) -> dict[str, Case | None]:
             32,
             2,
         ),
+        "long": Case("long", "114,688 bp windows at single bases, 16 tracks", 16, 114_688, 1, [1, 8], 8, 2),
         "runs": None,
         "dataset": None,
     }
@@ -687,7 +690,18 @@ def main() -> None:
     ap.add_argument(
         "--case",
         nargs="+",
-        choices=["sweep", "tracks", "enformer", "dataset", "runs", "figwig", "grid", "chrombpnet", "chrombpnet-genome"],
+        choices=[
+            "sweep",
+            "tracks",
+            "enformer",
+            "long",
+            "dataset",
+            "runs",
+            "figwig",
+            "grid",
+            "chrombpnet",
+            "chrombpnet-genome",
+        ],
         default=["sweep", "tracks", "enformer", "dataset"],
     )
     ap.add_argument("--device", default="cpu", help="also run bigwig_loader on this device (cuda, cuda:N)")
