@@ -335,8 +335,9 @@ struct CpuBatchProcessor::Column {
   const stages::Run* runs(uint32_t j, uint32_t& n) {
     const auto [runs, size] = column_runs(processor.block_runs_[blocks[j]], q);
     n = size;
-    // The bases the stretch spans inside the window, against its runs (not the window's bases:
-    // a long window over many blocks of one-base runs would look sparse in every block).
+    // The bases the block's run stretch (window_stretch) spans inside the window, against its
+    // runs (not the window's bases: a long window over many blocks of one-base runs would look
+    // sparse in every block).
     uint64_t span = 0;
     if (size > 0) {
       const uint32_t from = std::max(runs[0].start, q.lo), to = std::min(runs[size - 1].end, q.hi);
@@ -381,6 +382,32 @@ struct CpuBatchProcessor::Column {
     engine::throw_overlapping_blocks(collection, plan, blocks[earlier], blocks[later]);
   }
 };
+
+void CpuBatchProcessor::check_window_order(const engine::Collection& collection, const engine::BatchPlan& plan,
+                                           size_t column) const {
+  // The runs fill_column_cells would keep over the whole window, through the same filter and
+  // the same per-block check (stages::BlockOrder), with nothing stored.
+  const stages::ColumnQuery& q = plan.columns[column];
+  const uint32_t* blocks = plan.column_blocks.data() + plan.column_begin[column];
+  struct Refusal {
+    const engine::Collection& collection;
+    const engine::BatchPlan& plan;
+    const uint32_t* blocks;
+    [[noreturn]] void overlap(uint32_t earlier, uint32_t later) const {
+      engine::throw_overlapping_blocks(collection, plan, blocks[earlier], blocks[later]);
+    }
+  } refusal{collection, plan, blocks};
+  stages::BlockOrder order;
+  for (uint32_t j = 0; j < plan.column_begin[column + 1] - plan.column_begin[column]; ++j) {
+    const auto [runs, n] = column_runs(block_runs_[blocks[j]], q);
+    order.begin_block();
+    for (uint32_t r = 0; r < n; ++r) {
+      if (runs[r].chrom_id != q.chrom_id || runs[r].end <= q.lo || runs[r].start >= q.hi) continue;
+      order.order.keep(runs[r]);
+    }
+    order.end_block(j, refusal);
+  }
+}
 
 void CpuBatchProcessor::fill_tracks(const engine::Collection& collection, const engine::BatchRequest& request,
                                     const engine::BatchPlan& plan, size_t w, size_t k0, size_t k1, uint32_t c0,
@@ -557,6 +584,20 @@ void CpuBatchProcessor::run_locked(const engine::Collection& collection, const e
   // the batch.
   const size_t pairs = plan.batch * stretches * slices;
   const size_t pairs_per_task = std::max<size_t>(1, pairs / target_tasks);
+  // A stretch sees only its own runs, and runs of two blocks out of order need not share a base
+  // (an empty item on a stretch's edge, or blocks in the wrong order): each stretched column's
+  // order is first checked over its whole window, as the unstretched fill and the device check
+  // it, so that a corrupt file is refused alike whatever the track count, naming the same two
+  // blocks (one pass over the column's runs, no stores).
+  if (stretches > 1) {
+    const size_t checks = inline_fill ? 1 : std::min(n_columns, target_tasks);
+    run_phase(checks, inline_fill, times_.fill_ms, times_.fill_work_ms, times_.fill_longest_task_ms,
+              [&](size_t t, size_t) {
+                for (size_t c = n_columns * t / checks; c < n_columns * (t + 1) / checks; ++c) {
+                  check_window_order(collection, plan, c);
+                }
+              });
+  }
   // Pair p: window p / (stretches x slices), its cells [c0, c1) of stretch (p / slices) %
   // stretches, tracks [k0, k1) of slice p % slices.
   struct Pair {

@@ -112,6 +112,10 @@ class CpuBatchProcessor : public engine::BatchProcessor {
   // Decodes the planned blocks misses_[first, last) (all of one file).
   void decode_planned_blocks(const engine::Collection& collection, const engine::BatchPlan& plan, size_t first,
                              size_t last, WorkerScratch& scratch, size_t worker);
+  // Throws the error fill_column_cells would for column `column` over its whole window (runs of
+  // two of its blocks out of order), storing nothing: a stretched window's fill sees only each
+  // stretch's runs.
+  void check_window_order(const engine::Collection& collection, const engine::BatchPlan& plan, size_t column) const;
   // Phase 2 for window w, tracks [k0, k1), cells [c0, c1) (all of them but in a long window's
   // stretch: stretch_query): each column fills its cells contiguously (a run is one
   // vectorized fill), and the columns are transposed into the batch's [cell][track] rows: float32

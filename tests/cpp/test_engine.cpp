@@ -835,9 +835,13 @@ TEST(CpuBatchProcessor, LongWindowsInStretchesEqualOneTrackAtATime) {
     size_t tracks;
     int64_t length;
     uint32_t window_size;
+    size_t windows = 4;  // 1: the first window alone, filled on the calling thread (kInlineFillBases)
   };
-  const std::vector<Shape> shapes = {{2, 20'000, 1}, {5, 12'001, 1}, {16, 30'000, 1},  // 16: streaming
-                                     {4, 36'000, 3}, {3, 16'386, 2}, {6, 8'193, 1},   {6, 8'192, 1}};
+  const std::vector<Shape> shapes = {{2, 20'000, 1},   {5, 12'001, 1}, {16, 30'000, 1},  // 16: streaming, in fours
+                                     {6, 50'000, 1},                                     // streaming through the tile
+                                     {4, 36'000, 3},   {3, 16'386, 2}, {6, 8'193, 1},
+                                     {6, 8'192, 1},  // bins; just over and at the bound
+                                     {2, 10'000, 1, 1}};
   for (const uint64_t cache_bytes : {uint64_t{0}, uint64_t{64} << 20}) {
     bwl::cpu::CpuBatchProcessor processor(2);
     bwl::engine::Collection one({tmp.path()}, 1, cache_bytes);
@@ -848,6 +852,8 @@ TEST(CpuBatchProcessor, LongWindowsInStretchesEqualOneTrackAtATime) {
       bwl::engine::BatchRequest r = every_track_request(shape.tracks, shape.length, shape.window_size);
       r.chroms = {chrA, chrA, chrB, chrA};
       r.starts = {-5, 3'777, 1'000, -shape.length + 4'000};  // chrB: past its end; the last: mostly before 0
+      r.chroms.resize(shape.windows);
+      r.starts.resize(shape.windows);
       const size_t cells = static_cast<size_t>(shape.length / shape.window_size);
       const size_t windows = r.starts.size();
       std::vector<float> out(windows * cells * shape.tracks + 1, 1e9f);
@@ -876,7 +882,7 @@ TEST(CpuBatchProcessor, LongWindowsInStretchesEqualOneTrackAtATime) {
         }
       }
       // chrB's window, from base 1,000: runs to 5,000 and from 6,000 to 9,000, then off the chromosome.
-      if (shape.window_size == 1) {
+      if (shape.window_size == 1 && shape.windows > 2) {
         const size_t w = 2;
         for (size_t c = 0; c < cells; c += 997) {
           const int64_t p = 1'000 + static_cast<int64_t>(c);
@@ -891,6 +897,50 @@ TEST(CpuBatchProcessor, LongWindowsInStretchesEqualOneTrackAtATime) {
 // The finishing step reverse-complements a flipped window's one-hot sequence: the one-hot of its
 // complemented, reversed bases (IUPAC codes and lowercase included), bit for bit; an unflipped
 // window's stays as encoded.
+// A stretch of a long window sees only its own runs, so each stretched column's order is checked
+// over its whole window first: a corrupt file whose blocks hold runs out of order without sharing
+// a base (blocks in the wrong order; an empty item on a stretch's edge inside another block's
+// run) is refused over several tracks with the error one track gives (the same two blocks),
+// single bases and bins, cache on and off.
+TEST(CpuBatchProcessor, LongWindowsRefuseBlocksOutOfOrderAsOneTrackDoes) {
+  struct Corrupt {
+    const char* what;
+    std::vector<BedGraphItem> first, second;
+  };
+  const std::vector<Corrupt> files = {
+      {"blocks in the wrong order", {{9'000, 9'100, 1.0f}}, {{4'000, 4'050, 2.0f}}},
+      {"an empty item on a stretch's edge", {{4'000, 4'200, 1.0f}}, {{4'096, 4'096, 2.0f}}}};
+  for (const Corrupt& corrupt : files) {
+    FileSpec spec;
+    spec.chroms = {{"chrA", 20'000}};
+    for (const auto* items : {&corrupt.first, &corrupt.second}) {
+      spec.blocks.push_back(Block{bedgraph_section(0, *items), 0, items->front().start, 0, items->back().end});
+    }
+    TempFile bad(build_bigwig(spec));
+    for (const uint64_t cache_bytes : {uint64_t{0}, uint64_t{1} << 20}) {
+      bwl::cpu::CpuBatchProcessor processor(2);
+      for (const uint32_t window_size : {1u, 2u}) {
+        auto refusal = [&](size_t n_tracks) -> std::string {
+          bwl::engine::Collection collection(std::vector<std::string>(n_tracks, bad.path()), 1, cache_bytes);
+          bwl::engine::BatchRequest r = every_track_request(n_tracks, 20'000, window_size);
+          r.chroms = {static_cast<uint32_t>(collection.find_chrom("chrA"))};
+          r.starts = {0};
+          std::vector<float> out(20'000 / window_size * n_tracks);
+          try {
+            processor.load(collection, r, out.data());
+          } catch (const bwl::FormatError& e) {
+            return e.what();
+          }
+          return "";
+        };
+        const std::string one = refusal(1);
+        ASSERT_NE(one.find("overlap"), std::string::npos) << corrupt.what << ": " << one;
+        EXPECT_EQ(refusal(3), one) << corrupt.what << ", window_size " << window_size << ", cache " << cache_bytes;
+      }
+    }
+  }
+}
+
 TEST(CpuBatchProcessor, FlippedWindowsGetTheReverseComplementOfTheirBases) {
   TempFile tmp(build_bigwig(two_block_spec()));
   bwl::engine::Collection collection({tmp.path()}, 1);
