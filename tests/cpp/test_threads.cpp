@@ -36,10 +36,13 @@ size_t live_threads() {
   return n;
 }
 
-// Waits a little for exited threads to leave /proc (a joined thread is gone at once; this only
-// absorbs the kernel's bookkeeping).
-size_t live_threads_settled(size_t expected) {
-  for (int i = 0; i < 100 && live_threads() != expected; ++i) std::this_thread::sleep_for(10ms);
+// The threads live once those that have exited have left /proc, waiting a little (up to a
+// second) for the count to reach `at_most`: a joined thread leaves after the kernel's bookkeeping,
+// and a thread counted before a test may be one an earlier test joined that had not yet left (seen
+// under ThreadSanitizer on a loaded machine: 3 counted before, 2 after). "Leaves nothing running"
+// is then no more threads than before.
+size_t live_threads_settled(size_t at_most) {
+  for (int i = 0; i < 100 && live_threads() > at_most; ++i) std::this_thread::sleep_for(10ms);
   return live_threads();
 }
 
@@ -87,7 +90,7 @@ TEST(ThreadStart, ARefusedStartInThePoolThrowsAndLeavesNothingRunning) {
       EXPECT_NE(std::string(e.what()).find("limit"), std::string::npos) << e.what();
     }
   }
-  EXPECT_EQ(live_threads_settled(before), before);
+  EXPECT_LE(live_threads_settled(before), before);
   bwl::ThreadPool pool(3);  // and threads start again once the system allows them
   std::atomic<int> n{0};
   pool.parallel_for(10, [&](size_t, size_t) { n++; });
@@ -107,7 +110,7 @@ TEST(ThreadStart, ARefusedLoaderWorkerThrowsAndLeavesNothingRunning) {
     InjectedThreadStartFailure refuse(2);
     EXPECT_THROW(bwl::loader::StreamedDataloader(collection, cpu_backends(5), 2), bwl::ThreadStartError);
   }
-  EXPECT_EQ(live_threads_settled(before), before);
+  EXPECT_LE(live_threads_settled(before), before);
 }
 
 TEST(StreamedDataloader, LoadsInSubmissionOrder) {
